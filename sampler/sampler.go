@@ -1,0 +1,491 @@
+package sampler
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gputop/gputop/model"
+)
+
+// Limits on the polling interval the user may ask for.
+const (
+	MinInterval     = 10 * time.Millisecond
+	DefaultInterval = 100 * time.Millisecond
+	DefaultSlow     = time.Second
+	DefaultHistory  = 120 * time.Second
+	maxRingSamples  = 12000
+)
+
+// Options configures a Sampler.
+type Options struct {
+	Interval     time.Duration // fast tier period (default 100 ms, min 10 ms)
+	SlowInterval time.Duration // slow tier period (default 1 s)
+	History      time.Duration // how much fast history each GPU keeps (default 120 s)
+	// StaleAfter: a GPU whose fast reading is overdue by this much is marked
+	// stale (default max(5 intervals, 1 s)).
+	StaleAfter time.Duration
+	// ResolveProcesses, when set, fills the host side of the processes a
+	// slow reading found (user, command, CPU, RSS). It runs on the slow
+	// goroutine of that GPU.
+	ResolveProcesses func([]model.Process)
+	// Detector, when set, sees every fast and slow sample after it is stored
+	// and may emit events (throttle changes, ECC counters moving...).
+	Detector Detector
+	Logger   *slog.Logger
+}
+
+// Detector turns a stream of samples into timeline events. Calls for one GPU
+// come from that GPU's goroutines; it must be safe for concurrent use.
+type Detector interface {
+	Fast(gpu int, s *model.Sample, emit func(model.Event))
+	Slow(gpu int, s *model.SlowSample, emit func(model.Event))
+}
+
+func (o *Options) fill() {
+	if o.Interval == 0 {
+		o.Interval = DefaultInterval
+	}
+	if o.Interval < MinInterval {
+		o.Interval = MinInterval
+	}
+	if o.SlowInterval == 0 {
+		o.SlowInterval = DefaultSlow
+	}
+	if o.SlowInterval < o.Interval {
+		o.SlowInterval = o.Interval
+	}
+	if o.History == 0 {
+		o.History = DefaultHistory
+	}
+	if o.StaleAfter == 0 {
+		o.StaleAfter = max(5*o.Interval, time.Second)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// RingCapacity is how many fast samples a GPU keeps for the options given.
+func (o Options) RingCapacity() int {
+	o.fill()
+	n := int(o.History/o.Interval) + 1
+	return min(max(n, 2), maxRingSamples)
+}
+
+// Sampler polls a Backend on a fast and a slow tier, one pair of goroutines
+// per GPU, so a hung or failing GPU never delays the others.
+type Sampler struct {
+	backend Backend
+	opts    Options
+	system  model.System
+	gpus    []*GPU
+	notify  chan struct{}
+
+	eventsMu sync.Mutex
+	events   *model.Ring[model.Event]
+	eventSeq atomic.Uint64
+
+	running atomic.Bool
+}
+
+// Open starts the backend and reads static information. The returned
+// Sampler does not poll until Run.
+func Open(ctx context.Context, b Backend, opts Options) (*Sampler, error) {
+	opts.fill()
+	sys, infos, err := b.Open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s := &Sampler{
+		backend: b,
+		opts:    opts,
+		system:  sys,
+		notify:  make(chan struct{}, 1),
+		events:  model.NewRing[model.Event](2048),
+	}
+	capacity := opts.RingCapacity()
+	for i, info := range infos {
+		s.gpus = append(s.gpus, &GPU{
+			Info:    info,
+			idx:     i,
+			fast:    model.NewRing[model.Sample](capacity),
+			slowH:   model.NewRing[model.SlowSample](int(opts.History/opts.SlowInterval) + 1),
+			late:    model.NewRing[int32](1024),
+			opened:  time.Now(),
+			health:  model.Health{State: model.Healthy, Since: model.Now()},
+			lastFin: time.Now(),
+		})
+	}
+	return s, nil
+}
+
+// System describes the host and driver.
+func (s *Sampler) System() model.System { return s.system }
+
+// GPUs are the GPUs found at Open, in index order. The slice does not change.
+func (s *Sampler) GPUs() []*GPU { return s.gpus }
+
+// Options returns the effective options (defaults filled in).
+func (s *Sampler) Options() Options { return s.opts }
+
+// Updates delivers a notification after new data arrived. It has capacity
+// one and the sampler never blocks on it: a reader that falls behind gets one
+// pending notification, and reads the latest state (and the full history) when
+// it wakes. Nothing is lost because the history rings keep every sample.
+func (s *Sampler) Updates() <-chan struct{} { return s.notify }
+
+func (s *Sampler) poke() {
+	select {
+	case s.notify <- struct{}{}:
+	default:
+	}
+}
+
+// Emit records an event on the timeline.
+func (s *Sampler) Emit(ev model.Event) {
+	if ev.Time == 0 {
+		ev.Time = model.Now()
+	}
+	s.eventsMu.Lock()
+	s.events.Push(ev)
+	s.eventsMu.Unlock()
+	s.eventSeq.Add(1)
+	s.poke()
+}
+
+// Events appends up to n newest events (oldest first) to dst.
+func (s *Sampler) Events(dst []model.Event, n int) []model.Event {
+	s.eventsMu.Lock()
+	defer s.eventsMu.Unlock()
+	return s.events.AppendLast(dst, n)
+}
+
+// EventCount is the number of events emitted so far (a cheap change marker).
+func (s *Sampler) EventCount() uint64 { return s.eventSeq.Load() }
+
+// shutdownGrace bounds how long Run waits for a GPU goroutine stuck in a
+// backend call after the context is cancelled.
+const shutdownGrace = 500 * time.Millisecond
+
+// Run polls until ctx is cancelled. It returns after every goroutine it
+// started has exited, or after a short grace period if a backend call hangs
+// (those goroutines exit when the call returns).
+func (s *Sampler) Run(ctx context.Context) error {
+	if !s.running.CompareAndSwap(false, true) {
+		return errors.New("sampler: Run called twice")
+	}
+	var wg sync.WaitGroup
+	for _, g := range s.gpus {
+		wg.Add(2)
+		go func() { defer wg.Done(); s.fastLoop(ctx, g) }()
+		go func() { defer wg.Done(); s.slowLoop(ctx, g) }()
+	}
+	if es, ok := s.backend.(EventSource); ok {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := es.Events(ctx, s.Emit); err != nil && ctx.Err() == nil {
+				s.opts.Logger.Warn("event source stopped", "err", err)
+				s.Emit(model.Event{Kind: model.EventInfo, Severity: model.SevWarn,
+					Message: "Xid events unavailable: " + err.Error()})
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() { defer wg.Done(); s.watchdog(ctx) }()
+
+	<-ctx.Done()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(shutdownGrace):
+		s.opts.Logger.Warn("sampler: a backend call is still running at shutdown; not waiting for it")
+	}
+	return nil
+}
+
+func (s *Sampler) fastLoop(ctx context.Context, g *GPU) {
+	t := time.NewTicker(s.opts.Interval)
+	defer t.Stop()
+	var sample model.Sample
+	last := time.Now()
+	s.readFast(g, &sample, last)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case tick := <-t.C:
+			now := time.Now()
+			// Ticks a slow read made us miss are dropped by the ticker;
+			// count them so the overhead view can show them.
+			if gap := tick.Sub(last); gap > s.opts.Interval*3/2 {
+				g.skipped.Add(uint64(gap/s.opts.Interval) - 1)
+			}
+			last = tick
+			g.recordLateness(now.Sub(tick))
+			s.readFast(g, &sample, now)
+		}
+	}
+}
+
+func (s *Sampler) readFast(g *GPU, sample *model.Sample, start time.Time) {
+	g.fastStarted.Store(start.UnixNano())
+	*sample = model.Sample{Time: model.TimestampOf(start)}
+	err := s.backend.ReadFast(g.idx, sample)
+	took := time.Since(start)
+	g.fastStarted.Store(0)
+	g.fastNanos.Add(uint64(took))
+	g.fastCount.Add(1)
+	if err != nil {
+		s.fail(g, err)
+		return
+	}
+	g.mu.Lock()
+	g.lastFin = time.Now()
+	g.fast.Push(*sample)
+	changed := g.health.State != model.Healthy
+	if changed {
+		g.health = model.Health{State: model.Healthy, Since: model.Now()}
+	}
+	g.mu.Unlock()
+	if changed {
+		s.Emit(model.Event{GPU: model.Some(g.idx), Kind: model.EventHealth, Severity: model.SevInfo,
+			Message: "GPU " + strconv.Itoa(g.idx) + " readings recovered"})
+	}
+	if s.opts.Detector != nil {
+		s.opts.Detector.Fast(g.idx, sample, s.Emit)
+	}
+	s.poke()
+}
+
+func (s *Sampler) slowLoop(ctx context.Context, g *GPU) {
+	t := time.NewTicker(s.opts.SlowInterval)
+	defer t.Stop()
+	for {
+		slow := model.SlowSample{Time: model.Now()}
+		start := time.Now()
+		err := s.backend.ReadSlow(g.idx, &slow)
+		g.slowNanos.Add(uint64(time.Since(start)))
+		g.slowCount.Add(1)
+		if err != nil {
+			s.fail(g, err)
+		} else {
+			if s.opts.ResolveProcesses != nil && len(slow.Processes) > 0 {
+				s.opts.ResolveProcesses(slow.Processes)
+			}
+			g.mu.Lock()
+			g.slow = slow
+			g.slowH.Push(slow)
+			g.mu.Unlock()
+			if s.opts.Detector != nil {
+				s.opts.Detector.Slow(g.idx, &slow, s.Emit)
+			}
+			s.poke()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// fail records a failed reading. GPU_IS_LOST and friends are shown, never fatal.
+func (s *Sampler) fail(g *GPU, err error) {
+	state, reason := model.Failed, err.Error()
+	var de *DeviceError
+	if errors.As(err, &de) {
+		state = de.State
+		reason = de.Code + ": " + de.Err.Error()
+	}
+	g.mu.Lock()
+	changed := g.health.State != state || g.health.Reason != reason
+	if changed {
+		g.health = model.Health{State: state, Reason: reason, Since: model.Now()}
+	}
+	g.mu.Unlock()
+	if changed {
+		s.opts.Logger.Warn("gpu reading failed", "gpu", g.idx, "err", err)
+		s.Emit(model.Event{GPU: model.Some(g.idx), Kind: model.EventHealth, Severity: model.SevError,
+			Message: "GPU " + strconv.Itoa(g.idx) + " " + state.String() + ": " + reason})
+	}
+}
+
+// watchdog marks GPUs stale when a fast reading is overdue: a hung call on one
+// GPU shows up on that pane without stopping the others.
+func (s *Sampler) watchdog(ctx context.Context) {
+	period := min(max(s.opts.StaleAfter/4, 10*time.Millisecond), 250*time.Millisecond)
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			for _, g := range s.gpus {
+				started := g.fastStarted.Load()
+				if started == 0 || now.Sub(time.Unix(0, started)) < s.opts.StaleAfter {
+					continue
+				}
+				g.mu.Lock()
+				mark := g.health.State == model.Healthy
+				if mark {
+					g.health = model.Health{State: model.Stale, Since: model.Now(),
+						Reason: "no answer from the driver for " + now.Sub(time.Unix(0, started)).Truncate(time.Millisecond).String()}
+				}
+				g.mu.Unlock()
+				if mark {
+					s.Emit(model.Event{GPU: model.Some(g.idx), Kind: model.EventHealth, Severity: model.SevWarn,
+						Message: "GPU " + strconv.Itoa(g.idx) + " readings stalled (a driver call is hanging)"})
+				}
+			}
+		}
+	}
+}
+
+// GPU is one polled device: immutable identity plus guarded live state.
+type GPU struct {
+	Info model.GPUInfo
+	idx  int
+
+	mu      sync.RWMutex
+	fast    *model.Ring[model.Sample]
+	slow    model.SlowSample
+	slowH   *model.Ring[model.SlowSample]
+	health  model.Health
+	lastFin time.Time
+	late    *model.Ring[int32] // fast-tick lateness in microseconds
+	opened  time.Time
+
+	fastStarted atomic.Int64 // unix nanos of the fast read in flight, 0 if none
+	fastNanos   atomic.Uint64
+	fastCount   atomic.Uint64
+	slowNanos   atomic.Uint64
+	slowCount   atomic.Uint64
+	skipped     atomic.Uint64
+}
+
+// Latest returns the newest fast sample (ok=false before the first one), the
+// newest slow sample and the health.
+func (g *GPU) Latest() (fast model.Sample, ok bool, slow model.SlowSample, health model.Health) {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	fast, ok = g.fast.Last()
+	return fast, ok, g.slow, g.health
+}
+
+// History appends the newest n fast samples (oldest first) to dst.
+func (g *GPU) History(dst []model.Sample, n int) []model.Sample {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	return g.fast.AppendLast(dst, n)
+}
+
+// SlowHistory appends the newest n slow samples (oldest first) to dst.
+func (g *GPU) SlowHistory(dst []model.SlowSample, n int) []model.SlowSample {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	return g.slowH.AppendLast(dst, n)
+}
+
+// HistoryLen is the number of fast samples held.
+func (g *GPU) HistoryLen() int {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	return g.fast.Len()
+}
+
+func (g *GPU) recordLateness(d time.Duration) {
+	us := d.Microseconds()
+	if us > math.MaxInt32 {
+		us = math.MaxInt32
+	}
+	g.mu.Lock()
+	g.late.Push(int32(us))
+	g.mu.Unlock()
+}
+
+// Stats is the sampler's own cost for one GPU, for the overhead view.
+type Stats struct {
+	FastReads    uint64
+	FastMean     time.Duration // mean wall time of one fast reading
+	SlowReads    uint64
+	SlowMean     time.Duration
+	SkippedTicks uint64        // fast ticks dropped because a reading overran
+	LateP50      time.Duration // fast tick start lateness over the last 1024 ticks
+	LateP99      time.Duration
+	LateMax      time.Duration
+}
+
+// Stats reports the sampler's cost and timeliness for this GPU.
+func (g *GPU) Stats() Stats {
+	st := Stats{
+		FastReads:    g.fastCount.Load(),
+		SlowReads:    g.slowCount.Load(),
+		SkippedTicks: g.skipped.Load(),
+	}
+	if st.FastReads > 0 {
+		st.FastMean = time.Duration(g.fastNanos.Load() / st.FastReads)
+	}
+	if st.SlowReads > 0 {
+		st.SlowMean = time.Duration(g.slowNanos.Load() / st.SlowReads)
+	}
+	g.mu.RLock()
+	lat := g.late.AppendLast(make([]int32, 0, g.late.Len()), g.late.Len())
+	g.mu.RUnlock()
+	if len(lat) > 0 {
+		sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+		pick := func(q float64) time.Duration {
+			return time.Duration(lat[int(q*float64(len(lat)-1))]) * time.Microsecond
+		}
+		st.LateP50, st.LateP99, st.LateMax = pick(0.5), pick(0.99), pick(1)
+	}
+	return st
+}
+
+// Step takes one synchronous reading of every GPU stamped with the given
+// time, without the polling goroutines: fast always, slow too when withSlow.
+// Tests, golden screens and replay use it to build history deterministically
+// (a backend such as the simulated fleet computes its values from the
+// sample's time). It must not be used while Run is polling.
+func (s *Sampler) Step(now time.Time, withSlow bool) {
+	var sample model.Sample
+	for _, g := range s.gpus {
+		if withSlow {
+			slow := model.SlowSample{Time: model.TimestampOf(now)}
+			if err := s.backend.ReadSlow(g.idx, &slow); err != nil {
+				s.fail(g, err)
+			} else {
+				if s.opts.ResolveProcesses != nil && len(slow.Processes) > 0 {
+					s.opts.ResolveProcesses(slow.Processes)
+				}
+				g.mu.Lock()
+				g.slow = slow
+				g.slowH.Push(slow)
+				g.mu.Unlock()
+				if s.opts.Detector != nil {
+					s.opts.Detector.Slow(g.idx, &slow, s.Emit)
+				}
+			}
+		}
+		sample = model.Sample{Time: model.TimestampOf(now)}
+		if err := s.backend.ReadFast(g.idx, &sample); err != nil {
+			s.fail(g, err)
+			continue
+		}
+		g.mu.Lock()
+		g.fast.Push(sample)
+		g.mu.Unlock()
+		if s.opts.Detector != nil {
+			s.opts.Detector.Fast(g.idx, &sample, s.Emit)
+		}
+	}
+}
