@@ -44,6 +44,11 @@ type SlowSample struct {
 
 	EnergyMilliJ Opt[uint64] `json:"energy_mj"` // since driver load
 
+	// Peaks from NVML's buffered samples (GetSamples) since the previous slow
+	// reading: a 30 ms spike between two fast polls still shows up here.
+	PowerPeak Opt[uint32] `json:"power_peak_mw"`
+	UtilPeak  Opt[uint32] `json:"util_peak"`
+
 	ECCEnabled              Opt[bool]   `json:"ecc_enabled"`
 	ECCVolatileCorrected    Opt[uint64] `json:"ecc_volatile_corrected"`
 	ECCVolatileUncorrected  Opt[uint64] `json:"ecc_volatile_uncorrected"`
