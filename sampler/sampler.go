@@ -304,7 +304,10 @@ func (s *Sampler) fail(g *GPU, err error) {
 	var de *DeviceError
 	if errors.As(err, &de) {
 		state = de.State
-		reason = de.Code + ": " + de.Err.Error()
+		reason = de.Code
+		if de.Err != nil { // a backend may classify without a cause
+			reason += ": " + de.Err.Error()
+		}
 	}
 	g.mu.Lock()
 	changed := g.health.State != state || g.health.Reason != reason
