@@ -248,6 +248,14 @@ func (s *Sampler) readFast(g *GPU, sample *model.Sample, start time.Time) {
 		s.fail(g, err)
 		return
 	}
+	s.storeFast(g, sample)
+	s.poke()
+}
+
+// storeFast keeps a good fast reading: history, recovery from a failed or
+// stale state, detectors. Run and Step share it so a replayed GPU recovers
+// the same way a polled one does.
+func (s *Sampler) storeFast(g *GPU, sample *model.Sample) {
 	g.mu.Lock()
 	g.lastFin = time.Now()
 	g.fast.Push(*sample)
@@ -263,7 +271,6 @@ func (s *Sampler) readFast(g *GPU, sample *model.Sample, start time.Time) {
 	if s.opts.Detector != nil {
 		s.opts.Detector.Fast(g.idx, sample, s.Emit)
 	}
-	s.poke()
 }
 
 func (s *Sampler) slowLoop(ctx context.Context, g *GPU) {
@@ -278,16 +285,7 @@ func (s *Sampler) slowLoop(ctx context.Context, g *GPU) {
 		if err != nil {
 			s.fail(g, err)
 		} else {
-			if s.opts.ResolveProcesses != nil && len(slow.Processes) > 0 {
-				s.opts.ResolveProcesses(slow.Processes)
-			}
-			g.mu.Lock()
-			g.slow = slow
-			g.slowH.Push(slow)
-			g.mu.Unlock()
-			if s.opts.Detector != nil {
-				s.opts.Detector.Slow(g.idx, &slow, s.Emit)
-			}
+			s.storeSlow(g, &slow)
 			s.poke()
 		}
 		select {
@@ -467,16 +465,7 @@ func (s *Sampler) Step(now time.Time, withSlow bool) {
 			if err := s.backend.ReadSlow(g.idx, &slow); err != nil {
 				s.fail(g, err)
 			} else {
-				if s.opts.ResolveProcesses != nil && len(slow.Processes) > 0 {
-					s.opts.ResolveProcesses(slow.Processes)
-				}
-				g.mu.Lock()
-				g.slow = slow
-				g.slowH.Push(slow)
-				g.mu.Unlock()
-				if s.opts.Detector != nil {
-					s.opts.Detector.Slow(g.idx, &slow, s.Emit)
-				}
+				s.storeSlow(g, &slow)
 			}
 		}
 		sample = model.Sample{Time: model.TimestampOf(now)}
@@ -484,11 +473,20 @@ func (s *Sampler) Step(now time.Time, withSlow bool) {
 			s.fail(g, err)
 			continue
 		}
-		g.mu.Lock()
-		g.fast.Push(sample)
-		g.mu.Unlock()
-		if s.opts.Detector != nil {
-			s.opts.Detector.Fast(g.idx, &sample, s.Emit)
-		}
+		s.storeFast(g, &sample)
+	}
+}
+
+// storeSlow keeps a good slow reading after resolving its processes.
+func (s *Sampler) storeSlow(g *GPU, slow *model.SlowSample) {
+	if s.opts.ResolveProcesses != nil && len(slow.Processes) > 0 {
+		s.opts.ResolveProcesses(slow.Processes)
+	}
+	g.mu.Lock()
+	g.slow = *slow
+	g.slowH.Push(*slow)
+	g.mu.Unlock()
+	if s.opts.Detector != nil {
+		s.opts.Detector.Slow(g.idx, slow, s.Emit)
 	}
 }
