@@ -245,27 +245,27 @@ func (s *Sampler) readFast(g *GPU, sample *model.Sample, start time.Time) {
 	g.fastNanos.Add(uint64(took))
 	g.fastCount.Add(1)
 	if err != nil {
-		s.fail(g, err)
+		s.fail(g, err, model.Now())
 		return
 	}
-	s.storeFast(g, sample)
+	s.storeFast(g, sample, model.Now())
 	s.poke()
 }
 
 // storeFast keeps a good fast reading: history, recovery from a failed or
-// stale state, detectors. Run and Step share it so a replayed GPU recovers
-// the same way a polled one does.
-func (s *Sampler) storeFast(g *GPU, sample *model.Sample) {
+// stale state (dated at), detectors. Run and Step share it so a replayed GPU
+// recovers the same way a polled one does.
+func (s *Sampler) storeFast(g *GPU, sample *model.Sample, at model.Timestamp) {
 	g.mu.Lock()
 	g.lastFin = time.Now()
 	g.fast.Push(*sample)
 	changed := g.health.State != model.Healthy
 	if changed {
-		g.health = model.Health{State: model.Healthy, Since: model.Now()}
+		g.health = model.Health{State: model.Healthy, Since: at}
 	}
 	g.mu.Unlock()
 	if changed {
-		s.Emit(model.Event{GPU: model.Some(g.idx), Kind: model.EventHealth, Severity: model.SevInfo,
+		s.Emit(model.Event{Time: at, GPU: model.Some(g.idx), Kind: model.EventHealth, Severity: model.SevInfo,
 			Message: "GPU " + strconv.Itoa(g.idx) + " readings recovered"})
 	}
 	if s.opts.Detector != nil {
@@ -283,7 +283,7 @@ func (s *Sampler) slowLoop(ctx context.Context, g *GPU) {
 		g.slowNanos.Add(uint64(time.Since(start)))
 		g.slowCount.Add(1)
 		if err != nil {
-			s.fail(g, err)
+			s.fail(g, err, model.Now())
 		} else {
 			s.storeSlow(g, &slow)
 			s.poke()
@@ -296,8 +296,9 @@ func (s *Sampler) slowLoop(ctx context.Context, g *GPU) {
 	}
 }
 
-// fail records a failed reading. GPU_IS_LOST and friends are shown, never fatal.
-func (s *Sampler) fail(g *GPU, err error) {
+// fail records a failed reading, dated at. GPU_IS_LOST and friends are shown,
+// never fatal.
+func (s *Sampler) fail(g *GPU, err error, at model.Timestamp) {
 	state, reason := model.Failed, err.Error()
 	var de *DeviceError
 	if errors.As(err, &de) {
@@ -310,12 +311,12 @@ func (s *Sampler) fail(g *GPU, err error) {
 	g.mu.Lock()
 	changed := g.health.State != state || g.health.Reason != reason
 	if changed {
-		g.health = model.Health{State: state, Reason: reason, Since: model.Now()}
+		g.health = model.Health{State: state, Reason: reason, Since: at}
 	}
 	g.mu.Unlock()
 	if changed {
 		s.opts.Logger.Warn("gpu reading failed", "gpu", g.idx, "err", err)
-		s.Emit(model.Event{GPU: model.Some(g.idx), Kind: model.EventHealth, Severity: model.SevError,
+		s.Emit(model.Event{Time: at, GPU: model.Some(g.idx), Kind: model.EventHealth, Severity: model.SevError,
 			Message: "GPU " + strconv.Itoa(g.idx) + " " + state.String() + ": " + reason})
 	}
 }
@@ -458,22 +459,25 @@ func (g *GPU) Stats() Stats {
 // (a backend such as the simulated fleet computes its values from the
 // sample's time). It must not be used while Run is polling.
 func (s *Sampler) Step(now time.Time, withSlow bool) {
+	// Health changes and their events carry the step's time too, so a
+	// golden screen of a lost GPU does not depend on the wall clock.
+	stamp := model.TimestampOf(now)
 	var sample model.Sample
 	for _, g := range s.gpus {
 		if withSlow {
 			slow := model.SlowSample{Time: model.TimestampOf(now)}
 			if err := s.backend.ReadSlow(g.idx, &slow); err != nil {
-				s.fail(g, err)
+				s.fail(g, err, stamp)
 			} else {
 				s.storeSlow(g, &slow)
 			}
 		}
 		sample = model.Sample{Time: model.TimestampOf(now)}
 		if err := s.backend.ReadFast(g.idx, &sample); err != nil {
-			s.fail(g, err)
+			s.fail(g, err, stamp)
 			continue
 		}
-		s.storeFast(g, &sample)
+		s.storeFast(g, &sample, stamp)
 	}
 }
 
