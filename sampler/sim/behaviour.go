@@ -99,19 +99,20 @@ func (g *gpuSim) util(t float64) float64 {
 	case roleThermal:
 		return 1
 	case roleDesktop:
-		if pick, level := g.segment(t, 3); pick < 0.3 {
+		pick, level := g.segment(t, 3)
+		if pick < 0.3 {
 			return 0.12 + 0.15*level // scrolling, a video
-		} else {
-			return 0.03 + 0.03*level
 		}
+		return 0.03 + 0.03*level
 	case roleBursty:
-		if pick, level := g.segment(t, 5); pick < 0.55 {
+		pick, level := g.segment(t, 5)
+		if pick < 0.55 {
 			return 0.6 + 0.3*level // an image being generated
-		} else {
-			return 0.1 + 0.08*level
 		}
+		return 0.1 + 0.08*level
 	case roleLight:
-		if pick, level := g.segment(t, 10); pick < 0.5 {
+		pick, level := g.segment(t, 10)
+		if pick < 0.5 {
 			return 0.1 + 0.2*level
 		}
 		return 0.02

@@ -22,15 +22,14 @@ const (
 func (f *Fleet) Events(ctx context.Context, emit func(model.Event)) error {
 	from := time.Now()
 	for {
-		ev, ok := f.nextEvent(from)
-		if !ok {
+		at, evs := f.nextEvents(from)
+		if len(evs) == 0 {
 			select {
 			case <-ctx.Done():
 			case <-f.closed:
 			}
 			return nil
 		}
-		at := ev.Time.Time()
 		timer := time.NewTimer(time.Until(at))
 		select {
 		case <-ctx.Done():
@@ -41,7 +40,9 @@ func (f *Fleet) Events(ctx context.Context, emit func(model.Event)) error {
 			return nil
 		case <-timer.C:
 		}
-		emit(ev)
+		for _, ev := range evs {
+			emit(ev)
+		}
 		from = at.Add(time.Nanosecond)
 	}
 }
@@ -50,19 +51,20 @@ func (f *Fleet) Events(ctx context.Context, emit func(model.Event)) error {
 func (f *Fleet) EventsBetween(from, to time.Time) []model.Event {
 	var out []model.Event
 	for {
-		ev, ok := f.nextEvent(from)
-		if !ok || !ev.Time.Time().Before(to) {
+		at, evs := f.nextEvents(from)
+		if len(evs) == 0 || !at.Before(to) {
 			return out
 		}
-		out = append(out, ev)
-		from = ev.Time.Time().Add(time.Nanosecond)
+		out = append(out, evs...)
+		from = at.Add(time.Nanosecond)
 	}
 }
 
-// nextEvent is the first scheduled event at or after from.
-func (f *Fleet) nextEvent(from time.Time) (model.Event, bool) {
+// nextEvents returns the events of the first scheduled instant at or after
+// from (several when faults start together), in GPU order.
+func (f *Fleet) nextEvents(from time.Time) (time.Time, []model.Event) {
 	if len(f.gpus) == 0 {
-		return model.Event{}, false
+		return time.Time{}, nil
 	}
 	off := from.UnixNano() - f.start
 	// The recurring Xid 31.
@@ -70,20 +72,28 @@ func (f *Fleet) nextEvent(from time.Time) (model.Event, bool) {
 	if off > int64(xidFirst) {
 		k = (off - int64(xidFirst) + int64(xidEvery) - 1) / int64(xidEvery)
 	}
-	bestOff := int64(xidFirst) + k*int64(xidEvery)
-	best := f.xid31(min(xidGPU, len(f.gpus)-1), bestOff)
+	next := int64(xidFirst) + k*int64(xidEvery)
 	// Faults announce themselves with their Xid when they start.
 	for _, g := range f.gpus {
 		for _, fs := range g.faults {
-			at := int64(fs.At)
-			if at < off || at >= bestOff || (fs.Kind != FaultLost && fs.Kind != FaultResetRequired) {
-				continue
+			if at := int64(fs.At); fs.err != nil && at >= off && at < next {
+				next = at
 			}
-			bestOff = at
-			best = faultXid(fs, f.start+at)
 		}
 	}
-	return best, true
+	var evs []model.Event
+	xidGPU := min(xidGPU, len(f.gpus)-1)
+	for _, g := range f.gpus {
+		for _, fs := range g.faults {
+			if fs.err != nil && int64(fs.At) == next {
+				evs = append(evs, faultXid(fs, f.start+next))
+			}
+		}
+		if g.index == xidGPU && (next-int64(xidFirst))%int64(xidEvery) == 0 && next >= int64(xidFirst) {
+			evs = append(evs, f.xid31(xidGPU, next))
+		}
+	}
+	return time.Unix(0, f.start+next), evs
 }
 
 func (f *Fleet) xid31(gpu int, off int64) model.Event {

@@ -4,6 +4,19 @@
 // whose every value is a pure function of (seed, GPU index, sample time -
 // Start). The same seed and the same sample times give the same readings, on
 // any machine, which is what golden screens and replays need.
+//
+// Things a caller should know:
+//   - Time comes from the sample: the sampler stamps s.Time before ReadFast
+//     and ReadSlow, and the fleet computes from s.Time - Options.Start.
+//   - Noise is a hash of (seed, GPU, channel, 100 ms tick), never a shared
+//     generator, so concurrent reads of different GPUs cannot disturb it.
+//   - Processes come pre-resolved (Resolved set, user, command, CPU, RSS
+//     filled in): their PIDs exist on no host, so a /proc resolver must leave
+//     Resolved processes alone (or not be installed in demo mode).
+//   - Events (Xid 31 on GPU 5 at +40 s and every 3 min; Xid 79/119 when an
+//     injected fault starts) follow the wall clock on a fixed schedule;
+//     EventsBetween lists the same schedule without waiting.
+//   - Faults (Options.Faults) make a GPU hang, get lost or need a reset.
 package sim
 
 import (

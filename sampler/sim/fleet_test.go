@@ -513,3 +513,26 @@ func BenchmarkFastTierSample(b *testing.B) {
 		i++
 	}
 }
+
+func TestSimultaneousEventsAllDelivered(t *testing.T) {
+	f, _ := open(t, sim.Options{Faults: []sim.Fault{
+		{GPU: 3, Kind: sim.FaultResetRequired, At: 40 * time.Second},
+		{GPU: 1, Kind: sim.FaultLost, At: 40 * time.Second},
+	}})
+	evs := f.EventsBetween(epoch, epoch.Add(41*time.Second))
+	var got []int
+	for _, ev := range evs {
+		if ev.Time != at(40*time.Second) {
+			t.Errorf("event %+v not at +40 s", ev)
+		}
+		got = append(got, ev.Xid.V)
+	}
+	if want := []int{79, 119, 31}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Xids %v, want %v (GPU order)", got, want)
+	}
+	s := model.Sample{Time: at(41 * time.Second)}
+	var de *sampler.DeviceError
+	if err := f.ReadFast(3, &s); !errors.As(err, &de) || de.Code != "RESET_REQUIRED" || de.State != model.Failed {
+		t.Errorf("GPU 3 read: %v, want RESET_REQUIRED", err)
+	}
+}
