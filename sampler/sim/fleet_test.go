@@ -536,3 +536,21 @@ func TestSimultaneousEventsAllDelivered(t *testing.T) {
 		t.Errorf("GPU 3 read: %v, want RESET_REQUIRED", err)
 	}
 }
+
+func TestHangEndsByItselfAfterFor(t *testing.T) {
+	f, _ := open(t, sim.Options{Faults: []sim.Fault{{GPU: 4, Kind: sim.FaultHang, At: time.Second, For: 20 * time.Millisecond}}})
+	done := make(chan error)
+	go func() {
+		s := model.Sample{Time: at(time.Second)}
+		done <- f.ReadFast(4, &s)
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("read after the hang: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("a hang with For never ended")
+	}
+	fast(t, f, 4, 2*time.Second)
+}
