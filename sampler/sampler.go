@@ -245,25 +245,32 @@ func (s *Sampler) readFast(g *GPU, sample *model.Sample, start time.Time) {
 	g.fastNanos.Add(uint64(took))
 	g.fastCount.Add(1)
 	if err != nil {
-		s.fail(g, err)
+		s.fail(g, err, model.Now())
 		return
 	}
+	s.storeFast(g, sample, model.Now())
+	s.poke()
+}
+
+// storeFast keeps a good fast reading: history, recovery from a failed or
+// stale state (dated at), detectors. Run and Step share it so a replayed GPU
+// recovers the same way a polled one does.
+func (s *Sampler) storeFast(g *GPU, sample *model.Sample, at model.Timestamp) {
 	g.mu.Lock()
 	g.lastFin = time.Now()
 	g.fast.Push(*sample)
 	changed := g.health.State != model.Healthy
 	if changed {
-		g.health = model.Health{State: model.Healthy, Since: model.Now()}
+		g.health = model.Health{State: model.Healthy, Since: at}
 	}
 	g.mu.Unlock()
 	if changed {
-		s.Emit(model.Event{GPU: model.Some(g.idx), Kind: model.EventHealth, Severity: model.SevInfo,
+		s.Emit(model.Event{Time: at, GPU: model.Some(g.idx), Kind: model.EventHealth, Severity: model.SevInfo,
 			Message: "GPU " + strconv.Itoa(g.idx) + " readings recovered"})
 	}
 	if s.opts.Detector != nil {
 		s.opts.Detector.Fast(g.idx, sample, s.Emit)
 	}
-	s.poke()
 }
 
 func (s *Sampler) slowLoop(ctx context.Context, g *GPU) {
@@ -276,18 +283,9 @@ func (s *Sampler) slowLoop(ctx context.Context, g *GPU) {
 		g.slowNanos.Add(uint64(time.Since(start)))
 		g.slowCount.Add(1)
 		if err != nil {
-			s.fail(g, err)
+			s.fail(g, err, model.Now())
 		} else {
-			if s.opts.ResolveProcesses != nil && len(slow.Processes) > 0 {
-				s.opts.ResolveProcesses(slow.Processes)
-			}
-			g.mu.Lock()
-			g.slow = slow
-			g.slowH.Push(slow)
-			g.mu.Unlock()
-			if s.opts.Detector != nil {
-				s.opts.Detector.Slow(g.idx, &slow, s.Emit)
-			}
+			s.storeSlow(g, &slow)
 			s.poke()
 		}
 		select {
@@ -298,23 +296,27 @@ func (s *Sampler) slowLoop(ctx context.Context, g *GPU) {
 	}
 }
 
-// fail records a failed reading. GPU_IS_LOST and friends are shown, never fatal.
-func (s *Sampler) fail(g *GPU, err error) {
+// fail records a failed reading, dated at. GPU_IS_LOST and friends are shown,
+// never fatal.
+func (s *Sampler) fail(g *GPU, err error, at model.Timestamp) {
 	state, reason := model.Failed, err.Error()
 	var de *DeviceError
 	if errors.As(err, &de) {
 		state = de.State
-		reason = de.Code + ": " + de.Err.Error()
+		reason = de.Code
+		if de.Err != nil { // a backend may classify without a cause
+			reason += ": " + de.Err.Error()
+		}
 	}
 	g.mu.Lock()
 	changed := g.health.State != state || g.health.Reason != reason
 	if changed {
-		g.health = model.Health{State: state, Reason: reason, Since: model.Now()}
+		g.health = model.Health{State: state, Reason: reason, Since: at}
 	}
 	g.mu.Unlock()
 	if changed {
 		s.opts.Logger.Warn("gpu reading failed", "gpu", g.idx, "err", err)
-		s.Emit(model.Event{GPU: model.Some(g.idx), Kind: model.EventHealth, Severity: model.SevError,
+		s.Emit(model.Event{Time: at, GPU: model.Some(g.idx), Kind: model.EventHealth, Severity: model.SevError,
 			Message: "GPU " + strconv.Itoa(g.idx) + " " + state.String() + ": " + reason})
 	}
 }
@@ -457,35 +459,38 @@ func (g *GPU) Stats() Stats {
 // (a backend such as the simulated fleet computes its values from the
 // sample's time). It must not be used while Run is polling.
 func (s *Sampler) Step(now time.Time, withSlow bool) {
+	// Health changes and their events carry the step's time too, so a
+	// golden screen of a lost GPU does not depend on the wall clock.
+	stamp := model.TimestampOf(now)
 	var sample model.Sample
 	for _, g := range s.gpus {
 		if withSlow {
 			slow := model.SlowSample{Time: model.TimestampOf(now)}
 			if err := s.backend.ReadSlow(g.idx, &slow); err != nil {
-				s.fail(g, err)
+				s.fail(g, err, stamp)
 			} else {
-				if s.opts.ResolveProcesses != nil && len(slow.Processes) > 0 {
-					s.opts.ResolveProcesses(slow.Processes)
-				}
-				g.mu.Lock()
-				g.slow = slow
-				g.slowH.Push(slow)
-				g.mu.Unlock()
-				if s.opts.Detector != nil {
-					s.opts.Detector.Slow(g.idx, &slow, s.Emit)
-				}
+				s.storeSlow(g, &slow)
 			}
 		}
 		sample = model.Sample{Time: model.TimestampOf(now)}
 		if err := s.backend.ReadFast(g.idx, &sample); err != nil {
-			s.fail(g, err)
+			s.fail(g, err, stamp)
 			continue
 		}
-		g.mu.Lock()
-		g.fast.Push(sample)
-		g.mu.Unlock()
-		if s.opts.Detector != nil {
-			s.opts.Detector.Fast(g.idx, &sample, s.Emit)
-		}
+		s.storeFast(g, &sample, stamp)
+	}
+}
+
+// storeSlow keeps a good slow reading after resolving its processes.
+func (s *Sampler) storeSlow(g *GPU, slow *model.SlowSample) {
+	if s.opts.ResolveProcesses != nil && len(slow.Processes) > 0 {
+		s.opts.ResolveProcesses(slow.Processes)
+	}
+	g.mu.Lock()
+	g.slow = *slow
+	g.slowH.Push(*slow)
+	g.mu.Unlock()
+	if s.opts.Detector != nil {
+		s.opts.Detector.Slow(g.idx, slow, s.Emit)
 	}
 }
