@@ -22,6 +22,7 @@ type fakeGPU struct {
 	hang chan struct{} // when non-nil, reads block until it is closed
 	err  error         // when non-nil, reads fail with it
 
+	slowErr   error         // when non-nil, only slow reads fail with it
 	blocked   chan struct{} // receives (without blocking) when a read starts to hang
 	fastCalls atomic.Int64
 	slowCalls atomic.Int64
@@ -107,6 +108,12 @@ func (b *fakeBackend) ReadSlow(gpu int, s *model.SlowSample) error {
 	g.slowCalls.Add(1)
 	if err := g.enter(); err != nil {
 		return err
+	}
+	g.mu.Lock()
+	slowErr := g.slowErr
+	g.mu.Unlock()
+	if slowErr != nil {
+		return slowErr
 	}
 	s.PCIeGen.Set(4)
 	s.EnergyMilliJ.Set(uint64(g.slowCalls.Load()) * 1000)

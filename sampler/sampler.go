@@ -258,6 +258,7 @@ func (s *Sampler) readFast(g *GPU, sample *model.Sample, start time.Time) {
 func (s *Sampler) storeFast(g *GPU, sample *model.Sample, at model.Timestamp) {
 	g.mu.Lock()
 	g.lastFin = time.Now()
+	g.lastFastAt = at
 	g.fast.Push(*sample)
 	changed := g.health.State != model.Healthy
 	if changed {
@@ -283,7 +284,7 @@ func (s *Sampler) slowLoop(ctx context.Context, g *GPU) {
 		g.slowNanos.Add(uint64(time.Since(start)))
 		g.slowCount.Add(1)
 		if err != nil {
-			s.fail(g, err, model.Now())
+			s.failSlow(g, err, model.Now())
 		} else {
 			s.storeSlow(g, &slow)
 			s.poke()
@@ -319,6 +320,42 @@ func (s *Sampler) fail(g *GPU, err error, at model.Timestamp) {
 		s.Emit(model.Event{Time: at, GPU: model.Some(g.idx), Kind: model.EventHealth, Severity: model.SevError,
 			Message: "GPU " + strconv.Itoa(g.idx) + " " + state.String() + ": " + reason})
 	}
+}
+
+// failSlow records a failed slow-tier reading. A lost GPU is lost whichever
+// tier noticed; any other slow-only failure (one costly call refusing) must
+// not flip the pane's health while fast readings succeed, or health would
+// flap every second and flood the timeline. It is reported once per reason.
+func (s *Sampler) failSlow(g *GPU, err error, at model.Timestamp) {
+	var de *DeviceError
+	if errors.As(err, &de) && de.State == model.Lost {
+		s.fail(g, err, at)
+		return
+	}
+	reason := err.Error()
+	g.mu.Lock()
+	if g.slowErr != reason {
+		g.slowErr, g.slowErrSince, g.slowErrShown = reason, at, false
+	}
+	// Report only once a fast reading succeeded after this failure began:
+	// when every call fails, the fast tier already reports it.
+	report := !g.slowErrShown && g.health.State == model.Healthy && g.lastFastAt >= g.slowErrSince
+	if report {
+		g.slowErrShown = true
+	}
+	g.mu.Unlock()
+	if report {
+		s.opts.Logger.Warn("slow-tier reading failed", "gpu", g.idx, "err", err)
+		s.Emit(model.Event{Time: at, GPU: model.Some(g.idx), Kind: model.EventHealth, Severity: model.SevWarn,
+			Message: "GPU " + strconv.Itoa(g.idx) + " slow-tier readings failing: " + reason})
+	}
+}
+
+// SlowError is the last slow-tier failure ("" when the last one succeeded).
+func (g *GPU) SlowError() string {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	return g.slowErr
 }
 
 // watchdog marks GPUs stale when a fast reading is overdue: a hung call on one
@@ -363,9 +400,15 @@ type GPU struct {
 	slow    model.SlowSample
 	slowH   *model.Ring[model.SlowSample]
 	health  model.Health
-	lastFin time.Time
-	late    *model.Ring[int32] // fast-tick lateness in microseconds
-	opened  time.Time
+	slowErr string // last slow-tier failure that did not change health
+	// slowErrSince/slowErrShown: when that failure began, and whether it was
+	// reported; lastFastAt: the stamp of the newest good fast reading.
+	slowErrSince model.Timestamp
+	slowErrShown bool
+	lastFastAt   model.Timestamp
+	lastFin      time.Time
+	late         *model.Ring[int32] // fast-tick lateness in microseconds
+	opened       time.Time
 
 	fastStarted atomic.Int64 // unix nanos of the fast read in flight, 0 if none
 	fastNanos   atomic.Uint64
@@ -467,7 +510,7 @@ func (s *Sampler) Step(now time.Time, withSlow bool) {
 		if withSlow {
 			slow := model.SlowSample{Time: model.TimestampOf(now)}
 			if err := s.backend.ReadSlow(g.idx, &slow); err != nil {
-				s.fail(g, err, stamp)
+				s.failSlow(g, err, stamp)
 			} else {
 				s.storeSlow(g, &slow)
 			}
@@ -489,6 +532,7 @@ func (s *Sampler) storeSlow(g *GPU, slow *model.SlowSample) {
 	g.mu.Lock()
 	g.slow = *slow
 	g.slowH.Push(*slow)
+	g.slowErr = ""
 	g.mu.Unlock()
 	if s.opts.Detector != nil {
 		s.opts.Detector.Slow(g.idx, slow, s.Emit)

@@ -473,3 +473,34 @@ func TestSimulatedFleetEndToEnd(t *testing.T) {
 		t.Errorf("T4 persistence %v, want reported off", t4slow.Persistence)
 	}
 }
+
+// A slow-tier call that keeps failing while fast readings succeed must not
+// flip the GPU's health (which would flood the timeline every second); it is
+// reported once.
+func TestSlowOnlyFailureDoesNotFlapHealth(t *testing.T) {
+	fb := newFake(1)
+	fb.gpus[0].slowErr = errors.New("PCIe throughput: UNKNOWN")
+	s, err := sampler.Open(context.Background(), fb, sampler.Options{Interval: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Unix(1000, 0)
+	for i := 0; i < 5; i++ {
+		s.Step(start.Add(time.Duration(i)*time.Second), true)
+	}
+	if _, _, _, h := s.GPUs()[0].Latest(); h.State != model.Healthy {
+		t.Fatalf("health = %v (%s), want healthy: only the slow tier failed", h.State, h.Reason)
+	}
+	if got := s.GPUs()[0].SlowError(); !strings.Contains(got, "UNKNOWN") {
+		t.Fatalf("SlowError = %q", got)
+	}
+	var n int
+	for _, ev := range s.Events(nil, 100) {
+		if strings.Contains(ev.Message, "slow-tier") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("slow-tier failure reported %d times, want once", n)
+	}
+}
