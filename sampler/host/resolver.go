@@ -145,7 +145,6 @@ type lookup struct {
 	desc    ProcDesc
 	files   GPUFiles
 	user    string
-	userOK  bool
 }
 
 // Resolve fills Resolved, User, Name, Command, CPUPercent and RSS of each
@@ -211,7 +210,7 @@ func (r *Resolver) Resolve(ps []model.Process) {
 			l.files = r.opts.Source.GPUFiles(l.pid)
 		}
 		if d.UIDOK {
-			l.user, l.userOK = r.userName(d.UID)
+			l.user = r.userName(d.UID)
 		}
 	}
 
@@ -240,12 +239,12 @@ func compact(s []int32) []int32 {
 
 // userName resolves a UID through the cache; the lookup itself runs
 // without the lock.
-func (r *Resolver) userName(uid uint32) (string, bool) {
+func (r *Resolver) userName(uid uint32) string {
 	r.mu.Lock()
 	name, ok := r.users[uid]
 	r.mu.Unlock()
 	if ok {
-		return name, true
+		return name
 	}
 	name, err := r.opts.LookupUser(uid)
 	if err != nil || name == "" {
@@ -257,7 +256,7 @@ func (r *Resolver) userName(uid uint32) (string, bool) {
 		r.users[uid] = name
 	}
 	r.mu.Unlock()
-	return name, true
+	return name
 }
 
 // view is what Resolve writes into a model.Process.
