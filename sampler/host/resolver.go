@@ -223,7 +223,7 @@ func (r *Resolver) Resolve(ps []model.Process) {
 	for i := range ps {
 		fill(&ps[i], byPID[int32(ps[i].PID)])
 	}
-	r.updateHint(looks, byPID)
+	r.updateHint(looks)
 	r.evict(r.opts.Now())
 }
 
@@ -370,9 +370,12 @@ func (r *Resolver) evict(now time.Time) {
 
 // updateHint follows the evidence that NVML's PIDs are not this namespace's.
 // Called with the lock held.
-func (r *Resolver) updateHint(looks []lookup, shown map[int32]*view) {
+func (r *Resolver) updateHint(looks []lookup) {
 	for i := range looks {
 		l := &looks[i]
+		if l.pid <= 0 {
+			continue // NVML's "no PID" (0) proves nothing about namespaces
+		}
 		foreign := errors.Is(l.err, ErrNoProcess)
 		if l.err == nil {
 			e, ok := r.cache[l.pid]

@@ -194,6 +194,7 @@ func TestPIDNamespaceHint(t *testing.T) {
 		{"PIDs belong to other processes", []proc{{1, other(1)}, {7, other(2)}}, 2, true, []bool{false, false}},
 		{"one missing, one verified", []proc{{4000, nil}, {100, open(1)}}, 3, false, []bool{false, true}},
 		{"no permission to look: no hint", []proc{{100, unknown(1)}}, 3, false, []bool{true}},
+		{"PID 0 is no evidence", []proc{{0, nil}}, 3, false, []bool{false}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
