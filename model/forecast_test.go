@@ -292,3 +292,22 @@ func TestProcessPeaksBounded(t *testing.T) {
 		t.Error("the oldest gone process was kept")
 	}
 }
+
+// A load that began one sample ago has shown one 2 GiB step in 100 ms: that
+// must not read as 20 GiB/s (twice its real 10 GiB/s) and raise an alarm.
+func TestForecastYoungClimbIsNotOverestimated(t *testing.T) {
+	const trueRate = 10 * gib // 2 GiB every 200 ms
+	samples := series(100*time.Millisecond, 3*time.Second, Some[uint64](80*gib), func(t time.Duration) (uint64, bool) {
+		if t < 3*time.Second {
+			return 60 * gib, true
+		}
+		return 62 * gib, true
+	})
+	f := ForecastMemory(samples, ForecastOptions{})
+	if f.Rate.OK && f.Rate.V > trueRate {
+		t.Errorf("rate after one step = %.1f GiB/s, more than the real %.0f GiB/s", f.Rate.V/gib, float64(trueRate)/gib)
+	}
+	if f.Warning {
+		t.Errorf("one step raised the warning: %+v", f)
+	}
+}
