@@ -64,3 +64,18 @@ func XidInfo(n int) (XidEntry, bool) {
 		Source:   XidCatalogSource,
 	}, false
 }
+
+// XidEvent builds the timeline entry for an Xid reported on a GPU, with the
+// catalog's meaning, severity and first action.
+func XidEvent(t Timestamp, gpu, xid int) Event {
+	e, _ := XidInfo(xid)
+	return Event{
+		Time:     t,
+		GPU:      Some(gpu),
+		Kind:     EventXid,
+		Severity: e.Severity,
+		Message:  "GPU " + strconv.Itoa(gpu) + " Xid " + strconv.Itoa(xid) + ": " + e.Meaning,
+		Xid:      Some(xid),
+		Action:   e.Action,
+	}
+}

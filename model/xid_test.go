@@ -63,3 +63,14 @@ func TestXidCatalogIsOrderedAndComplete(t *testing.T) {
 		t.Error("XidCatalog returned the catalog itself, not a copy")
 	}
 }
+
+func TestXidEvent(t *testing.T) {
+	ev := XidEvent(42, 3, 79)
+	if ev.Time != 42 || ev.GPU != Some(3) || ev.Kind != EventXid || ev.Xid != Some(79) || ev.Severity != SevError ||
+		ev.Message != "GPU 3 Xid 79: GPU fell off the bus" || !strings.Contains(ev.Action, "reboot") {
+		t.Errorf("XidEvent = %+v", ev)
+	}
+	if ev := XidEvent(1, 0, 999); !strings.Contains(ev.Message, "not in gputop's catalog") || !strings.Contains(ev.Action, "xid-errors") {
+		t.Errorf("unknown XidEvent = %+v", ev)
+	}
+}
