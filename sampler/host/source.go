@@ -68,7 +68,8 @@ type procSource struct {
 
 // maxFDScan bounds how many open files of one process are inspected when
 // looking for a GPU device node: a data loader may hold tens of thousands.
-const maxFDScan = 4096
+// A variable so that tests can bound a small fake table.
+var maxFDScan = 4096
 
 // NewProcSource reads the /proc tree at root ("" means gopsutil's default:
 // $HOST_PROC, or /proc). Pointing it at a host /proc mounted into a

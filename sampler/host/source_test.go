@@ -107,6 +107,8 @@ func TestProcSourceOnFakeProc(t *testing.T) {
 }
 
 func TestGPUFilesScanIsBounded(t *testing.T) {
+	defer func(n int) { maxFDScan = n }(maxFDScan)
+	maxFDScan = 300 // more than one directory batch of 256
 	root := fakeProcRoot(t)
 	fds := make([]string, maxFDScan+10)
 	for i := range fds {
@@ -115,6 +117,11 @@ func TestGPUFilesScanIsBounded(t *testing.T) {
 	fakeProcDir(t, root, 5, "loader", "S", 0, 1, 1, 1, 1, []string{"loader"}, fds...)
 	if got := NewProcSource(root).GPUFiles(5); got != GPUFilesUnknown {
 		t.Errorf("GPUFiles past the scan bound = %v, want unknown", got)
+	}
+	// The same table with a GPU node within the bound is found.
+	fakeProcDir(t, root, 6, "trainer", "S", 0, 1, 1, 1, 1, []string{"trainer"}, append(fds[:280:280], "/dev/nvidia-uvm")...)
+	if got := NewProcSource(root).GPUFiles(6); got != GPUFilesOpen {
+		t.Errorf("GPUFiles with /dev/nvidia-uvm at fd 280 = %v, want open", got)
 	}
 }
 
