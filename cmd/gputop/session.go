@@ -1,0 +1,314 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/gputop/gputop/checks"
+	"github.com/gputop/gputop/model"
+	"github.com/gputop/gputop/sampler"
+	"github.com/gputop/gputop/sampler/detect"
+	"github.com/gputop/gputop/sampler/host"
+	"github.com/gputop/gputop/sampler/nvmlbackend"
+	"github.com/gputop/gputop/sampler/replay"
+	"github.com/gputop/gputop/sampler/sim"
+)
+
+// session is one source of GPU data (NVML, the simulated fleet or a
+// snapshot) with everything the dashboard and the subcommands share: the
+// sampler, the checks' latest facts and results, and how to export them.
+type session struct {
+	opts     *options
+	log      *slog.Logger
+	backend  sampler.Backend
+	sampler  *sampler.Sampler  // nil when no GPU could be opened
+	openErr  *sampler.OpenError // why, then
+	snap     *model.Snapshot    // the snapshot being replayed
+	resolver *host.Resolver
+
+	mu      sync.Mutex
+	facts   model.Facts
+	results []model.CheckResult
+	checked bool
+}
+
+// demoHistory is how much simulated past the demo starts with, so the
+// sparklines and a snapshot taken at once already have a minute of data.
+const demoHistory = 60 * time.Second
+
+// openSession picks and opens the backend. An NVML failure is not an error:
+// the session then explains it (openErr) and the checks diagnose it.
+func openSession(ctx context.Context, o *options, log *slog.Logger) (*session, error) {
+	s := &session{opts: o, log: log}
+	sopts := sampler.Options{Interval: o.interval, Logger: log, Detector: detect.New(detect.Options{})}
+	switch {
+	case o.replay != "":
+		snap, err := model.LoadSnapshot(o.replay)
+		if err != nil {
+			return nil, &exitError{code: 2, err: err}
+		}
+		s.snap = snap
+		s.backend = replay.Load(snap)
+		ropts := replay.Options(snap)
+		ropts.Logger = log
+		smp, err := sampler.Open(ctx, s.backend, ropts)
+		if err != nil {
+			return nil, &exitError{code: 2, err: fmt.Errorf("%s: %w", o.replay, err)}
+		}
+		if err := replay.Fill(smp, snap); err != nil {
+			return nil, &exitError{code: 2, err: fmt.Errorf("%s: %w", o.replay, err)}
+		}
+		s.sampler = smp
+	case o.demo:
+		now := time.Now()
+		fleet := sim.New(sim.Options{GPUs: o.gpus, Seed: o.seed, Start: now.Add(-demoHistory)})
+		s.backend = fleet
+		smp, err := sampler.Open(ctx, fleet, sopts)
+		if err != nil {
+			return nil, &exitError{code: 2, err: fmt.Errorf("simulated fleet: %w", err)}
+		}
+		prefill(smp, now.Add(-demoHistory), now)
+		s.sampler = smp
+	default:
+		s.resolver = host.NewResolver(host.Options{Logger: log})
+		sopts.ResolveProcesses = s.resolver.Resolve
+		s.backend = nvmlbackend.NewDefault()
+		smp, err := sampler.Open(ctx, s.backend, sopts)
+		if err != nil {
+			oe, ok := sampler.AsOpenError(err)
+			if !ok {
+				oe = &sampler.OpenError{Code: "ERROR", Message: "NVML could not be opened", Err: err}
+			}
+			log.Warn("nvml open failed", "code", oe.Code, "err", err)
+			s.openErr = oe
+			return s, nil
+		}
+		s.sampler = smp
+	}
+	return s, nil
+}
+
+// prefill steps a time-pure backend (the simulated fleet) through [from, to)
+// so history exists from the first frame.
+func prefill(smp *sampler.Sampler, from, to time.Time) {
+	o := smp.Options()
+	nextSlow := from
+	for t := from; t.Before(to); t = t.Add(o.Interval) {
+		slow := !t.Before(nextSlow)
+		if slow {
+			nextSlow = nextSlow.Add(o.SlowInterval)
+		}
+		smp.Step(t, slow)
+	}
+}
+
+// close releases the backend. Call after the sampler stopped.
+func (s *session) close() {
+	if s.backend != nil {
+		if err := s.backend.Close(); err != nil {
+			s.log.Warn("closing backend", "err", err)
+		}
+	}
+}
+
+func (s *session) sourceName() string {
+	switch {
+	case s.snap != nil:
+		return "replay"
+	case s.opts.demo:
+		return "demo"
+	}
+	return "nvml"
+}
+
+// nvmlFacts is what NVML (or its stand-in) says, for the checks.
+func (s *session) nvmlFacts() model.NVMLFacts {
+	nf := model.NVMLFacts{Source: s.sourceName()}
+	if s.openErr != nil {
+		nf.ErrorCode = s.openErr.Code
+		nf.ErrorMessage = s.openErr.Error()
+		return nf
+	}
+	sys := s.sampler.System()
+	nf.Opened = true
+	nf.DriverVersion = sys.DriverVersion
+	nf.NVMLVersion = sys.NVMLVersion
+	nf.CUDADriverVersion = sys.CUDADriverVersion
+	for _, g := range s.sampler.GPUs() {
+		nf.GPUs = append(nf.GPUs, gpuFacts(g))
+	}
+	return nf
+}
+
+func gpuFacts(g *sampler.GPU) model.GPUFacts {
+	fast, ok, slow, health := g.Latest()
+	gf := model.GPUFacts{Info: g.Info, Health: health}
+	if ok {
+		gf.Sample = model.Some(fast)
+	}
+	if !slow.Time.IsZero() {
+		gf.Slow = model.Some(slow)
+	}
+	return gf
+}
+
+// refreshFacts updates the per-GPU readings inside facts so the live rules
+// (throttling, PCIe, memory errors) judge the newest samples. A replay keeps
+// what was recorded.
+func (s *session) refreshFacts(f model.Facts) model.Facts {
+	if s.sampler == nil || s.snap != nil {
+		return f
+	}
+	gpus := s.sampler.GPUs()
+	out := f
+	out.NVML.GPUs = make([]model.GPUFacts, len(f.NVML.GPUs))
+	copy(out.NVML.GPUs, f.NVML.GPUs)
+	for i := range out.NVML.GPUs {
+		if i < len(gpus) {
+			out.NVML.GPUs[i] = gpuFacts(gpus[i])
+		}
+	}
+	return out
+}
+
+// runChecks gathers facts and judges them; it never runs on the UI goroutine.
+func (s *session) runChecks(ctx context.Context) ([]model.CheckResult, model.Facts, error) {
+	var f model.Facts
+	var rs []model.CheckResult
+	switch {
+	case s.snap != nil:
+		f = s.snap.Facts
+		rs = compareRecorded(checks.Evaluate(f), s.snap.Checks)
+	case s.opts.demo:
+		f = checks.DemoFacts(s.nvmlFacts())
+		rs = checks.Evaluate(f)
+	default:
+		f = checks.Gather(ctx, checks.DefaultEnv(), s.nvmlFacts())
+		rs = checks.Evaluate(f)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, f, err
+	}
+	s.mu.Lock()
+	s.facts, s.results, s.checked = f, rs, true
+	s.mu.Unlock()
+	return rs, f, nil
+}
+
+// compareRecorded marks where today's rules judge recorded facts differently
+// from the verdict recorded in the snapshot.
+func compareRecorded(now, recorded []model.CheckResult) []model.CheckResult {
+	byID := make(map[string]model.CheckResult, len(recorded))
+	for _, r := range recorded {
+		byID[r.ID] = r
+	}
+	out := make([]model.CheckResult, 0, len(now)+len(recorded))
+	seen := make(map[string]bool, len(now))
+	for _, r := range now {
+		seen[r.ID] = true
+		if old, ok := byID[r.ID]; ok && old.Status != r.Status {
+			r.Title += fmt.Sprintf(" [recorded %s, now %s]", old.Status, r.Status)
+			r.Evidence += fmt.Sprintf("\nRecorded verdict: %s. Today's rules judge the recorded facts as %s.", old.Status, r.Status)
+		} else if !ok {
+			r.Title += " [new rule]"
+			r.Evidence += "\nNot in the recording: this rule is newer than the gputop that wrote it."
+		}
+		out = append(out, r)
+	}
+	for _, r := range recorded {
+		if !seen[r.ID] {
+			r.Title += " [recorded only]"
+			r.Evidence += "\nToday's rules no longer produce this result; shown as recorded."
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// latestChecks returns the newest facts and results, running the checks
+// first if they never ran (headless snapshot).
+func (s *session) latestChecks(ctx context.Context) (model.Facts, []model.CheckResult, error) {
+	s.mu.Lock()
+	checked := s.checked
+	f, rs := s.facts, s.results
+	s.mu.Unlock()
+	if checked {
+		return s.refreshFacts(f), checks.Evaluate(s.refreshFacts(f)), nil
+	}
+	rs, f, err := s.runChecks(ctx)
+	return f, rs, err
+}
+
+// buildSnapshot freezes the session.
+func (s *session) buildSnapshot(ctx context.Context) (*model.Snapshot, error) {
+	if s.sampler == nil {
+		return nil, errors.New("no GPU data to record: " + s.openErr.Error())
+	}
+	f, rs, err := s.latestChecks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	in := s.sampler.CaptureInput(snapshotWindow)
+	in.Version = gputopVersion()
+	in.Facts = f
+	in.Checks = rs
+	in.Versions = versionsOf(f, in.System)
+	in.Redact = model.RedactOptions{FullCommandLines: s.opts.includeCmdlines}
+	return model.NewSnapshot(in), nil
+}
+
+// snapshotWindow is how much history a snapshot keeps.
+const snapshotWindow = 120 * time.Second
+
+// export writes a snapshot into the current directory (the `s` key).
+func (s *session) export(ctx context.Context) (string, error) {
+	snap, err := s.buildSnapshot(ctx)
+	if err != nil {
+		return "", err
+	}
+	name := model.DefaultSnapshotName(snap.Host, snap.Created.Time(), model.FormatJSON)
+	if err := snap.Save(name, model.FormatJSON); err != nil {
+		return "", err
+	}
+	if wd, err := os.Getwd(); err == nil {
+		return wd + string(os.PathSeparator) + name, nil
+	}
+	return name, nil
+}
+
+// versionsOf summarises the stack for the Markdown report.
+func versionsOf(f model.Facts, sys model.System) model.Versions {
+	v := model.Versions{Driver: f.KernelModule.Version}
+	if v.Driver == "" {
+		v.Driver = sys.DriverVersion
+	}
+	if sys.CUDADriverVersion.OK {
+		v.CUDADriver = model.CUDAVersionString(sys.CUDADriverVersion.V)
+	}
+	if f.NVCC.Found {
+		v.Toolkit = append(v.Toolkit, fmt.Sprintf("%s (nvcc on PATH: %s)", f.NVCC.Version, f.NVCC.Path))
+	}
+	if f.CUDALink.Exists {
+		v.Toolkit = append(v.Toolkit, fmt.Sprintf("%s (%s -> %s)", f.CUDALink.Version, f.CUDALink.Path, f.CUDALink.Resolved))
+	}
+	for _, c := range f.CuDNN {
+		if c.Version != "" {
+			v.CuDNN = append(v.CuDNN, fmt.Sprintf("%s (%s: %s)", c.Version, c.Origin, c.Header))
+		}
+	}
+	for i, t := range f.Torch {
+		if i > 0 {
+			v.PyTorch += "; "
+		}
+		v.PyTorch += t.Version
+		if t.CUDA != "" {
+			v.PyTorch += " (CUDA " + t.CUDA + ")"
+		}
+	}
+	return v
+}
