@@ -53,8 +53,13 @@ type Backend struct {
 	// useThrottleReasons: the library predates
 	// GetCurrentClocksEventReasons; its older name returns the same bits.
 	useThrottleReasons bool
-	// useFabricInfoV: the library only has the versioned fabric call.
-	useFabricInfoV bool
+	// useFabricInfoV, useTemperatureV: the library only has the versioned
+	// call (the unversioned ones are deprecated since NVML 13 and may be
+	// dropped). The unversioned call is preferred while it exists because
+	// the versioned ones cannot be mocked (go-nvml returns a concrete
+	// handler type).
+	useFabricInfoV  bool
+	useTemperatureV bool
 
 	mu          sync.Mutex // guards initialized against Open/Close races
 	initialized bool
@@ -219,6 +224,8 @@ func (b *Backend) missingCalls() uint64 {
 			b.useThrottleReasons = true
 		case k == callFabricInfo && b.hasSymbol("nvmlDeviceGetGpuFabricInfoV"):
 			b.useFabricInfoV = true
+		case k == callTemperature && b.hasSymbol("nvmlDeviceGetTemperatureV"):
+			b.useTemperatureV = true
 		default:
 			b.log.Info("nvml: library lacks a call; its value stays unavailable", "call", k.String(), "symbol", sym)
 			mask |= k.bit()

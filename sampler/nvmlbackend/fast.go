@@ -56,11 +56,21 @@ func (b *Backend) ReadFast(gpu int, s *model.Sample) error {
 
 	if !d.skipped(callTemperature) {
 		t := b.begin()
-		v, ret := h.GetTemperature(nvml.TEMPERATURE_GPU)
+		var v int32
+		var ret nvml.Return
+		if b.useTemperatureV {
+			var tv nvml.Temperature
+			tv, ret = h.GetTemperatureV().V1() // sensor 0 is the GPU die
+			v = tv.Temperature
+		} else {
+			var u uint32
+			u, ret = h.GetTemperature(nvml.TEMPERATURE_GPU)
+			v = int32(u)
+		}
 		if ok, err := b.result(d, callTemperature, ret, t); err != nil {
 			return err
 		} else if ok {
-			s.TempGPU.Set(int32(v))
+			s.TempGPU.Set(v)
 		}
 	}
 	// Memory temperature comes from the slow tier's field read (its cost on
