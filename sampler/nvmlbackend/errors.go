@@ -115,7 +115,7 @@ func openError(stage string, r nvml.Return) *sampler.OpenError {
 	switch r {
 	case nvml.ERROR_LIBRARY_NOT_FOUND:
 		oe.Message = "the NVIDIA management library (libnvidia-ml.so.1) could not be loaded"
-		oe.Hint = "Install the NVIDIA driver's user-space libraries (the package that provides libnvidia-ml.so.1, e.g. libnvidia-compute-<version> on Ubuntu or nvidia-driver-libs on Debian) matching the kernel driver, and check `ldconfig -p | grep libnvidia-ml`." + hintContainer + hintDemo
+		oe.Hint = "Install the NVIDIA driver's user-space libraries (the package that provides libnvidia-ml.so.1, e.g. libnvidia-compute-<version> on Ubuntu, libnvidia-ml1 on Debian) matching the kernel driver, and check `ldconfig -p | grep libnvidia-ml`." + hintContainer + hintDemo
 	case nvml.ERROR_DRIVER_NOT_LOADED:
 		oe.Message = "the NVIDIA kernel driver is not loaded"
 		oe.Hint = "Load it with `sudo modprobe nvidia` and read `sudo dmesg | grep -i -e nvrm -e nvidia` for why it failed: with Secure Boot on, the module must be signed (or enrolled with mokutil); the nouveau driver must be blacklisted; after a kernel upgrade, the module must be rebuilt (DKMS)." + hintDemo
