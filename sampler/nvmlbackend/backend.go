@@ -63,6 +63,10 @@ type Backend struct {
 
 	mu          sync.Mutex // guards initialized against Open/Close races
 	initialized bool
+	// closing tells Events to stop; events counts Events calls in flight,
+	// so Close frees the event set before NVML shuts down under it.
+	closing atomic.Bool
+	events  sync.WaitGroup
 }
 
 var (
@@ -135,6 +139,7 @@ func (b *Backend) Open(ctx context.Context) (model.System, []model.GPUInfo, erro
 		return model.System{}, nil, openError("nvml.Init", ret)
 	}
 	b.initialized = true
+	b.closing.Store(false)
 
 	count, ret := b.lib.DeviceGetCount()
 	if ret != nvml.SUCCESS {
@@ -241,6 +246,16 @@ func (b *Backend) Close() error {
 	defer b.mu.Unlock()
 	if !b.initialized {
 		return nil
+	}
+	b.closing.Store(true)
+	// Events notices within one Wait timeout. Bounded, in case a driver
+	// call hangs: shutting down late is better than never.
+	done := make(chan struct{})
+	go func() { b.events.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(2*b.opts.EventTimeout + 100*time.Millisecond):
+		b.log.Warn("nvml: event watcher did not stop; shutting down anyway")
 	}
 	return b.shutdownLocked()
 }

@@ -20,13 +20,16 @@ const maxWaitFailures = 20
 // Events delivers Xid errors until ctx is done. It registers every GPU that
 // accepts Xid events; if none does, it returns an error saying so (the
 // sampler shows it once). Wait timing out is the normal, quiet answer.
+// Close also ends it.
 func (b *Backend) Events(ctx context.Context, emit func(model.Event)) error {
 	b.mu.Lock()
-	open := b.initialized
-	b.mu.Unlock()
-	if !open {
+	if !b.initialized || b.closing.Load() {
+		b.mu.Unlock()
 		return errors.New("nvml events: backend is not open")
 	}
+	b.events.Add(1)
+	b.mu.Unlock()
+	defer b.events.Done()
 
 	set, ret := b.lib.EventSetCreate()
 	if ret != nvml.SUCCESS {
@@ -60,7 +63,7 @@ func (b *Backend) Events(ctx context.Context, emit func(model.Event)) error {
 
 	timeoutMS := uint32(max(b.opts.EventTimeout.Milliseconds(), 1))
 	failures := 0
-	for ctx.Err() == nil {
+	for ctx.Err() == nil && !b.closing.Load() {
 		data, ret := set.Wait(timeoutMS)
 		switch ret {
 		case nvml.ERROR_TIMEOUT:

@@ -3,7 +3,9 @@ package nvmlbackend
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -238,4 +240,38 @@ func TestEventsIgnoresOtherEventTypes(t *testing.T) {
 	}
 	cancel()
 	<-done
+}
+
+// Close ends a running Events and frees the event set before NVML shuts
+// down, even when the caller forgot to cancel Events' context.
+func TestCloseStopsEventsBeforeShutdown(t *testing.T) {
+	srv, _ := newFleet(t)
+	es := newEventScript()
+	var order []string
+	var mu sync.Mutex
+	record := func(s string) { mu.Lock(); order = append(order, s); mu.Unlock() }
+	es.set.FreeFunc = func() nvml.Return { record("free"); return nvml.SUCCESS }
+	srv.EventSetCreateFunc = func() (nvml.EventSet, nvml.Return) { return es.set, nvml.SUCCESS }
+	srv.ShutdownFunc = func() nvml.Return { record("shutdown"); return nvml.SUCCESS }
+	b := New(srv, Options{EventTimeout: testEventTimeout})
+	if _, _, err := b.Open(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- b.Events(t.Context(), func(model.Event) {}) }()
+	<-es.timedOut // running
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("Events: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(order, []string{"free", "shutdown"}) {
+		t.Errorf("order = %v", order)
+	}
+	if err := b.Events(t.Context(), func(model.Event) {}); err == nil {
+		t.Error("Events after Close succeeded")
+	}
 }
