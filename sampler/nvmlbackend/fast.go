@@ -19,6 +19,9 @@ func (b *Backend) ReadFast(gpu int, s *model.Sample) error {
 		return err
 	}
 	h := d.handle
+	// Start from unavailable, so that a value that fails this time is not
+	// the previous reading's (the sample may be reused).
+	*s = model.Sample{Time: s.Time}
 
 	if !d.skipped(callMemoryInfoV2) {
 		t := b.begin()

@@ -345,3 +345,28 @@ func openServer(t testing.TB, srv nvml.Interface) *Backend {
 	t.Cleanup(func() { _ = b.Close() })
 	return b
 }
+
+// A reused sample does not keep the previous reading's value for a field
+// that failed this time.
+func TestReadFastClearsReusedSample(t *testing.T) {
+	srv, devs := newFleet(t)
+	fail := false
+	devs[0].GetPowerUsageFunc = func() (uint32, nvml.Return) {
+		if fail {
+			return 0, nvml.ERROR_TIMEOUT
+		}
+		return 123_000, nvml.SUCCESS
+	}
+	b := openServer(t, srv)
+	s := model.Sample{Time: 42}
+	if err := b.ReadFast(0, &s); err != nil || s.PowerDraw != model.Some(uint32(123_000)) {
+		t.Fatalf("first: %v %v", err, s.PowerDraw)
+	}
+	fail = true
+	if err := b.ReadFast(0, &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.PowerDraw.OK || s.Time != 42 {
+		t.Errorf("second reading: power %v time %v", s.PowerDraw, s.Time)
+	}
+}

@@ -29,6 +29,7 @@ func (b *Backend) ReadSlow(gpu int, s *model.SlowSample) error {
 	}
 	d.slowMu.Lock()
 	defer d.slowMu.Unlock()
+	*s = model.SlowSample{Time: s.Time}
 
 	for _, step := range [...]func(*device, *model.SlowSample) error{
 		b.readMIG, // first: a MIG change re-enables the calls it affects
