@@ -12,6 +12,7 @@ package nvmlbackend
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -193,7 +194,7 @@ func TestRealLogEverything(t *testing.T) {
 	b, sys, infos := openReal(t)
 	t.Logf("system: %+v", sys)
 	for _, g := range infos {
-		t.Logf("GPU %d static: %+v", g.Index, g)
+		t.Logf("GPU %d static: %s", g.Index, fmtOpts(g))
 		s := model.Sample{Time: model.Now()}
 		slow := model.SlowSample{Time: model.Now()}
 		if err := b.ReadSlow(g.Index, &slow); err != nil { // first: fills the memory temperature
@@ -222,10 +223,24 @@ func TestRealLogEverything(t *testing.T) {
 		b.useThrottleReasons, b.useFabricInfoV, b.useTemperatureV)
 }
 
-// fmtOpts prints a struct of Opts with unavailable values as "-".
+// fmtOpts prints a struct's fields as name=value, with unavailable Opts as
+// "-".
 func fmtOpts(v any) string {
-	s := fmt.Sprintf("%+v", v)
-	return strings.ReplaceAll(s, "{V:0 OK:false}", "-")
+	rv := reflect.ValueOf(v)
+	var sb strings.Builder
+	for i := range rv.NumField() {
+		f, name := rv.Field(i), rv.Type().Field(i).Name
+		if f.Kind() == reflect.Struct && f.NumField() == 2 && f.Type().Field(1).Name == "OK" {
+			if f.Field(1).Bool() {
+				fmt.Fprintf(&sb, "%s=%v ", name, f.Field(0).Interface())
+			} else {
+				fmt.Fprintf(&sb, "%s=- ", name)
+			}
+			continue
+		}
+		fmt.Fprintf(&sb, "%s=%v ", name, f.Interface())
+	}
+	return sb.String()
 }
 
 func TestRealXidRegistration(t *testing.T) {
@@ -297,5 +312,63 @@ func BenchmarkRealReadSlow(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkRealCall measures single NVML calls on GPU 0, for deciding which
+// tier a value belongs to (the memory temperature field in particular).
+func BenchmarkRealCall(b *testing.B) {
+	be, _, _ := openReal(b)
+	h := be.devices[0].handle
+	fields := make([]nvml.FieldValue, 1)
+	calls := []struct {
+		name string
+		call func() nvml.Return
+	}{
+		{"GetFieldValues(MEMORY_TEMP)", func() nvml.Return {
+			fields[0] = nvml.FieldValue{FieldId: nvml.FI_DEV_MEMORY_TEMP}
+			if ret := h.GetFieldValues(fields); ret != nvml.SUCCESS {
+				return ret
+			}
+			return nvml.Return(fields[0].NvmlReturn)
+		}},
+		{"GetTemperature", func() nvml.Return { _, r := h.GetTemperature(nvml.TEMPERATURE_GPU); return r }},
+		{"GetTemperatureV", func() nvml.Return { _, r := h.GetTemperatureV().V1(); return r }},
+		{"GetMemoryInfo_v2", func() nvml.Return { _, r := h.GetMemoryInfo_v2(); return r }},
+		{"GetPowerUsage", func() nvml.Return { _, r := h.GetPowerUsage(); return r }},
+		{"GetGpuFabricInfo", func() nvml.Return { _, r := h.GetGpuFabricInfo(); return r }},
+		{"GetSamples(TOTAL_POWER)", func() nvml.Return {
+			_, _, r := h.GetSamples(nvml.TOTAL_POWER_SAMPLES, uint64(time.Now().Add(-time.Second).UnixMicro()))
+			return r
+		}},
+		{"GetTotalEnergyConsumption", func() nvml.Return { _, r := h.GetTotalEnergyConsumption(); return r }},
+	}
+	for _, c := range calls {
+		b.Run(c.name, func(b *testing.B) {
+			if ret := c.call(); ret != nvml.SUCCESS {
+				b.Skipf("%s answers %s", c.name, codeName(ret))
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = c.call()
+			}
+		})
+	}
+}
+
+// fmtOpts runs only on GPU machines otherwise; check it here.
+func TestFmtOpts(t *testing.T) {
+	got := fmtOpts(model.Sample{PowerDraw: model.Some(uint32(5)), Time: 7})
+	for _, want := range []string{"Time=7 ", "PowerDraw=5 ", "TempGPU=- ", "FanPercent=- "} {
+		if !strings.Contains(got, want) {
+			t.Errorf("%q lacks %q", got, want)
+		}
+	}
+	got = fmtOpts(model.GPUInfo{Name: "H100"})
+	if !strings.Contains(got, "Name=H100 ") || !strings.Contains(got, "NumFans=- ") {
+		t.Errorf("%q", got)
+	}
+	if got := fmtOpts(model.SlowSample{ECCEnabled: model.Some(true)}); !strings.Contains(got, "ECCEnabled=true ") || !strings.Contains(got, "Persistence=- ") {
+		t.Errorf("%q", got)
 	}
 }
