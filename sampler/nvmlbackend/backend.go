@@ -91,6 +91,11 @@ type device struct {
 	// fast samples: memTempValid | uint32(int32 °C), or 0.
 	memTemp atomic.Uint64
 
+	// inFlight counts readings of this device in progress, so that Close
+	// does not shut NVML down (go-nvml then unloads the library) under
+	// one. Per device, so GPUs' goroutines do not share a cache line.
+	inFlight atomic.Int32
+
 	// slowMu guards the slow tier's cursors; the fast path never takes it.
 	slowMu     sync.Mutex
 	lastPower  uint64 // newest GetSamples timestamp seen (µs), per sampling type
@@ -143,11 +148,11 @@ func (b *Backend) Open(ctx context.Context) (model.System, []model.GPUInfo, erro
 
 	count, ret := b.lib.DeviceGetCount()
 	if ret != nvml.SUCCESS {
-		b.shutdownLocked()
+		_ = b.shutdownLocked()
 		return model.System{}, nil, openError("nvml.DeviceGetCount", ret)
 	}
 	if count == 0 {
-		b.shutdownLocked()
+		_ = b.shutdownLocked()
 		return model.System{}, nil, noDevicesError()
 	}
 
@@ -248,16 +253,63 @@ func (b *Backend) Close() error {
 		return nil
 	}
 	b.closing.Store(true)
-	// Events notices within one Wait timeout. Bounded, in case a driver
-	// call hangs: shutting down late is better than never.
-	done := make(chan struct{})
-	go func() { b.events.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(2*b.opts.EventTimeout + 100*time.Millisecond):
-		b.log.Warn("nvml: event watcher did not stop; shutting down anyway")
+	if !b.quiesce(2*b.opts.EventTimeout + closeGrace) {
+		// A driver call hangs. Shutting down under it would unload the
+		// library it runs in; leaving NVML initialised at exit is harmless.
+		b.initialized = false
+		b.log.Warn("nvml: calls still running at close; NVML left initialised")
+		return errors.New("nvml: calls still running at close; NVML left initialised")
 	}
 	return b.shutdownLocked()
+}
+
+// closeGrace is how long Close waits for readings in progress (a slow
+// reading takes ~50 ms) beyond the event watcher's wait timeouts.
+const closeGrace = 250 * time.Millisecond
+
+// quiesce waits until Events has returned and no reading is in progress,
+// or the timeout passed; it reports whether everything stopped.
+func (b *Backend) quiesce(timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	eventsDone := make(chan struct{})
+	go func() { b.events.Wait(); close(eventsDone) }()
+	select {
+	case <-eventsDone:
+	case <-time.After(timeout):
+		return false
+	}
+	// Readings are short and their goroutines are already told to stop:
+	// polling is simpler than a condition variable on the hot path.
+	for b.readsInFlight() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return true
+}
+
+func (b *Backend) readsInFlight() bool {
+	for _, d := range b.devices {
+		if d.inFlight.Load() != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// errClosed is what a reading gets once Close has begun.
+var errClosed = errors.New("nvml: backend closed")
+
+// enter marks a reading of d in progress; it fails once Close has begun.
+// The order (count, then check) pairs with Close's (flag, then wait).
+func (b *Backend) enter(d *device) error {
+	d.inFlight.Add(1)
+	if b.closing.Load() {
+		d.inFlight.Add(-1)
+		return errClosed
+	}
+	return nil
 }
 
 func (b *Backend) shutdownLocked() error {

@@ -18,6 +18,10 @@ func (b *Backend) ReadFast(gpu int, s *model.Sample) error {
 	if err != nil {
 		return err
 	}
+	if err := b.enter(d); err != nil {
+		return err
+	}
+	defer d.inFlight.Add(-1)
 	h := d.handle
 	// Start from unavailable, so that a value that fails this time is not
 	// the previous reading's (the sample may be reused).

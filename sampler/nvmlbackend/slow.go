@@ -27,6 +27,10 @@ func (b *Backend) ReadSlow(gpu int, s *model.SlowSample) error {
 	if err != nil {
 		return err
 	}
+	if err := b.enter(d); err != nil {
+		return err
+	}
+	defer d.inFlight.Add(-1)
 	d.slowMu.Lock()
 	defer d.slowMu.Unlock()
 	*s = model.SlowSample{Time: s.Time}
