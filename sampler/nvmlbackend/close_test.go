@@ -40,7 +40,11 @@ func newBlockedPower(t *testing.T) (*Backend, *blockedPower) {
 	return b, bp
 }
 
-func (bp *blockedPower) record(s string) { bp.mu.Lock(); bp.order = append(bp.order, s); bp.mu.Unlock() }
+func (bp *blockedPower) record(s string) {
+	bp.mu.Lock()
+	bp.order = append(bp.order, s)
+	bp.mu.Unlock()
+}
 
 func (bp *blockedPower) events() []string {
 	bp.mu.Lock()
