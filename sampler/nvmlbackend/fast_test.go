@@ -1,0 +1,372 @@
+package nvmlbackend
+
+import (
+	"sync"
+	"testing"
+
+	"github.com/NVIDIA/go-nvml/pkg/nvml"
+	"github.com/NVIDIA/go-nvml/pkg/nvml/mock/server"
+
+	"github.com/gputop/gputop/model"
+)
+
+func TestReadFastValues(t *testing.T) {
+	b, _, devs, _ := openFleet(t, Options{})
+	for i := range devs {
+		var s model.Sample
+		if err := b.ReadFast(i, &s); err != nil {
+			t.Fatalf("GPU %d: %v", i, err)
+		}
+		u := uint32(i)
+		want := model.Sample{
+			MemUsed:         model.Some(uint64(fixUsed + i)),
+			MemTotal:        model.Some(devs[i].MemoryInfo.Total),
+			MemReserved:     model.Some(uint64(fixReserved)),
+			UtilGPU:         model.Some(50 + u),
+			UtilMem:         model.Some(20 + u),
+			TempGPU:         model.Some(int32(fixTemp + i)),
+			PowerDraw:       model.Some(fixPower + u),
+			PowerLimit:      model.Some(uint32(fixLimit)),
+			ClockSM:         model.Some(uint32(fixClockSM)),
+			ClockMem:        model.Some(uint32(fixClockMem)),
+			PState:          model.Some(0),
+			ThrottleReasons: model.Some(fixThrottle),
+			// No fans on an SXM board; memory temperature arrives with
+			// the first slow reading.
+		}
+		if s != want {
+			t.Errorf("GPU %d:\n got %+v\nwant %+v", i, s, want)
+		}
+	}
+}
+
+// A passive card reports zero fans at Open: the 173 µs NOT_SUPPORTED fan
+// call is never made.
+func TestReadFastPassiveCardNeverAsksFan(t *testing.T) {
+	b, _, devs, _ := openFleet(t, Options{})
+	var s model.Sample
+	for range 5 {
+		if err := b.ReadFast(0, &s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(devs[0].GetFanSpeedCalls()); n != 0 {
+		t.Errorf("GetFanSpeed called %d times on a fanless GPU", n)
+	}
+}
+
+func TestReadFastFanSpeed(t *testing.T) {
+	srv, devs := newFleet(t)
+	devs[1].GetNumFansFunc = func() (int, nvml.Return) { return 2, nvml.SUCCESS }
+	devs[1].GetFanSpeedFunc = func() (uint32, nvml.Return) { return 37, nvml.SUCCESS }
+	b := openServer(t, srv)
+	var s model.Sample
+	if err := b.ReadFast(1, &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.FanPercent != model.Some(uint32(37)) {
+		t.Errorf("fan = %v", s.FanPercent)
+	}
+}
+
+// Every fast field that answers NOT_SUPPORTED (or FUNCTION_NOT_FOUND, or
+// NO_PERMISSION) is asked exactly once and stays unavailable; the other
+// fields keep coming.
+func TestReadFastUnsupportedAskedOnce(t *testing.T) {
+	type field struct {
+		name  string
+		set   func(d *server.Device, r nvml.Return)
+		calls func(d *server.Device) int
+		value func(s *model.Sample) bool // is the value available
+	}
+	fields := []field{
+		{"utilization", func(d *server.Device, r nvml.Return) {
+			d.GetUtilizationRatesFunc = func() (nvml.Utilization, nvml.Return) { return nvml.Utilization{}, r }
+		}, func(d *server.Device) int { return len(d.GetUtilizationRatesCalls()) },
+			func(s *model.Sample) bool { return s.UtilGPU.OK || s.UtilMem.OK }},
+		{"temperature", func(d *server.Device, r nvml.Return) {
+			d.GetTemperatureFunc = func(nvml.TemperatureSensors) (uint32, nvml.Return) { return 0, r }
+		}, func(d *server.Device) int { return len(d.GetTemperatureCalls()) },
+			func(s *model.Sample) bool { return s.TempGPU.OK }},
+		{"power", func(d *server.Device, r nvml.Return) {
+			d.GetPowerUsageFunc = func() (uint32, nvml.Return) { return 0, r }
+		}, func(d *server.Device) int { return len(d.GetPowerUsageCalls()) },
+			func(s *model.Sample) bool { return s.PowerDraw.OK }},
+		{"enforced limit", func(d *server.Device, r nvml.Return) {
+			d.GetEnforcedPowerLimitFunc = func() (uint32, nvml.Return) { return 0, r }
+		}, func(d *server.Device) int { return len(d.GetEnforcedPowerLimitCalls()) },
+			func(s *model.Sample) bool { return s.PowerLimit.OK }},
+		{"pstate", func(d *server.Device, r nvml.Return) {
+			d.GetPerformanceStateFunc = func() (nvml.Pstates, nvml.Return) { return 0, r }
+		}, func(d *server.Device) int { return len(d.GetPerformanceStateCalls()) },
+			func(s *model.Sample) bool { return s.PState.OK }},
+		{"clock event reasons", func(d *server.Device, r nvml.Return) {
+			d.GetCurrentClocksEventReasonsFunc = func() (uint64, nvml.Return) { return 0, r }
+		}, func(d *server.Device) int { return len(d.GetCurrentClocksEventReasonsCalls()) },
+			func(s *model.Sample) bool { return s.ThrottleReasons.OK }},
+		{"fan on a card that claims fans", func(d *server.Device, r nvml.Return) {
+			d.GetNumFansFunc = func() (int, nvml.Return) { return 1, nvml.SUCCESS }
+			d.GetFanSpeedFunc = func() (uint32, nvml.Return) { return 0, r }
+		}, func(d *server.Device) int { return len(d.GetFanSpeedCalls()) },
+			func(s *model.Sample) bool { return s.FanPercent.OK }},
+	}
+	for _, f := range fields {
+		for _, r := range []nvml.Return{nvml.ERROR_NOT_SUPPORTED, nvml.ERROR_FUNCTION_NOT_FOUND, nvml.ERROR_NO_PERMISSION} {
+			t.Run(f.name+"/"+codeName(r), func(t *testing.T) {
+				srv, devs := newFleet(t)
+				f.set(devs[0], r)
+				b := openServer(t, srv)
+				for range 4 {
+					var s model.Sample
+					if err := b.ReadFast(0, &s); err != nil {
+						t.Fatal(err)
+					}
+					if f.value(&s) {
+						t.Fatal("unsupported value reported as available")
+					}
+					if !s.MemUsed.OK || !s.ClockSM.OK {
+						t.Fatal("other fields went missing")
+					}
+				}
+				if n := f.calls(devs[0]); n != 1 {
+					t.Errorf("asked %d times, want 1", n)
+				}
+				// The memory is per GPU: GPU 1 answers and is still asked
+				// (its fan excepted: GPU 1 has no fans).
+				var s model.Sample
+				_ = b.ReadFast(1, &s)
+				_ = b.ReadFast(1, &s)
+				want := 2
+				if f.name == "fan on a card that claims fans" {
+					want = 0
+				}
+				if n := f.calls(devs[1]); n != want {
+					t.Errorf("GPU 1 asked %d times, want %d", n, want)
+				}
+			})
+		}
+	}
+}
+
+// A transient answer (TIMEOUT, NOT_FOUND...) leaves the value unavailable
+// this time only.
+func TestReadFastTransientErrorAskedAgain(t *testing.T) {
+	srv, devs := newFleet(t)
+	calls := 0
+	devs[0].GetPowerUsageFunc = func() (uint32, nvml.Return) {
+		calls++
+		if calls == 1 {
+			return 0, nvml.ERROR_TIMEOUT
+		}
+		return 250_000, nvml.SUCCESS
+	}
+	b := openServer(t, srv)
+	var first, second model.Sample
+	if err := b.ReadFast(0, &first); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.ReadFast(0, &second); err != nil {
+		t.Fatal(err)
+	}
+	if first.PowerDraw.OK || second.PowerDraw != model.Some(uint32(250_000)) {
+		t.Errorf("first %v second %v", first.PowerDraw, second.PowerDraw)
+	}
+}
+
+func TestReadFastMemoryInfoFallsBackToV1(t *testing.T) {
+	srv, devs := newFleet(t)
+	devs[0].GetMemoryInfo_v2Func = func() (nvml.Memory_v2, nvml.Return) { return nvml.Memory_v2{}, nvml.ERROR_NOT_SUPPORTED }
+	b := openServer(t, srv)
+	for range 3 {
+		var s model.Sample
+		if err := b.ReadFast(0, &s); err != nil {
+			t.Fatal(err)
+		}
+		if s.MemUsed != model.Some(uint64(fixUsed)) || s.MemTotal != model.Some(devs[0].MemoryInfo.Total) || s.MemReserved.OK {
+			t.Fatalf("memory = %v %v %v", s.MemUsed, s.MemTotal, s.MemReserved)
+		}
+	}
+	// Once at Open (static total) and once in the first fast reading.
+	if n := len(devs[0].GetMemoryInfo_v2Calls()); n != 2 {
+		t.Errorf("GetMemoryInfo_v2 called %d times", n)
+	}
+}
+
+func TestReadFastUnknownPStateIsUnavailable(t *testing.T) {
+	srv, devs := newFleet(t)
+	devs[0].GetPerformanceStateFunc = func() (nvml.Pstates, nvml.Return) { return nvml.PSTATE_UNKNOWN, nvml.SUCCESS }
+	b := openServer(t, srv)
+	var s model.Sample
+	if err := b.ReadFast(0, &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.PState.OK {
+		t.Errorf("P-state %v, want unavailable", s.PState)
+	}
+}
+
+func TestReadDeviceFailures(t *testing.T) {
+	tests := []struct {
+		ret   nvml.Return
+		code  string
+		state model.HealthState
+	}{
+		{nvml.ERROR_GPU_IS_LOST, "GPU_IS_LOST", model.Lost},
+		{nvml.ERROR_RESET_REQUIRED, "RESET_REQUIRED", model.Failed},
+		{nvml.ERROR_UNKNOWN, "UNKNOWN", model.Failed},
+		{nvml.ERROR_DRIVER_NOT_LOADED, "DRIVER_NOT_LOADED", model.Failed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.code, func(t *testing.T) {
+			srv, devs := newFleet(t)
+			b := openServer(t, srv)
+			// The GPU fails after Open, as a GPU falling off the bus does.
+			devs[4].GetMemoryInfo_v2Func = func() (nvml.Memory_v2, nvml.Return) { return nvml.Memory_v2{}, tt.ret }
+			devs[4].GetMigModeFunc = func() (int, int, nvml.Return) { return 0, 0, tt.ret }
+			var s model.Sample
+			de := asDeviceError(t, b.ReadFast(4, &s))
+			if de.GPU != 4 || de.Code != tt.code || de.State != tt.state {
+				t.Errorf("fast: %+v", de)
+			}
+			// Stops at the first call that says so: no 10 more calls to a
+			// dead GPU.
+			if n := len(devs[4].GetPowerUsageCalls()); n != 0 {
+				t.Errorf("kept reading after %s: %d power calls", tt.code, n)
+			}
+			var slow model.SlowSample
+			de = asDeviceError(t, b.ReadSlow(4, &slow))
+			if de.Code != tt.code || de.State != tt.state {
+				t.Errorf("slow: %+v", de)
+			}
+			// A device failure is not remembered as unsupported: the GPU
+			// is asked again and recovers when it answers.
+			devs[4].GetMemoryInfo_v2Func = devs[3].GetMemoryInfo_v2Func
+			if err := b.ReadFast(4, &s); err != nil {
+				t.Errorf("after recovery: %v", err)
+			}
+			if err := b.ReadFast(5, &s); err != nil {
+				t.Errorf("GPU 5 must be unaffected: %v", err)
+			}
+		})
+	}
+}
+
+func TestReadBadIndex(t *testing.T) {
+	b, _, _, _ := openFleet(t, Options{})
+	var s model.Sample
+	if err := b.ReadFast(8, &s); err == nil {
+		t.Error("ReadFast(8) on 8 GPUs succeeded")
+	}
+	var slow model.SlowSample
+	if err := b.ReadSlow(-1, &slow); err == nil {
+		t.Error("ReadSlow(-1) succeeded")
+	}
+}
+
+func TestCallStats(t *testing.T) {
+	b, _, _, _ := openFleet(t, Options{CallStats: true})
+	var s model.Sample
+	for gpu := range 2 {
+		for range 3 {
+			if err := b.ReadFast(gpu, &s); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	stats := map[string]CallStat{}
+	for _, st := range b.CallStats() {
+		stats[st.Name] = st
+	}
+	if st := stats["GetPowerUsage"]; st.Count != 6 || st.Mean < 0 {
+		t.Errorf("GetPowerUsage stat = %+v", st)
+	}
+	if _, ok := stats["GetPcieThroughput(TX)"]; ok {
+		t.Error("a slow call appears before any slow reading")
+	}
+	if _, ok := stats["GetFanSpeed"]; ok {
+		t.Error("a call never made appears")
+	}
+
+	quiet, _, _, _ := openFleet(t, Options{})
+	_ = quiet.ReadFast(0, &s)
+	if st := quiet.CallStats(); len(st) != 0 {
+		t.Errorf("stats without CallStats: %v", st)
+	}
+}
+
+// Fast and slow readings of one GPU run on different goroutines; the race
+// detector checks the shared per-device state.
+func TestReadFastAndSlowConcurrently(t *testing.T) {
+	srv, devs := newFleet(t)
+	devs[0].GetNumFansFunc = func() (int, nvml.Return) { return 1, nvml.SUCCESS }
+	b := New(srv, Options{CallStats: true})
+	if _, _, err := b.Open(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	var wg sync.WaitGroup
+	errs := make(chan error, 3)
+	wg.Go(func() {
+		for range 200 {
+			var s model.Sample
+			if err := b.ReadFast(0, &s); err != nil {
+				errs <- err
+				return
+			}
+		}
+	})
+	wg.Go(func() {
+		for range 50 {
+			var s model.SlowSample
+			if err := b.ReadSlow(0, &s); err != nil {
+				errs <- err
+				return
+			}
+		}
+	})
+	wg.Go(func() {
+		for range 50 {
+			_ = b.CallStats()
+		}
+	})
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+func openServer(t testing.TB, srv nvml.Interface) *Backend {
+	t.Helper()
+	b := New(srv, Options{})
+	if _, _, err := b.Open(t.Context()); err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { _ = b.Close() })
+	return b
+}
+
+// A reused sample does not keep the previous reading's value for a field
+// that failed this time.
+func TestReadFastClearsReusedSample(t *testing.T) {
+	srv, devs := newFleet(t)
+	fail := false
+	devs[0].GetPowerUsageFunc = func() (uint32, nvml.Return) {
+		if fail {
+			return 0, nvml.ERROR_TIMEOUT
+		}
+		return 123_000, nvml.SUCCESS
+	}
+	b := openServer(t, srv)
+	s := model.Sample{Time: 42}
+	if err := b.ReadFast(0, &s); err != nil || s.PowerDraw != model.Some(uint32(123_000)) {
+		t.Fatalf("first: %v %v", err, s.PowerDraw)
+	}
+	fail = true
+	if err := b.ReadFast(0, &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.PowerDraw.OK || s.Time != 42 {
+		t.Errorf("second reading: power %v time %v", s.PowerDraw, s.Time)
+	}
+}
