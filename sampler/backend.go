@@ -14,12 +14,14 @@ import (
 
 // Backend is the narrow interface every source of GPU data implements.
 //
-// Open is called once. ReadFast and ReadSlow are called from one goroutine
-// per GPU (never concurrently for the same GPU, possibly concurrently for
-// different GPUs). They fill the sample in place, leaving fields the device
-// does not support unavailable; a backend remembers NOT_SUPPORTED answers and
-// does not ask again. They return an error only when the whole reading of
-// that GPU failed; a *DeviceError says how.
+// Open is called once. ReadFast and ReadSlow are each called from their own
+// goroutine per GPU: the slow tier (20 ms PCIe throughput) must never delay
+// the fast tier, so ReadFast and ReadSlow of the same GPU may run at the same
+// time, and different GPUs are read concurrently; a method is never
+// concurrent with itself for one GPU. They fill the sample in place, leaving
+// fields the device does not support unavailable; a backend remembers
+// NOT_SUPPORTED answers and does not ask again. They return an error only
+// when the whole reading of that GPU failed; a *DeviceError says how.
 type Backend interface {
 	Open(ctx context.Context) (model.System, []model.GPUInfo, error)
 	ReadFast(gpu int, s *model.Sample) error
