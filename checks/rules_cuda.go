@@ -233,11 +233,11 @@ func driverCUDARule(f *model.Facts) []model.CheckResult {
 
 // CUDAVersionsView is the three "CUDA versions" users confuse, side by side.
 type CUDAVersionsView struct {
-	Driver    string `json:"driver"`     // newest CUDA the driver supports, "13.0"
-	DriverSrc string `json:"driver_src"` // "NVML cudaDriverGetVersion" or ""
-	NVCC      string `json:"nvcc"`       // toolkit on PATH
-	NVCCSrc   string `json:"nvcc_src"`
-	CUDALink  string `json:"cuda_link"` // /usr/local/cuda
+	Driver    string          `json:"driver"`     // newest CUDA the driver supports, "13.0"
+	DriverSrc string          `json:"driver_src"` // "NVML cudaDriverGetVersion" or ""
+	NVCC      string          `json:"nvcc"`       // toolkit on PATH
+	NVCCSrc   string          `json:"nvcc_src"`
+	CUDALink  string          `json:"cuda_link"` // /usr/local/cuda
 	Framework []FrameworkCUDA `json:"framework"`
 }
 

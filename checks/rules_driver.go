@@ -108,6 +108,38 @@ func gpuNeeds(f *model.Facts) []gpuNeed {
 	return needs
 }
 
+// describeNeeds groups GPUs by family ("Hopper: GPU 0, GPU 1") and cites
+// each source once.
+func describeNeeds(needs []gpuNeed, withDriver bool) string {
+	var order, notes []string
+	groups := map[string][]string{}
+	seenNote := map[string]bool{}
+	for _, n := range needs {
+		key := n.family
+		if withDriver {
+			if n.minDriver != "" {
+				key += ", needs R" + n.minDriver + "+"
+			}
+			if n.lastBranch != 0 {
+				key += ", last branch R" + strconv.Itoa(n.lastBranch)
+			}
+		}
+		if _, ok := groups[key]; !ok {
+			order = append(order, key)
+		}
+		groups[key] = append(groups[key], n.label)
+		if !seenNote[n.note] {
+			seenNote[n.note] = true
+			notes = append(notes, n.note)
+		}
+	}
+	parts := make([]string, 0, len(order)+1)
+	for _, k := range order {
+		parts = append(parts, k+": "+strings.Join(groups[k], ", "))
+	}
+	return strings.Join(parts, "; ") + " (" + strings.Join(notes, "; ") + ")"
+}
+
 // driverModuleRule: Blackwell needs the open module; pre-Turing GPUs cannot
 // use it.
 func driverModuleRule(f *model.Facts) []model.CheckResult {
@@ -126,9 +158,8 @@ func driverModuleRule(f *model.Facts) []model.CheckResult {
 		return []model.CheckResult{r}
 	}
 	open := k.Open.V
-	var bad, lines []string
+	var bad []string
 	for _, n := range needs {
-		lines = append(lines, n.label+": "+n.family+" ("+n.note+")")
 		if !open && n.openOnly {
 			bad = append(bad, n.label+" needs the open module")
 		}
@@ -140,7 +171,7 @@ func driverModuleRule(f *model.Facts) []model.CheckResult {
 	if open {
 		kind = "open"
 	}
-	r.Evidence = "loaded: " + kind + " module " + k.Version + " (/proc/driver/nvidia/version); " + strings.Join(lines, "; ")
+	r.Evidence = "loaded: " + kind + " module " + k.Version + " (/proc/driver/nvidia/version); " + describeNeeds(needs, false)
 	if len(bad) == 0 {
 		r.Status = model.Pass
 		return []model.CheckResult{r}
@@ -173,24 +204,16 @@ func driverBranchRule(f *model.Facts) []model.CheckResult {
 		r.Evidence = "no GPU with a known compute capability or PCI id to judge"
 		return []model.CheckResult{r}
 	}
-	var bad, lines []string
+	var bad []string
 	for _, n := range needs {
-		line := n.label + ": " + n.family
-		if n.minDriver != "" {
-			line += ", needs R" + n.minDriver + "+"
-			if drv.Less(MustVersion(n.minDriver)) {
-				bad = append(bad, n.label+" needs driver R"+n.minDriver+"+")
-			}
+		if n.minDriver != "" && drv.Less(MustVersion(n.minDriver)) {
+			bad = append(bad, n.label+" needs driver R"+n.minDriver+"+")
 		}
-		if n.lastBranch != 0 {
-			line += ", last branch R" + strconv.Itoa(n.lastBranch)
-			if drv.Major() > n.lastBranch {
-				bad = append(bad, fmt.Sprintf("%s is supported only up to R%d", n.label, n.lastBranch))
-			}
+		if n.lastBranch != 0 && drv.Major() > n.lastBranch {
+			bad = append(bad, fmt.Sprintf("%s is supported only up to R%d", n.label, n.lastBranch))
 		}
-		lines = append(lines, line+" ("+n.note+")")
 	}
-	r.Evidence = "driver " + drv.String() + " (" + src + "); " + strings.Join(lines, "; ")
+	r.Evidence = "driver " + drv.String() + " (" + src + "); " + describeNeeds(needs, true)
 	if len(bad) == 0 {
 		r.Status = model.Pass
 		return []model.CheckResult{r}

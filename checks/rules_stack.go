@@ -331,7 +331,7 @@ func ccToolkitRule(f *model.Facts) []model.CheckResult {
 			r.Status, r.Evidence = model.Skip, "compute capability "+ccString(cc)+" is not in the architecture table"
 		default:
 			r.Status = model.Pass
-			ev := []string{"GPU cc " + ccString(cc) + " " + arch.Name + " (" + arch.Source + ")" + unverified(arch.Unverified)}
+			ev := []string{"GPU cc " + ccString(cc) + " " + arch.Name + " (" + arch.Source + ")"}
 			for _, t := range tks {
 				v := versionOr(t.version).MajorMinor()
 				switch {
