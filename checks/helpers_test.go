@@ -90,7 +90,6 @@ type ruleCase struct {
 	want   model.Status
 	// evidence must contain these (values and where they came from).
 	evidence []string
-	fix      bool // a fail/warn must come with a fix text
 }
 
 func runRuleCases(t *testing.T, rule func(*model.Facts) []model.CheckResult, cases []ruleCase) {

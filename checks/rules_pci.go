@@ -218,7 +218,7 @@ func bar1ForGPU(f *model.Facts, g model.GPUInfo) model.CheckResult {
 	switch {
 	case known && row.SmallByDesign && small:
 		r.Status = model.Pass
-		r.Evidence += "; 256 MiB is this model's design, not a Resizable BAR fault"
+		r.Evidence += "; 256 MiB is this model's BAR1 by design, not a Resizable BAR fault"
 	case known && row.DisplayMode && small:
 		r.Status = model.Warn
 		r.Fix = "This card is in display mode (256 MiB BAR1). For compute/GPUDirect work switch it to compute mode with NVIDIA's Display Mode Selector tool (it rewrites the card's mode; reboot afterwards)."
