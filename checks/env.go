@@ -103,9 +103,24 @@ func (e Env) commandTimeout() time.Duration {
 	return 2 * time.Second
 }
 
+// hostResolved maps a machine path to a host path with its symbolic links
+// resolved inside Root: under a fixture root an absolute link
+// (/usr/local/cuda -> /etc/alternatives/cuda) must not escape to the host's
+// own /etc. On the real machine the kernel resolves links correctly.
+func (e Env) hostResolved(p string) string {
+	if e.Root == "" || e.Root == "/" {
+		return p
+	}
+	_, final, err := e.resolveLinks(p)
+	if err != nil {
+		return e.host(p)
+	}
+	return e.host(final)
+}
+
 // readFile reads a machine path, at most maxReadBytes.
 func (e Env) readFile(p string) ([]byte, error) {
-	f, err := os.Open(e.host(p))
+	f, err := os.Open(e.hostResolved(p))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", p, err)
 	}
@@ -118,24 +133,31 @@ func (e Env) readFile(p string) ([]byte, error) {
 }
 
 func (e Env) exists(p string) bool {
-	_, err := os.Stat(e.host(p))
+	_, err := os.Stat(e.hostResolved(p))
 	return err == nil
 }
 
 // glob matches a machine-path pattern and returns machine paths, sorted.
+// The literal directory part of the pattern is resolved inside Root, and
+// the matches keep the pattern's spelling of it.
 func (e Env) glob(pattern string) []string {
-	matches, err := filepath.Glob(e.host(pattern))
+	dir := pattern
+	for strings.ContainsAny(dir, "*?[") {
+		dir = path.Dir(dir)
+	}
+	rest := strings.TrimPrefix(strings.TrimPrefix(pattern, dir), "/")
+	base := e.hostResolved(dir)
+	matches, err := filepath.Glob(filepath.Join(base, filepath.FromSlash(rest)))
 	if err != nil {
 		return nil
 	}
-	root := e.host("/")
 	out := make([]string, 0, len(matches))
 	for _, m := range matches {
-		rel, err := filepath.Rel(root, m)
+		rel, err := filepath.Rel(base, m)
 		if err != nil {
 			continue
 		}
-		out = append(out, "/"+filepath.ToSlash(rel))
+		out = append(out, path.Join(dir, filepath.ToSlash(rel)))
 	}
 	return out
 }
@@ -201,7 +223,7 @@ func (e Env) lookPath(name string) (string, error) {
 			continue
 		}
 		p := path.Join(dir, name)
-		fi, err := os.Stat(e.host(p))
+		fi, err := os.Stat(e.hostResolved(p))
 		if err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
 			return p, nil
 		}
@@ -225,8 +247,8 @@ func (e Env) run(ctx context.Context, name string, args ...string) ([]byte, erro
 
 func (e Env) access(p string) error {
 	if e.Access != nil {
-		return e.Access(e.host(p))
+		return e.Access(e.hostResolved(p))
 	}
-	_, err := os.Stat(e.host(p))
+	_, err := os.Stat(e.hostResolved(p))
 	return err
 }

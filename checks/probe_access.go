@@ -11,7 +11,7 @@ import (
 func probeDevNodes(env Env) model.DevNodeFacts {
 	d := model.DevNodeFacts{Nodes: []model.DevNode{}}
 	for _, p := range env.glob("/dev/nvidia*") {
-		fi, err := os.Stat(env.host(p))
+		fi, err := os.Stat(env.hostResolved(p))
 		if err == nil && fi.IsDir() {
 			continue // /dev/nvidia-caps holds MIG capabilities, not a device
 		}

@@ -26,7 +26,7 @@ func probeNVCC(ctx context.Context, env Env) model.NVCCFacts {
 	if _, final, err := env.resolveLinks(p); err == nil {
 		n.ResolvedPath = final
 	}
-	out, err := env.run(ctx, env.host(p), "--version")
+	out, err := env.run(ctx, env.hostResolved(p), "--version")
 	text := strings.TrimSpace(string(out))
 	if i := strings.LastIndex(text, "\n"); i >= 0 {
 		n.Output = strings.TrimSpace(text[i+1:])

@@ -20,7 +20,7 @@ const (
 // probePCI lists NVIDIA functions in sysfs with their driver and memory BARs.
 func probePCI(env Env) model.PCIFacts {
 	p := model.PCIFacts{Devices: []model.PCIDevice{}}
-	entries, err := os.ReadDir(env.host(pciDevicesDir))
+	entries, err := os.ReadDir(env.hostResolved(pciDevicesDir))
 	if err != nil {
 		p.Error = "list " + pciDevicesDir + ": " + err.Error()
 		return p
