@@ -10,7 +10,9 @@ func TestDevNodesRule(t *testing.T) {
 	runRuleCases(t, devNodesRule, []ruleCase{
 		{name: "accessible", id: "access.devnodes", want: model.Pass, evidence: []string{"2 node(s), 1 GPU node(s)"}},
 		{name: "permission denied", id: "access.devnodes", want: model.Fail, evidence: []string{"no read/write access to /dev/nvidia0"},
-			mutate: func(f *model.Facts) { f.DevNodes.Nodes[1] = model.DevNode{Path: "/dev/nvidia0", Error: "permission denied"} }},
+			mutate: func(f *model.Facts) {
+				f.DevNodes.Nodes[1] = model.DevNode{Path: "/dev/nvidia0", Error: "permission denied"}
+			}},
 		{name: "fewer nodes than GPUs", id: "access.devnodes", want: model.Warn, evidence: []string{"NVML sees 2 GPU(s) but only 1"},
 			mutate: func(f *model.Facts) { f.NVML.GPUs = append(f.NVML.GPUs, h100(1)) }},
 		{name: "driver loaded, no nodes", id: "access.devnodes", want: model.Fail, evidence: []string{"no nvidia* nodes"},

@@ -25,7 +25,9 @@ func TestToolkitRule(t *testing.T) {
 		{name: "nvcc without /usr/local/cuda", id: "cuda.toolkit", want: model.Pass,
 			mutate: func(f *model.Facts) { f.CUDALink = model.CUDAInstall{Path: "/usr/local/cuda"}; f.Toolkits = nil }},
 		{name: "nvcc timed out", id: "cuda.toolkit", want: model.Warn, evidence: []string{"timed out"},
-			mutate: func(f *model.Facts) { f.NVCC = model.NVCCFacts{Found: true, Path: "/usr/bin/nvcc", Error: "nvcc timed out after 2s"} }},
+			mutate: func(f *model.Facts) {
+				f.NVCC = model.NVCCFacts{Found: true, Path: "/usr/bin/nvcc", Error: "nvcc timed out after 2s"}
+			}},
 		{name: "no toolkit at all", id: "cuda.toolkit", want: model.Skip, evidence: []string{"ship their own CUDA runtime"},
 			mutate: func(f *model.Facts) {
 				f.NVCC = model.NVCCFacts{}

@@ -136,7 +136,9 @@ func TestNVMLLibraryRule(t *testing.T) {
 		{name: "no permission", id: "nvml.library", want: model.Fail, evidence: []string{"NO_PERMISSION", "/dev/nvidia"},
 			mutate: func(f *model.Facts) { f.NVML = model.NVMLFacts{Source: "nvml", ErrorCode: "NO_PERMISSION"} }},
 		{name: "unknown error code", id: "nvml.library", want: model.Fail, evidence: []string{"WEIRD"},
-			mutate: func(f *model.Facts) { f.NVML = model.NVMLFacts{Source: "nvml", ErrorCode: "WEIRD", ErrorMessage: "WEIRD"} }},
+			mutate: func(f *model.Facts) {
+				f.NVML = model.NVMLFacts{Source: "nvml", ErrorCode: "WEIRD", ErrorMessage: "WEIRD"}
+			}},
 		{name: "not queried but file name matches", id: "nvml.library", want: model.Pass,
 			mutate: func(f *model.Facts) { f.NVML = model.NVMLFacts{} }},
 		{name: "cannot compare", id: "nvml.library", want: model.Skip, evidence: []string{"cannot compare"},

@@ -28,7 +28,10 @@ func TestPCIGPUsRule(t *testing.T) {
 				f.Env["NVIDIA_VISIBLE_DEVICES"] = "0"
 			}},
 		{name: "nouveau bound", id: "pci.gpus", want: model.Fail, evidence: []string{"nouveau holds"},
-			mutate: func(f *model.Facts) { f.PCI.Devices[0].Driver = "nouveau"; f.NVML = model.NVMLFacts{ErrorCode: "DRIVER_NOT_LOADED"} }},
+			mutate: func(f *model.Facts) {
+				f.PCI.Devices[0].Driver = "nouveau"
+				f.NVML = model.NVMLFacts{ErrorCode: "DRIVER_NOT_LOADED"}
+			}},
 		{name: "unbound while nvidia loaded", id: "pci.gpus", want: model.Fail, evidence: []string{"no driver bound"},
 			mutate: func(f *model.Facts) {
 				f.PCI.Devices[0].Driver = ""

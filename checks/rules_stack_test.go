@@ -64,7 +64,11 @@ func TestTorchInstallRule(t *testing.T) {
 		{name: "cu130 on 575", id: "torch.install", want: model.Fail, evidence: []string{"driver 575.57.08"},
 			mutate: func(f *model.Facts) { f.NVML.DriverVersion = "575.57.08" }},
 		{name: "cu118 on 450.80.02", id: "torch.install", want: model.Pass,
-			mutate: func(f *model.Facts) { f.NVML.DriverVersion = "450.80.02"; f.Torch[0].CUDA = "11.8"; f.Torch[0].Version = "2.3.1+cu118" }},
+			mutate: func(f *model.Facts) {
+				f.NVML.DriverVersion = "450.80.02"
+				f.Torch[0].CUDA = "11.8"
+				f.Torch[0].Version = "2.3.1+cu118"
+			}},
 		{name: "cu124 with a Blackwell GPU", id: "torch.install", want: model.Fail, evidence: []string{"need a cu128+ wheel"},
 			mutate: func(f *model.Facts) {
 				f.NVML.GPUs = append(f.NVML.GPUs, blackwell(1))
