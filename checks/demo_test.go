@@ -86,6 +86,14 @@ func TestDemoFactsShowEveryStatus(t *testing.T) {
 			t.Errorf("%s = %s, want %s (%s)", id, r.Status, st, r.Evidence)
 		}
 	}
+	checkCommands(t, rs)
+	seen := map[string]bool{}
+	for _, r := range rs {
+		if seen[r.ID] {
+			t.Errorf("duplicate id %s", r.ID)
+		}
+		seen[r.ID] = true
+	}
 	s := Summarize(rs)
 	if s.Pass == 0 || s.Warn == 0 || s.Fail == 0 || s.Skip == 0 {
 		t.Errorf("demo should show every status, got %s", s)

@@ -2,6 +2,8 @@ package checks
 
 import (
 	"fmt"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/gputop/gputop/model"
@@ -100,7 +102,9 @@ func runRuleCases(t *testing.T, rule func(*model.Facts) []model.CheckResult, cas
 			if tc.mutate != nil {
 				tc.mutate(&f)
 			}
-			r := findResult(t, rule(&f), tc.id)
+			all := rule(&f)
+			checkCommands(t, all)
+			r := findResult(t, all, tc.id)
 			if r.Status != tc.want {
 				t.Fatalf("%s: status %s, want %s; evidence: %s", tc.id, r.Status, tc.want, r.Evidence)
 			}
@@ -131,4 +135,25 @@ func indexOf(s, sub string) int {
 		}
 	}
 	return -1
+}
+
+var perGPUID = regexp.MustCompile(`\.gpu\d+$`)
+
+// checkCommands enforces the house rule: a command that changes the machine
+// (sudo, or an nvidia-smi setting or reset) says what it does in a comment.
+func checkCommands(t *testing.T, rs []model.CheckResult) {
+	t.Helper()
+	for _, r := range rs {
+		for _, c := range r.Commands {
+			readOnly := strings.HasPrefix(c, "sudo dmesg")
+			changes := strings.Contains(c, "sudo ") || strings.Contains(c, "nvidia-smi -r") || strings.Contains(c, "nvidia-smi -pm") ||
+				strings.Contains(c, "nvidia-smi -pl") || strings.Contains(c, "nvidia-smi -c") || strings.Contains(c, "-mig")
+			if changes && !readOnly && !strings.Contains(c, "  # ") {
+				t.Errorf("%s: command %q changes the machine without saying what it does", r.ID, c)
+			}
+		}
+		if r.GPU.OK != perGPUID.MatchString(r.ID) {
+			t.Errorf("%s: GPU field %v does not match the id", r.ID, r.GPU)
+		}
+	}
 }

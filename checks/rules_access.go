@@ -220,6 +220,6 @@ func fabricRule(f *model.Facts) []model.CheckResult {
 	}
 	r.Status = model.Fail
 	r.Fix = "Start the fabric manager and enable it at boot; its version must equal the driver's (" + orDash(f.NVML.DriverVersion) + "). If it fails, its log says why."
-	r.Commands = []string{"sudo systemctl enable --now nvidia-fabricmanager", "systemctl status nvidia-fabricmanager", "journalctl -u nvidia-fabricmanager -n 50"}
+	r.Commands = []string{"sudo systemctl enable --now nvidia-fabricmanager  # starts the fabric manager now and at every boot", "systemctl status nvidia-fabricmanager", "journalctl -u nvidia-fabricmanager -n 50"}
 	return []model.CheckResult{r}
 }

@@ -74,7 +74,7 @@ func toolkitRule(f *model.Facts) []model.CheckResult {
 	case link.Error != "":
 		r.Status = model.Fail
 		r.Fix = "/usr/local/cuda is a dangling link: point it at an installed toolkit (update-alternatives on Debian/Ubuntu)."
-		r.Commands = []string{"ls -l /usr/local/cuda /etc/alternatives/cuda", "sudo update-alternatives --config cuda"}
+		r.Commands = []string{"ls -l /usr/local/cuda /etc/alternatives/cuda", "sudo update-alternatives --config cuda  # choose which toolkit /usr/local/cuda points to"}
 	case !n.Found && !link.Exists && len(f.Toolkits) == 0:
 		r.Status = model.Skip
 		r.Evidence = "no CUDA toolkit installed (" + r.Evidence + "); frameworks such as PyTorch ship their own CUDA runtime, a toolkit is needed only to compile CUDA code"
@@ -168,20 +168,24 @@ func judgeDriverForCUDA(drv Version, cuda string, update model.Opt[int]) (model.
 	if !ok {
 		return model.Skip, "no driver floor known for CUDA " + strconv.Itoa(tk.Major()) + ".x in the table (" + srcCUDANotes + ")"
 	}
-	floorV := MustVersion(floor.Floor)
-	if drv.Less(floorV) {
+	row, rowOK := fullRowFor(tk)
+	full, which := "", "GA"
+	if rowOK {
+		full = row.Full[0]
+		if update.OK && update.V < len(row.Full) {
+			full = row.Full[update.V]
+			if update.V > 0 {
+				which = "Update " + strconv.Itoa(update.V)
+			}
+		}
+	}
+	// The full driver is checked before the floor: CUDA 11.0's own driver
+	// (450.51) predates the 11.x minor-version floor (450.80.02).
+	if (!rowOK || drv.Less(MustVersion(full))) && drv.Less(MustVersion(floor.Floor)) {
 		return model.Fail, fmt.Sprintf("driver %s < %s, the minimum for any CUDA %d.x (%s)", drv, floor.Floor, tk.Major(), floor.Source)
 	}
-	row, ok := fullRowFor(tk)
-	if !ok {
+	if !rowOK {
 		return model.Warn, fmt.Sprintf("CUDA %s is not in the release table; driver %s is above the CUDA %d.x floor %s, so it runs under minor-version compatibility at best (%s)", tk.MajorMinor(), drv, tk.Major(), floor.Floor, floor.Source)
-	}
-	full, which := row.Full[0], "GA"
-	if update.OK && update.V < len(row.Full) {
-		full = row.Full[update.V]
-		if update.V > 0 {
-			which = "Update " + strconv.Itoa(update.V)
-		}
 	}
 	note := unverified(row.Unverified)
 	if drv.Less(MustVersion(full)) {

@@ -62,6 +62,8 @@ func TestJudgeDriverForCUDA(t *testing.T) {
 		{"580.159.04", "14.0", model.None[int](), model.Skip, "no driver floor"},
 		{"580.159.04", "cu130", model.None[int](), model.Skip, "unreadable"},
 		{"580.95.05", "13.0", model.None[int](), model.Pass, ""},
+		{"450.51.06", "11.0", model.Some(1), model.Pass, "Update 1"}, // 11.0's own driver predates the 11.x floor
+		{"450.36.06", "11.0", model.None[int](), model.Fail, "450.80.02"},
 		{"580.82.07", "13.0", model.None[int](), model.Pass, "later updates need up to 580.95.05"},
 	}
 	for _, tt := range tests {

@@ -38,10 +38,10 @@ func driverLoadedRule(f *model.Facts) []model.CheckResult {
 		if k.NouveauLoaded {
 			r.Fix += " nouveau is loaded: blacklist it and rebuild the initramfs, then reboot."
 		}
-		r.Commands = []string{"lsmod | grep -E '^(nvidia|nouveau)'", "sudo modprobe nvidia", "sudo dmesg | grep -iE 'nvrm|nvidia|nouveau'"}
+		r.Commands = []string{"lsmod | grep -E '^(nvidia|nouveau)'", "sudo modprobe nvidia  # loads the NVIDIA kernel module", "sudo dmesg | grep -iE 'nvrm|nvidia|nouveau'"}
 		if k.NouveauLoaded {
 			r.Commands = append(r.Commands,
-				"echo -e 'blacklist nouveau\\noptions nouveau modeset=0' | sudo tee /etc/modprobe.d/blacklist-nouveau.conf",
+				"echo -e 'blacklist nouveau\\noptions nouveau modeset=0' | sudo tee /etc/modprobe.d/blacklist-nouveau.conf  # stops nouveau from loading at boot",
 				"sudo update-initramfs -u  # Debian/Ubuntu; dracut -f on RHEL/Fedora")
 		}
 		return []model.CheckResult{r}

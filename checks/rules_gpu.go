@@ -25,7 +25,7 @@ func persistenceRule(f *model.Facts) []model.CheckResult {
 		default:
 			r.Status, r.Evidence = model.Warn, "persistence mode off (NVML)"
 			r.Fix = "Enable the nvidia-persistenced daemon (preferred; R580 deprecates nvidia-smi -pm), or set persistence mode with nvidia-smi (changes a setting only; running work is not affected; lost at reboot)."
-			r.Commands = []string{"sudo systemctl enable --now nvidia-persistenced", "sudo nvidia-smi -pm 1 -i " + strconv.Itoa(g.Info.Index) + "  # persistence on for this GPU until reboot"}
+			r.Commands = []string{"sudo systemctl enable --now nvidia-persistenced  # keeps the driver initialised; persistent across reboots", "sudo nvidia-smi -pm 1 -i " + strconv.Itoa(g.Info.Index) + "  # persistence on for this GPU until reboot"}
 		}
 		out = append(out, r)
 	}

@@ -74,7 +74,7 @@ func pciGPUsRule(f *model.Facts) []model.CheckResult {
 		r.Status = model.Fail
 		r.Evidence = "nouveau holds " + strings.Join(nouveau, ", ") + "; " + r.Evidence
 		fixes = append(fixes, "Blacklist nouveau (it holds the GPU so the nvidia module cannot), rebuild the initramfs and reboot.")
-		cmds = append(cmds, "echo -e 'blacklist nouveau\\noptions nouveau modeset=0' | sudo tee /etc/modprobe.d/blacklist-nouveau.conf",
+		cmds = append(cmds, "echo -e 'blacklist nouveau\\noptions nouveau modeset=0' | sudo tee /etc/modprobe.d/blacklist-nouveau.conf  # stops nouveau from loading at boot",
 			"sudo update-initramfs -u  # Debian/Ubuntu; dracut -f on RHEL/Fedora")
 	}
 	if len(unbound) > 0 && f.KernelModule.Loaded {

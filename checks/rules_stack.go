@@ -21,6 +21,9 @@ func blackwellGPUs(f *model.Facts) []string {
 	return out
 }
 
+// condaCuDNNNote: compat.md marks the conda header location UNVERIFIED.
+const condaCuDNNNote = "the conda header location $CONDA_PREFIX/include is not confirmed"
+
 // cudnnInstallsRule lists every cuDNN and warns when they differ.
 func cudnnInstallsRule(f *model.Facts) []model.CheckResult {
 	r := model.CheckResult{ID: "cudnn.installs", Title: "cuDNN installations",
@@ -36,6 +39,9 @@ func cudnnInstallsRule(f *model.Facts) []model.CheckResult {
 		line := c.Origin + " " + orDash(c.Version) + " (" + c.Header + ")"
 		if c.CUDAMajor.OK {
 			line += " for CUDA " + strconv.Itoa(c.CUDAMajor.V)
+		}
+		if c.Origin == "conda" {
+			line += unverified(condaCuDNNNote)
 		}
 		if c.Error != "" {
 			line += " [" + c.Error + "]"
