@@ -18,7 +18,9 @@ func TestCuDNNInstallsRule(t *testing.T) {
 		{name: "several differ", id: "cudnn.installs", want: model.Warn, evidence: []string{"system 9.14.0", "pip 9.19.0"},
 			mutate: func(f *model.Facts) { f.CuDNN = append(f.CuDNN, pipCuDNN("9.19.0", 13)) }},
 		{name: "conda location is unverified", id: "cudnn.installs", want: model.Pass, evidence: []string{"conda 9.14.0", "UNVERIFIED"},
-			mutate: func(f *model.Facts) { f.CuDNN[0].Origin, f.CuDNN[0].Header = "conda", "/opt/conda/include/cudnn_version.h" }},
+			mutate: func(f *model.Facts) {
+				f.CuDNN[0].Origin, f.CuDNN[0].Header = "conda", "/opt/conda/include/cudnn_version.h"
+			}},
 		{name: "none", id: "cudnn.installs", want: model.Skip,
 			mutate: func(f *model.Facts) { f.CuDNN = nil }},
 	})
