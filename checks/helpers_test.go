@@ -92,6 +92,7 @@ type ruleCase struct {
 	want   model.Status
 	// evidence must contain these (values and where they came from).
 	evidence []string
+	fix      []string // the fix text must contain these
 }
 
 func runRuleCases(t *testing.T, rule func(*model.Facts) []model.CheckResult, cases []ruleCase) {
@@ -111,6 +112,11 @@ func runRuleCases(t *testing.T, rule func(*model.Facts) []model.CheckResult, cas
 			for _, e := range tc.evidence {
 				if !contains(r.Evidence, e) {
 					t.Errorf("%s: evidence %q lacks %q", tc.id, r.Evidence, e)
+				}
+			}
+			for _, x := range tc.fix {
+				if !contains(r.Fix, x) {
+					t.Errorf("%s: fix %q lacks %q", tc.id, r.Fix, x)
 				}
 			}
 			if (r.Status == model.Fail || r.Status == model.Warn) && r.Fix == "" {

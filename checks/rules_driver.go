@@ -255,6 +255,9 @@ func nvmlLibraryRule(f *model.Facts) []model.CheckResult {
 		row, _ := nvmlErrorFor("LIBRARY_NOT_FOUND")
 		r.Status = model.Fail
 		r.Fix, r.Commands = row.Fix, row.Commands
+		if f.Container.Detected {
+			r.Fix += " Inside a container the library comes from the host: start the container with the NVIDIA container toolkit (docker run --gpus all, or CDI devices)."
+		}
 	case code != "" && !f.NVML.Opened:
 		r.Status = model.Fail
 		if row, ok := nvmlErrorFor(code); ok {

@@ -57,7 +57,7 @@ func TestDriverModuleRule(t *testing.T) {
 		{name: "hopper on open", id: "driver.module", want: model.Pass, evidence: []string{"Hopper", "open module"}},
 		{name: "hopper on proprietary", id: "driver.module", want: model.Pass,
 			mutate: func(f *model.Facts) { f.KernelModule.Open = model.Some(false) }},
-		{name: "blackwell by cc on proprietary", id: "driver.module", want: model.Fail, evidence: []string{"needs the open module", "cc 10.0"},
+		{name: "blackwell by cc on proprietary", id: "driver.module", want: model.Fail, evidence: []string{"needs the open module", "cc 10.0"}, fix: []string{"open kernel module"},
 			mutate: func(f *model.Facts) {
 				f.KernelModule.Open = model.Some(false)
 				f.NVML.GPUs = []model.GPUFacts{blackwell(0)}
@@ -120,7 +120,7 @@ func TestDriverBranchRule(t *testing.T) {
 func TestNVMLLibraryRule(t *testing.T) {
 	runRuleCases(t, nvmlLibraryRule, []ruleCase{
 		{name: "matching and open", id: "nvml.library", want: model.Pass, evidence: []string{"libnvidia-ml.so.580.159.04", "kernel module 580.159.04"}},
-		{name: "mismatch from NVML", id: "nvml.library", want: model.Fail, evidence: []string{"LIB_RM_VERSION_MISMATCH"},
+		{name: "mismatch from NVML", id: "nvml.library", want: model.Fail, evidence: []string{"LIB_RM_VERSION_MISMATCH"}, fix: []string{"Reboot", "hold the driver package"},
 			mutate: func(f *model.Facts) { f.NVML = model.NVMLFacts{Source: "nvml", ErrorCode: "LIB_RM_VERSION_MISMATCH"} }},
 		{name: "mismatch from file name", id: "nvml.library", want: model.Fail, evidence: []string{"version 580.95.05 from the file name", "kernel module 580.159.04"},
 			mutate: func(f *model.Facts) {
@@ -132,6 +132,12 @@ func TestNVMLLibraryRule(t *testing.T) {
 			mutate: func(f *model.Facts) {
 				f.NVMLLibrary = model.LibraryFacts{Error: "libnvidia-ml.so.1 not found in /usr/lib"}
 				f.NVML = model.NVMLFacts{Source: "nvml", ErrorCode: "LIBRARY_NOT_FOUND"}
+			}},
+		{name: "library not found in a container", id: "nvml.library", want: model.Fail, evidence: []string{"LIBRARY_NOT_FOUND"}, fix: []string{"--gpus all"},
+			mutate: func(f *model.Facts) {
+				f.NVMLLibrary = model.LibraryFacts{Error: "libnvidia-ml.so.1 not found in /usr/lib"}
+				f.NVML = model.NVMLFacts{Source: "nvml", ErrorCode: "LIBRARY_NOT_FOUND"}
+				f.Container = model.ContainerFacts{Detected: true, Kind: "docker"}
 			}},
 		{name: "no permission", id: "nvml.library", want: model.Fail, evidence: []string{"NO_PERMISSION", "/dev/nvidia"},
 			mutate: func(f *model.Facts) { f.NVML = model.NVMLFacts{Source: "nvml", ErrorCode: "NO_PERMISSION"} }},

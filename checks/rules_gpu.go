@@ -131,6 +131,19 @@ func powerLimitRule(f *model.Facts) []model.CheckResult {
 	return out
 }
 
+// liveGate: a lost or failing GPU's last readings say nothing about now,
+// so live rules skip it; stale readings are judged but marked as such.
+func liveGate(g model.GPUFacts) (skip bool, note string) {
+	h := g.Health
+	switch h.State {
+	case model.Lost, model.Failed:
+		return true, "GPU " + h.State.String() + ": " + orDash(h.Reason) + " (readings are not current)"
+	case model.Stale:
+		return false, "; readings are stale (the last reading is overdue)"
+	}
+	return false, ""
+}
+
 // pcieRule (live): link width below the maximum is suspicious at any time;
 // the generation only under load.
 func pcieRule(f *model.Facts) []model.CheckResult {
@@ -138,6 +151,12 @@ func pcieRule(f *model.Facts) []model.CheckResult {
 	for _, g := range f.NVML.GPUs {
 		r := gpuResult("pcie", "PCIe link", g.Info)
 		r.Live = true
+		skip, note := liveGate(g)
+		if skip {
+			r.Status, r.Evidence = model.Skip, note
+			out = append(out, r)
+			continue
+		}
 		r.Why = "A link running narrower or slower than it can cuts host-GPU bandwidth (model loading, data transfer); width below max points at seating, risers or slot wiring."
 		var s model.SlowSample
 		if g.Slow.OK {
@@ -184,7 +203,7 @@ func pcieRule(f *model.Facts) []model.CheckResult {
 		if r.Status == model.Warn && r.Commands == nil {
 			r.Commands = []string{"nvidia-smi -q -d PCIE -i " + strconv.Itoa(info.Index)}
 		}
-		r.Evidence = strings.Join(ev, ", ") + " (NVML)"
+		r.Evidence = strings.Join(ev, ", ") + " (NVML)" + note
 		out = append(out, r)
 	}
 	return out
@@ -197,6 +216,12 @@ func throttleRule(f *model.Facts) []model.CheckResult {
 	for _, g := range f.NVML.GPUs {
 		r := gpuResult("throttle", "Clock throttling", g.Info)
 		r.Live = true
+		skip, note := liveGate(g)
+		if skip {
+			r.Status, r.Evidence = model.Skip, note
+			out = append(out, r)
+			continue
+		}
 		r.Why = "Hardware slowdowns mean the GPU protects itself from heat or a failing power supply: work runs several times slower."
 		if !g.Sample.OK || !g.Sample.V.ThrottleReasons.OK {
 			r.Status, r.Evidence = model.Skip, "clock event reasons not reported (NVML)"
@@ -239,7 +264,7 @@ func throttleRule(f *model.Facts) []model.CheckResult {
 			r.Fix = strings.Join(fixes, " ")
 			r.Commands = []string{"nvidia-smi -q -d PERFORMANCE,TEMPERATURE,POWER -i " + strconv.Itoa(g.Info.Index), "sudo dmesg | grep -i xid"}
 		}
-		r.Evidence = strings.Join(ev, "; ") + " (NVML)"
+		r.Evidence = strings.Join(ev, "; ") + " (NVML)" + note
 		out = append(out, r)
 	}
 	return out
@@ -251,6 +276,12 @@ func memoryErrorsRule(f *model.Facts) []model.CheckResult {
 	for _, g := range f.NVML.GPUs {
 		r := gpuResult("memory", "Memory errors", g.Info)
 		r.Live = true
+		skip, note := liveGate(g)
+		if skip {
+			r.Status, r.Evidence = model.Skip, note
+			out = append(out, r)
+			continue
+		}
 		r.Why = "Uncorrectable memory errors corrupt results and kill jobs; pending remaps need a GPU reset to take effect; many retired pages mean failing memory."
 		if !g.Slow.OK {
 			r.Status, r.Evidence = model.Skip, "no slow-tier reading yet"
@@ -284,7 +315,7 @@ func memoryErrorsRule(f *model.Facts) []model.CheckResult {
 			out = append(out, r)
 			continue
 		}
-		r.Evidence = strings.Join(ev, ", ") + " (NVML; threshold: " + srcDCGM + ")"
+		r.Evidence = strings.Join(ev, ", ") + " (NVML; threshold: " + srcDCGM + ")" + note
 		reset := "sudo nvidia-smi -r -i " + strconv.Itoa(g.Info.Index) + "  # GPU reset: kills every context on this GPU, then applies pending remaps"
 		switch {
 		case s.RowRemapFailure.OK && s.RowRemapFailure.V:

@@ -135,3 +135,20 @@ func TestMemoryErrorsRule(t *testing.T) {
 		{name: "no slow reading", id: "memory.gpu0", want: model.Skip, mutate: noSlow},
 	})
 }
+
+func TestLiveRulesSkipLostGPUs(t *testing.T) {
+	for _, rule := range []func(*model.Facts) []model.CheckResult{pcieRule, throttleRule, memoryErrorsRule} {
+		f := healthyFacts()
+		fast(&f).ThrottleReasons = model.Some(model.ThrottleHWSlowdown)
+		f.NVML.GPUs[0].Health = model.Health{State: model.Lost, Reason: "GPU_IS_LOST"}
+		r := rule(&f)[0]
+		if r.Status != model.Skip || !contains(r.Evidence, "GPU_IS_LOST") || !r.Live {
+			t.Errorf("%s on a lost GPU = %s %q", r.ID, r.Status, r.Evidence)
+		}
+		f.NVML.GPUs[0].Health = model.Health{State: model.Stale}
+		r = rule(&f)[0]
+		if r.Status == model.Skip || !contains(r.Evidence, "stale") {
+			t.Errorf("%s on a stale GPU = %s %q", r.ID, r.Status, r.Evidence)
+		}
+	}
+}
