@@ -61,3 +61,33 @@ func EvaluateLive(f model.Facts) []model.CheckResult {
 	}
 	return out
 }
+
+// MergeLive returns a copy of results in which every live result is
+// replaced by the one with the same id from live (EvaluateLive's output);
+// live results with new ids are appended. The UI keeps the full checklist
+// and refreshes only its live rows on each sample.
+func MergeLive(results, live []model.CheckResult) []model.CheckResult {
+	byID := make(map[string]int, len(live))
+	for i, r := range live {
+		byID[r.ID] = i
+	}
+	used := make([]bool, len(live))
+	out := make([]model.CheckResult, 0, len(results)+len(live))
+	for _, r := range results {
+		if i, ok := byID[r.ID]; ok {
+			out = append(out, live[i])
+			used[i] = true
+			continue
+		}
+		if r.Live {
+			continue // a live row whose GPU no longer reports
+		}
+		out = append(out, r)
+	}
+	for i, r := range live {
+		if !used[i] {
+			out = append(out, r)
+		}
+	}
+	return out
+}
