@@ -101,6 +101,8 @@ func (fe *fakeEnv) env(root string) Env {
 			return err
 		},
 		Now: func() time.Time { return time.Unix(1700000000, 0) },
+		// Generous: a loaded test machine may take long to start a shell.
+		CommandTimeout: 10 * time.Second,
 	}
 }
 
@@ -293,7 +295,9 @@ func TestProbeNVCC(t *testing.T) {
 			root := t.TempDir()
 			writeExec(t, root, "/opt/cuda/bin/nvcc", tt.script)
 			env := (&fakeEnv{vars: map[string]string{"PATH": "/nonexistent:/opt/cuda/bin"}}).env(root)
-			env.CommandTimeout = 300 * time.Millisecond
+			if tt.name == "hangs" {
+				env.CommandTimeout = 300 * time.Millisecond
+			}
 			n := probeNVCC(context.Background(), env)
 			if !n.Found || n.Path != "/opt/cuda/bin/nvcc" || n.Version != tt.version || !strings.Contains(n.Error, tt.errPart) {
 				t.Errorf("probeNVCC = %+v, want version %q error containing %q", n, tt.version, tt.errPart)
