@@ -1,0 +1,254 @@
+package checks
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Env is the seam between the probes and the machine. Paths given to it are
+// machine paths ("/proc/driver/nvidia/version"); Root is prepended when the
+// file system is read, so tests point Root at a fixture tree.
+type Env struct {
+	// Root of the file system, "/" on the real machine.
+	Root string
+	// LookupEnv reads an environment variable (os.LookupEnv on the machine).
+	LookupEnv func(key string) (string, bool)
+	// LookPath finds an executable on PATH and returns its machine path.
+	// Nil searches $PATH (from LookupEnv) under Root.
+	LookPath func(name string) (string, error)
+	// Run runs a command (a machine path) and returns its combined output. It
+	// must honour ctx: Gather gives every command a hard timeout.
+	Run func(ctx context.Context, name string, args ...string) ([]byte, error)
+	// Access reports whether the current user may read and write the machine
+	// path (access(2) with R_OK|W_OK). Nil allows everything that exists.
+	Access func(path string) error
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+	// CommandTimeout bounds each command (2 s when zero).
+	CommandTimeout time.Duration
+}
+
+// maxReadBytes bounds every file read: the probes read small text files,
+// and a FIFO or a huge file must not stall or bloat gathering.
+const maxReadBytes = 1 << 20
+
+// DefaultEnv is the real machine.
+func DefaultEnv() Env {
+	return Env{
+		Root:      "/",
+		LookupEnv: os.LookupEnv,
+		LookPath:  exec.LookPath,
+		Run:       runCommand,
+		Access: func(p string) error {
+			// R_OK|W_OK: CUDA opens the nodes read-write.
+			return syscall.Access(p, 0x4|0x2)
+		},
+		Now: time.Now,
+	}
+}
+
+func runCommand(ctx context.Context, name string, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, name, args...)
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	// A child that forks and keeps the pipes open must not hold us past
+	// the deadline.
+	cmd.WaitDelay = 100 * time.Millisecond
+	err := cmd.Run()
+	if err != nil {
+		return out.Bytes(), fmt.Errorf("run %s: %w", name, err)
+	}
+	return out.Bytes(), nil
+}
+
+// host maps a machine path to the path to open here.
+func (e Env) host(p string) string {
+	root := e.Root
+	if root == "" {
+		root = "/"
+	}
+	return filepath.Join(root, filepath.FromSlash(p))
+}
+
+func (e Env) getenv(key string) (string, bool) {
+	if e.LookupEnv == nil {
+		return "", false
+	}
+	return e.LookupEnv(key)
+}
+
+func (e Env) now() time.Time {
+	if e.Now == nil {
+		return time.Now()
+	}
+	return e.Now()
+}
+
+func (e Env) commandTimeout() time.Duration {
+	if e.CommandTimeout > 0 {
+		return e.CommandTimeout
+	}
+	return 2 * time.Second
+}
+
+// hostResolved maps a machine path to a host path with its symbolic links
+// resolved inside Root: under a fixture root an absolute link
+// (/usr/local/cuda -> /etc/alternatives/cuda) must not escape to the host's
+// own /etc. On the real machine the kernel resolves links correctly.
+func (e Env) hostResolved(p string) string {
+	if e.Root == "" || e.Root == "/" {
+		return p
+	}
+	_, final, err := e.resolveLinks(p)
+	if err != nil {
+		return e.host(p)
+	}
+	return e.host(final)
+}
+
+// readFile reads a machine path, at most maxReadBytes.
+func (e Env) readFile(p string) ([]byte, error) {
+	f, err := os.Open(e.hostResolved(p))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", p, err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxReadBytes))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", p, err)
+	}
+	return b, nil
+}
+
+func (e Env) exists(p string) bool {
+	_, err := os.Stat(e.hostResolved(p))
+	return err == nil
+}
+
+// glob matches a machine-path pattern and returns machine paths, sorted.
+// The literal directory part of the pattern is resolved inside Root, and
+// the matches keep the pattern's spelling of it.
+func (e Env) glob(pattern string) []string {
+	dir := pattern
+	for strings.ContainsAny(dir, "*?[") {
+		dir = path.Dir(dir)
+	}
+	rest := strings.TrimPrefix(strings.TrimPrefix(pattern, dir), "/")
+	base := e.hostResolved(dir)
+	matches, err := filepath.Glob(filepath.Join(base, filepath.FromSlash(rest)))
+	if err != nil {
+		return nil
+	}
+	out := make([]string, 0, len(matches))
+	for _, m := range matches {
+		rel, err := filepath.Rel(base, m)
+		if err != nil {
+			continue
+		}
+		out = append(out, path.Join(dir, filepath.ToSlash(rel)))
+	}
+	return out
+}
+
+// resolveLinks follows a machine path's symbolic links (also in parent
+// directories) inside Root. It returns every link target met, in order, and
+// the final path. A dangling link returns the chain so far and an error.
+func (e Env) resolveLinks(p string) (chain []string, final string, err error) {
+	const maxHops = 40
+	cur := path.Clean(p)
+	for hops := 0; ; hops++ {
+		if hops > maxHops {
+			return chain, cur, fmt.Errorf("resolve %s: too many links", p)
+		}
+		linkAt, target, ok, lerr := e.firstLink(cur)
+		if lerr != nil {
+			return chain, cur, fmt.Errorf("resolve %s: %w", p, lerr)
+		}
+		if !ok {
+			return chain, cur, nil
+		}
+		if !path.IsAbs(target) {
+			target = path.Join(path.Dir(linkAt), target)
+		}
+		rest := strings.TrimPrefix(cur, linkAt)
+		cur = path.Clean(target + rest)
+		chain = append(chain, cur)
+	}
+}
+
+// firstLink finds the first component of p that is a symbolic link.
+func (e Env) firstLink(p string) (linkAt, target string, ok bool, err error) {
+	parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
+	cur := ""
+	for _, part := range parts {
+		if part == "" {
+			continue
+		}
+		cur += "/" + part
+		fi, err := os.Lstat(e.host(cur))
+		if err != nil {
+			return "", "", false, fmt.Errorf("%s: %w", cur, err)
+		}
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			t, err := os.Readlink(e.host(cur))
+			if err != nil {
+				return "", "", false, fmt.Errorf("readlink %s: %w", cur, err)
+			}
+			return cur, filepath.ToSlash(t), true, nil
+		}
+	}
+	return "", "", false, nil
+}
+
+// lookPath finds an executable on PATH under Root.
+func (e Env) lookPath(name string) (string, error) {
+	if e.LookPath != nil {
+		return e.LookPath(name)
+	}
+	pathVar, _ := e.getenv("PATH")
+	for _, dir := range filepath.SplitList(pathVar) {
+		if dir == "" || !path.IsAbs(dir) {
+			continue
+		}
+		p := path.Join(dir, name)
+		fi, err := os.Stat(e.hostResolved(p))
+		if err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("look up %s on PATH: %w", name, exec.ErrNotFound)
+}
+
+// run runs a command under the command timeout.
+func (e Env) run(ctx context.Context, name string, args ...string) ([]byte, error) {
+	if e.Run == nil {
+		return nil, errors.New("no command runner")
+	}
+	ctx, cancel := context.WithTimeout(ctx, e.commandTimeout())
+	defer cancel()
+	out, err := e.Run(ctx, name, args...)
+	if err != nil && ctx.Err() != nil {
+		return out, fmt.Errorf("%s timed out after %s: %w", name, e.commandTimeout(), ctx.Err())
+	}
+	return out, err
+}
+
+func (e Env) access(p string) error {
+	if e.Access != nil {
+		return e.Access(e.hostResolved(p))
+	}
+	_, err := os.Stat(e.hostResolved(p))
+	return err
+}

@@ -1,0 +1,52 @@
+// Package checks is gputop's compatibility checklist. Probes gather raw
+// model.Facts from the machine through an Env (file system root, PATH,
+// command runner, environment); rules are pure functions from Facts to
+// []model.CheckResult, driven by the reference tables in tables.go.
+package checks
+
+import (
+	"context"
+	"strings"
+
+	"github.com/gputop/gputop/model"
+)
+
+// Gather probes the machine. It never fails: what a probe could not read is
+// recorded as text in the facts. Only `nvcc --version` runs a command, under
+// Env's command timeout, concurrently with the file probes.
+func Gather(ctx context.Context, env Env, nvml model.NVMLFacts) model.Facts {
+	f := model.Facts{
+		Collected: model.TimestampOf(env.now()),
+		Source:    "probe",
+		NVML:      nvml,
+	}
+	if nvml.GPUs == nil {
+		f.NVML.GPUs = []model.GPUFacts{}
+	}
+
+	nvccDone := make(chan model.NVCCFacts, 1)
+	go func() { nvccDone <- probeNVCC(ctx, env) }()
+
+	if b, err := env.readFile("/proc/sys/kernel/hostname"); err == nil {
+		f.Host = strings.TrimSpace(string(b))
+	}
+	f.KernelModule = probeKernelModule(env)
+	f.NVMLLibrary = probeLibrary(env, "libnvidia-ml.so.1", "libnvidia-ml.so.")
+	f.CUDALibrary = probeLibrary(env, "libcuda.so.1", "libcuda.so.")
+	f.PCI = probePCI(env)
+	f.CUDALink = probeCUDAInstall(env, "/usr/local/cuda")
+	f.Toolkits = probeToolkits(env)
+	f.SiteDirs = siteDirs(env)
+	f.CuDNN = probeCuDNN(env, f.CUDALink, f.Toolkits, f.SiteDirs)
+	f.Torch = probeTorch(env, f.SiteDirs)
+	f.DevNodes = probeDevNodes(env)
+	f.Container = probeContainer(env)
+	f.Env = probeEnvVars(env)
+
+	select {
+	case f.NVCC = <-nvccDone:
+	case <-ctx.Done():
+		f.NVCC = model.NVCCFacts{Error: "nvcc probe abandoned: " + ctx.Err().Error()}
+	}
+	return f
+}

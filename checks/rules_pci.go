@@ -1,0 +1,247 @@
+package checks
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/gputop/gputop/model"
+)
+
+// pciGPUsRule compares the GPUs on the PCI bus with those NVML sees.
+func pciGPUsRule(f *model.Facts) []model.CheckResult {
+	r := model.CheckResult{ID: "pci.gpus", Title: "GPUs on the PCI bus vs GPUs the driver sees",
+		Why: "A GPU present on the bus but missing from NVML was not initialised: firmware could not map its memory (Above 4G decoding), it lacks power, another driver holds it, or the driver does not support it."}
+	if !f.PCI.Readable {
+		r.Status = model.Skip
+		r.Evidence = "cannot list /sys/bus/pci/devices: " + f.PCI.Error
+		return []model.CheckResult{r}
+	}
+	var gpus []model.PCIDevice
+	for _, d := range f.PCI.Devices {
+		if d.IsGPU() {
+			gpus = append(gpus, d)
+		}
+	}
+	nvmlCount := len(f.NVML.GPUs)
+	if len(gpus) == 0 {
+		if f.NVML.Opened && nvmlCount > 0 {
+			r.Status = model.Skip
+			r.Evidence = fmt.Sprintf("sysfs lists no NVIDIA GPU while NVML sees %d (a VM or container hiding the PCI tree)", nvmlCount)
+			return []model.CheckResult{r}
+		}
+		r.Status = model.Fail
+		r.Evidence = "no NVIDIA display/3D controller (vendor 0x10de, class 0x0300/0x0302) in /sys/bus/pci/devices"
+		r.Fix = "No NVIDIA GPU is on the PCI bus. In a VM, attach the GPU (PCI passthrough / vGPU); on bare metal, reseat the card, connect its power cables, and check that the slot is enabled in firmware setup."
+		r.Commands = []string{"lspci -nn | grep -i nvidia"}
+		return []model.CheckResult{r}
+	}
+
+	seen := map[string]bool{}
+	for _, g := range f.NVML.GPUs {
+		seen[normBDF(g.Info.BusID)] = true
+	}
+	var lines, nouveau, vfio, unbound, unseen []string
+	anyUnassigned := false
+	for _, d := range gpus {
+		line := fmt.Sprintf("%s 10de:%04x driver=%s", d.BDF, d.Device, orDash(d.Driver))
+		if row, ok := pciIDFor(d.Device); ok {
+			line += " [" + row.Family + " by PCI id, " + row.Source + "]"
+		}
+		for _, b := range d.BARs {
+			if b.Unassigned {
+				anyUnassigned = true
+				line += fmt.Sprintf(" BAR%d unassigned", b.Index)
+			}
+		}
+		lines = append(lines, line)
+		switch d.Driver {
+		case "nouveau":
+			nouveau = append(nouveau, d.BDF)
+		case "vfio-pci":
+			vfio = append(vfio, d.BDF)
+		case "":
+			unbound = append(unbound, d.BDF)
+		}
+		if f.NVML.Opened && !seen[normBDF(d.BDF)] && d.Driver != "vfio-pci" {
+			unseen = append(unseen, d.BDF)
+		}
+	}
+	r.Evidence = fmt.Sprintf("%d GPU(s) on the PCI bus (/sys/bus/pci/devices): %s; %s", len(gpus), strings.Join(lines, ", "), nvmlStatus(f))
+	r.Status = model.Pass
+	var fixes, cmds []string
+	if len(nouveau) > 0 {
+		r.Status = model.Fail
+		r.Evidence = "nouveau holds " + strings.Join(nouveau, ", ") + "; " + r.Evidence
+		fixes = append(fixes, "Blacklist nouveau (it holds the GPU so the nvidia module cannot), rebuild the initramfs and reboot.")
+		cmds = append(cmds, "echo -e 'blacklist nouveau\\noptions nouveau modeset=0' | sudo tee /etc/modprobe.d/blacklist-nouveau.conf  # stops nouveau from loading at boot",
+			"sudo update-initramfs -u  # Debian/Ubuntu; dracut -f on RHEL/Fedora")
+	}
+	if len(unbound) > 0 && f.KernelModule.Loaded {
+		r.Status = model.Fail
+		r.Evidence = "no driver bound to " + strings.Join(unbound, ", ") + "; " + r.Evidence
+		fixes = append(fixes, "The nvidia module is loaded but did not take these GPUs: the kernel log says why (RmInitAdapter failed, BAR can't assign, requires the open kernel modules).")
+		cmds = append(cmds, "sudo dmesg | grep -iE 'nvrm|BAR.*assign|RmInitAdapter'")
+	}
+	if len(unseen) > 0 {
+		unseenStatus := model.Fail
+		detail := fmt.Sprintf("%d on the bus, NVML sees %d; missing: %s", len(gpus)-len(vfio), nvmlCount, strings.Join(unseen, ", "))
+		if nv, ok := f.Env["NVIDIA_VISIBLE_DEVICES"]; f.Container.Detected && (!ok || nv != "all") {
+			// A container sees the host's PCI tree but only the GPUs it was given.
+			unseenStatus = model.Warn
+			detail += fmt.Sprintf(" (inside a %s container, NVIDIA_VISIBLE_DEVICES=%q: expected if the container was given a subset)", f.Container.Kind, nv)
+		}
+		r.Status = worst(r.Status, unseenStatus)
+		r.Evidence = detail + "; " + r.Evidence
+		fixes = append(fixes, "For GPUs on the bus that the driver does not list: enable \"Above 4G Decoding\" and \"Resizable BAR\" in firmware setup and disable CSM (boot UEFI); in a VM use UEFI firmware with a large 64-bit MMIO window; check the GPU's power cables and seating; check the driver supports the GPU (driver.branch, driver.module).")
+		cmds = append(cmds, "nvidia-smi -L", "sudo dmesg | grep -iE 'nvrm|BAR.*assign|RmInitAdapter|invalid'")
+	}
+	if anyUnassigned && r.Status != model.Pass {
+		fixes = append(fixes, "Some BARs are unassigned: the firmware found no address space for them, the classic sign of Above 4G decoding being off.")
+	}
+	if len(vfio) > 0 {
+		r.Status = worst(r.Status, model.Warn)
+		r.Evidence = "vfio-pci holds " + strings.Join(vfio, ", ") + " (reserved for VM passthrough); " + r.Evidence
+		fixes = append(fixes, "vfio-pci reserves GPUs for virtual machines; if this host should use them, remove their ids from the vfio-pci.ids kernel parameter / modprobe options and reboot.")
+		cmds = append(cmds, "grep -r vfio /etc/modprobe.d /proc/cmdline")
+	}
+	r.Fix = strings.Join(fixes, " ")
+	r.Commands = cmds
+	return []model.CheckResult{r}
+}
+
+// bar1Row lookup by GPU name.
+func bar1RowFor(name string) (bar1Row, bool) {
+	n := name + " "
+	for _, r := range bar1Table {
+		ok := true
+		for _, t := range r.Tokens {
+			if !strings.Contains(n, t) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return r, true
+		}
+	}
+	return bar1Row{}, false
+}
+
+func isConsumer(name string) bool {
+	return strings.Contains(name, "GeForce") || strings.Contains(name, "TITAN") || strings.Contains(name, "RTX")
+}
+
+var rebarFix = "Enable Resizable BAR: in firmware setup turn on \"Above 4G Decoding\" and \"Resizable BAR\" (sometimes \"Re-Size BAR Support\"), disable CSM so the machine boots UEFI, update the motherboard firmware and the GPU VBIOS if ReBAR is missing, then reboot and check BAR1 again."
+
+// bar1Rule judges each GPU's BAR1 aperture.
+func bar1Rule(f *model.Facts) []model.CheckResult {
+	var out []model.CheckResult
+	seen := map[string]bool{}
+	for _, g := range f.NVML.GPUs {
+		seen[normBDF(g.Info.BusID)] = true
+		out = append(out, bar1ForGPU(f, g.Info))
+	}
+	// GPUs NVML cannot see: an unassigned BAR is the likely reason.
+	for _, d := range f.PCI.Devices {
+		if !d.IsGPU() || seen[normBDF(d.BDF)] {
+			continue
+		}
+		var un []string
+		for _, b := range d.BARs {
+			if b.Unassigned {
+				un = append(un, fmt.Sprintf("BAR%d (%s wanted, start 0x%x, flags 0x%x)", b.Index, bytesString(b.Size), b.Start, b.Flags))
+			}
+		}
+		if len(un) == 0 {
+			continue
+		}
+		out = append(out, model.CheckResult{ID: "bar1.pci-" + d.BDF, Title: "BAR assignment: PCI " + d.BDF, Status: model.Fail,
+			Evidence: "unassigned in /sys/bus/pci/devices/" + d.BDF + "/resource: " + strings.Join(un, ", "),
+			Why:      "The firmware found no address space for the GPU's memory window, so the driver cannot initialise it (kernel log: \"BAR 1 ... can't assign; no space\", \"This PCI I/O region assigned to your NVIDIA device is invalid\").",
+			Fix:      "Enable \"Above 4G Decoding\" (and Resizable BAR) in firmware setup, disable CSM; in a VM use UEFI firmware with a large 64-bit MMIO window.",
+			Commands: []string{"sudo dmesg | grep -iE 'BAR.*assign|NVRM.*invalid|BAR1 is 0M'"}})
+	}
+	return out
+}
+
+func bar1ForGPU(f *model.Facts, g model.GPUInfo) model.CheckResult {
+	r := gpuResult("bar1", "BAR1 / Resizable BAR", g)
+	r.Why = "BAR1 is the window through which the CPU and other devices (GPUDirect RDMA, peer copies) reach GPU memory. With Resizable BAR off a consumer card exposes 256 MiB; when firmware cannot place it at all, the GPU does not initialise."
+	var ev []string
+	bar1 := g.BAR1Total
+	if bar1.OK {
+		ev = append(ev, "NVML BAR1 "+bytesString(bar1.V))
+	}
+	if g.MemoryTotal.OK {
+		ev = append(ev, "framebuffer "+bytesString(g.MemoryTotal.V)+" (NVML)")
+	}
+	dev, onBus := pciByBDF(f, g.BusID)
+	if onBus {
+		var un []string
+		for _, b := range dev.BARs {
+			if b.Unassigned {
+				un = append(un, "BAR"+strconv.Itoa(b.Index))
+			}
+		}
+		if big := dev.LargestMemBAR(); big.OK {
+			ev = append(ev, "largest memory BAR in sysfs "+bytesString(big.V)+" (/sys/bus/pci/devices/"+dev.BDF+"/resource)")
+			if bar1.OK && big.V != bar1.V {
+				ev = append(ev, "NVML and sysfs disagree")
+			}
+			if !bar1.OK {
+				bar1 = big
+			}
+		}
+		if len(un) > 0 {
+			r.Status = model.Fail
+			r.Evidence = joinSentences(append([]string{"unassigned " + strings.Join(un, ", ") + " in sysfs"}, ev...))
+			r.Fix = "Enable \"Above 4G Decoding\" in firmware setup and disable CSM; in a VM enlarge the 64-bit MMIO window."
+			r.Commands = []string{"sudo dmesg | grep -iE 'BAR.*assign|BAR1 is 0M'"}
+			return r
+		}
+	}
+	if p := f.KernelModule.EnableResizableBar; p.OK {
+		ev = append(ev, "EnableResizableBar: "+strconv.Itoa(p.V)+" (/proc/driver/nvidia/params)")
+	}
+	row, known := bar1RowFor(g.Name)
+	if known {
+		ev = append(ev, "expected for this model: "+bytesString(row.Size)+" ("+row.Source+")")
+	}
+	r.Evidence = joinSentences(ev)
+	if !bar1.OK {
+		r.Status = model.Skip
+		r.Evidence = joinSentences([]string{"BAR1 size not reported by NVML nor sysfs", r.Evidence})
+		return r
+	}
+	small := bar1.V <= 256*mib
+	switch {
+	case known && row.SmallByDesign && small:
+		r.Status = model.Pass
+		r.Evidence += "; 256 MiB is this model's BAR1 by design, not a Resizable BAR fault"
+	case known && row.DisplayMode && small:
+		r.Status = model.Warn
+		r.Fix = "This card is in display mode (256 MiB BAR1). For compute/GPUDirect work switch it to compute mode with NVIDIA's Display Mode Selector tool (it rewrites the card's mode; reboot afterwards)."
+	case small && isConsumer(g.Name):
+		r.Status = model.Warn
+		r.Evidence += "; a consumer card at 256 MiB means Resizable BAR is off"
+		r.Fix = rebarFix
+		r.Commands = []string{"nvidia-smi -q -d MEMORY -i " + strconv.Itoa(g.Index) + " | grep -A3 BAR1", "grep -i resizable /proc/driver/nvidia/params"}
+	case known && bar1.V < row.Size:
+		r.Status = model.Warn
+		r.Evidence += "; smaller than this model's BAR1"
+		r.Fix = "The platform gave the GPU a smaller window than it asks for: enable Above 4G Decoding / Resizable BAR in firmware; in a VM enlarge the 64-bit MMIO window (e.g. QEMU/OVMF: a larger 64-bit PCI hole)."
+	case g.MemoryTotal.OK && bar1.V >= g.MemoryTotal.V:
+		r.Status = model.Pass
+	case known:
+		r.Status = model.Pass
+	case g.MemoryTotal.OK:
+		r.Status = model.Warn
+		r.Evidence += "; BAR1 is smaller than the framebuffer"
+		r.Fix = "If this card supports Resizable BAR: " + rebarFix
+	default:
+		r.Status = model.Skip
+		r.Evidence += "; framebuffer size unknown and model not in the BAR1 table"
+	}
+	return r
+}
