@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/mattn/go-isatty"
+
+	"github.com/gputop/gputop/checks"
+		"github.com/gputop/gputop/ui"
+)
+
+// runDashboard opens the data source, starts the sampler and runs the TUI;
+// q, Ctrl-C or SIGTERM end all of it in order: UI, sampler, backend.
+func runDashboard(parent context.Context, o *options) error {
+	if !isatty.IsTerminal(os.Stdout.Fd()) || !isatty.IsTerminal(os.Stdin.Fd()) {
+		return usageError("the dashboard needs a terminal; for scripts use 'gputop check' or 'gputop snapshot'")
+	}
+	log, closeLog, err := o.logger()
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	ctx, cancel := signal.NotifyContext(parent, syscall.SIGTERM, syscall.SIGHUP)
+	defer cancel()
+
+	s, err := openSession(ctx, o, log)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+
+	cfg := ui.Config{
+		Interval:     o.interval,
+		Theme:        o.theme,
+		ReadOnly:     o.readOnly,
+		RunChecks:    s.runChecks,
+		Evaluate:     checks.Evaluate,
+		RefreshFacts: s.refreshFacts,
+		Export:       s.export,
+		OpenError:    s.openErr,
+		Clipboard:    os.Stdout,
+		Logger:       log,
+	}
+	if s.sampler != nil {
+		cfg.Source = ui.FromSampler(s.sampler)
+		cfg.Interval = s.sampler.Options().Interval
+	}
+	if s.snap != nil {
+		cfg.Replay = &ui.ReplayInfo{Host: s.snap.Host, Recorded: s.snap.Created.Time(), Path: o.replay}
+		cfg.ReadOnly = true
+	}
+
+	runCtx, stopSampler := context.WithCancel(ctx)
+	samplerDone := make(chan struct{})
+	if s.sampler != nil && s.snap == nil {
+		go func() {
+			defer close(samplerDone)
+			if err := s.sampler.Run(runCtx); err != nil {
+				log.Error("sampler stopped", "err", err)
+			}
+		}()
+	} else {
+		close(samplerDone)
+	}
+
+	p := tea.NewProgram(ui.New(cfg), tea.WithAltScreen(), tea.WithContext(ctx))
+	_, runErr := p.Run()
+	stopSampler()
+	<-samplerDone
+	logStats(s, log)
+	if runErr != nil && !errors.Is(runErr, tea.ErrProgramKilled) && !errors.Is(runErr, context.Canceled) {
+		return &exitError{code: 2, err: runErr}
+	}
+	return nil
+}
+
+// logStats records the sampler's own cost at shutdown (the overhead tool
+// reads these lines).
+func logStats(s *session, log *slog.Logger) {
+	if s.sampler == nil {
+		return
+	}
+	for i, g := range s.sampler.GPUs() {
+		st := g.Stats()
+		log.Info("sampler stats", "gpu", i, "fast_reads", st.FastReads, "fast_mean", st.FastMean,
+			"slow_reads", st.SlowReads, "slow_mean", st.SlowMean, "skipped", st.SkippedTicks,
+			"late_p50", st.LateP50, "late_p99", st.LateP99, "late_max", st.LateMax.Round(time.Microsecond))
+	}
+}
