@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
 )
 
 // WriteFileAtomic writes a file so that readers see either the old file or
@@ -24,7 +23,12 @@ func WriteFileAtomic(path string, perm fs.FileMode, write func(io.Writer) error)
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
-		return fmt.Errorf("write %s: %w", path, describeFSError(err))
+		// The temporary name in the *PathError would only confuse.
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return fmt.Errorf("write %s: cannot create a file in %s: %w", path, dir, describeFSError(err))
 	}
 	tmpName := tmp.Name()
 	defer func() {
@@ -63,16 +67,11 @@ func WriteFileAtomic(path string, perm fs.FileMode, write func(io.Writer) error)
 	return nil
 }
 
-// describeFSError adds the plain-words reason to errors whose text alone
-// leaves the user guessing.
+// describeFSError adds the likely cause where the system's words leave the
+// user guessing.
 func describeFSError(err error) error {
-	switch {
-	case errors.Is(err, fs.ErrPermission):
-		return fmt.Errorf("permission denied (is the directory writable?): %w", err)
-	case isNoSpace(err):
-		return fmt.Errorf("disk full: %w", err)
+	if errors.Is(err, fs.ErrPermission) {
+		return fmt.Errorf("%w (is the directory writable?)", err)
 	}
 	return err
 }
-
-func isNoSpace(err error) bool { return errors.Is(err, syscall.ENOSPC) }

@@ -225,10 +225,26 @@ func decodeError(data []byte, err error) error {
 		if typ.Field == "" {
 			return snapErr(ErrNotSnapshot, err, "not a gputop snapshot (the JSON is %s, not an object)", typ.Value)
 		}
-		return snapErr(ErrSnapshotInvalid, err, "field %s: %s is not a valid %s (at byte %d)",
-			typ.Field, typ.Value, typ.Type, typ.Offset)
+		// No byte offset: for values inside an Opt it counts from the
+		// start of that value, not of the file.
+		return snapErr(ErrSnapshotInvalid, err, "field %s: %s is not a valid %s",
+			jsonPath(typ.Field), typ.Value, typ.Type)
 	}
 	return snapErr(ErrSnapshotInvalid, err, "invalid snapshot: %v", err)
+}
+
+// jsonPath drops the Go names of embedded structs ("gpus.GPUInfo.index")
+// from encoding/json's field path: the file's keys are all lower case.
+func jsonPath(field string) string {
+	parts := strings.Split(field, ".")
+	kept := parts[:0]
+	for _, p := range parts {
+		if p != "" && p[0] >= 'A' && p[0] <= 'Z' {
+			continue
+		}
+		kept = append(kept, p)
+	}
+	return strings.Join(kept, ".")
 }
 
 // Validate checks limits and physically possible values: what the UI and
@@ -301,7 +317,7 @@ func (v *validator) fail(where, format string, args ...any) {
 
 func (v *validator) text(where, s string, limit int) {
 	if len(s) > limit {
-		v.fail(where, "text of %s; at most %s is read", byteSize(int64(len(s))), byteSize(int64(limit)))
+		v.fail(where, "%d bytes of text; at most %d are read", len(s), limit)
 	}
 }
 
