@@ -3,6 +3,7 @@ package sampler
 import (
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/gputop/gputop/model"
@@ -23,7 +24,7 @@ func (s *Sampler) Capture(window time.Duration) []model.GPURecord {
 		for i := range slow {
 			// The ring's copies share their process slices with the
 			// sampler's; a snapshot is redacted in place later.
-			slow[i].Processes = append([]model.Process(nil), slow[i].Processes...)
+			slow[i].Processes = slices.Clone(slow[i].Processes) // nil stays nil
 		}
 		records = append(records, model.GPURecord{
 			GPUInfo:     g.Info,
@@ -102,7 +103,7 @@ func (s *Sampler) Restore(records []model.GPURecord, events []model.Event) error
 		slowH := model.NewRing[model.SlowSample](g.slowH.Cap())
 		var latestSlow model.SlowSample
 		for _, slow := range rec.SlowSamples {
-			slow.Processes = append([]model.Process(nil), slow.Processes...)
+			slow.Processes = slices.Clone(slow.Processes)
 			slowH.Push(slow)
 			latestSlow = slow
 		}
