@@ -229,7 +229,9 @@ func TestFillRefusesMismatch(t *testing.T) {
 }
 
 func TestBackendReadsAtOrBefore(t *testing.T) {
-	at := func(ms int) model.Timestamp { return model.TimestampOf(epoch.Add(time.Duration(ms) * time.Millisecond)) }
+	at := func(ms int) model.Timestamp {
+		return model.TimestampOf(epoch.Add(time.Duration(ms) * time.Millisecond))
+	}
 	snap := &model.Snapshot{
 		System: model.System{Host: "h", Source: "nvml", DriverVersion: "1"},
 		GPUs: []model.GPURecord{{
