@@ -1,6 +1,8 @@
 package model
 
 import (
+	"bytes"
+	"encoding/json"
 	"regexp"
 	"strings"
 	"unicode"
@@ -18,7 +20,7 @@ type RedactOptions struct {
 
 // Redaction notes recorded in Snapshot.Redaction.
 const (
-	RedactionDefault = "secrets in command lines, events and check evidence replaced by " + Redacted + " (--include-cmdlines keeps them)"
+	RedactionDefault = "secrets in command lines, events, check evidence and facts replaced by " + Redacted + " (--include-cmdlines keeps them)"
 	RedactionNone    = "command lines included verbatim (--include-cmdlines)"
 )
 
@@ -41,7 +43,69 @@ func (s *Snapshot) redact(opts RedactOptions) string {
 	for i := range s.Checks {
 		s.Checks[i].Evidence = RedactText(s.Checks[i].Evidence)
 	}
+	s.Facts = redactFacts(s.Facts)
 	return RedactionDefault
+}
+
+// redactFacts applies the redaction to every string of the facts without
+// knowing their shape (the checks package owns it): the facts go through
+// JSON, every string value is redacted, and a value stored under a
+// secret-looking key (an environment variable HF_TOKEN, say) is replaced
+// whole. If the facts cannot make that trip, none are kept: a snapshot
+// never carries unredacted facts by accident.
+func redactFacts(f Facts) Facts {
+	raw, err := json.Marshal(f)
+	if err != nil {
+		return Facts{Collected: f.Collected}
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber() // keep 64-bit counters exact
+	var tree any
+	if err := dec.Decode(&tree); err != nil {
+		return Facts{Collected: f.Collected}
+	}
+	tree, changed := redactTree(tree, "")
+	if !changed {
+		return f
+	}
+	out, err := json.Marshal(tree)
+	var redacted Facts
+	if err != nil || json.Unmarshal(out, &redacted) != nil {
+		return Facts{Collected: f.Collected}
+	}
+	return redacted
+}
+
+// redactTree redacts the strings of a decoded JSON value; key is the
+// object key the value sits under ("" at the top and in plain lists).
+func redactTree(v any, key string) (any, bool) {
+	switch v := v.(type) {
+	case string:
+		if v != "" && key != "" && isSecretName(key) {
+			return redactedValue(v), v != redactedValue(v)
+		}
+		r := RedactText(v)
+		return r, r != v
+	case map[string]any:
+		changed := false
+		for k, val := range v {
+			nv, c := redactTree(val, k)
+			if c {
+				v[k], changed = nv, true
+			}
+		}
+		return v, changed
+	case []any:
+		changed := false
+		for i, val := range v {
+			nv, c := redactTree(val, key)
+			if c {
+				v[i], changed = nv, true
+			}
+		}
+		return v, changed
+	}
+	return v, false
 }
 
 func redactProcesses(ps []Process) {

@@ -1,6 +1,8 @@
 package model
 
 import (
+	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -158,5 +160,44 @@ func TestNewSnapshotRedactsCopies(t *testing.T) {
 	}
 	if full.Redaction != RedactionNone {
 		t.Errorf("redaction note %q", full.Redaction)
+	}
+}
+
+func TestRedactTree(t *testing.T) {
+	// The shape of the checks' facts: nested objects, lists, an environment
+	// map, numbers that must stay exact.
+	const doc = `{"collected":"2026-11-21T07:53:00Z","env":{"HF_TOKEN":"abc","CUDA_VISIBLE_DEVICES":"0,1","PWD":"/home/a"},` +
+		`"torch":[{"path":"/mnt/token_store/torch","cmd":"python -c x --api-key k1"}],"counter":18446744073709551615,` +
+		`"nvml":{"AWS_SECRET_ACCESS_KEY":["x","y"],"ok":true,"none":null}}`
+	dec := json.NewDecoder(strings.NewReader(doc))
+	dec.UseNumber()
+	var tree any
+	if err := dec.Decode(&tree); err != nil {
+		t.Fatal(err)
+	}
+	got, changed := redactTree(tree, "")
+	if !changed {
+		t.Fatal("nothing redacted")
+	}
+	out, err := json.Marshal(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = `{"collected":"2026-11-21T07:53:00Z","counter":18446744073709551615,` +
+		`"env":{"CUDA_VISIBLE_DEVICES":"0,1","HF_TOKEN":"[REDACTED]","PWD":"/home/a"},` +
+		`"nvml":{"AWS_SECRET_ACCESS_KEY":["[REDACTED]","[REDACTED]"],"none":null,"ok":true},` +
+		`"torch":[{"cmd":"python -c x --api-key [REDACTED]","path":"/mnt/token_store/torch"}]}`
+	if string(out) != want {
+		t.Errorf("got  %s\nwant %s", out, want)
+	}
+	if _, changed := redactTree(map[string]any{"path": "/usr/local/cuda"}, ""); changed {
+		t.Error("a tree without secrets reported a change")
+	}
+}
+
+func TestRedactFactsKeepsCleanFacts(t *testing.T) {
+	f := Facts{Collected: TimestampOf(testEpoch)}
+	if got := redactFacts(f); !reflect.DeepEqual(got, f) {
+		t.Errorf("redactFacts changed clean facts: %+v", got)
 	}
 }
