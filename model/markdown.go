@@ -11,8 +11,8 @@ import (
 
 // WriteMarkdown renders the snapshot as a report to paste into a ticket or a
 // chat: a summary line, the failing and warning checks with their evidence
-// and fixes first, then the GPUs, the software versions, the other checks and
-// the processes. Unavailable values print as "n/a", never as 0.
+// and fixes first, then the GPUs, the software versions, the other checks,
+// the processes and the newest warning and error events. Unavailable values print as "n/a", never as 0.
 func WriteMarkdown(w io.Writer, snap *Snapshot) error {
 	bw := bufio.NewWriter(w)
 	md := &mdWriter{w: bw}
@@ -78,6 +78,7 @@ func (m *mdWriter) report(snap *Snapshot) {
 		m.printf("\n")
 	}
 	m.processes(snap.Processes)
+	m.events(snap.Events)
 	if snap.Redaction != "" {
 		m.printf("_%s._\n", mdInline(snap.Redaction))
 	}
@@ -187,6 +188,36 @@ func (m *mdWriter) processes(ps []Process) {
 		}
 		m.printf("| %d | %d | %s | %s | %s |\n", p.GPUIndex, p.PID, mdCell(orNotFound(user)),
 			bytesCell(p.UsedMemory), mdCell(cmd))
+	}
+	m.printf("\n")
+}
+
+// maxReportEvents bounds the timeline in a report: the newest warnings and
+// errors say what went wrong; the snapshot itself keeps them all.
+const maxReportEvents = 20
+
+func (m *mdWriter) events(events []Event) {
+	var shown []Event
+	for i := len(events) - 1; i >= 0 && len(shown) < maxReportEvents; i-- {
+		if events[i].Severity == SevWarn || events[i].Severity == SevError {
+			shown = append(shown, events[i])
+		}
+	}
+	if len(shown) == 0 {
+		return
+	}
+	slices.Reverse(shown)
+	m.printf("## Events\n\n| Time (UTC) | GPU | Severity | Event |\n|---|---:|---|---|\n")
+	for _, e := range shown {
+		gpu := "all"
+		if e.GPU.OK {
+			gpu = strconv.Itoa(e.GPU.V)
+		}
+		msg := e.Message
+		if e.Action != "" {
+			msg += " (action: " + e.Action + ")"
+		}
+		m.printf("| %s | %s | %s | %s |\n", e.Time.Time().Format("15:04:05.000"), gpu, e.Severity, mdCell(msg))
 	}
 	m.printf("\n")
 }

@@ -57,6 +57,7 @@ func TestWriteMarkdownGolden(t *testing.T) {
 		"| CUDA supported by the driver | 13.0 |",
 		"| cuDNN | not found |",
 		"--hf-token [REDACTED]",
+		"| 07:53:01.000 | 1 | error | Xid 79: GPU has fallen off the bus (action: reseat the GPU) |",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q", want)

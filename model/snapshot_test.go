@@ -280,3 +280,41 @@ func TestSaveFormats(t *testing.T) {
 		t.Errorf("Save with format yaml: %v", err)
 	}
 }
+
+// The export key and --replay run these on the design's reference size:
+// 8 GPUs x 60 s at 100 ms.
+func benchSnapshot() *Snapshot {
+	in := testInput()
+	in.GPUs = testRecords(8, 60*time.Second, 100*time.Millisecond)
+	return NewSnapshot(in)
+}
+
+func BenchmarkNewSnapshot(b *testing.B) {
+	in := testInput()
+	in.GPUs = testRecords(8, 60*time.Second, 100*time.Millisecond)
+	for b.Loop() {
+		NewSnapshot(in)
+	}
+}
+
+func BenchmarkWriteJSON(b *testing.B) {
+	snap := benchSnapshot()
+	var buf bytes.Buffer
+	for b.Loop() {
+		buf.Reset()
+		if err := snap.WriteJSON(&buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(int64(buf.Len()))
+}
+
+func BenchmarkDecodeSnapshot(b *testing.B) {
+	data := encode(b, benchSnapshot())
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := DecodeSnapshot(bytes.NewReader(data), 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
