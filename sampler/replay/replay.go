@@ -117,25 +117,23 @@ func atOrBefore[T any](gpu int, samples []T, t model.Timestamp, at func(T) model
 }
 
 // Options returns sampler options whose history holds the whole recording
-// at its recorded intervals, so Fill loses nothing.
+// at its recorded intervals, so Fill loses nothing. The history is sized by
+// sample count, not by the recorded time span: a damaged file with samples
+// a century apart must not make the sampler allocate a century of rings.
 func Options(snap *model.Snapshot) sampler.Options {
-	start, end, step := Range(snap)
+	_, _, step := Range(snap)
 	opts := sampler.Options{
 		Interval:     time.Duration(snap.Interval),
 		SlowInterval: time.Duration(snap.SlowInterval),
 	}
 	if opts.Interval <= 0 {
-		opts.Interval = max(step, sampler.MinInterval)
+		opts.Interval = step
 	}
-	if opts.Interval < sampler.MinInterval {
-		opts.Interval = sampler.MinInterval
-	}
+	opts.Interval = max(opts.Interval, sampler.MinInterval)
 	if opts.SlowInterval < opts.Interval {
 		opts.SlowInterval = max(sampler.DefaultSlow, opts.Interval)
 	}
-	// Room for every recorded sample even if the recording's spacing was
-	// irregular: size by count as well as by duration.
-	opts.History = max(end.Sub(start), sampler.DefaultHistory)
+	opts.History = sampler.DefaultHistory
 	for _, g := range snap.GPUs {
 		opts.History = max(opts.History,
 			time.Duration(len(g.Samples))*opts.Interval,

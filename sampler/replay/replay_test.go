@@ -321,3 +321,27 @@ func TestRangeEstimatesStep(t *testing.T) {
 		t.Errorf("estimated step %v, want 250ms", step)
 	}
 }
+
+// A damaged file whose samples lie a century apart is still sized by its
+// sample count.
+func TestOptionsBoundedBySampleCount(t *testing.T) {
+	snap := &model.Snapshot{Interval: model.Duration(10 * time.Millisecond), SlowInterval: model.Duration(10 * time.Millisecond),
+		GPUs: []model.GPURecord{{
+			Samples:     []model.Sample{{Time: model.TimestampOf(epoch)}, {Time: model.TimestampOf(epoch.AddDate(100, 0, 0))}},
+			SlowSamples: []model.SlowSample{{Time: model.TimestampOf(epoch)}, {Time: model.TimestampOf(epoch.AddDate(100, 0, 0))}},
+		}}}
+	opts := replay.Options(snap)
+	if opts.History > sampler.DefaultHistory {
+		t.Errorf("history %v for 2 samples, want at most %v", opts.History, sampler.DefaultHistory)
+	}
+	s, err := sampler.Open(context.Background(), replay.Load(snap), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := replay.Fill(s, snap); err != nil {
+		t.Fatal(err)
+	}
+	if fast, slow := history(s.GPUs()[0]); len(fast) != 2 || len(slow) != 2 {
+		t.Errorf("replayed %d fast and %d slow samples, want 2 and 2", len(fast), len(slow))
+	}
+}
