@@ -201,3 +201,24 @@ func TestRedactFactsKeepsCleanFacts(t *testing.T) {
 		t.Errorf("redactFacts changed clean facts: %+v", got)
 	}
 }
+
+// FuzzRedactText: redaction never panics, never grows a line without
+// bound, and a second pass finds nothing more (what it leaves is clean).
+func FuzzRedactText(f *testing.F) {
+	for _, s := range []string{
+		"python serve.py --api-key abc123XYZ --port 8000", "env AWS_SECRET_ACCESS_KEY=x python",
+		"redis://u:p@h:1/0", "curl -H Authorization: Bearer abcdefgh", "x hf_AbCdEfGhIjKlMnOpQrStUvWx12",
+		"--token --token x", "a=b=c password=x=y", "-D", "--=x", "ÄÖ--tökén=ü",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		once := RedactText(s)
+		if twice := RedactText(once); twice != once {
+			t.Fatalf("second pass changed %q -> %q (from %q)", once, twice, s)
+		}
+		if len(once) > 10*len(s)+len(Redacted) {
+			t.Fatalf("redaction grew %d bytes to %d", len(s), len(once))
+		}
+	})
+}
