@@ -12,29 +12,33 @@ import (
 const Redacted = "[REDACTED]"
 
 // RedactOptions says what a snapshot may keep. The zero value is the safe
-// default: secrets in command lines and messages are replaced.
+// default: secrets in command lines, messages and facts are replaced.
 type RedactOptions struct {
-	// FullCommandLines keeps command lines verbatim (--include-cmdlines).
+	// FullCommandLines keeps processes' command lines verbatim
+	// (--include-cmdlines), for when the arguments are the question. Events,
+	// check evidence and facts are redacted regardless: nobody asked for the
+	// environment's tokens.
 	FullCommandLines bool
 }
 
 // Redaction notes recorded in Snapshot.Redaction.
 const (
-	RedactionDefault = "secrets in command lines, events, check evidence and facts replaced by " + Redacted + " (--include-cmdlines keeps them)"
-	RedactionNone    = "command lines included verbatim (--include-cmdlines)"
+	RedactionDefault = "secrets in command lines, events, check evidence and facts replaced by " + Redacted + " (--include-cmdlines keeps command lines)"
+	RedactionNone    = "process command lines included verbatim (--include-cmdlines); secrets in events, check evidence and facts replaced by " + Redacted
 )
 
 // redact applies opts to every text of the snapshot that can hold a
-// process's command line, and returns the note to record. The slices it
-// rewrites were copied by NewSnapshot.
+// secret, and returns the note to record. The slices it rewrites were
+// copied by NewSnapshot.
 func (s *Snapshot) redact(opts RedactOptions) string {
-	if opts.FullCommandLines {
-		return RedactionNone
-	}
-	redactProcesses(s.Processes)
-	for i := range s.GPUs {
-		for j := range s.GPUs[i].SlowSamples {
-			redactProcesses(s.GPUs[i].SlowSamples[j].Processes)
+	note := RedactionNone
+	if !opts.FullCommandLines {
+		note = RedactionDefault
+		redactProcesses(s.Processes)
+		for i := range s.GPUs {
+			for j := range s.GPUs[i].SlowSamples {
+				redactProcesses(s.GPUs[i].SlowSamples[j].Processes)
+			}
 		}
 	}
 	for i := range s.Events {
@@ -44,7 +48,7 @@ func (s *Snapshot) redact(opts RedactOptions) string {
 		s.Checks[i].Evidence = RedactText(s.Checks[i].Evidence)
 	}
 	s.Facts = redactFacts(s.Facts)
-	return RedactionDefault
+	return note
 }
 
 // redactFacts applies the redaction to every string of the facts without

@@ -154,9 +154,16 @@ func TestNewSnapshotRedactsCopies(t *testing.T) {
 		t.Errorf("redaction note %q", snap.Redaction)
 	}
 
-	full := NewSnapshot(SnapshotInput{GPUs: in.GPUs, Redact: RedactOptions{FullCommandLines: true}})
+	in.Redact.FullCommandLines = true
+	full := NewSnapshot(in)
 	if got := full.Processes[0].Command; got != secret {
 		t.Errorf("FullCommandLines: command %q, want it verbatim", got)
+	}
+	if got := full.GPUs[0].SlowSamples[0].Processes[0].Command; got != secret {
+		t.Errorf("FullCommandLines: recorded command %q, want it verbatim", got)
+	}
+	if got := full.Events[0].Message + full.Checks[0].Evidence; strings.Contains(got, "abc") {
+		t.Errorf("FullCommandLines let a secret into events or evidence: %q", got)
 	}
 	if full.Redaction != RedactionNone {
 		t.Errorf("redaction note %q", full.Redaction)
