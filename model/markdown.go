@@ -46,6 +46,10 @@ func (m *mdWriter) report(snap *Snapshot) {
 	}
 	m.printf("# gputop report: %s\n\n", mdInline(host))
 	m.printf("%s\n\n", summaryLine(snap, host))
+	if snap.Source == "demo" {
+		// A report pasted into a ticket must not pass for a real machine.
+		m.printf("_Simulated GPUs (gputop --demo): not measurements of a real machine._\n\n")
+	}
 
 	checks := slices.Clone(snap.Checks)
 	// Stable, so checks of one status keep the checklist's order.

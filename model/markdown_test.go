@@ -92,6 +92,20 @@ func TestMarkdownEscaping(t *testing.T) {
 	}
 }
 
+func TestWriteMarkdownMarksDemo(t *testing.T) {
+	for source, want := range map[string]bool{"demo": true, "nvml": false, "": false} {
+		in := testInput()
+		in.System.Source = source
+		var buf bytes.Buffer
+		if err := WriteMarkdown(&buf, NewSnapshot(in)); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(buf.String(), "Simulated GPUs"); got != want {
+			t.Errorf("source %q: simulated note shown %v, want %v", source, got, want)
+		}
+	}
+}
+
 type failingWriter struct{}
 
 func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("pipe closed") }
