@@ -49,6 +49,10 @@ func (t *Timestamp) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return fmt.Errorf("timestamp %q: %w", s, err)
 	}
+	// UnixNano is defined for years 1678-2262 only; outside, it wraps.
+	if y := v.Year(); y < 1678 || y > 2261 {
+		return fmt.Errorf("timestamp %q: year %d is out of range", s, y)
+	}
 	*t = TimestampOf(v)
 	return nil
 }

@@ -116,7 +116,7 @@ func Open(ctx context.Context, b Backend, opts Options) (*Sampler, error) {
 			Info:    info,
 			idx:     i,
 			fast:    model.NewRing[model.Sample](capacity),
-			slowH:   model.NewRing[model.SlowSample](int(opts.History/opts.SlowInterval) + 1),
+			slowH:   model.NewRing[model.SlowSample](min(int(opts.History/opts.SlowInterval)+1, maxRingSamples)),
 			late:    model.NewRing[int32](1024),
 			opened:  time.Now(),
 			health:  model.Health{State: model.Healthy, Since: model.Now()},
