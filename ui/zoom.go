@@ -1,0 +1,220 @@
+package ui
+
+import (
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/gputop/gputop/model"
+)
+
+// zoomView is one GPU full screen: tall graphs over the whole history and
+// the slow-tier details (PCIe, ECC, row remapping, processes).
+type zoomView struct {
+	*common
+	size
+	gpu    int
+	values []float32
+}
+
+func newZoomView(c *common) *zoomView { return &zoomView{common: c} }
+
+func (z *zoomView) Update(tea.Msg) tea.Cmd { return nil }
+
+func (z *zoomView) ShortHelp() []key.Binding  { return []key.Binding{z.keys.Back} }
+func (z *zoomView) FullHelp() [][]key.Binding { return [][]key.Binding{z.ShortHelp()} }
+
+// zoomSpan is the history the zoomed graphs cover.
+const zoomSpan = int64(120e9)
+
+func (z *zoomView) View() string {
+	if z.gpu < 0 || z.gpu >= len(z.frame.GPUs) || z.width < 20 || z.height < 4 {
+		return fitBlock("", z.width, z.height)
+	}
+	g := &z.frame.GPUs[z.gpu]
+	st := z.styles
+	inner, innerH := z.width-2, z.height-2
+
+	title := st.Title.Render("GPU "+strconv.Itoa(g.Info.Index)) + " " + st.Bold.Render(g.Info.Name) + "  " +
+		st.Muted.Render(g.Info.BusID) + "  " + st.healthBadge(g.Health, true)
+
+	detailsW := 0
+	if inner >= 110 {
+		detailsW = 46
+	}
+	chartsW := inner
+	if detailsW > 0 {
+		chartsW = inner - detailsW - 2
+	}
+	details := z.details(g, max(detailsW, inner))
+
+	// Graphs share the height left after the title (and, when stacked,
+	// the details).
+	graphsH := innerH - 1
+	if detailsW == 0 {
+		graphsH = max(innerH-1-min(len(details), innerH/2), 0)
+	}
+	graphs := z.graphs(g, chartsW, graphsH)
+
+	var body string
+	if detailsW > 0 {
+		left := fitBlock(strings.Join(graphs, "\n"), chartsW, graphsH)
+		right := fitBlock(strings.Join(details, "\n"), detailsW, graphsH)
+		body = lipgloss.JoinHorizontal(lipgloss.Top, left, "  ", right)
+	} else {
+		body = strings.Join(append(graphs, details...), "\n")
+	}
+	box := st.PaneFocused
+	if g.Health.State == model.Lost || g.Health.State == model.Failed {
+		box = st.PaneLost
+	}
+	return box.Width(inner).Render(fitBlock(title+"\n"+body, inner, innerH))
+}
+
+// graphs draws one labelled chart per metric into width x height cells.
+func (z *zoomView) graphs(g *gpuFrame, width, height int) []string {
+	st := z.styles
+	f := &g.Fast
+	type series struct {
+		label, now string
+		m          metric
+		top        float64
+		unit       string
+	}
+	all := []series{
+		{"UTIL", fmtPct(f.UtilGPU), metricUtil, 100, "%"},
+		{"MEM", fmtGiB(f.MemUsed, g.memTotal()), metricMem, float64(g.memTotal().V) / gib, " GiB"},
+		{"POWER", fmtWatts(f.PowerDraw, f.PowerLimit), metricPower, float64(f.PowerLimit.V) / 1000, " W"},
+		{"TEMP", fmtTemp(f.TempGPU, g.Info.TempSlowdown), metricTemp, float64(g.Info.TempSlowdown.Or(100)), "°C"},
+		{"SM CLK", fmtMHz(f.ClockSM), metricClockSM, float64(g.Info.ClockMaxSM.V), " MHz"},
+		{"MEM CLK", fmtMHz(f.ClockMem), metricClockMem, float64(g.Info.ClockMaxMem.V), " MHz"},
+	}
+	// Each series takes a label line plus chart rows; drop series from the
+	// end when even one row each does not fit.
+	n := min(len(all), height/2)
+	if n <= 0 {
+		return nil
+	}
+	rows := max((height/n)-1, 1)
+	bucket := max(zoomSpan/int64(max(width, 1)), int64(z.interval))
+	end := z.frame.end(g)
+	var out []string
+	for _, s := range all[:n] {
+		z.values = g.hist.bucketMax(z.values, s.m, end, bucket, width)
+		top := s.top
+		peak := maxOf(z.values)
+		if top <= 0 || math.IsNaN(top) {
+			top = float64(peak) // no known limit: scale to the window's peak
+		}
+		peakText := na
+		if peak == peak {
+			peakText = strconv.FormatFloat(float64(peak), 'f', decimals(s.unit), 64) + s.unit
+		}
+		head := st.Muted.Render(fit(s.label, 8)) + fit(s.now, 18) +
+			st.Muted.Render("peak "+peakText+" over "+strconv.FormatInt(bucket*int64(width)/1e9, 10)+"s")
+		out = append(out, fit(head, width))
+		for _, r := range chart(z.values, top, rows) {
+			out = append(out, st.Accent.UnsetBold().Render(r))
+		}
+	}
+	return out
+}
+
+func decimals(unit string) int {
+	if unit == " GiB" {
+		return 1
+	}
+	return 0
+}
+
+// details lists the slow-tier readings and the processes.
+func (z *zoomView) details(g *gpuFrame, width int) []string {
+	st := z.styles
+	s := &g.Slow
+	kv := func(k, v string) string { return st.Muted.Render(fit(k, 16)) + v }
+	optInt := func(o model.Opt[int]) string {
+		if !o.OK {
+			return na
+		}
+		return strconv.Itoa(o.V)
+	}
+	optU64 := func(o model.Opt[uint64]) string {
+		if !o.OK {
+			return na
+		}
+		return strconv.FormatUint(o.V, 10)
+	}
+	optBool := func(o model.Opt[bool], yes, no string) string {
+		if !o.OK {
+			return na
+		}
+		if o.V {
+			return yes
+		}
+		return no
+	}
+	mbps := func(o model.Opt[uint32]) string {
+		if !o.OK {
+			return na
+		}
+		return strconv.FormatFloat(float64(o.V)/1000, 'f', 1, 64) + " MB/s"
+	}
+	link := "Gen" + optInt(s.PCIeGen) + " x" + optInt(s.PCIeWidth)
+	if g.Info.MaxPCIeGen.OK || g.Info.MaxPCIeWidth.OK {
+		link += st.Muted.Render(" (max Gen" + optInt(g.Info.MaxPCIeGen) + " x" + optInt(g.Info.MaxPCIeWidth) + ")")
+	}
+	lines := []string{
+		st.Title.Render("DETAILS"),
+		kv("PCIe link", link),
+		kv("PCIe TX / RX", mbps(s.PCIeTxKBps)+" / "+mbps(s.PCIeRxKBps)),
+		kv("PCIe replays", optU64(s.PCIeReplays)),
+		kv("ECC", optBool(s.ECCEnabled, "enabled", "disabled")),
+		kv("ECC volatile", "corr "+optU64(s.ECCVolatileCorrected)+"  uncorr "+optU64(s.ECCVolatileUncorrected)),
+		kv("ECC aggregate", "uncorr "+optU64(s.ECCAggregateUncorrected)),
+		kv("Row remap", "corr "+optInt(s.RowRemapCorrectable)+"  uncorr "+optInt(s.RowRemapUncorrectable)+
+			"  pending "+optBool(s.RowRemapPending, "yes", "no")+"  failed "+optBool(s.RowRemapFailure, "yes", "no")),
+		kv("Persistence", optBool(s.Persistence, "on", "off")),
+		kv("Compute mode", computeMode(s.ComputeMode)),
+		kv("MIG", optBool(model.Opt[bool]{V: s.MIGCurrent.V == 1, OK: s.MIGCurrent.OK}, "enabled", "disabled")),
+		kv("Throttle", st.throttleTags(g.Fast.ThrottleReasons)),
+		"",
+		st.Title.Render("PROCESSES") + st.Muted.Render(" "+strconv.Itoa(len(s.Processes))),
+	}
+	if len(s.Processes) == 0 {
+		lines = append(lines, st.Muted.Render("none"))
+	} else {
+		lines = append(lines, st.Muted.Render(fitRight("PID", 8)+" "+fit("USER", 10)+" "+fitRight("MEM", 10)+" COMMAND"))
+	}
+	for _, pr := range s.Processes {
+		user, cmd := pr.User, pr.Command
+		if cmd == "" {
+			cmd = pr.Name
+		}
+		if !pr.Resolved {
+			user, cmd = "?", st.Muted.Render("(not visible from this namespace)")
+		}
+		lines = append(lines, fit(fitRight(strconv.FormatUint(uint64(pr.PID), 10), 8)+" "+fit(user, 10)+" "+
+			fitRight(fmtBytes(pr.UsedMemory), 10)+" "+cmd, width))
+	}
+	return lines
+}
+
+func computeMode(o model.Opt[int]) string {
+	if !o.OK {
+		return na
+	}
+	switch o.V {
+	case 0:
+		return "default"
+	case 1:
+		return "exclusive thread"
+	case 2:
+		return "prohibited"
+	case 3:
+		return "exclusive process"
+	}
+	return strconv.Itoa(o.V)
+}
