@@ -165,7 +165,9 @@ func (p *checksPane) ShortHelp() []key.Binding {
 	if p.fixOpen {
 		return []key.Binding{p.keys.Copy, p.keys.Back}
 	}
-	return []key.Binding{p.keys.Up, p.keys.Down, p.keys.Enter, p.keys.Copy}
+	open := p.keys.Enter
+	open.SetHelp("enter", "fix panel")
+	return []key.Binding{open, p.keys.Copy}
 }
 
 func (p *checksPane) FullHelp() [][]key.Binding { return [][]key.Binding{p.ShortHelp()} }
@@ -209,7 +211,7 @@ func (p *checksPane) View() string {
 		// No room for a list: the summary still says whether anything failed.
 		return fitBlock(p.summary(), p.width, p.height)
 	}
-	inner, rows := p.width-2, p.height-3
+	inner, rows := p.width-4, p.height-3
 	var lines []string
 	lines = append(lines, p.summary())
 	p.offset = min(max(p.offset, p.selected-rows+1), p.selected)
@@ -239,7 +241,7 @@ func (p *checksPane) View() string {
 	if p.active {
 		box = st.PaneFocused
 	}
-	return box.Width(inner).Render(fitBlock(strings.Join(lines, "\n"), inner, p.height-2))
+	return boxed(box, strings.Join(lines, "\n"), p.width, p.height)
 }
 
 // fixView is the fix panel: everything needed to act on one finding.
@@ -249,7 +251,7 @@ func (p *checksPane) fixView() string {
 	if !ok || p.width < 8 || p.height < 3 {
 		return fitBlock("", p.width, p.height)
 	}
-	inner := p.width - 2
+	inner := p.width - 4
 	const labelW = 10
 	textW := max(inner-labelW, 10)
 	wrap := lipgloss.NewStyle().Width(textW)
@@ -283,5 +285,5 @@ func (p *checksPane) fixView() string {
 	if c.Status == model.Pass && c.Fix == "" && len(c.Commands) == 0 {
 		lines = append(lines, st.Muted.Render("nothing to fix"))
 	}
-	return st.PaneFocused.Width(inner).Render(fitBlock(strings.Join(lines, "\n"), inner, p.height-2))
+	return boxed(st.PaneFocused, strings.Join(lines, "\n"), p.width, p.height)
 }

@@ -92,7 +92,11 @@ func (m *Model) footerView() string {
 		return fit(" "+style.Render(m.footer.text), m.width)
 	}
 	m.help.Width = max(m.width-1, 0)
-	bindings := append(m.focusedComponent().ShortHelp(), m.keys.ShortHelp()...)
+	bindings := append(m.focusedComponent().ShortHelp(), m.keys.Help)
+	if m.over == overlayNone && !m.checks.fixOpen {
+		bindings = append(bindings, m.keys.Next, m.keys.Rerun, m.keys.Export)
+	}
+	bindings = append(bindings, m.keys.StepBack, m.keys.StepFwd, m.keys.Pause, m.keys.Quit)
 	return fit(" "+m.help.ShortHelpView(dedupe(bindings)), m.width)
 }
 
@@ -118,7 +122,8 @@ func tooSmallView(st *Styles, l layout) string {
 	if l.width < lipgloss.Width(msg) {
 		msg = "too small: need " + strconv.Itoa(l.needW) + "x" + strconv.Itoa(l.needH)
 	}
-	return fitBlock(st.Warn.Render(msg), l.width, l.height)
+	return fitBlock(lipgloss.Place(l.width, l.height, lipgloss.Center, lipgloss.Center, st.Warn.Render(msg)),
+		l.width, l.height)
 }
 
 // openErrorView is the screen shown when no GPU could be opened: what

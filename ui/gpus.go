@@ -63,7 +63,9 @@ func (p *gpuPanes) atBottom() bool {
 }
 
 func (p *gpuPanes) ShortHelp() []key.Binding {
-	return []key.Binding{p.keys.Enter}
+	zoom := p.keys.Enter
+	zoom.SetHelp("enter", "zoom GPU")
+	return []key.Binding{zoom}
 }
 
 func (p *gpuPanes) FullHelp() [][]key.Binding { return [][]key.Binding{p.ShortHelp()} }
@@ -101,7 +103,7 @@ func (p *gpuPanes) gridView() string {
 func (p *gpuPanes) card(i, width int) string {
 	g := &p.frame.GPUs[i]
 	st := p.styles
-	inner := width - 2
+	inner := width - 4
 	box := st.Pane
 	switch {
 	case g.Health.State == model.Lost || g.Health.State == model.Failed:
@@ -156,8 +158,7 @@ func (p *gpuPanes) card(i, width int) string {
 	if !g.HasFast && g.Health.State == model.Healthy {
 		lines[len(lines)-1] = st.Muted.Render("waiting for the first reading…")
 	}
-	body := fitBlock(strings.Join(lines, "\n"), inner, cardHeight-2)
-	return box.Width(inner).Render(body)
+	return boxed(box, strings.Join(lines, "\n"), width, cardHeight)
 }
 
 // sparkBucket is the time one sparkline cell covers in a card: one second,

@@ -28,14 +28,14 @@ func (h *helpView) View() string {
 		return fitBlock("", h.width, h.height)
 	}
 	st := h.styles
-	inner := h.width - 2
+	inner := h.width - 4
 	hm := help.New()
 	hm.Styles = st.Help
 	hm.Width = inner
 	hm.FullSeparator = "    "
 	lines := []string{st.Title.Render("KEYS"), hm.FullHelpView(h.keys.FullHelp()), ""}
 	lines = append(lines, h.overhead()...)
-	return st.PaneFocused.Width(inner).Render(fitBlock(strings.Join(lines, "\n"), inner, h.height-2))
+	return boxed(st.PaneFocused, strings.Join(lines, "\n"), h.width, h.height)
 }
 
 // overhead is the "about" section: the sampler's own cost and timeliness.

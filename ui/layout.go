@@ -5,6 +5,7 @@ const (
 	chromeRows     = 3   // header, events strip, footer
 	minWidth       = 60  // below this even the compact rows are unreadable
 	cardMinWidth   = 44  // a GPU card narrower than this drops its graphs
+	cardMaxWidth   = 100 // wider cards are split into more columns
 	cardHeight     = 10  // 8 lines inside a border
 	checksMinRows  = 5   // the checks pane below the GPUs, at its smallest
 	sideChecksFrom = 150 // from this width the checks pane moves to the right
@@ -53,9 +54,11 @@ func planLayout(width, height, gpus int) layout {
 		reserve = 0
 	}
 	if gpus > 0 {
-		for cols := min(gpus, l.gpuW/cardMinWidth); cols >= 1; cols-- {
+		// The fewest columns that fit vertically give the widest cards (and
+		// the longest graphs), but past cardMaxWidth a card is mostly air.
+		for cols := 1; cols <= min(gpus, l.gpuW/cardMinWidth); cols++ {
 			rows := (gpus + cols - 1) / cols
-			if rows*cardHeight+reserve > bodyH {
+			if (l.gpuW/cols > cardMaxWidth && cols < gpus) || rows*cardHeight+reserve > bodyH {
 				continue
 			}
 			l.mode, l.cols = modeGrid, (gpus+rows-1)/rows // balance the rows

@@ -15,16 +15,17 @@ import (
 // reports 0 W" and "the card does not report power" must look different.
 const na = "N/A"
 
-// fmtGiB renders used/total memory as "45.2/79.6 GiB".
+// fmtGiB renders used/total memory as "45.2/79.6 GiB" ("45.2 GiB" without
+// a total, "N/A" without a reading).
 func fmtGiB(used, total model.Opt[uint64]) string {
-	u, t := na, na
-	if used.OK {
-		u = strconv.FormatFloat(float64(used.V)/gib, 'f', 1, 64)
+	if !used.OK {
+		return na
 	}
-	if total.OK {
-		t = strconv.FormatFloat(float64(total.V)/gib, 'f', 1, 64)
+	u := strconv.FormatFloat(float64(used.V)/gib, 'f', 1, 64)
+	if !total.OK {
+		return u + " GiB"
 	}
-	return u + "/" + t + " GiB"
+	return u + "/" + strconv.FormatFloat(float64(total.V)/gib, 'f', 1, 64) + " GiB"
 }
 
 // fmtBytes renders a byte count with a binary unit ("512 MiB", "1.5 GiB").
@@ -53,26 +54,26 @@ func fmtPct(p model.Opt[uint32]) string {
 
 // fmtWatts renders draw against the enforced limit, both in mW, as "412/700 W".
 func fmtWatts(draw, limit model.Opt[uint32]) string {
-	d, l := na, na
-	if draw.OK {
-		d = strconv.Itoa(int(math.Round(float64(draw.V) / 1000)))
+	if !draw.OK {
+		return na
 	}
-	if limit.OK {
-		l = strconv.Itoa(int(math.Round(float64(limit.V) / 1000)))
+	d := strconv.Itoa(int(math.Round(float64(draw.V) / 1000)))
+	if !limit.OK {
+		return d + " W"
 	}
-	return d + "/" + l + " W"
+	return d + "/" + strconv.Itoa(int(math.Round(float64(limit.V)/1000))) + " W"
 }
 
 // fmtTemp renders a temperature against its slowdown threshold ("54/87°C").
 func fmtTemp(t, slowdown model.Opt[int32]) string {
-	v, s := na, na
-	if t.OK {
-		v = strconv.Itoa(int(t.V))
+	if !t.OK {
+		return na
 	}
-	if slowdown.OK {
-		s = strconv.Itoa(int(slowdown.V))
+	v := strconv.Itoa(int(t.V))
+	if !slowdown.OK {
+		return v + "°C"
 	}
-	return v + "/" + s + "°C"
+	return v + "/" + strconv.Itoa(int(slowdown.V)) + "°C"
 }
 
 // fmtMHz renders a clock ("1980 MHz").
@@ -86,7 +87,7 @@ func fmtMHz(c model.Opt[uint32]) string {
 // fmtPState renders a performance state ("P0").
 func fmtPState(p model.Opt[int]) string {
 	if !p.OK {
-		return "P" + na
+		return "P-state " + na
 	}
 	return "P" + strconv.Itoa(p.V)
 }
@@ -269,6 +270,15 @@ func fitBlock(s string, width, height int) string {
 		lines[i] = fit(l, width)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// boxed draws content in box (a bordered style with one cell of horizontal
+// padding) so that the whole is exactly width x height cells.
+func boxed(box lipgloss.Style, content string, width, height int) string {
+	if width < 4 || height < 2 {
+		return fitBlock(content, width, height)
+	}
+	return box.Width(width - 2).Render(fitBlock(content, width-4, height-2))
 }
 
 // shortBus trims the PCI domain NVML prints ("00000000:18:00.0" -> "18:00.0")

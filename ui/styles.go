@@ -33,7 +33,7 @@ type Styles struct {
 // NewStyles derives the styles from a theme.
 func NewStyles(t themes.Theme) *Styles {
 	fg := func(c lipgloss.TerminalColor) lipgloss.Style { return lipgloss.NewStyle().Foreground(c) }
-	box := lipgloss.NewStyle().Border(lipgloss.RoundedBorder())
+	box := lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).Padding(0, 1)
 	s := &Styles{
 		Theme:       t,
 		Text:        fg(t.Text),

@@ -36,7 +36,7 @@ func (z *zoomView) View() string {
 	}
 	g := &z.frame.GPUs[z.gpu]
 	st := z.styles
-	inner, innerH := z.width-2, z.height-2
+	inner, innerH := z.width-4, z.height-2
 
 	title := st.Title.Render("GPU "+strconv.Itoa(g.Info.Index)) + " " + st.Bold.Render(g.Info.Name) + "  " +
 		st.Muted.Render(g.Info.BusID) + "  " + st.healthBadge(g.Health, true)
@@ -71,7 +71,7 @@ func (z *zoomView) View() string {
 	if g.Health.State == model.Lost || g.Health.State == model.Failed {
 		box = st.PaneLost
 	}
-	return box.Width(inner).Render(fitBlock(title+"\n"+body, inner, innerH))
+	return boxed(box, title+"\n"+body, z.width, z.height)
 }
 
 // graphs draws one labelled chart per metric into width x height cells.
@@ -99,7 +99,7 @@ func (z *zoomView) graphs(g *gpuFrame, width, height int) []string {
 		return nil
 	}
 	rows := max((height/n)-1, 1)
-	bucket := max(zoomSpan/int64(max(width, 1)), int64(z.interval))
+	bucket := max((zoomSpan+int64(width)-1)/int64(max(width, 1)), int64(z.interval))
 	end := z.frame.end(g)
 	var out []string
 	for _, s := range all[:n] {
@@ -114,7 +114,7 @@ func (z *zoomView) graphs(g *gpuFrame, width, height int) []string {
 			peakText = strconv.FormatFloat(float64(peak), 'f', decimals(s.unit), 64) + s.unit
 		}
 		head := st.Muted.Render(fit(s.label, 8)) + fit(s.now, 18) +
-			st.Muted.Render("peak "+peakText+" over "+strconv.FormatInt(bucket*int64(width)/1e9, 10)+"s")
+			st.Muted.Render("peak "+peakText+" over "+strconv.FormatInt((bucket*int64(width)+5e8)/1e9, 10)+"s")
 		out = append(out, fit(head, width))
 		for _, r := range chart(z.values, top, rows) {
 			out = append(out, st.Accent.UnsetBold().Render(r))
