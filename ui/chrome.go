@@ -153,6 +153,5 @@ func openErrorView(st *Styles, e *sampler.OpenError, width, height int) string {
 		add("Next", e.Hint)
 	}
 	lines = append(lines, "", st.Muted.Render("gputop check  lists what else is wrong with the stack.   q quits"))
-	box := st.PaneLost.Width(width-2).Padding(0, 1)
-	return box.Render(fitBlock(strings.Join(lines, "\n"), inner, height-2))
+	return boxed(st.PaneLost, strings.Join(lines, "\n"), width, height)
 }

@@ -94,7 +94,7 @@ func (p *gpuPanes) gridView() string {
 			}
 			cards = append(cards, p.card(i, w))
 		}
-		rows = append(rows, lipgloss.JoinHorizontal(lipgloss.Top, cards...))
+		rows = append(rows, joinColumns(cards...))
 	}
 	return strings.Join(rows, "\n")
 }
@@ -302,9 +302,16 @@ func (p *gpuPanes) rowsView() string {
 		} else {
 			row.WriteString(" ")
 		}
+		gone := g.Health.State == model.Lost || g.Health.State == model.Failed
 		for i, c := range cols {
 			if i > 0 {
 				row.WriteString(" ")
+			}
+			if gone && i >= 2 {
+				// The readings of a lost GPU are history; its row says what
+				// happened instead, across the whole width.
+				row.WriteString(st.healthBadge(g.Health, true))
+				break
 			}
 			v := c.cell(g)
 			if c.right {

@@ -13,7 +13,6 @@ import (
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
 	"github.com/gputop/gputop/themes"
 )
 
@@ -77,6 +76,12 @@ type Model struct {
 	footer                      footerState
 	getenv                      func(string) string
 	quitting                    bool
+
+	// view is the last screen drawn; bubbletea asks for it after every
+	// message, but most messages (a sample arrived, nothing to draw yet)
+	// change nothing, and drawing is the costly part of a frame.
+	view      string
+	viewValid bool
 }
 
 // New builds the UI. It reads the Source once so the first screen has data.
@@ -100,8 +105,17 @@ func New(cfg Config) *Model {
 		now:      cfg.Now,
 	}
 	c.keys.setReplay(cfg.Replay != nil)
-	c.keys.Export.SetEnabled(!cfg.ReadOnly && cfg.Export != nil)
-	c.keys.Rerun.SetEnabled(cfg.RunChecks != nil)
+	// Export and rerun stay bound when they cannot work, so pressing them
+	// says why in the footer instead of doing nothing.
+	switch {
+	case cfg.ReadOnly:
+		c.keys.Export.SetHelp("s", "export (off: read-only)")
+	case cfg.Export == nil:
+		c.keys.Export.SetHelp("s", "export (not available)")
+	}
+	if cfg.RunChecks == nil {
+		c.keys.Rerun.SetHelp("r", "rerun checks (not available)")
+	}
 	m := &Model{common: c, cfg: cfg, ctx: ctx, cancel: cancel, help: help.New(), getenv: cfg.Getenv}
 	m.help.Styles = c.styles.Help
 	m.gpus = newGPUPanes(c)
@@ -158,6 +172,12 @@ func (m *Model) refresh() {
 }
 
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg.(type) {
+	case updateMsg, frameMsg:
+		// These invalidate the view only when a frame is actually taken.
+	default:
+		m.viewValid = false
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.resize(msg.Width, msg.Height)
@@ -170,6 +190,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		m.refresh()
+		m.viewValid = false
 		return m, m.checks.maybeEvaluate(m.now())
 	case tea.KeyMsg:
 		return m, m.handleKey(msg)
@@ -270,6 +291,9 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.Theme):
 		return m.cycleTheme()
 	case key.Matches(msg, k.Rerun):
+		if m.cfg.RunChecks == nil {
+			return m.setFooter("checks are not available in this session", true)
+		}
 		return m.checks.run()
 	case key.Matches(msg, k.Export):
 		return m.export()
@@ -414,6 +438,14 @@ func (m *Model) copyCommand() tea.Cmd {
 }
 
 func (m *Model) View() string {
+	if !m.viewValid {
+		m.view, m.viewValid = m.draw(), true
+	}
+	return m.view
+}
+
+// draw renders the whole screen.
+func (m *Model) draw() string {
 	if m.quitting || m.width <= 0 || m.height <= 0 {
 		return ""
 	}
@@ -438,10 +470,12 @@ func (m *Model) View() string {
 	case m.checks.fixOpen:
 		body = m.checks.View()
 	case m.lay.checksSide:
-		body = lipgloss.JoinHorizontal(lipgloss.Top, m.gpus.View(), m.checks.View())
+		body = joinColumns(m.gpus.View(), m.checks.View())
 	default:
 		body = m.gpus.View() + "\n" + m.checks.View()
 	}
-	screen := m.headerView() + "\n" + fitBlock(body, m.width, bodyH) + "\n" + m.eventsView() + "\n" + m.footerView()
+	// Components draw to their exact size; only the row count is fixed here
+	// and the final fitBlock is the one guard on every line's width.
+	screen := m.headerView() + "\n" + fitRows(body, bodyH) + "\n" + m.eventsView() + "\n" + m.footerView()
 	return fitBlock(screen, m.width, m.height)
 }

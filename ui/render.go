@@ -272,13 +272,63 @@ func fitBlock(s string, width, height int) string {
 	return strings.Join(lines, "\n")
 }
 
-// boxed draws content in box (a bordered style with one cell of horizontal
-// padding) so that the whole is exactly width x height cells.
-func boxed(box lipgloss.Style, content string, width, height int) string {
+// boxed draws content in a border with one cell of padding each side so
+// that the whole is exactly width x height cells. It draws the border itself
+// rather than through lipgloss, which would measure every line again: the
+// content is already cut to size, and measuring dominates a frame's cost.
+func boxed(box Box, content string, width, height int) string {
 	if width < 4 || height < 2 {
 		return fitBlock(content, width, height)
 	}
-	return box.Width(width - 2).Render(fitBlock(content, width-4, height-2))
+	b := box.Border
+	left, right := box.Style.Render(b.Left)+" ", " "+box.Style.Render(b.Right)
+	var out strings.Builder
+	out.WriteString(box.Style.Render(b.TopLeft + strings.Repeat(b.Top, width-2) + b.TopRight))
+	for _, l := range strings.Split(fitBlock(content, width-4, height-2), "\n") {
+		out.WriteString("\n" + left + l + right)
+	}
+	out.WriteString("\n" + box.Style.Render(b.BottomLeft+strings.Repeat(b.Bottom, width-2)+b.BottomRight))
+	return out.String()
+}
+
+// joinColumns places blocks side by side. Every block must already be
+// exactly as high as the first and the same width on every line (what
+// fitBlock and boxed return), so no measuring is needed.
+func joinColumns(blocks ...string) string {
+	if len(blocks) == 0 {
+		return ""
+	}
+	split := make([][]string, len(blocks))
+	for i, b := range blocks {
+		split[i] = strings.Split(b, "\n")
+	}
+	var out strings.Builder
+	for row := range split[0] {
+		if row > 0 {
+			out.WriteByte('\n')
+		}
+		for _, lines := range split {
+			if row < len(lines) {
+				out.WriteString(lines[row])
+			}
+		}
+	}
+	return out.String()
+}
+
+// fitRows cuts or pads s to exactly height lines without measuring them.
+func fitRows(s string, height int) string {
+	if height <= 0 {
+		return ""
+	}
+	lines := strings.SplitN(s, "\n", height+1)
+	if len(lines) > height {
+		lines = lines[:height]
+	}
+	for len(lines) < height {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines, "\n")
 }
 
 // shortBus trims the PCI domain NVML prints ("00000000:18:00.0" -> "18:00.0")

@@ -19,9 +19,9 @@ type Styles struct {
 	HeaderBadge lipgloss.Style // PAUSED / REPLAY
 	Title       lipgloss.Style // pane titles
 
-	Pane        lipgloss.Style // unfocused pane box
-	PaneFocused lipgloss.Style
-	PaneLost    lipgloss.Style // a GPU that is lost or failing
+	Pane        Box // unfocused pane
+	PaneFocused Box
+	PaneLost    Box // a GPU that is lost or failing
 
 	Selected lipgloss.Style // the selected row of a list
 
@@ -33,7 +33,6 @@ type Styles struct {
 // NewStyles derives the styles from a theme.
 func NewStyles(t themes.Theme) *Styles {
 	fg := func(c lipgloss.TerminalColor) lipgloss.Style { return lipgloss.NewStyle().Foreground(c) }
-	box := lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).Padding(0, 1)
 	s := &Styles{
 		Theme:       t,
 		Text:        fg(t.Text),
@@ -46,9 +45,9 @@ func NewStyles(t themes.Theme) *Styles {
 		Header:      lipgloss.NewStyle().Foreground(t.HeaderFg).Background(t.HeaderBg),
 		HeaderBadge: lipgloss.NewStyle().Foreground(t.HeaderBg).Background(t.Warn).Bold(true),
 		Title:       fg(t.Accent).Bold(true),
-		Pane:        box.BorderForeground(t.Border),
-		PaneFocused: box.Border(lipgloss.ThickBorder()).BorderForeground(t.Accent),
-		PaneLost:    box.Border(lipgloss.DoubleBorder()).BorderForeground(t.Fail),
+		Pane:        Box{lipgloss.RoundedBorder(), fg(t.Border)},
+		PaneFocused: Box{lipgloss.ThickBorder(), fg(t.Accent)},
+		PaneLost:    Box{lipgloss.DoubleBorder(), fg(t.Fail)},
 		Selected:    lipgloss.NewStyle().Background(t.SelectedBg).Bold(true),
 		BarLow:      fg(t.BarLow),
 		BarMid:      fg(t.BarMid),
@@ -71,6 +70,13 @@ func NewStyles(t themes.Theme) *Styles {
 		FullSeparator:  s.Muted,
 	}
 	return s
+}
+
+// Box is a pane's frame: the border glyphs say focused (thick), lost
+// (double) or plain (rounded) even without colour.
+type Box struct {
+	Border lipgloss.Border
+	Style  lipgloss.Style
 }
 
 // Status renders a check status as glyph + word, readable without colour.

@@ -7,7 +7,6 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
 	"github.com/gputop/gputop/model"
 )
 
@@ -42,7 +41,10 @@ func (z *zoomView) View() string {
 		st.Muted.Render(g.Info.BusID) + "  " + st.healthBadge(g.Health, true)
 
 	detailsW := 0
-	if inner >= 110 {
+	switch {
+	case inner >= 150:
+		detailsW = 60
+	case inner >= 110:
 		detailsW = 46
 	}
 	chartsW := inner
@@ -63,7 +65,7 @@ func (z *zoomView) View() string {
 	if detailsW > 0 {
 		left := fitBlock(strings.Join(graphs, "\n"), chartsW, graphsH)
 		right := fitBlock(strings.Join(details, "\n"), detailsW, graphsH)
-		body = lipgloss.JoinHorizontal(lipgloss.Top, left, "  ", right)
+		body = joinColumns(left, fitBlock("", 2, graphsH), right)
 	} else {
 		body = strings.Join(append(graphs, details...), "\n")
 	}
