@@ -94,7 +94,10 @@ func (m *Model) footerView() string {
 	m.help.Width = max(m.width-1, 0)
 	bindings := append(m.focusedComponent().ShortHelp(), m.keys.Help)
 	if m.over == overlayNone && !m.checks.fixOpen {
-		bindings = append(bindings, m.keys.Next, m.keys.Rerun, m.keys.Export)
+		bindings = append(bindings, m.keys.Next, m.keys.Rerun)
+		if m.cfg.Export != nil && !m.cfg.ReadOnly {
+			bindings = append(bindings, m.keys.Export)
+		}
 	}
 	bindings = append(bindings, m.keys.StepBack, m.keys.StepFwd, m.keys.Pause, m.keys.Quit)
 	return fit(" "+m.help.ShortHelpView(dedupe(bindings)), m.width)
