@@ -230,7 +230,7 @@ func (p *checksPane) View() string {
 		line := marker + st.Status(r.Status) + live + " " + fit(r.Title, titleW) + " " + st.Muted.Render(r.Evidence)
 		line = fit(line, inner)
 		if p.active && i == p.selected {
-			line = st.Selected.Render(line)
+			line = st.selectedRow(line)
 		}
 		lines = append(lines, line)
 	}

@@ -63,6 +63,7 @@ func TestGoldenScreens(t *testing.T) {
 		{"checks_focused_100x30", 1, 100, 30, nil, []string{"tab", "down"}},
 		{"fix_panel_100x30", 1, 100, 30, nil, []string{"tab", "enter"}},
 		{"fix_panel_80x24", 4, 80, 24, nil, []string{"shift+tab", "enter"}},
+		{"fix_panel_beside_gpus_200x50", 4, 200, 50, nil, []string{"shift+tab", "enter"}},
 		{"help_100x30", 4, 100, 30, nil, []string{"?"}},
 		{"help_200x50", 8, 200, 50, nil, []string{"?"}},
 		{"zoom_80x24", 2, 80, 24, nil, []string{"right", "enter"}},

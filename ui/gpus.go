@@ -126,7 +126,12 @@ func (p *gpuPanes) card(i, width int) string {
 		sparkW = avail - barW - 1
 	}
 	end := p.frame.end(g)
+	gone := g.Health.State == model.Lost || g.Health.State == model.Failed
 	metricLine := func(label string, fr float64, ok bool, value string, m metric, top float64) string {
+		if gone {
+			// Bare tracks: the numbers are the last ones read, not live.
+			ok, value = false, st.Muted.Render(value)
+		}
 		s := st.Muted.Render(fit(label, 4)) + " " + st.bar(fr, ok, barW) + " " + fitRight(value, valW)
 		if sparkW > 0 {
 			p.spark = g.hist.bucketMax(p.spark, m, end, sparkBucket, sparkW)
@@ -322,7 +327,7 @@ func (p *gpuPanes) rowsView() string {
 		}
 		line := row.String()
 		if focused {
-			line = st.Selected.Render(line)
+			line = st.selectedRow(line)
 		}
 		b.WriteString(line)
 	}

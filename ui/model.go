@@ -234,7 +234,8 @@ func (m *Model) resize(w, h int) {
 	}
 	m.zoom.SetSize(w, bodyH)
 	m.helpv.SetSize(w, bodyH)
-	if m.checks.fixOpen {
+	if m.checks.fixOpen && !m.lay.checksSide {
+		// Below the GPUs the fix panel would be cramped: it takes the body.
 		m.checks.SetSize(w, bodyH)
 	}
 }
@@ -467,7 +468,7 @@ func (m *Model) draw() string {
 		body = m.helpv.View()
 	case m.over == overlayZoom:
 		body = m.zoom.View()
-	case m.checks.fixOpen:
+	case m.checks.fixOpen && !m.lay.checksSide:
 		body = m.checks.View()
 	case m.lay.checksSide:
 		body = joinColumns(m.gpus.View(), m.checks.View())

@@ -3,6 +3,7 @@ package ui
 import (
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/gputop/gputop/model"
 	"github.com/gputop/gputop/themes"
 )
@@ -77,6 +78,13 @@ func NewStyles(t themes.Theme) *Styles {
 type Box struct {
 	Border lipgloss.Border
 	Style  lipgloss.Style
+}
+
+// selectedRow highlights a whole row. The row's own styling is dropped
+// first: its resets would cut the highlight short after the first styled
+// cell. Glyphs and words still say everything the colours said.
+func (s *Styles) selectedRow(line string) string {
+	return s.Selected.Render(ansi.Strip(line))
 }
 
 // Status renders a check status as glyph + word, readable without colour.
