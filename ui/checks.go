@@ -270,7 +270,7 @@ func (p *checksPane) fixView() string {
 			if i == 0 {
 				lab = label
 			}
-			lines = append(lines, st.Muted.Render(fit(lab, labelW))+strings.TrimRight(l, " "))
+			lines = append(lines, st.Muted.Render(fit(lab, labelW))+strings.TrimSpace(l))
 		}
 	}
 	field("Evidence", c.Evidence)

@@ -148,7 +148,7 @@ func openErrorView(st *Styles, e *sampler.OpenError, width, height int) string {
 			if i == 0 {
 				lab = label
 			}
-			lines = append(lines, st.Muted.Render(fit(lab, 10))+strings.TrimRight(l, " "))
+			lines = append(lines, st.Muted.Render(fit(lab, 10))+strings.TrimSpace(l))
 		}
 	}
 	add("What", e.Error())

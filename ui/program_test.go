@@ -41,7 +41,7 @@ func (l *screenLog) send(msgs ...tea.Msg) {
 }
 
 func keyMsg(k tea.KeyType) tea.Msg { return tea.KeyMsg{Type: k} }
-func runes(s string) tea.Msg      { return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)} }
+func runes(s string) tea.Msg       { return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)} }
 
 // The flows a user goes through, in a real bubbletea program.
 func TestProgramFlows(t *testing.T) {
