@@ -51,23 +51,30 @@ func (z *zoomView) View() string {
 	if detailsW > 0 {
 		chartsW = inner - detailsW - 2
 	}
-	details := z.details(g, max(detailsW, inner))
-
-	// Graphs share the height left after the title (and, when stacked,
-	// the details).
-	graphsH := innerH - 1
-	if detailsW == 0 {
-		graphsH = max(innerH-1-min(len(details), innerH/2), 0)
-	}
-	graphs := z.graphs(g, chartsW, graphsH)
-
 	var body string
 	if detailsW > 0 {
-		left := fitBlock(strings.Join(graphs, "\n"), chartsW, graphsH)
-		right := fitBlock(strings.Join(details, "\n"), detailsW, graphsH)
+		slow, procs := z.details(g, detailsW)
+		graphsH := innerH - 1
+		left := fitBlock(strings.Join(z.graphs(g, chartsW, graphsH), "\n"), chartsW, graphsH)
+		right := fitBlock(strings.Join(append(append(slow, ""), procs...), "\n"), detailsW, graphsH)
 		body = joinColumns(left, fitBlock("", 2, graphsH), right)
 	} else {
-		body = strings.Join(append(graphs, details...), "\n")
+		// Narrow: graphs on top, then the details and the processes side
+		// by side when both fit, else one under the other.
+		var below []string
+		if inner >= 76 {
+			half := inner / 2
+			slow, procs := z.details(g, inner-half-1)
+			h := max(len(slow), len(procs))
+			below = strings.Split(joinColumns(fitBlock(strings.Join(slow, "\n"), half, h), fitBlock("", 1, h),
+				fitBlock(strings.Join(procs, "\n"), inner-half-1, h)), "\n")
+		} else {
+			slow, procs := z.details(g, inner)
+			below = append(append(slow, ""), procs...)
+		}
+		below = below[:min(len(below), innerH/2)]
+		graphs := z.graphs(g, inner, max(innerH-1-len(below), 0))
+		body = strings.Join(append(graphs, below...), "\n")
 	}
 	box := st.PaneFocused
 	if g.Health.State == model.Lost || g.Health.State == model.Failed {
@@ -132,11 +139,11 @@ func decimals(unit string) int {
 	return 0
 }
 
-// details lists the slow-tier readings and the processes.
-func (z *zoomView) details(g *gpuFrame, width int) []string {
+// details lists the slow-tier readings, and the processes in width cells.
+func (z *zoomView) details(g *gpuFrame, width int) (slow, procs []string) {
 	st := z.styles
 	s := &g.Slow
-	kv := func(k, v string) string { return st.Muted.Render(fit(k, 16)) + v }
+	kv := func(k, v string) string { return st.Muted.Render(fit(k, 14)) + v }
 	optInt := func(o model.Opt[int]) string {
 		if !o.OK {
 			return na
@@ -176,19 +183,18 @@ func (z *zoomView) details(g *gpuFrame, width int) []string {
 		kv("ECC", optBool(s.ECCEnabled, "enabled", "disabled")),
 		kv("ECC volatile", "corr "+optU64(s.ECCVolatileCorrected)+"  uncorr "+optU64(s.ECCVolatileUncorrected)),
 		kv("ECC aggregate", "uncorr "+optU64(s.ECCAggregateUncorrected)),
-		kv("Row remap", "corr "+optInt(s.RowRemapCorrectable)+"  uncorr "+optInt(s.RowRemapUncorrectable)+
-			"  pending "+optBool(s.RowRemapPending, "yes", "no")+"  failed "+optBool(s.RowRemapFailure, "yes", "no")),
+		kv("Row remap", "corr "+optInt(s.RowRemapCorrectable)+"  uncorr "+optInt(s.RowRemapUncorrectable)),
+		kv("Remap pending", optBool(s.RowRemapPending, "yes", "no")+"  failed "+optBool(s.RowRemapFailure, "yes", "no")),
 		kv("Persistence", optBool(s.Persistence, "on", "off")),
 		kv("Compute mode", computeMode(s.ComputeMode)),
 		kv("MIG", optBool(model.Opt[bool]{V: s.MIGCurrent.V == 1, OK: s.MIGCurrent.OK}, "enabled", "disabled")),
 		kv("Throttle", st.throttleTags(g.Fast.ThrottleReasons)),
-		"",
-		st.Title.Render("PROCESSES") + st.Muted.Render(" "+strconv.Itoa(len(s.Processes))),
 	}
+	procs = []string{st.Title.Render("PROCESSES") + st.Muted.Render(" "+strconv.Itoa(len(s.Processes)))}
 	if len(s.Processes) == 0 {
-		lines = append(lines, st.Muted.Render("none"))
+		procs = append(procs, st.Muted.Render("none"))
 	} else {
-		lines = append(lines, st.Muted.Render(fitRight("PID", 8)+" "+fit("USER", 10)+" "+fitRight("MEM", 10)+" COMMAND"))
+		procs = append(procs, st.Muted.Render(fitRight("PID", 7)+" "+fit("USER", 8)+" "+fitRight("MEM", 9)+" COMMAND"))
 	}
 	for _, pr := range s.Processes {
 		user, cmd := pr.User, pr.Command
@@ -198,10 +204,10 @@ func (z *zoomView) details(g *gpuFrame, width int) []string {
 		if !pr.Resolved {
 			user, cmd = "?", st.Muted.Render("(not visible from this namespace)")
 		}
-		lines = append(lines, fit(fitRight(strconv.FormatUint(uint64(pr.PID), 10), 8)+" "+fit(user, 10)+" "+
-			fitRight(fmtBytes(pr.UsedMemory), 10)+" "+cmd, width))
+		procs = append(procs, fit(fitRight(strconv.FormatUint(uint64(pr.PID), 10), 7)+" "+fit(user, 8)+" "+
+			fitRight(fmtBytes(pr.UsedMemory), 9)+" "+cmd, width))
 	}
-	return lines
+	return lines, procs
 }
 
 func computeMode(o model.Opt[int]) string {
