@@ -68,17 +68,7 @@ func (m *Model) eventsView() string {
 	if !ok {
 		return fit(st.Muted.Render(" events: none yet"), m.width)
 	}
-	t := ev.Time.Time().In(m.now().Location()).Format("15:04:05")
-	sev := st.Severity(ev.Severity)
-	word := map[model.Severity]string{model.SevError: "ERROR", model.SevWarn: "warn", model.SevInfo: "info"}[ev.Severity]
-	if word == "" {
-		word = string(ev.Severity)
-	}
-	line := " " + st.Muted.Render("events ") + st.Muted.Render(t) + " " + sev.Render(word) + " " + ev.Message
-	if ev.Action != "" {
-		line += st.Muted.Render(" → " + ev.Action)
-	}
-	return fit(line, m.width)
+	return fit(" "+st.Muted.Render("events ")+st.eventLine(ev, m.now().Location()), m.width)
 }
 
 // footerView is the key hints of what has the focus, or a transient message.

@@ -59,7 +59,7 @@ func newFrame(src Source) *frame {
 }
 
 // eventsKept is how many recent events the frame copies.
-const eventsKept = 8
+const eventsKept = 64
 
 // refresh copies the Source's current state into the frame. withStats also
 // reads the sampler's own statistics, which sort a latency ring and are only

@@ -74,10 +74,30 @@ func (p *gpuPanes) View() string {
 	if p.count() == 0 {
 		return fitBlock(p.styles.Muted.Render("no GPUs to show"), p.width, p.height)
 	}
+	view := p.gridView()
 	if p.lay.mode == modeCompact {
-		return fitBlock(p.rowsView(), p.width, p.height)
+		view = p.rowsView()
 	}
-	return fitBlock(p.gridView(), p.width, p.height)
+	// Rows the GPUs leave free (beside a full-height checks pane) show the
+	// recent events rather than nothing.
+	if used := strings.Count(view, "\n") + 1; p.height-used >= 4 {
+		view += "\n" + p.eventsBox(p.height-used)
+	}
+	return fitBlock(view, p.width, p.height)
+}
+
+// eventsBox lists the newest events, newest first, in height rows.
+func (p *gpuPanes) eventsBox(height int) string {
+	st := p.styles
+	lines := []string{st.Title.Render("EVENTS")}
+	evs := p.frame.Events
+	for i := len(evs) - 1; i >= 0 && len(lines) < height-2; i-- {
+		lines = append(lines, st.eventLine(evs[i], p.now().Location()))
+	}
+	if len(evs) == 0 {
+		lines = append(lines, st.Muted.Render("none yet: Xid errors, throttling, ECC and lost GPUs appear here"))
+	}
+	return boxed(st.Pane, strings.Join(lines, "\n"), p.width, height)
 }
 
 func (p *gpuPanes) gridView() string {

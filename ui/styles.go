@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"time"
+
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
@@ -100,6 +102,21 @@ func (s *Styles) Status(st model.Status) string {
 		return s.Muted.Render("○ skip")
 	}
 	return s.Muted.Render("? " + string(st))
+}
+
+// eventLine renders one timeline event: time, severity word, message and,
+// for Xids, the first action.
+func (s *Styles) eventLine(ev model.Event, loc *time.Location) string {
+	word := map[model.Severity]string{model.SevError: "ERROR", model.SevWarn: "warn", model.SevInfo: "info"}[ev.Severity]
+	if word == "" {
+		word = string(ev.Severity)
+	}
+	line := s.Muted.Render(ev.Time.Time().In(loc).Format("15:04:05")) + " " + s.Severity(ev.Severity).Render(fit(word, 5)) +
+		" " + ev.Message
+	if ev.Action != "" {
+		line += s.Muted.Render(" → " + ev.Action)
+	}
+	return line
 }
 
 // Severity picks the style of an event severity.
