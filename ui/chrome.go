@@ -50,15 +50,21 @@ func (m *Model) headerView() string {
 	if !f.At.IsZero() {
 		clock = f.At.Format("15:04:05") + " "
 	}
-	right := strings.Join(append(badges, clock), " ")
+	// Each piece is styled on its own: a badge's reset would otherwise end
+	// the header's background before the clock.
+	var right strings.Builder
+	for _, b := range badges {
+		right.WriteString(b + st.Header.Render(" "))
+	}
+	right.WriteString(st.Header.Render(clock))
 	// Badges and the clock matter more than the details: drop the program
 	// name first, then cut the left part.
-	lw := max(m.width-lipgloss.Width(right)-1, 0)
+	lw := max(m.width-lipgloss.Width(right.String())-1, 0)
 	left := " " + strings.Join(parts, "  ")
 	if lipgloss.Width(left) > lw {
 		left = " " + strings.Join(parts[1:], "  ")
 	}
-	return st.Header.Render(fit(left, lw)+" ") + st.Header.Render(right)
+	return st.Header.Render(fit(left, lw)+" ") + right.String()
 }
 
 // eventsView is the one-line strip with the newest timeline event.

@@ -90,6 +90,17 @@ func (f *frame) refresh(src Source, now time.Time, withStats bool) {
 	}
 }
 
+// refreshStats reads only the sampler's own statistics, for the overhead
+// view while the values are paused.
+func (f *frame) refreshStats(src Source) {
+	if src == nil {
+		return
+	}
+	for i := range f.GPUs {
+		f.GPUs[i].Stats = src.GPU(i).Stats()
+	}
+}
+
 // atCursor replaces the latest readings of g by those at the cursor.
 func (f *frame) atCursor(g *gpuFrame, gs GPUSource) {
 	idx := g.hist.indexAt(f.cursor)

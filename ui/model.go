@@ -274,7 +274,11 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 			m.over = overlayNone
 		} else {
 			m.over = overlayHelp
-			m.frame.refresh(m.cfg.Source, m.now(), true)
+			if m.paused {
+				m.frame.refreshStats(m.cfg.Source) // the values stay frozen
+			} else {
+				m.frame.refresh(m.cfg.Source, m.now(), true)
+			}
 		}
 	case key.Matches(msg, k.Back):
 		switch {
@@ -378,7 +382,9 @@ func (m *Model) replayKey(msg tea.KeyMsg) bool {
 	if steps != 0 {
 		m.frame.step(m.gpus.focused, steps)
 	}
-	m.frame.refresh(m.cfg.Source, m.now(), m.over == overlayHelp)
+	if !m.paused {
+		m.frame.refresh(m.cfg.Source, m.now(), m.over == overlayHelp)
+	}
 	return true
 }
 

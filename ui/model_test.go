@@ -489,3 +489,30 @@ func TestLostGPUIsObvious(t *testing.T) {
 		m.cancel()
 	}
 }
+
+func TestHelpWhilePausedKeepsValuesFrozen(t *testing.T) {
+	m := screen(t, 1, 100, 30, nil, "p")
+	defer m.cancel()
+	src := m.cfg.Source.(*fakeSource)
+	next := fakeSample(0, 0, t0.Add(time.Second))
+	next.UtilGPU = model.Some[uint32](99)
+	src.push(0, next)
+	drive(m, press("?"), press("esc"))
+	if strings.Contains(m.View(), "99%") {
+		t.Error("opening help while paused refreshed the values")
+	}
+}
+
+func TestHeaderBadges(t *testing.T) {
+	m := screen(t, 1, 120, 30, func(c *Config, _ *fakeSource) {
+		c.Replay = &ReplayInfo{Host: "node-7", Recorded: t0}
+	}, "p")
+	defer m.cancel()
+	h := m.headerView()
+	for _, want := range []string{"dgx-test-01", "driver 580.159.04", "CUDA 13.0", "1 GPU ", "every 100ms",
+		"PAUSED", "REPLAY node-7 @ 2026-11-21 09:30", "09:30:00"} {
+		if !strings.Contains(h, want) {
+			t.Errorf("header %q lacks %q", h, want)
+		}
+	}
+}
