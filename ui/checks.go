@@ -42,13 +42,15 @@ type checksPane struct {
 	ctx context.Context
 	cfg *Config
 
-	results  []model.CheckResult // sorted, fails first
-	facts    model.Facts
-	hasFacts bool
-	selected int
-	offset   int // first row shown
-	active   bool
-	fixOpen  bool
+	results    []model.CheckResult // sorted, fails first
+	facts      model.Facts
+	hasFacts   bool
+	selected   int
+	offset     int // first row shown
+	active     bool
+	fixOpen    bool
+	fixTop     int  // first line of the fix panel shown, when it scrolls
+	fixScrolls bool // the fix text is longer than the panel
 
 	running  bool
 	gen      int // drops results of a run that a newer one replaced
@@ -148,12 +150,17 @@ func (p *checksPane) Update(msg tea.Msg) tea.Cmd {
 		}
 	case tea.KeyMsg:
 		switch {
-		case key.Matches(msg, p.keys.Up) && !p.fixOpen:
+		case key.Matches(msg, p.keys.Up) && p.fixOpen:
+			p.fixTop = max(p.fixTop-1, 0)
+		case key.Matches(msg, p.keys.Down) && p.fixOpen:
+			p.fixTop++ // the view clamps it to the text's length
+		case key.Matches(msg, p.keys.Up):
 			p.selected = max(p.selected-1, 0)
-		case key.Matches(msg, p.keys.Down) && !p.fixOpen:
+		case key.Matches(msg, p.keys.Down):
 			p.selected = min(p.selected+1, max(len(p.results)-1, 0))
 		case key.Matches(msg, p.keys.Enter):
 			_, p.fixOpen = p.current()
+			p.fixTop = 0
 		case key.Matches(msg, p.keys.Back):
 			p.fixOpen = false
 		}
@@ -163,7 +170,12 @@ func (p *checksPane) Update(msg tea.Msg) tea.Cmd {
 
 func (p *checksPane) ShortHelp() []key.Binding {
 	if p.fixOpen {
-		return []key.Binding{p.keys.Copy, p.keys.Back}
+		if !p.fixScrolls {
+			return []key.Binding{p.keys.Copy, p.keys.Back}
+		}
+		scroll := p.keys.Down
+		scroll.SetHelp("↑/↓", "scroll")
+		return []key.Binding{p.keys.Copy, p.keys.Back, scroll}
 	}
 	open := p.keys.Enter
 	open.SetHelp("enter", "fix panel")
@@ -284,6 +296,16 @@ func (p *checksPane) fixView() string {
 	}
 	if c.Status == model.Pass && c.Fix == "" && len(c.Commands) == 0 {
 		lines = append(lines, st.Muted.Render("nothing to fix"))
+	}
+	// Text longer than the panel scrolls with the arrows; the heading stays.
+	rows := p.height - 2
+	p.fixScrolls = len(lines) > rows && rows > 2
+	if p.fixScrolls {
+		body := lines[1:]
+		visible := rows - 2 // heading and the "more" line
+		p.fixTop = min(p.fixTop, len(body)-visible)
+		more := st.Muted.Render(fmt.Sprintf("↑↓ scroll · lines %d-%d of %d", p.fixTop+1, p.fixTop+visible, len(body)))
+		lines = append(append([]string{lines[0]}, body[p.fixTop:p.fixTop+visible]...), more)
 	}
 	return boxed(st.PaneFocused, strings.Join(lines, "\n"), p.width, p.height)
 }

@@ -516,3 +516,30 @@ func TestHeaderBadges(t *testing.T) {
 		}
 	}
 }
+
+func TestFixPanelScrolls(t *testing.T) {
+	long := model.CheckResult{ID: "long", Title: "A check with a long fix", Status: model.Fail,
+		Evidence: "e", Fix: strings.Repeat("Step. ", 200), Commands: []string{"first", "second", "last-command"}}
+	m := screen(t, 1, 80, 24, func(c *Config, _ *fakeSource) {
+		c.RunChecks = func(context.Context) ([]model.CheckResult, model.Facts, error) {
+			return []model.CheckResult{long}, model.Facts{}, nil
+		}
+	}, "tab", "enter")
+	defer m.cancel()
+	v := m.View()
+	if strings.Contains(v, "last-command") || !strings.Contains(v, "scroll") {
+		t.Fatalf("a long fix should scroll:\n%s", v)
+	}
+	for range 100 {
+		drive(m, press("down"))
+	}
+	v = m.View()
+	if !strings.Contains(v, "last-command") || !strings.Contains(v, "A check with a long fix") {
+		t.Errorf("scrolled to the end, the last command and the heading should show:\n%s", v)
+	}
+	checkScreen(t, v, 80, 24)
+	drive(m, press("up"))
+	if m.checks.fixTop == 0 {
+		t.Error("up did not scroll back")
+	}
+}
