@@ -1,0 +1,311 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/spinner"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/gputop/gputop/model"
+)
+
+// checksDoneMsg carries a full run of the checks.
+type checksDoneMsg struct {
+	gen     int
+	results []model.CheckResult
+	facts   model.Facts
+	err     error
+	took    time.Duration
+	at      time.Time
+}
+
+// liveChecksMsg carries a re-evaluation of the facts with fresh samples.
+type liveChecksMsg struct {
+	gen     int
+	results []model.CheckResult
+	facts   model.Facts
+}
+
+// liveEvery bounds how often live checks are re-evaluated.
+const liveEvery = time.Second
+
+// checksPane is the checklist and, on enter, the fix panel of one check.
+type checksPane struct {
+	*common
+	size
+	ctx context.Context
+	cfg *Config
+
+	results    []model.CheckResult // sorted, fails first
+	facts      model.Facts
+	hasFacts   bool
+	selected   int
+	offset     int // first row shown
+	active     bool
+	fixOpen    bool
+	fixTop     int  // first line of the fix panel shown, when it scrolls
+	fixScrolls bool // the fix text is longer than the panel
+
+	running  bool
+	gen      int // drops results of a run that a newer one replaced
+	spinner  spinner.Model
+	took     time.Duration
+	ranAt    time.Time
+	err      error
+	evalBusy bool
+	evalAt   time.Time
+}
+
+func newChecksPane(c *common, ctx context.Context, cfg *Config) *checksPane {
+	sp := spinner.New(spinner.WithSpinner(spinner.MiniDot))
+	return &checksPane{common: c, ctx: ctx, cfg: cfg, spinner: sp}
+}
+
+// run starts a full run of the checks (startup and `r`).
+func (p *checksPane) run() tea.Cmd {
+	if p.cfg.RunChecks == nil || p.running {
+		return nil
+	}
+	p.running, p.err = true, nil
+	p.gen++
+	gen, ctx, runChecks, now := p.gen, p.ctx, p.cfg.RunChecks, p.now
+	work := func() tea.Msg {
+		start := now()
+		results, facts, err := runChecks(ctx)
+		end := now()
+		return checksDoneMsg{gen: gen, results: results, facts: facts, err: err, took: end.Sub(start), at: end}
+	}
+	return tea.Batch(work, p.spinner.Tick)
+}
+
+// maybeEvaluate re-judges the facts with fresh samples, at most once per
+// liveEvery and never while a full run or another evaluation is in flight.
+func (p *checksPane) maybeEvaluate(now time.Time) tea.Cmd {
+	if p.cfg.Evaluate == nil || !p.hasFacts || p.running || p.evalBusy || now.Sub(p.evalAt) < liveEvery {
+		return nil
+	}
+	p.evalBusy, p.evalAt = true, now
+	gen, facts, refresh, evaluate := p.gen, p.facts, p.cfg.RefreshFacts, p.cfg.Evaluate
+	return func() tea.Msg {
+		if refresh != nil {
+			facts = refresh(facts)
+		}
+		return liveChecksMsg{gen: gen, results: evaluate(facts), facts: facts}
+	}
+}
+
+// setResults replaces the list, keeping the selection on the same check.
+func (p *checksPane) setResults(rs []model.CheckResult) {
+	var selID string
+	if c, ok := p.current(); ok {
+		selID = c.ID
+	}
+	sorted := append([]model.CheckResult(nil), rs...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Status.Rank() < sorted[j].Status.Rank() })
+	p.results = sorted
+	p.selected = 0
+	for i, c := range sorted {
+		if c.ID == selID {
+			p.selected = i
+		}
+	}
+}
+
+func (p *checksPane) current() (model.CheckResult, bool) {
+	if p.selected < 0 || p.selected >= len(p.results) {
+		return model.CheckResult{}, false
+	}
+	return p.results[p.selected], true
+}
+
+func (p *checksPane) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case checksDoneMsg:
+		if msg.gen != p.gen {
+			return nil
+		}
+		p.running = false
+		p.took, p.ranAt, p.err = msg.took, msg.at, msg.err
+		if msg.err == nil {
+			p.setResults(msg.results)
+			p.facts, p.hasFacts = msg.facts, true
+		}
+	case liveChecksMsg:
+		p.evalBusy = false
+		if msg.gen == p.gen && !p.running {
+			p.setResults(msg.results)
+			p.facts = msg.facts
+		}
+	case spinner.TickMsg:
+		if p.running {
+			var cmd tea.Cmd
+			p.spinner, cmd = p.spinner.Update(msg)
+			return cmd
+		}
+	case tea.KeyMsg:
+		switch {
+		case key.Matches(msg, p.keys.Up) && p.fixOpen:
+			p.fixTop = max(p.fixTop-1, 0)
+		case key.Matches(msg, p.keys.Down) && p.fixOpen:
+			p.fixTop++ // the view clamps it to the text's length
+		case key.Matches(msg, p.keys.Up):
+			p.selected = max(p.selected-1, 0)
+		case key.Matches(msg, p.keys.Down):
+			p.selected = min(p.selected+1, max(len(p.results)-1, 0))
+		case key.Matches(msg, p.keys.Enter):
+			_, p.fixOpen = p.current()
+			p.fixTop = 0
+		case key.Matches(msg, p.keys.Back):
+			p.fixOpen = false
+		}
+	}
+	return nil
+}
+
+func (p *checksPane) ShortHelp() []key.Binding {
+	if p.fixOpen {
+		if !p.fixScrolls {
+			return []key.Binding{p.keys.Copy, p.keys.Back}
+		}
+		scroll := p.keys.Down
+		scroll.SetHelp("↑/↓", "scroll")
+		return []key.Binding{p.keys.Copy, p.keys.Back, scroll}
+	}
+	open := p.keys.Enter
+	open.SetHelp("enter", "fix panel")
+	return []key.Binding{open, p.keys.Copy}
+}
+
+func (p *checksPane) FullHelp() [][]key.Binding { return [][]key.Binding{p.ShortHelp()} }
+
+// summary is the one-line state of the checklist.
+func (p *checksPane) summary() string {
+	st := p.styles
+	counts := map[model.Status]int{}
+	for _, r := range p.results {
+		counts[r.Status]++
+	}
+	parts := []string{st.Title.Render("CHECKS")}
+	for _, s := range []model.Status{model.Fail, model.Warn, model.Pass, model.Skip} {
+		if counts[s] > 0 {
+			parts = append(parts, st.Status(s)+" "+strconv.Itoa(counts[s]))
+		}
+	}
+	switch {
+	case p.running:
+		parts = append(parts, p.spinner.View()+" running checks…")
+	case p.err != nil:
+		parts = append(parts, st.Fail.Render("checks failed: "+p.err.Error()))
+	case p.cfg.RunChecks == nil:
+		parts = append(parts, st.Muted.Render("no checks configured"))
+	case !p.ranAt.IsZero():
+		parts = append(parts, st.Muted.Render("took "+fmtDuration(p.took.Round(time.Millisecond))+
+			" at "+p.ranAt.Format("15:04:05")))
+	}
+	return strings.Join(parts, "  ")
+}
+
+func (p *checksPane) View() string {
+	if p.width <= 0 || p.height <= 0 {
+		return ""
+	}
+	if p.fixOpen {
+		return p.fixView()
+	}
+	st := p.styles
+	if p.height < 4 {
+		// No room for a list: the summary still says whether anything failed.
+		return fitBlock(p.summary(), p.width, p.height)
+	}
+	inner, rows := p.width-4, p.height-3
+	var lines []string
+	lines = append(lines, p.summary())
+	p.offset = min(max(p.offset, p.selected-rows+1), p.selected)
+	p.offset = max(p.offset, 0)
+	titleW := min(max(inner/3, 20), 44)
+	for i := p.offset; i < len(p.results) && i < p.offset+rows; i++ {
+		r := p.results[i]
+		marker := " "
+		if p.active && i == p.selected {
+			marker = st.Accent.Render("›")
+		}
+		live := "  "
+		if r.Live {
+			live = st.Muted.Render(" ↻") // re-evaluated as samples arrive
+		}
+		line := marker + st.Status(r.Status) + live + " " + fit(r.Title, titleW) + " " + st.Muted.Render(r.Evidence)
+		line = fit(line, inner)
+		if p.active && i == p.selected {
+			line = st.selectedRow(line)
+		}
+		lines = append(lines, line)
+	}
+	if len(p.results) == 0 && !p.running {
+		lines = append(lines, st.Muted.Render(" no results yet"))
+	}
+	box := st.Pane
+	if p.active {
+		box = st.PaneFocused
+	}
+	return boxed(box, strings.Join(lines, "\n"), p.width, p.height)
+}
+
+// fixView is the fix panel: everything needed to act on one finding.
+func (p *checksPane) fixView() string {
+	st := p.styles
+	c, ok := p.current()
+	if !ok || p.width < 8 || p.height < 3 {
+		return fitBlock("", p.width, p.height)
+	}
+	inner := p.width - 4
+	const labelW = 10
+	textW := max(inner-labelW, 10)
+	wrap := lipgloss.NewStyle().Width(textW)
+	var lines []string
+	lines = append(lines, st.Status(c.Status)+"  "+st.Bold.Render(c.Title)+"  "+st.Muted.Render(c.ID))
+	if g, ok := c.GPU.Get(); ok {
+		lines[0] += st.Muted.Render(fmt.Sprintf("  GPU %d", g))
+	}
+	lines = append(lines, "")
+	field := func(label, text string) {
+		if text == "" {
+			return
+		}
+		for i, l := range strings.Split(wrap.Render(text), "\n") {
+			lab := ""
+			if i == 0 {
+				lab = label
+			}
+			lines = append(lines, st.Muted.Render(fit(lab, labelW))+strings.TrimSpace(l))
+		}
+	}
+	field("Evidence", c.Evidence)
+	field("Why", c.Why)
+	field("Fix", c.Fix)
+	if len(c.Commands) > 0 {
+		lines = append(lines, st.Muted.Render("Commands"))
+		for _, cmd := range c.Commands {
+			lines = append(lines, "  "+st.Muted.Render("$ ")+st.Accent.Render(cmd))
+		}
+	}
+	if c.Status == model.Pass && c.Fix == "" && len(c.Commands) == 0 {
+		lines = append(lines, st.Muted.Render("nothing to fix"))
+	}
+	// Text longer than the panel scrolls with the arrows; the heading stays.
+	rows := p.height - 2
+	p.fixScrolls = len(lines) > rows && rows > 2
+	if p.fixScrolls {
+		body := lines[1:]
+		visible := rows - 2 // heading and the "more" line
+		p.fixTop = min(p.fixTop, len(body)-visible)
+		more := st.Muted.Render(fmt.Sprintf("↑↓ scroll · lines %d-%d of %d", p.fixTop+1, p.fixTop+visible, len(body)))
+		lines = append(append([]string{lines[0]}, body[p.fixTop:p.fixTop+visible]...), more)
+	}
+	return boxed(st.PaneFocused, strings.Join(lines, "\n"), p.width, p.height)
+}

@@ -1,0 +1,156 @@
+package ui
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/gputop/gputop/model"
+	"github.com/gputop/gputop/sampler"
+)
+
+// headerView is the top line: where, what driver, how many GPUs, how often,
+// when, and whether the values are frozen or from the past.
+func (m *Model) headerView() string {
+	st := m.styles
+	f := m.frame
+	sys := f.System
+	host := sys.Host
+	if host == "" {
+		host = "?"
+	}
+	driver, cuda := na, na
+	if sys.DriverVersion != "" {
+		driver = sys.DriverVersion
+	}
+	if v, ok := sys.CUDADriverVersion.Get(); ok {
+		cuda = model.CUDAVersionString(v)
+	}
+	gpus := strconv.Itoa(len(f.GPUs)) + " GPU"
+	if len(f.GPUs) != 1 {
+		gpus += "s"
+	}
+	parts := []string{"gputop", host, "driver " + driver, "CUDA " + cuda, gpus, "every " + m.cfg.Interval.String()}
+	var badges []string
+	if m.paused {
+		badges = append(badges, st.HeaderBadge.Render(" PAUSED "))
+	}
+	if r := m.cfg.Replay; r != nil {
+		label := " REPLAY " + r.Host
+		if !r.Recorded.IsZero() {
+			label += " @ " + r.Recorded.Format("2006-01-02 15:04")
+		}
+		if m.frame.cursor != 0 {
+			label += " ◂ cursor"
+		}
+		badges = append(badges, st.HeaderBadge.Render(label+" "))
+	}
+	clock := ""
+	if !f.At.IsZero() {
+		clock = f.At.Format("15:04:05") + " "
+	}
+	// Each piece is styled on its own: a badge's reset would otherwise end
+	// the header's background before the clock.
+	var right strings.Builder
+	for _, b := range badges {
+		right.WriteString(b + st.Header.Render(" "))
+	}
+	right.WriteString(st.Header.Render(clock))
+	// Badges and the clock matter more than the details: drop the program
+	// name first, then cut the left part.
+	lw := max(m.width-lipgloss.Width(right.String())-1, 0)
+	left := " " + strings.Join(parts, "  ")
+	if lipgloss.Width(left) > lw {
+		left = " " + strings.Join(parts[1:], "  ")
+	}
+	return st.Header.Render(fit(left, lw)+" ") + right.String()
+}
+
+// eventsView is the one-line strip with the newest timeline event.
+func (m *Model) eventsView() string {
+	st := m.styles
+	ev, ok := m.frame.lastEvent()
+	if !ok {
+		return fit(st.Muted.Render(" events: none yet"), m.width)
+	}
+	return fit(" "+st.Muted.Render("events ")+st.eventLine(ev, m.now().Location()), m.width)
+}
+
+// footerView is the key hints of what has the focus, or a transient message.
+func (m *Model) footerView() string {
+	st := m.styles
+	if m.footer.text != "" {
+		style := st.OK
+		if m.footer.isErr {
+			style = st.Fail
+		}
+		return fit(" "+style.Render(m.footer.text), m.width)
+	}
+	m.help.Width = max(m.width-1, 0)
+	bindings := append(m.focusedComponent().ShortHelp(), m.keys.Help)
+	if m.over == overlayNone && !m.checks.fixOpen {
+		bindings = append(bindings, m.keys.Next, m.keys.Rerun)
+		if m.cfg.Export != nil && !m.cfg.ReadOnly {
+			bindings = append(bindings, m.keys.Export)
+		}
+	}
+	bindings = append(bindings, m.keys.StepBack, m.keys.StepFwd, m.keys.Pause, m.keys.Quit)
+	return fit(" "+m.help.ShortHelpView(dedupe(bindings)), m.width)
+}
+
+// dedupe drops bindings a component and the global map both list.
+func dedupe(in []key.Binding) []key.Binding {
+	seen := map[string]bool{}
+	var out []key.Binding
+	for _, b := range in {
+		k := b.Help().Key
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, b)
+	}
+	return out
+}
+
+// tooSmallView replaces everything when nothing fits.
+func tooSmallView(st *Styles, l layout) string {
+	msg := "terminal too small (need " + strconv.Itoa(l.needW) + "x" + strconv.Itoa(l.needH) +
+		", have " + strconv.Itoa(l.width) + "x" + strconv.Itoa(l.height) + ")"
+	if l.width < lipgloss.Width(msg) {
+		msg = "too small: need " + strconv.Itoa(l.needW) + "x" + strconv.Itoa(l.needH)
+	}
+	return fitBlock(lipgloss.Place(l.width, l.height, lipgloss.Center, lipgloss.Center, st.Warn.Render(msg)),
+		l.width, l.height)
+}
+
+// openErrorView is the screen shown when no GPU could be opened: what
+// happened, the code to search for, and the next step.
+func openErrorView(st *Styles, e *sampler.OpenError, width, height int) string {
+	if width < 10 || height < 3 {
+		return fitBlock(st.Fail.Render("no GPU"), width, height)
+	}
+	inner := width - 4
+	wrap := lipgloss.NewStyle().Width(max(inner-10, 10))
+	lines := []string{
+		st.Fail.Render("✖ No GPU could be opened"),
+		"",
+		st.Muted.Render(fit("Code", 10)) + e.Code,
+	}
+	add := func(label, text string) {
+		for i, l := range strings.Split(wrap.Render(text), "\n") {
+			lab := ""
+			if i == 0 {
+				lab = label
+			}
+			lines = append(lines, st.Muted.Render(fit(lab, 10))+strings.TrimSpace(l))
+		}
+	}
+	add("What", e.Error())
+	if e.Hint != "" {
+		add("Next", e.Hint)
+	}
+	lines = append(lines, "", st.Muted.Render("gputop check  lists what else is wrong with the stack.   q quits"))
+	return boxed(st.PaneLost, strings.Join(lines, "\n"), width, height)
+}

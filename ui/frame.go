@@ -1,0 +1,165 @@
+package ui
+
+import (
+	"sort"
+	"time"
+
+	"github.com/gputop/gputop/model"
+	"github.com/gputop/gputop/sampler"
+)
+
+// gpuFrame is what one GPU looks like in the frame being drawn.
+type gpuFrame struct {
+	Info    model.GPUInfo
+	Fast    model.Sample
+	HasFast bool
+	Slow    model.SlowSample
+	Health  model.Health
+	Stats   sampler.Stats
+	hist    *history
+}
+
+// memTotal prefers the live total and falls back to the static one.
+func (g *gpuFrame) memTotal() model.Opt[uint64] {
+	if g.Fast.MemTotal.OK {
+		return g.Fast.MemTotal
+	}
+	return g.Info.MemoryTotal
+}
+
+// frame is the data every view draws: a copy taken from the Source at a
+// frame tick. Views read only the frame, so they never touch the Source,
+// and pausing is simply not taking a new one.
+type frame struct {
+	System model.System
+	// At is the instant shown: now when live, the cursor when replaying.
+	At     time.Time
+	GPUs   []gpuFrame
+	Events []model.Event // newest last
+	// cursor is the replay position; 0 follows the newest sample.
+	cursor model.Timestamp
+
+	eventCount uint64
+	fastBuf    []model.Sample
+	slowBuf    []model.SlowSample
+}
+
+func newFrame(src Source) *frame {
+	f := &frame{}
+	if src == nil {
+		return f
+	}
+	f.System = src.System()
+	f.GPUs = make([]gpuFrame, src.GPUCount())
+	for i := range f.GPUs {
+		f.GPUs[i].Info = src.GPU(i).Info()
+		f.GPUs[i].hist = newHistory()
+	}
+	return f
+}
+
+// eventsKept is how many recent events the frame copies.
+const eventsKept = 64
+
+// refresh copies the Source's current state into the frame. withStats also
+// reads the sampler's own statistics, which sort a latency ring and are only
+// worth it while the overhead view is open.
+func (f *frame) refresh(src Source, now time.Time, withStats bool) {
+	if src == nil {
+		return
+	}
+	f.At = now
+	for i := range f.GPUs {
+		g := &f.GPUs[i]
+		gs := src.GPU(i)
+		g.hist.sync(gs)
+		g.Fast, g.HasFast, g.Slow, g.Health = gs.Latest()
+		if withStats {
+			g.Stats = gs.Stats()
+		}
+		if f.cursor != 0 {
+			f.atCursor(g, gs)
+		}
+	}
+	if f.cursor != 0 {
+		f.At = f.cursor.Time().In(now.Location())
+	}
+	if c := src.EventCount(); c != f.eventCount || f.Events == nil {
+		f.eventCount = c
+		f.Events = src.Events(f.Events[:0], eventsKept)
+	}
+}
+
+// refreshStats reads only the sampler's own statistics, for the overhead
+// view while the values are paused.
+func (f *frame) refreshStats(src Source) {
+	if src == nil {
+		return
+	}
+	for i := range f.GPUs {
+		f.GPUs[i].Stats = src.GPU(i).Stats()
+	}
+}
+
+// atCursor replaces the latest readings of g by those at the cursor.
+func (f *frame) atCursor(g *gpuFrame, gs GPUSource) {
+	idx := g.hist.indexAt(f.cursor)
+	if idx < 0 {
+		g.HasFast = false
+		return
+	}
+	back := g.hist.len() - idx
+	f.fastBuf = gs.History(f.fastBuf[:0], back+8)
+	i := sort.Search(len(f.fastBuf), func(i int) bool { return f.fastBuf[i].Time > f.cursor }) - 1
+	if i >= 0 {
+		g.Fast, g.HasFast = f.fastBuf[i], true
+	}
+	f.slowBuf = gs.SlowHistory(f.slowBuf[:0], 1<<16)
+	j := sort.Search(len(f.slowBuf), func(i int) bool { return f.slowBuf[i].Time > f.cursor }) - 1
+	if j >= 0 {
+		g.Slow = f.slowBuf[j]
+	} else {
+		g.Slow = model.SlowSample{}
+	}
+}
+
+// lastEvent is the newest event, if any.
+func (f *frame) lastEvent() (model.Event, bool) {
+	if len(f.Events) == 0 {
+		return model.Event{}, false
+	}
+	return f.Events[len(f.Events)-1], true
+}
+
+// end is the instant graphs end at.
+func (f *frame) end(g *gpuFrame) model.Timestamp {
+	if f.cursor != 0 {
+		return f.cursor
+	}
+	if g.hist.len() > 0 {
+		return g.hist.at(g.hist.len() - 1).T
+	}
+	return model.TimestampOf(f.At)
+}
+
+// step moves the replay cursor by n samples of GPU gpu (negative = back);
+// reaching the newest sample returns to following it.
+func (f *frame) step(gpu, n int) {
+	if gpu < 0 || gpu >= len(f.GPUs) {
+		return
+	}
+	h := f.GPUs[gpu].hist
+	if h.len() == 0 {
+		return
+	}
+	idx := h.len() - 1
+	if f.cursor != 0 {
+		idx = max(h.indexAt(f.cursor), 0)
+	}
+	idx = min(max(idx+n, 0), h.len()-1)
+	if idx == h.len()-1 {
+		f.cursor = 0
+		return
+	}
+	f.cursor = h.at(idx).T
+}

@@ -1,0 +1,60 @@
+package ui
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// helpView is the `?` overlay: every key, generated from the KeyMap, and
+// what the sampler itself costs per GPU.
+type helpView struct {
+	*common
+	size
+}
+
+func newHelpView(c *common) *helpView { return &helpView{common: c} }
+
+func (h *helpView) Update(tea.Msg) tea.Cmd { return nil }
+
+func (h *helpView) ShortHelp() []key.Binding  { return []key.Binding{h.keys.Back, h.keys.Quit} }
+func (h *helpView) FullHelp() [][]key.Binding { return h.keys.FullHelp() }
+
+func (h *helpView) View() string {
+	if h.width < 10 || h.height < 3 {
+		return fitBlock("", h.width, h.height)
+	}
+	st := h.styles
+	inner := h.width - 4
+	hm := help.New()
+	hm.Styles = st.Help
+	hm.Width = inner
+	hm.FullSeparator = "    "
+	lines := []string{st.Title.Render("KEYS"), hm.FullHelpView(h.keys.FullHelp()), ""}
+	lines = append(lines, h.overhead()...)
+	return boxed(st.PaneFocused, strings.Join(lines, "\n"), h.width, h.height)
+}
+
+// overhead is the "about" section: the sampler's own cost and timeliness.
+func (h *helpView) overhead() []string {
+	st := h.styles
+	out := []string{
+		st.Title.Render("ABOUT / OVERHEAD") + st.Muted.Render("  fast interval "+h.interval.String()+
+			", display at most "+strconv.Itoa(int(1e9/frameEvery))+" frames/s"),
+		st.Muted.Render(fitRight("GPU", 4) + fitRight("fast reads", 12) + fitRight("fast mean", 11) +
+			fitRight("slow reads", 12) + fitRight("slow mean", 11) + fitRight("late p50", 10) +
+			fitRight("late p99", 10) + fitRight("skipped", 9)),
+	}
+	for i := range h.frame.GPUs {
+		s := h.frame.GPUs[i].Stats
+		out = append(out, fitRight(strconv.Itoa(i), 4)+
+			fitRight(strconv.FormatUint(s.FastReads, 10), 12)+fitRight(fmtDuration(s.FastMean), 11)+
+			fitRight(strconv.FormatUint(s.SlowReads, 10), 12)+fitRight(fmtDuration(s.SlowMean), 11)+
+			fitRight(fmtDuration(s.LateP50), 10)+fitRight(fmtDuration(s.LateP99), 10)+
+			fitRight(strconv.FormatUint(s.SkippedTicks, 10), 9))
+	}
+	return out
+}

@@ -1,0 +1,142 @@
+package ui
+
+import (
+	"math"
+	"sort"
+
+	"github.com/gputop/gputop/model"
+)
+
+// point is the part of a fast sample the graphs draw, unavailable values as
+// NaN. The UI keeps its own copy so that a frame fetches only the samples
+// that arrived since the previous frame instead of the whole ring: at a
+// 10 ms interval on 16 GPUs, copying the full history 20 times a second
+// would cost more than the sampling itself.
+type point struct {
+	T        model.Timestamp
+	Util     float32 // %
+	BW       float32 // memory-bandwidth utilisation, %
+	MemUsed  float32 // GiB
+	Power    float32 // W
+	Temp     float32 // °C
+	ClockSM  float32 // MHz
+	ClockMem float32 // MHz
+}
+
+// metric picks one series out of a point.
+type metric func(point) float32
+
+var (
+	metricUtil     metric = func(p point) float32 { return p.Util }
+	metricBW       metric = func(p point) float32 { return p.BW }
+	metricMem      metric = func(p point) float32 { return p.MemUsed }
+	metricPower    metric = func(p point) float32 { return p.Power }
+	metricTemp     metric = func(p point) float32 { return p.Temp }
+	metricClockSM  metric = func(p point) float32 { return p.ClockSM }
+	metricClockMem metric = func(p point) float32 { return p.ClockMem }
+)
+
+var nan32 = float32(math.NaN())
+
+func f32[T uint32 | int32 | uint64](o model.Opt[T], scale float64) float32 {
+	if !o.OK {
+		return nan32
+	}
+	return float32(float64(o.V) * scale)
+}
+
+const gib = 1 << 30
+
+func pointOf(s *model.Sample) point {
+	return point{
+		T:        s.Time,
+		Util:     f32(s.UtilGPU, 1),
+		BW:       f32(s.UtilMem, 1),
+		MemUsed:  f32(s.MemUsed, 1.0/gib),
+		Power:    f32(s.PowerDraw, 1e-3),
+		Temp:     f32(s.TempGPU, 1),
+		ClockSM:  f32(s.ClockSM, 1),
+		ClockMem: f32(s.ClockMem, 1),
+	}
+}
+
+// history mirrors one GPU's fast ring as points, appended incrementally.
+type history struct {
+	ring *model.Ring[point]
+	last model.Timestamp
+	buf  []model.Sample // reused fetch buffer
+}
+
+// historyCapacity bounds the mirror; it matches the sampler's largest ring.
+const historyCapacity = 12000
+
+func newHistory() *history { return &history{ring: model.NewRing[point](historyCapacity)} }
+
+// sync appends the samples src holds that are newer than the last one seen.
+// It asks for a few samples and widens the request until it reaches one it
+// already has (or the ring's start), so a frame after a pause of any length
+// catches up without ever copying the ring twice.
+func (h *history) sync(src GPUSource) {
+	for n := 16; ; n *= 4 {
+		h.buf = src.History(h.buf[:0], n)
+		if len(h.buf) < n || h.buf[0].Time <= h.last || n >= historyCapacity {
+			break
+		}
+	}
+	for i := range h.buf {
+		if h.buf[i].Time > h.last {
+			h.ring.Push(pointOf(&h.buf[i]))
+			h.last = h.buf[i].Time
+		}
+	}
+}
+
+// len is the number of points held.
+func (h *history) len() int { return h.ring.Len() }
+
+// at returns the i-th point, oldest first.
+func (h *history) at(i int) point { return h.ring.At(i) }
+
+// indexAt is the index of the newest point at or before t, or -1.
+func (h *history) indexAt(t model.Timestamp) int {
+	n := h.ring.Len()
+	i := sort.Search(n, func(i int) bool { return h.ring.At(i).T > t })
+	return i - 1
+}
+
+// bucketMax samples series m over the window of `width` buckets of
+// `bucket` nanoseconds ending at end, each bucket holding the maximum of the
+// points that fall into it (NaN when none), so a one-sample spike between
+// two frames is still drawn. Buckets are aligned to multiples of their
+// duration so the graph scrolls instead of shimmering as end advances.
+func (h *history) bucketMax(dst []float32, m metric, end model.Timestamp, bucket int64, width int) []float32 {
+	dst = dst[:0]
+	for range width {
+		dst = append(dst, nan32)
+	}
+	if width <= 0 || bucket <= 0 {
+		return dst
+	}
+	lastBucket := int64(end) / bucket
+	firstBucket := lastBucket - int64(width) + 1
+	start := firstBucket * bucket
+	i := h.indexAt(end)
+	for ; i >= 0; i-- {
+		p := h.ring.At(i)
+		if int64(p.T) < start {
+			break
+		}
+		v := m(p)
+		if v != v { // NaN: unavailable
+			continue
+		}
+		b := int(int64(p.T)/bucket - firstBucket)
+		if b < 0 || b >= width {
+			continue
+		}
+		if d := dst[b]; d != d || v > d {
+			dst[b] = v
+		}
+	}
+	return dst
+}

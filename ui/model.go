@@ -1,0 +1,488 @@
+// Package ui is gputop's terminal interface: a small root model (layout,
+// focus, global keys, footer) and one component per pane. It reads a Source
+// and never calls the driver, reads files or blocks in Update or View;
+// background work (samples, checks, export, clipboard) arrives as messages.
+package ui
+
+import (
+	"context"
+	"os"
+	"time"
+
+	"github.com/aymanbagabas/go-osc52/v2"
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/gputop/gputop/themes"
+)
+
+// frameEvery is the shortest time between two frames: samples arriving
+// faster than this are drawn together (they are all in the history rings,
+// so no peak is lost, only redraws).
+const frameEvery = 50 * time.Millisecond
+
+// footerFor is how long a transient footer message stays.
+const footerFor = 6 * time.Second
+
+type (
+	updateMsg       struct{} // the Source has new data
+	sourceClosedMsg struct{} // the Source's channel closed: stop waiting
+	frameMsg        struct{} // time to draw what changed
+	exportDoneMsg   struct {
+		path string
+		err  error
+	}
+	copiedMsg struct {
+		text string
+		err  error
+	}
+	clearFooterMsg struct{ id int }
+)
+
+type overlay int
+
+const (
+	overlayNone overlay = iota
+	overlayHelp
+	overlayZoom
+)
+
+type footerState struct {
+	text  string
+	isErr bool
+	id    int
+}
+
+// Model is the root of the UI. Run it with
+// tea.NewProgram(ui.New(cfg), tea.WithAltScreen()).
+type Model struct {
+	*common
+	cfg    Config
+	ctx    context.Context
+	cancel context.CancelFunc
+	help   help.Model
+
+	width, height int
+	lay           layout
+
+	gpus   *gpuPanes
+	checks *checksPane
+	zoom   *zoomView
+	helpv  *helpView
+	over   overlay
+
+	paused, dirty, framePending bool
+	exporting                   bool
+	footer                      footerState
+	getenv                      func(string) string
+	quitting                    bool
+
+	// view is the last screen drawn; bubbletea asks for it after every
+	// message, but most messages (a sample arrived, nothing to draw yet)
+	// change nothing, and drawing is the costly part of a frame.
+	view      string
+	viewValid bool
+}
+
+// New builds the UI. It reads the Source once so the first screen has data.
+func New(cfg Config) *Model {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Getenv == nil {
+		cfg.Getenv = os.Getenv
+	}
+	th, err := themes.Resolve(cfg.Theme, cfg.Getenv)
+	if err != nil {
+		th, _ = themes.Resolve(themes.Default, cfg.Getenv)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &common{
+		styles:   NewStyles(th),
+		keys:     DefaultKeyMap(),
+		frame:    newFrame(cfg.Source),
+		interval: cfg.Interval,
+		now:      cfg.Now,
+	}
+	c.keys.setReplay(cfg.Replay != nil)
+	// Export and rerun stay bound when they cannot work, so pressing them
+	// says why in the footer instead of doing nothing.
+	switch {
+	case cfg.ReadOnly:
+		c.keys.Export.SetHelp("s", "export (off: read-only)")
+	case cfg.Export == nil:
+		c.keys.Export.SetHelp("s", "export (not available)")
+	}
+	if cfg.RunChecks == nil {
+		c.keys.Rerun.SetHelp("r", "rerun checks (not available)")
+	}
+	m := &Model{common: c, cfg: cfg, ctx: ctx, cancel: cancel, help: help.New(), getenv: cfg.Getenv}
+	m.help.Styles = c.styles.Help
+	m.gpus = newGPUPanes(c)
+	m.checks = newChecksPane(c, ctx, &m.cfg)
+	m.zoom = newZoomView(c)
+	m.helpv = newHelpView(c)
+	if err != nil {
+		m.setFooter(err.Error(), true)
+	}
+	m.frame.refresh(cfg.Source, cfg.Now(), false)
+	return m
+}
+
+// Init starts waiting for samples and runs the checks once.
+func (m *Model) Init() tea.Cmd {
+	if m.cfg.Source == nil {
+		return nil
+	}
+	return tea.Batch(m.waitForUpdate(), m.checks.run())
+}
+
+// waitForUpdate is the re-armed read of the Source's channel (glow's
+// pattern): it returns one message and Update asks for the next. It gives
+// up when the UI quits so the goroutine does not outlive the program.
+func (m *Model) waitForUpdate() tea.Cmd {
+	ch, ctx := m.cfg.Source.Updates(), m.ctx
+	return func() tea.Msg {
+		select {
+		case _, ok := <-ch:
+			if !ok {
+				return sourceClosedMsg{}
+			}
+			return updateMsg{}
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+// scheduleFrame arms one frame tick unless one is pending; with no new data
+// nothing is armed, so an idle dashboard costs nothing.
+func (m *Model) scheduleFrame() tea.Cmd {
+	if m.framePending {
+		return nil
+	}
+	m.framePending = true
+	return tea.Tick(frameEvery, func(time.Time) tea.Msg { return frameMsg{} })
+}
+
+// refresh takes a new frame from the Source.
+func (m *Model) refresh() {
+	m.frame.refresh(m.cfg.Source, m.now(), m.over == overlayHelp)
+	m.dirty = false
+}
+
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg.(type) {
+	case updateMsg, frameMsg:
+		// These invalidate the view only when a frame is actually taken.
+	default:
+		m.viewValid = false
+	}
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.resize(msg.Width, msg.Height)
+	case updateMsg:
+		m.dirty = true
+		return m, tea.Batch(m.waitForUpdate(), m.scheduleFrame())
+	case frameMsg:
+		m.framePending = false
+		if m.paused || !m.dirty {
+			return m, nil
+		}
+		m.refresh()
+		m.viewValid = false
+		return m, m.checks.maybeEvaluate(m.now())
+	case tea.KeyMsg:
+		return m, m.handleKey(msg)
+	case exportDoneMsg:
+		m.exporting = false
+		if msg.err != nil {
+			return m, m.setFooter("export failed: "+msg.err.Error(), true)
+		}
+		return m, m.setFooter("snapshot exported to "+msg.path, false)
+	case copiedMsg:
+		if msg.err != nil {
+			return m, m.setFooter("copy failed: "+msg.err.Error(), true)
+		}
+		return m, m.setFooter("copied to clipboard: "+msg.text, false)
+	case clearFooterMsg:
+		if msg.id == m.footer.id {
+			m.footer.text = ""
+		}
+	default:
+		return m, m.checks.Update(msg)
+	}
+	return m, nil
+}
+
+// setFooter shows a transient message and schedules its removal.
+func (m *Model) setFooter(text string, isErr bool) tea.Cmd {
+	m.footer = footerState{text: text, isErr: isErr, id: m.footer.id + 1}
+	id := m.footer.id
+	return tea.Tick(footerFor, func(time.Time) tea.Msg { return clearFooterMsg{id} })
+}
+
+func (m *Model) resize(w, h int) {
+	m.width, m.height = w, h
+	m.lay = planLayout(w, h, len(m.frame.GPUs))
+	m.gpus.setLayout(m.lay)
+	bodyH := max(h-chromeRows, 0)
+	if m.lay.checksSide {
+		m.checks.SetSize(m.lay.checksW, bodyH)
+	} else {
+		m.checks.SetSize(w, m.lay.checksH)
+	}
+	m.zoom.SetSize(w, bodyH)
+	m.helpv.SetSize(w, bodyH)
+	if m.checks.fixOpen && !m.lay.checksSide {
+		// Below the GPUs the fix panel would be cramped: it takes the body.
+		m.checks.SetSize(w, bodyH)
+	}
+}
+
+// focusedComponent is the component that gets the keys the root does not
+// handle itself.
+func (m *Model) focusedComponent() component {
+	switch {
+	case m.over == overlayHelp:
+		return m.helpv
+	case m.over == overlayZoom:
+		return m.zoom
+	case m.checks.active:
+		return m.checks
+	}
+	return m.gpus
+}
+
+// setFocus moves the focus between the GPU area and the checks pane.
+func (m *Model) setFocus(checks bool) {
+	m.checks.active = checks
+	m.gpus.active = !checks
+}
+
+func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
+	k := m.keys
+	switch {
+	case key.Matches(msg, k.Quit):
+		m.quitting = true
+		m.cancel()
+		return tea.Quit
+	case m.cfg.Source == nil:
+		return nil // the no-GPU screen has nothing else to do
+	case key.Matches(msg, k.Help):
+		if m.over == overlayHelp {
+			m.over = overlayNone
+		} else {
+			m.over = overlayHelp
+			if m.paused {
+				m.frame.refreshStats(m.cfg.Source) // the values stay frozen
+			} else {
+				m.frame.refresh(m.cfg.Source, m.now(), true)
+			}
+		}
+	case key.Matches(msg, k.Back):
+		switch {
+		case m.over != overlayNone:
+			m.over = overlayNone
+		case m.checks.fixOpen:
+			m.checks.Update(msg)
+			m.resize(m.width, m.height)
+		}
+	case key.Matches(msg, k.Pause):
+		m.paused = !m.paused
+		if !m.paused && m.dirty {
+			m.refresh()
+		}
+	case key.Matches(msg, k.Theme):
+		return m.cycleTheme()
+	case key.Matches(msg, k.Rerun):
+		if m.cfg.RunChecks == nil {
+			return m.setFooter("checks are not available in this session", true)
+		}
+		return m.checks.run()
+	case key.Matches(msg, k.Export):
+		return m.export()
+	case key.Matches(msg, k.Copy):
+		return m.copyCommand()
+	case m.replayKey(msg):
+	case m.over != overlayNone:
+		return m.overlayKey(msg)
+	case key.Matches(msg, k.Next), key.Matches(msg, k.Prev):
+		m.moveFocus(key.Matches(msg, k.Next))
+	case key.Matches(msg, k.Enter) && !m.checks.active:
+		if len(m.frame.GPUs) > 0 {
+			m.zoom.gpu, m.over = m.gpus.focused, overlayZoom
+		}
+	case key.Matches(msg, k.Down) && !m.checks.active && m.gpus.atBottom():
+		m.setFocus(true)
+	case key.Matches(msg, k.Up) && m.checks.active && m.checks.selected == 0 && !m.checks.fixOpen:
+		m.setFocus(false)
+	default:
+		cmd := m.focusedComponent().Update(msg)
+		m.resize(m.width, m.height) // the fix panel takes the whole body
+		return cmd
+	}
+	return nil
+}
+
+// moveFocus is tab / shift+tab: through every GPU, then the checks pane.
+func (m *Model) moveFocus(forward bool) {
+	n := len(m.frame.GPUs)
+	pos := n // the checks pane is the last stop
+	if !m.checks.active {
+		pos = m.gpus.focused
+	}
+	if forward {
+		pos = (pos + 1) % (n + 1)
+	} else {
+		pos = (pos + n) % (n + 1)
+	}
+	m.setFocus(pos == n)
+	if pos < n {
+		m.gpus.focused = pos
+	}
+}
+
+// overlayKey handles keys while help or zoom covers the panes: left/right
+// in zoom shows the neighbouring GPU.
+func (m *Model) overlayKey(msg tea.KeyMsg) tea.Cmd {
+	if m.over != overlayZoom {
+		return nil
+	}
+	n := len(m.frame.GPUs)
+	switch {
+	case key.Matches(msg, m.keys.Right), key.Matches(msg, m.keys.Next):
+		m.zoom.gpu = (m.zoom.gpu + 1) % n
+	case key.Matches(msg, m.keys.Left), key.Matches(msg, m.keys.Prev):
+		m.zoom.gpu = (m.zoom.gpu + n - 1) % n
+	}
+	m.gpus.focused = m.zoom.gpu
+	return nil
+}
+
+// replayKey moves the replay cursor; it reports whether msg was one.
+func (m *Model) replayKey(msg tea.KeyMsg) bool {
+	k := m.keys
+	steps := 0
+	switch {
+	case key.Matches(msg, k.StepBack):
+		steps = -1
+	case key.Matches(msg, k.StepFwd):
+		steps = 1
+	case key.Matches(msg, k.JumpBack), key.Matches(msg, k.JumpFwd):
+		steps = int(10 * time.Second / max(m.cfg.Interval, time.Millisecond))
+		if key.Matches(msg, k.JumpBack) {
+			steps = -steps
+		}
+	case key.Matches(msg, k.Latest):
+		m.frame.cursor = 0
+	default:
+		return false
+	}
+	if steps != 0 {
+		m.frame.step(m.gpus.focused, steps)
+	}
+	if !m.paused {
+		m.frame.refresh(m.cfg.Source, m.now(), m.over == overlayHelp)
+	}
+	return true
+}
+
+func (m *Model) cycleTheme() tea.Cmd {
+	if m.getenv("NO_COLOR") != "" {
+		return m.setFooter("NO_COLOR is set: staying monochrome", false)
+	}
+	name := themes.Next(m.styles.Theme.Name)
+	th, err := themes.Get(name)
+	if err != nil {
+		return m.setFooter(err.Error(), true)
+	}
+	*m.styles = *NewStyles(th)
+	m.help.Styles = m.styles.Help
+	return m.setFooter("theme: "+name, false)
+}
+
+func (m *Model) export() tea.Cmd {
+	switch {
+	case m.cfg.ReadOnly:
+		return m.setFooter("read-only session: export is disabled", true)
+	case m.cfg.Export == nil:
+		return m.setFooter("export is not available", true)
+	case m.exporting:
+		return nil
+	}
+	m.exporting = true
+	ctx, export := m.ctx, m.cfg.Export
+	return tea.Batch(m.setFooter("exporting snapshot…", false), func() tea.Msg {
+		path, err := export(ctx)
+		return exportDoneMsg{path: path, err: err}
+	})
+}
+
+// copyCommand puts the selected check's first command on the clipboard with
+// OSC 52, which works over ssh and in tmux; the terminal does the copying.
+func (m *Model) copyCommand() tea.Cmd {
+	c, ok := m.checks.current()
+	if !ok || (!m.checks.active && !m.checks.fixOpen) {
+		return m.setFooter("select a check first (tab to the checks pane)", true)
+	}
+	if len(c.Commands) == 0 {
+		return m.setFooter("this check has no command to copy", true)
+	}
+	w := m.cfg.Clipboard
+	if w == nil {
+		return m.setFooter("clipboard not available", true)
+	}
+	text, tmux := c.Commands[0], m.getenv("TMUX") != ""
+	return func() tea.Msg {
+		seq := osc52.New(text)
+		if tmux {
+			seq = seq.Tmux()
+		}
+		_, err := seq.WriteTo(w)
+		return copiedMsg{text: text, err: err}
+	}
+}
+
+func (m *Model) View() string {
+	if !m.viewValid {
+		m.view, m.viewValid = m.draw(), true
+	}
+	return m.view
+}
+
+// draw renders the whole screen.
+func (m *Model) draw() string {
+	if m.quitting || m.width <= 0 || m.height <= 0 {
+		return ""
+	}
+	st := m.styles
+	if m.cfg.OpenError != nil || m.cfg.Source == nil {
+		err := m.cfg.OpenError
+		if err == nil {
+			return fitBlock(st.Fail.Render("no data source"), m.width, m.height)
+		}
+		return openErrorView(st, err, m.width, m.height)
+	}
+	if m.lay.tooSmall {
+		return tooSmallView(st, m.lay)
+	}
+	bodyH := m.height - chromeRows
+	var body string
+	switch {
+	case m.over == overlayHelp:
+		body = m.helpv.View()
+	case m.over == overlayZoom:
+		body = m.zoom.View()
+	case m.checks.fixOpen && !m.lay.checksSide:
+		body = m.checks.View()
+	case m.lay.checksSide:
+		body = joinColumns(m.gpus.View(), m.checks.View())
+	default:
+		body = m.gpus.View() + "\n" + m.checks.View()
+	}
+	// Components draw to their exact size; only the row count is fixed here
+	// and the final fitBlock is the one guard on every line's width.
+	screen := m.headerView() + "\n" + fitRows(body, bodyH) + "\n" + m.eventsView() + "\n" + m.footerView()
+	return fitBlock(screen, m.width, m.height)
+}

@@ -1,0 +1,392 @@
+package ui
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/gputop/gputop/model"
+)
+
+// na is how every unavailable value is shown. It is never 0: "the card
+// reports 0 W" and "the card does not report power" must look different.
+const na = "N/A"
+
+// fmtGiB renders used/total memory as "45.2/79.6 GiB" ("45.2 GiB" without
+// a total, "N/A" without a reading).
+func fmtGiB(used, total model.Opt[uint64]) string {
+	if !used.OK {
+		return na
+	}
+	u := strconv.FormatFloat(float64(used.V)/gib, 'f', 1, 64)
+	if !total.OK {
+		return u + " GiB"
+	}
+	return u + "/" + strconv.FormatFloat(float64(total.V)/gib, 'f', 1, 64) + " GiB"
+}
+
+// fmtBytes renders a byte count with a binary unit ("512 MiB", "1.5 GiB").
+func fmtBytes(b model.Opt[uint64]) string {
+	if !b.OK {
+		return na
+	}
+	switch v := float64(b.V); {
+	case v >= gib:
+		return strconv.FormatFloat(v/gib, 'f', 1, 64) + " GiB"
+	case v >= 1<<20:
+		return strconv.FormatFloat(v/(1<<20), 'f', 0, 64) + " MiB"
+	case v >= 1<<10:
+		return strconv.FormatFloat(v/(1<<10), 'f', 0, 64) + " KiB"
+	}
+	return strconv.FormatUint(b.V, 10) + " B"
+}
+
+// fmtPct renders a percentage ("67%").
+func fmtPct(p model.Opt[uint32]) string {
+	if !p.OK {
+		return na
+	}
+	return strconv.FormatUint(uint64(p.V), 10) + "%"
+}
+
+// fmtWatts renders draw against the enforced limit, both in mW, as "412/700 W".
+func fmtWatts(draw, limit model.Opt[uint32]) string {
+	if !draw.OK {
+		return na
+	}
+	d := strconv.Itoa(int(math.Round(float64(draw.V) / 1000)))
+	if !limit.OK {
+		return d + " W"
+	}
+	return d + "/" + strconv.Itoa(int(math.Round(float64(limit.V)/1000))) + " W"
+}
+
+// fmtTemp renders a temperature against its slowdown threshold ("54/87°C").
+func fmtTemp(t, slowdown model.Opt[int32]) string {
+	if !t.OK {
+		return na
+	}
+	v := strconv.Itoa(int(t.V))
+	if !slowdown.OK {
+		return v + "°C"
+	}
+	return v + "/" + strconv.Itoa(int(slowdown.V)) + "°C"
+}
+
+// fmtMHz renders a clock ("1980 MHz").
+func fmtMHz(c model.Opt[uint32]) string {
+	if !c.OK {
+		return na
+	}
+	return strconv.FormatUint(uint64(c.V), 10) + " MHz"
+}
+
+// fmtPState renders a performance state ("P0").
+func fmtPState(p model.Opt[int]) string {
+	if !p.OK {
+		return "P-state " + na
+	}
+	return "P" + strconv.Itoa(p.V)
+}
+
+// fmtDuration renders a short duration with a sensible unit ("8.9µs", "20.7ms").
+func fmtDuration(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "0s"
+	case d < time.Microsecond:
+		return strconv.FormatInt(int64(d), 10) + "ns"
+	case d < time.Millisecond:
+		return strconv.FormatFloat(float64(d)/1e3, 'f', 1, 64) + "µs"
+	case d < time.Second:
+		return strconv.FormatFloat(float64(d)/1e6, 'f', 1, 64) + "ms"
+	}
+	return strconv.FormatFloat(d.Seconds(), 'f', 2, 64) + "s"
+}
+
+// frac returns v/limit clamped to [0,1], and false when either is unknown
+// or the limit is not positive.
+func frac[T uint32 | int32 | uint64](v, limit model.Opt[T]) (float64, bool) {
+	if !v.OK || !limit.OK || limit.V <= 0 {
+		return 0, false
+	}
+	f := float64(v.V) / float64(limit.V)
+	return math.Max(0, math.Min(1, f)), true
+}
+
+// Bar levels; the thresholds are where a reading deserves a second look.
+const (
+	levelLow = iota
+	levelMid
+	levelHigh
+)
+
+func levelOf(f float64) int {
+	switch {
+	case f >= 0.9:
+		return levelHigh
+	case f >= 0.7:
+		return levelMid
+	}
+	return levelLow
+}
+
+// bar draws a horizontal bar of width cells filled to f (0..1). An unknown
+// value (ok=false) draws an empty track so a missing reading never looks
+// like a zero one next to its "N/A" label.
+func (s *Styles) bar(f float64, ok bool, width int) string {
+	if width <= 0 {
+		return ""
+	}
+	g := s.Theme.BarGlyphs
+	if !ok {
+		return s.BarEmpty.Render(strings.Repeat(string(g.Empty), width))
+	}
+	filled := int(math.Round(f * float64(width)))
+	if f > 0 && filled == 0 {
+		filled = 1 // anything above zero is visible
+	}
+	filled = min(filled, width)
+	fill, st := g.Low, s.BarLow
+	switch levelOf(f) {
+	case levelMid:
+		fill, st = g.Mid, s.BarMid
+	case levelHigh:
+		fill, st = g.High, s.BarHigh
+	}
+	return st.Render(strings.Repeat(string(fill), filled)) +
+		s.BarEmpty.Render(strings.Repeat(string(g.Empty), width-filled))
+}
+
+var sparkRunes = []rune(" ▁▂▃▄▅▆▇█")
+
+// sparkline draws one cell per value scaled against top. NaN (no sample in
+// that bucket, or unavailable) is a blank; any positive value shows at least
+// the lowest block so activity is never invisible.
+func sparkline(values []float32, top float64) string {
+	var b strings.Builder
+	for _, v := range values {
+		b.WriteRune(sparkCell(float64(v), top, 1, 0))
+	}
+	return b.String()
+}
+
+// sparkCell picks the block for value v in row `row` (0 = bottom) of a chart
+// `rows` high.
+func sparkCell(v, top float64, rows, row int) rune {
+	if math.IsNaN(v) || top <= 0 {
+		return ' '
+	}
+	levels := float64(rows * 8)
+	h := math.Round(math.Max(0, math.Min(1, v/top)) * levels)
+	if v > 0 && h == 0 {
+		h = 1
+	}
+	cell := int(h) - row*8
+	switch {
+	case cell <= 0:
+		if row == 0 && v <= 0 {
+			return sparkRunes[1] // a true zero reads as a floor, not a gap
+		}
+		return ' '
+	case cell >= 8:
+		return sparkRunes[8]
+	}
+	return sparkRunes[cell]
+}
+
+// chart draws values as a bar chart `rows` high, returning the rows top
+// first; every row is len(values) cells wide.
+func chart(values []float32, top float64, rows int) []string {
+	out := make([]string, 0, rows)
+	for r := rows - 1; r >= 0; r-- {
+		var b strings.Builder
+		for _, v := range values {
+			b.WriteRune(sparkCell(float64(v), top, rows, r))
+		}
+		out = append(out, b.String())
+	}
+	return out
+}
+
+// maxOf returns the largest non-NaN value, or NaN when there is none.
+func maxOf(values []float32) float32 {
+	m := nan32
+	for _, v := range values {
+		if v == v && (m != m || v > m) {
+			m = v
+		}
+	}
+	return m
+}
+
+// fit truncates s (which may carry ANSI styling) to width cells and pads it
+// with spaces to exactly width, so columns line up and nothing wraps.
+func fit(s string, width int) string {
+	if width <= 0 {
+		return ""
+	}
+	if lipgloss.Width(s) > width {
+		s = ansi.Truncate(s, width, "…")
+	}
+	if w := lipgloss.Width(s); w < width {
+		s += strings.Repeat(" ", width-w)
+	}
+	return s
+}
+
+// fitLeft is fit with the text aligned right.
+func fitRight(s string, width int) string {
+	if width <= 0 {
+		return ""
+	}
+	if lipgloss.Width(s) > width {
+		s = ansi.Truncate(s, width, "…")
+	}
+	if w := lipgloss.Width(s); w < width {
+		s = strings.Repeat(" ", width-w) + s
+	}
+	return s
+}
+
+// fitBlock makes s exactly width x height cells: lines cut or padded, rows
+// cut or added. Every screen goes through it last, so no size can make the
+// terminal wrap or scroll.
+func fitBlock(s string, width, height int) string {
+	if width <= 0 || height <= 0 {
+		return ""
+	}
+	lines := strings.Split(s, "\n")
+	if len(lines) > height {
+		lines = lines[:height]
+	}
+	for len(lines) < height {
+		lines = append(lines, "")
+	}
+	for i, l := range lines {
+		lines[i] = fit(l, width)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// boxed draws content in a border with one cell of padding each side so
+// that the whole is exactly width x height cells. It draws the border itself
+// rather than through lipgloss, which would measure every line again: the
+// content is already cut to size, and measuring dominates a frame's cost.
+func boxed(box Box, content string, width, height int) string {
+	if width < 4 || height < 2 {
+		return fitBlock(content, width, height)
+	}
+	b := box.Border
+	left, right := box.Style.Render(b.Left)+" ", " "+box.Style.Render(b.Right)
+	var out strings.Builder
+	out.WriteString(box.Style.Render(b.TopLeft + strings.Repeat(b.Top, width-2) + b.TopRight))
+	for _, l := range strings.Split(fitBlock(content, width-4, height-2), "\n") {
+		out.WriteString("\n" + left + l + right)
+	}
+	out.WriteString("\n" + box.Style.Render(b.BottomLeft+strings.Repeat(b.Bottom, width-2)+b.BottomRight))
+	return out.String()
+}
+
+// joinColumns places blocks side by side. Every block must already be
+// exactly as high as the first and the same width on every line (what
+// fitBlock and boxed return), so no measuring is needed.
+func joinColumns(blocks ...string) string {
+	if len(blocks) == 0 {
+		return ""
+	}
+	split := make([][]string, len(blocks))
+	for i, b := range blocks {
+		split[i] = strings.Split(b, "\n")
+	}
+	var out strings.Builder
+	for row := range split[0] {
+		if row > 0 {
+			out.WriteByte('\n')
+		}
+		for _, lines := range split {
+			if row < len(lines) {
+				out.WriteString(lines[row])
+			}
+		}
+	}
+	return out.String()
+}
+
+// fitRows cuts or pads s to exactly height lines without measuring them.
+func fitRows(s string, height int) string {
+	if height <= 0 {
+		return ""
+	}
+	lines := strings.SplitN(s, "\n", height+1)
+	if len(lines) > height {
+		lines = lines[:height]
+	}
+	for len(lines) < height {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// shortBus trims the PCI domain NVML prints ("00000000:18:00.0" -> "18:00.0")
+// when it is zero, which it is on almost every machine.
+func shortBus(bus string) string {
+	if rest, ok := strings.CutPrefix(bus, "00000000:"); ok {
+		return rest
+	}
+	if rest, ok := strings.CutPrefix(bus, "0000:"); ok {
+		return rest
+	}
+	return bus
+}
+
+// shortName drops the vendor prefix every NVIDIA GPU name carries.
+func shortName(name string) string {
+	return strings.TrimPrefix(name, "NVIDIA ")
+}
+
+// throttleTags renders the active throttle reasons as short tags, faults
+// marked "!" and in the fail colour so they read as faults without colour.
+// Idle is left out: an idle GPU is not being held back.
+func (s *Styles) throttleTags(reasons model.Opt[uint64]) string {
+	if !reasons.OK {
+		return s.Muted.Render(na)
+	}
+	var tags []string
+	for _, r := range model.ThrottleReasons {
+		if reasons.V&r.Bit == 0 || r.Bit == model.ThrottleIdle {
+			continue
+		}
+		if r.Fault {
+			tags = append(tags, s.Fail.Render("!"+r.Tag))
+		} else {
+			tags = append(tags, s.Warn.Render(r.Tag))
+		}
+	}
+	if len(tags) == 0 {
+		return s.Muted.Render("none")
+	}
+	return strings.Join(tags, " ")
+}
+
+// healthBadge is the GPU's state as glyph + word (+ reason when wide enough).
+func (s *Styles) healthBadge(h model.Health, withReason bool) string {
+	var out string
+	switch h.State {
+	case model.Healthy:
+		return s.OK.Render("● ok")
+	case model.Stale:
+		out = s.Warn.Render("◌ STALE")
+	case model.Lost:
+		out = s.Fail.Render("✖ LOST")
+	default:
+		out = s.Fail.Render("✖ ERROR")
+	}
+	if withReason && h.Reason != "" {
+		out += " " + s.Muted.Render(h.Reason)
+	}
+	return out
+}

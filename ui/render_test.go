@@ -1,0 +1,253 @@
+package ui
+
+import (
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/gputop/gputop/model"
+	"github.com/gputop/gputop/themes"
+)
+
+func TestFormatters(t *testing.T) {
+	none32 := model.None[uint32]()
+	tests := []struct {
+		name, got, want string
+	}{
+		{"GiB", fmtGiB(model.Some[uint64](45<<30+(1<<29)), model.Some[uint64](80<<30)), "45.5/80.0 GiB"},
+		{"GiB no total", fmtGiB(model.Some[uint64](1<<30), model.None[uint64]()), "1.0 GiB"},
+		{"GiB unavailable", fmtGiB(model.None[uint64](), model.Some[uint64](80<<30)), "N/A"},
+		{"GiB zero is zero", fmtGiB(model.Some[uint64](0), model.Some[uint64](80<<30)), "0.0/80.0 GiB"},
+		{"bytes MiB", fmtBytes(model.Some[uint64](512 << 20)), "512 MiB"},
+		{"bytes GiB", fmtBytes(model.Some[uint64](3 << 29)), "1.5 GiB"},
+		{"bytes small", fmtBytes(model.Some[uint64](12)), "12 B"},
+		{"bytes N/A", fmtBytes(model.None[uint64]()), "N/A"},
+		{"pct", fmtPct(model.Some[uint32](67)), "67%"},
+		{"pct zero", fmtPct(model.Some[uint32](0)), "0%"},
+		{"pct N/A", fmtPct(none32), "N/A"},
+		{"watts", fmtWatts(model.Some[uint32](412400), model.Some[uint32](700000)), "412/700 W"},
+		{"watts no limit", fmtWatts(model.Some[uint32](80500), none32), "81 W"},
+		{"watts N/A", fmtWatts(none32, model.Some[uint32](700000)), "N/A"},
+		{"temp", fmtTemp(model.Some[int32](54), model.Some[int32](87)), "54/87°C"},
+		{"temp no threshold", fmtTemp(model.Some[int32](54), model.None[int32]()), "54°C"},
+		{"temp N/A", fmtTemp(model.None[int32](), model.Some[int32](87)), "N/A"},
+		{"MHz", fmtMHz(model.Some[uint32](1980)), "1980 MHz"},
+		{"MHz N/A", fmtMHz(none32), "N/A"},
+		{"pstate", fmtPState(model.Some(2)), "P2"},
+		{"pstate N/A", fmtPState(model.None[int]()), "P-state N/A"},
+		{"dur µs", fmtDuration(8900 * time.Nanosecond), "8.9µs"},
+		{"dur ms", fmtDuration(20714 * time.Microsecond), "20.7ms"},
+		{"dur s", fmtDuration(1500 * time.Millisecond), "1.50s"},
+		{"dur 0", fmtDuration(0), "0s"},
+		{"bus", shortBus("00000000:18:00.0"), "18:00.0"},
+		{"bus other domain", shortBus("00000001:18:00.0"), "00000001:18:00.0"},
+		{"name", shortName("NVIDIA H100 80GB HBM3"), "H100 80GB HBM3"},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("%s: got %q, want %q", tt.name, tt.got, tt.want)
+		}
+	}
+}
+
+func TestFrac(t *testing.T) {
+	tests := []struct {
+		name   string
+		v, lim model.Opt[uint32]
+		want   float64
+		ok     bool
+	}{
+		{"half", model.Some[uint32](350), model.Some[uint32](700), 0.5, true},
+		{"over clamps", model.Some[uint32](800), model.Some[uint32](700), 1, true},
+		{"zero limit", model.Some[uint32](1), model.Some[uint32](0), 0, false},
+		{"no value", model.None[uint32](), model.Some[uint32](700), 0, false},
+		{"no limit", model.Some[uint32](1), model.None[uint32](), 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := frac(tt.v, tt.lim)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("%s: frac = %v,%v want %v,%v", tt.name, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestBar(t *testing.T) {
+	mono, _ := themes.Get("mono")
+	st := NewStyles(mono)
+	g := mono.BarGlyphs
+	tests := []struct {
+		name string
+		f    float64
+		ok   bool
+		want string
+	}{
+		{"empty", 0, true, strings.Repeat(string(g.Empty), 10)},
+		{"tiny shows one cell", 0.01, true, string(g.Low) + strings.Repeat(string(g.Empty), 9)},
+		{"half low", 0.5, true, strings.Repeat(string(g.Low), 5) + strings.Repeat(string(g.Empty), 5)},
+		{"mid", 0.8, true, strings.Repeat(string(g.Mid), 8) + strings.Repeat(string(g.Empty), 2)},
+		{"high", 0.95, true, strings.Repeat(string(g.High), 10)},
+		{"unavailable is a bare track", 0.9, false, strings.Repeat(string(g.Empty), 10)},
+	}
+	for _, tt := range tests {
+		if got := st.bar(tt.f, tt.ok, 10); got != tt.want {
+			t.Errorf("%s: bar = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+	if st.bar(0.5, true, 0) != "" || st.bar(0.5, true, -3) != "" {
+		t.Error("a bar of no width must be empty")
+	}
+}
+
+func TestSparkline(t *testing.T) {
+	nan := float32(math.NaN())
+	tests := []struct {
+		name   string
+		values []float32
+		top    float64
+		want   string
+	}{
+		{"scale", []float32{0, 50, 100}, 100, "▁▄█"},
+		{"gap is blank", []float32{100, nan, 100}, 100, "█ █"},
+		{"tiny is visible", []float32{0.1}, 100, "▁"},
+		{"over top clamps", []float32{250}, 100, "█"},
+		{"unknown top", []float32{5}, 0, " "},
+	}
+	for _, tt := range tests {
+		if got := sparkline(tt.values, tt.top); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestChart(t *testing.T) {
+	rows := chart([]float32{0, 50, 100, float32(math.NaN())}, 100, 2)
+	want := []string{"  █ ", "▁██ "}
+	if len(rows) != 2 || rows[0] != want[0] || rows[1] != want[1] {
+		t.Errorf("chart = %q, want %q", rows, want)
+	}
+}
+
+// A spike that lasts one sample between two frames must still be drawn:
+// each bucket shows the maximum of its samples.
+func TestBucketMaxKeepsPeaks(t *testing.T) {
+	src := newFakeSource(1)
+	base := t0.Truncate(time.Second)
+	for k := range 100 { // 10 s at 100 ms, one spike
+		s := model.Sample{Time: model.TimestampOf(base.Add(time.Duration(k) * 100 * time.Millisecond)),
+			UtilGPU: model.Some[uint32](10)}
+		if k == 37 {
+			s.UtilGPU = model.Some[uint32](100)
+		}
+		if k >= 60 && k < 70 { // one second without the reading
+			s.UtilGPU = model.None[uint32]()
+		}
+		src.gpus[0].fast = append(src.gpus[0].fast, s)
+	}
+	h := newHistory()
+	h.sync(src.GPU(0))
+	end := model.TimestampOf(base.Add(9900 * time.Millisecond))
+	got := h.bucketMax(nil, metricUtil, end, sparkBucket, 10)
+	for i, v := range got {
+		want := float32(10)
+		switch i {
+		case 3:
+			want = 100
+		case 6:
+			if v == v {
+				t.Errorf("bucket 6 holds no reading and should be NaN, got %v", v)
+			}
+			continue
+		}
+		if v != want {
+			t.Errorf("bucket %d = %v, want %v", i, v, want)
+		}
+	}
+}
+
+// countingGPU counts how many samples History copies.
+type countingGPU struct {
+	GPUSource
+	copied int
+}
+
+func (c *countingGPU) History(dst []model.Sample, n int) []model.Sample {
+	out := c.GPUSource.History(dst, n)
+	c.copied += len(out) - len(dst)
+	return out
+}
+
+func TestHistorySyncIsIncremental(t *testing.T) {
+	src := newFakeSource(1)
+	src.fill(1000, t0, 100*time.Millisecond)
+	gpu := &countingGPU{GPUSource: src.GPU(0)}
+	h := newHistory()
+	h.sync(gpu)
+	if h.len() != 1000 {
+		t.Fatalf("first sync mirrored %d samples, want 1000", h.len())
+	}
+	gpu.copied = 0
+	for k := range 3 {
+		src.gpus[0].fast = append(src.gpus[0].fast, fakeSample(0, k, t0.Add(time.Duration(k+1)*100*time.Millisecond)))
+	}
+	h.sync(gpu)
+	if h.len() != 1003 {
+		t.Errorf("after 3 new samples: %d held, want 1003", h.len())
+	}
+	if gpu.copied > 16 {
+		t.Errorf("sync copied %d samples for 3 new ones; it should not re-read the ring", gpu.copied)
+	}
+	// Nothing new: nothing added.
+	h.sync(gpu)
+	if h.len() != 1003 {
+		t.Errorf("sync without new samples changed the mirror: %d", h.len())
+	}
+	if got := h.at(h.len() - 1).T; got != model.TimestampOf(t0.Add(300*time.Millisecond)) {
+		t.Errorf("newest point at %v", got.Time())
+	}
+}
+
+func TestFitNeverExceeds(t *testing.T) {
+	for _, s := range []string{"", "short", "a much longer string than fits", "°C µs ▁▂█ ✔ ▲"} {
+		for w := 0; w < 12; w++ {
+			got := fit(s, w)
+			if lipgloss.Width(got) != w {
+				t.Errorf("fit(%q, %d) is %d wide", s, w, lipgloss.Width(got))
+			}
+			if r := fitRight(s, w); lipgloss.Width(r) != w {
+				t.Errorf("fitRight(%q, %d) is %d wide", s, w, lipgloss.Width(r))
+			}
+		}
+	}
+}
+
+func TestThrottleTagsReadableWithoutColour(t *testing.T) {
+	st := NewStyles(themes.Theme{Mono: true, BarGlyphs: themes.BarGlyphs{Low: 'a', Mid: 'b', High: 'c', Empty: 'd'}})
+	tests := []struct {
+		name    string
+		reasons model.Opt[uint64]
+		want    string
+	}{
+		{"unavailable", model.None[uint64](), "N/A"},
+		{"none", model.Some[uint64](0), "none"},
+		{"idle is not throttling", model.Some(model.ThrottleIdle), "none"},
+		{"fault marked", model.Some(model.ThrottleHWSlowdown | model.ThrottleSWPowerCap), "!HWSLOW PWRCAP"},
+	}
+	for _, tt := range tests {
+		if got := st.throttleTags(tt.reasons); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestStatusWordsWithoutColour(t *testing.T) {
+	mono, _ := themes.Get("mono")
+	st := NewStyles(mono)
+	for s, want := range map[model.Status]string{model.Pass: "✔ pass", model.Warn: "▲ warn",
+		model.Fail: "✖ FAIL", model.Skip: "○ skip"} {
+		if got := st.Status(s); got != want {
+			t.Errorf("%s: %q, want %q", s, got, want)
+		}
+	}
+}
