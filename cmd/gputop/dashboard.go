@@ -13,15 +13,12 @@ import (
 	"github.com/mattn/go-isatty"
 
 	"github.com/gputop/gputop/checks"
-		"github.com/gputop/gputop/ui"
+	"github.com/gputop/gputop/ui"
 )
 
 // runDashboard opens the data source, starts the sampler and runs the TUI;
 // q, Ctrl-C or SIGTERM end all of it in order: UI, sampler, backend.
 func runDashboard(parent context.Context, o *options) error {
-	if !isatty.IsTerminal(os.Stdout.Fd()) || !isatty.IsTerminal(os.Stdin.Fd()) {
-		return usageError("the dashboard needs a terminal; for scripts use 'gputop check' or 'gputop snapshot'")
-	}
 	log, closeLog, err := o.logger()
 	if err != nil {
 		return err
@@ -35,6 +32,10 @@ func runDashboard(parent context.Context, o *options) error {
 		return err
 	}
 	defer s.close()
+	// After opening, so a bad --replay file is what the user hears about.
+	if !isatty.IsTerminal(os.Stdout.Fd()) || !isatty.IsTerminal(os.Stdin.Fd()) {
+		return usageError("the dashboard needs a terminal; for scripts use 'gputop check' or 'gputop snapshot'")
+	}
 
 	cfg := ui.Config{
 		Interval:     o.interval,

@@ -71,9 +71,9 @@ func newTmux(t *testing.T, w, h int) *tmuxSession {
 	s := &tmuxSession{t: t, socket: fmt.Sprintf("gputop-e2e-%d-%d", os.Getpid(), time.Now().UnixNano()), name: "e2e"}
 	s.tmux("new-session", "-d", "-s", s.name, "-x", fmt.Sprint(w), "-y", fmt.Sprint(h),
 		"env", "-i", "PATH="+os.Getenv("PATH"), "HOME="+t.TempDir(), "TERM=xterm-256color",
-		"LANG=C.UTF-8", "PS1=$ ", "bash", "--norc", "--noprofile")
+		"LANG=C.UTF-8", "PS1=e2e$ ", "bash", "--norc", "--noprofile")
 	t.Cleanup(func() { _ = exec.Command("tmux", "-L", s.socket, "kill-server").Run() })
-	s.waitFor("$ ", 10*time.Second)
+	s.waitFor("e2e$", 10*time.Second)
 	return s
 }
 
@@ -86,11 +86,17 @@ func (s *tmuxSession) tmux(args ...string) string {
 	return string(out)
 }
 
-func (s *tmuxSession) send(keys ...string) { s.t.Helper(); s.tmux(append([]string{"send-keys", "-t", s.name}, keys...)...) }
+func (s *tmuxSession) send(keys ...string) {
+	s.t.Helper()
+	s.tmux(append([]string{"send-keys", "-t", s.name}, keys...)...)
+}
 
 func (s *tmuxSession) typeLine(line string) { s.t.Helper(); s.send("-l", line); s.send("Enter") }
 
-func (s *tmuxSession) screen() string { s.t.Helper(); return s.tmux("capture-pane", "-p", "-t", s.name) }
+func (s *tmuxSession) screen() string {
+	s.t.Helper()
+	return s.tmux("capture-pane", "-p", "-t", s.name)
+}
 
 // waitFor polls the screen until it contains want, or fails with the last
 // screen shown.
@@ -107,4 +113,19 @@ func (s *tmuxSession) waitFor(want string, timeout time.Duration) string {
 	}
 	s.t.Fatalf("screen never showed %q within %v; last screen:\n%s", want, timeout, scr)
 	return ""
+}
+
+// waitForNo polls until the screen no longer contains text.
+func (s *tmuxSession) waitForNo(text string, timeout time.Duration) {
+	s.t.Helper()
+	deadline := time.Now().Add(timeout)
+	var scr string
+	for time.Now().Before(deadline) {
+		scr = s.screen()
+		if !strings.Contains(scr, text) {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	s.t.Fatalf("screen still shows %q after %v:\n%s", text, timeout, scr)
 }

@@ -26,7 +26,7 @@ type session struct {
 	opts     *options
 	log      *slog.Logger
 	backend  sampler.Backend
-	sampler  *sampler.Sampler  // nil when no GPU could be opened
+	sampler  *sampler.Sampler   // nil when no GPU could be opened
 	openErr  *sampler.OpenError // why, then
 	snap     *model.Snapshot    // the snapshot being replayed
 	resolver *host.Resolver
@@ -237,11 +237,17 @@ func (s *session) latestChecks(ctx context.Context) (model.Facts, []model.CheckR
 	checked := s.checked
 	f, rs := s.facts, s.results
 	s.mu.Unlock()
-	if checked {
-		return s.refreshFacts(f), checks.Evaluate(s.refreshFacts(f)), nil
+	if !checked {
+		var err error
+		rs, f, err = s.runChecks(ctx)
+		return f, rs, err
 	}
-	rs, f, err := s.runChecks(ctx)
-	return f, rs, err
+	if s.snap != nil {
+		return f, rs, nil // a replay exports what it shows
+	}
+	// Re-judge with the newest readings so the live rules are current.
+	f = s.refreshFacts(f)
+	return f, checks.Evaluate(f), nil
 }
 
 // buildSnapshot freezes the session.
