@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"runtime/pprof"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -63,6 +64,7 @@ type options struct {
 	logFile         string
 	readOnly        bool
 	includeCmdlines bool
+	cpuProfile      string
 }
 
 func (o *options) validate() error {
@@ -123,6 +125,17 @@ Without a GPU or a driver, gputop still opens and explains what is missing;
 			if err := o.validate(); err != nil {
 				return err
 			}
+			if o.cpuProfile != "" {
+				f, err := os.Create(o.cpuProfile)
+				if err != nil {
+					return usageError("--cpuprofile: %v", err)
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return usageError("--cpuprofile: %v", err)
+				}
+				defer pprof.StopCPUProfile()
+			}
 			return runDashboard(cmd.Context(), o)
 		},
 	}
@@ -135,6 +148,8 @@ Without a GPU or a driver, gputop still opens and explains what is missing;
 	pf.IntVar(&o.gpus, "gpus", 8, "number of simulated GPUs with --demo (1-16)")
 	pf.Int64Var(&o.seed, "seed", 1, "seed of the simulated fleet")
 	pf.StringVar(&o.logFile, "log", "", "write a debug log to `FILE` (never to the terminal)")
+	pf.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile to `FILE` (for overhead work)")
+	_ = pf.MarkHidden("cpuprofile")
 	f := root.Flags()
 	f.StringVar(&o.replay, "replay", "", "open a snapshot `FILE` instead of live GPUs")
 	f.StringVar(&o.theme, "theme", "", "colour theme: "+themeList()+" (NO_COLOR forces mono)")
