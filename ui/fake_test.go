@@ -21,6 +21,10 @@ type fakeSource struct {
 	gpus    []*fakeGPU
 	updates chan struct{}
 	events  []model.Event
+	// quiet makes Updates a closed channel, for unit tests that deliver
+	// updateMsg themselves: the UI's wait then ends at once instead of
+	// blocking a test that runs every command to completion.
+	quiet bool
 }
 
 type fakeGPU struct {
@@ -132,6 +136,9 @@ func (s *fakeSource) push(i int, sample model.Sample) {
 }
 
 func (s *fakeSource) poke() {
+	if s.quiet {
+		return
+	}
 	select {
 	case s.updates <- struct{}{}:
 	default:
@@ -153,7 +160,14 @@ func (s *fakeSource) emit(ev model.Event) {
 func (s *fakeSource) System() model.System     { return s.system }
 func (s *fakeSource) GPUCount() int            { return len(s.gpus) }
 func (s *fakeSource) GPU(i int) GPUSource      { return s.gpus[i] }
-func (s *fakeSource) Updates() <-chan struct{} { return s.updates }
+func (s *fakeSource) Updates() <-chan struct{} {
+	if s.quiet {
+		closed := make(chan struct{})
+		close(closed)
+		return closed
+	}
+	return s.updates
+}
 func (s *fakeSource) EventCount() uint64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -79,7 +79,7 @@ func TestEverySizeFits(t *testing.T) {
 		{"zoom", []string{"enter"}},
 		{"fix", []string{"shift+tab", "enter"}},
 	}
-	for _, n := range []int{0, 1, 3, 16} {
+	for _, n := range []int{0, 1, 2, 3, 5, 8, 12, 16} {
 		for _, v := range views {
 			m := screen(t, n, 80, 24, nil, v.keys...)
 			for _, s := range sizes {

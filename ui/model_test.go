@@ -37,6 +37,7 @@ func (c countingLatest) Latest() (model.Sample, bool, model.SlowSample, model.He
 
 func TestFramesAreCoalesced(t *testing.T) {
 	cfg, fake := testConfig(2)
+	fake.quiet = true
 	src := &countingSource{fakeSource: fake}
 	cfg.Source = src
 	m := New(cfg)
