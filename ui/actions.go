@@ -63,4 +63,3 @@ func (m *Model) copyCommand() tea.Cmd {
 		return copiedMsg{text: text, err: err}
 	}
 }
-

@@ -157,9 +157,9 @@ func (s *fakeSource) emit(ev model.Event) {
 	s.mu.Unlock()
 }
 
-func (s *fakeSource) System() model.System     { return s.system }
-func (s *fakeSource) GPUCount() int            { return len(s.gpus) }
-func (s *fakeSource) GPU(i int) GPUSource      { return s.gpus[i] }
+func (s *fakeSource) System() model.System { return s.system }
+func (s *fakeSource) GPUCount() int        { return len(s.gpus) }
+func (s *fakeSource) GPU(i int) GPUSource  { return s.gpus[i] }
 func (s *fakeSource) Updates() <-chan struct{} {
 	if s.quiet {
 		closed := make(chan struct{})
