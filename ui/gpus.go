@@ -155,6 +155,9 @@ func (p *gpuPanes) card(i, width int) string {
 		s := st.Muted.Render(fit(label, 4)) + " " + st.bar(fr, ok, barW) + " " + fitRight(value, valW)
 		if sparkW > 0 {
 			p.spark = g.hist.bucketMax(p.spark, m, end, sparkBucket, sparkW)
+			if !(top > 0) { // no known limit: scale to the window's peak
+				top = float64(maxOf(p.spark))
+			}
 			s += " " + st.Accent.UnsetBold().Render(sparkline(p.spark, top))
 		}
 		return s
