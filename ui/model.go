@@ -6,6 +6,7 @@ package ui
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"time"
 
@@ -82,6 +83,7 @@ type Model struct {
 	view      string
 	viewValid bool
 
+	log *slog.Logger
 	// after is tea.Tick; unit tests replace it so that no timer runs.
 	after func(time.Duration, func(time.Time) tea.Msg) tea.Cmd
 }
@@ -93,6 +95,9 @@ func New(cfg Config) *Model {
 	}
 	if cfg.Getenv == nil {
 		cfg.Getenv = os.Getenv
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	th, err := themes.Resolve(cfg.Theme, cfg.Getenv)
 	if err != nil {
@@ -118,7 +123,8 @@ func New(cfg Config) *Model {
 	if cfg.RunChecks == nil {
 		c.keys.Rerun.SetHelp("r", "rerun checks (not available)")
 	}
-	m := &Model{common: c, cfg: cfg, ctx: ctx, cancel: cancel, help: help.New(), getenv: cfg.Getenv, after: tea.Tick}
+	m := &Model{common: c, cfg: cfg, ctx: ctx, cancel: cancel, help: help.New(), getenv: cfg.Getenv, after: tea.Tick,
+		log: cfg.Logger}
 	m.help.Styles = c.styles.Help
 	m.gpus = newGPUPanes(c)
 	m.checks = newChecksPane(c, ctx, &m.cfg)
@@ -202,14 +208,22 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case exportDoneMsg:
 		m.exporting = false
 		if msg.err != nil {
+			m.log.Warn("export failed", "err", msg.err)
 			return m, m.setFooter("export failed: "+msg.err.Error(), true)
 		}
+		m.log.Info("snapshot exported", "path", msg.path)
 		return m, m.setFooter("snapshot exported to "+msg.path, false)
 	case copiedMsg:
 		if msg.err != nil {
+			m.log.Warn("clipboard write failed", "err", msg.err)
 			return m, m.setFooter("copy failed: "+msg.err.Error(), true)
 		}
 		return m, m.setFooter("copied to clipboard: "+msg.text, false)
+	case checksDoneMsg:
+		if msg.err != nil && msg.gen == m.checks.gen {
+			m.log.Warn("checks failed", "err", msg.err)
+		}
+		return m, m.checks.Update(msg)
 	case clearFooterMsg:
 		if msg.id == m.footer.id {
 			m.footer.text = ""
