@@ -346,6 +346,11 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 
 // moveFocus is tab / shift+tab: through every GPU, then the checks pane.
 func (m *Model) moveFocus(forward bool) {
+	if m.checks.fixOpen {
+		// Leaving the checks closes their fix panel, which may cover the GPUs.
+		m.checks.fixOpen = false
+		defer m.resize(m.width, m.height)
+	}
 	n := len(m.frame.GPUs)
 	pos := n // the checks pane is the last stop
 	if !m.checks.active {

@@ -544,3 +544,18 @@ func TestFixPanelScrolls(t *testing.T) {
 		t.Error("up did not scroll back")
 	}
 }
+
+func TestTabClosesFixPanel(t *testing.T) {
+	m := screen(t, 2, 80, 24, nil, "shift+tab", "enter")
+	defer m.cancel()
+	if !m.checks.fixOpen {
+		t.Fatal("fix panel not open")
+	}
+	drive(m, press("tab"))
+	if m.checks.fixOpen || m.checks.active || m.gpus.focused != 0 {
+		t.Errorf("tab from the fix panel: open %v, checks focused %v, GPU %d", m.checks.fixOpen, m.checks.active, m.gpus.focused)
+	}
+	if !strings.Contains(m.View(), "H100") {
+		t.Error("GPUs not visible after leaving the fix panel")
+	}
+}
