@@ -98,6 +98,7 @@ func fakeSlow(i int, at time.Time) model.SlowSample {
 		Time:       model.TimestampOf(at),
 		PCIeTxKBps: model.Some[uint32](1200), PCIeRxKBps: model.Some[uint32](53000),
 		PCIeGen: model.Some(5), PCIeWidth: model.Some(16), PCIeReplays: model.Some[uint64](0),
+		PowerPeak: model.Some[uint32](712000), UtilPeak: model.Some[uint32](100),
 		ECCEnabled: model.Some(true), ECCVolatileCorrected: model.Some[uint64](0),
 		ECCVolatileUncorrected: model.Some[uint64](0), ECCAggregateUncorrected: model.Some[uint64](0),
 		RowRemapCorrectable: model.Some(0), RowRemapUncorrectable: model.Some(0),

@@ -196,6 +196,8 @@ func (z *zoomView) details(g *gpuFrame, width int) (slow, procs []string) {
 		kv("PCIe link", link),
 		kv("PCIe TX / RX", mbps(s.PCIeTxKBps)+" / "+mbps(s.PCIeRxKBps)),
 		kv("PCIe replays", optU64(s.PCIeReplays)),
+		// NVML's buffered samples catch spikes shorter than the fast interval.
+		kv("Peak (slow)", "power "+fmtWatts(s.PowerPeak, model.None[uint32]())+"  util "+fmtPct(s.UtilPeak)),
 		kv("ECC", optBool(s.ECCEnabled, "enabled", "disabled")),
 		kv("ECC volatile", "corr "+optU64(s.ECCVolatileCorrected)+"  uncorr "+optU64(s.ECCVolatileUncorrected)),
 		kv("ECC aggregate", "uncorr "+optU64(s.ECCAggregateUncorrected)),
