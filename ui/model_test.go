@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -558,4 +559,24 @@ func TestTabClosesFixPanel(t *testing.T) {
 	if !strings.Contains(m.View(), "H100") {
 		t.Error("GPUs not visible after leaving the fix panel")
 	}
+}
+
+func TestChecksListScrollsToSelection(t *testing.T) {
+	var many []model.CheckResult
+	for i := range 30 {
+		many = append(many, model.CheckResult{ID: fmt.Sprintf("c%02d", i), Title: fmt.Sprintf("check number %02d", i),
+			Status: model.Pass})
+	}
+	m := screen(t, 1, 80, 24, func(c *Config, _ *fakeSource) {
+		c.RunChecks = func(context.Context) ([]model.CheckResult, model.Facts, error) { return many, model.Facts{}, nil }
+	}, "tab")
+	defer m.cancel()
+	for range 20 {
+		drive(m, press("down"))
+	}
+	v := m.View()
+	if !strings.Contains(v, "check number 20") || strings.Contains(v, "check number 00") {
+		t.Errorf("selection 20 not scrolled into view:\n%s", v)
+	}
+	checkScreen(t, v, 80, 24)
 }
