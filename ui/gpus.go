@@ -74,9 +74,11 @@ func (p *gpuPanes) View() string {
 	if p.count() == 0 {
 		return fitBlock(p.styles.Muted.Render("no GPUs to show"), p.width, p.height)
 	}
-	view := p.gridView()
+	var view string
 	if p.lay.mode == modeCompact {
 		view = p.rowsView()
+	} else {
+		view = p.gridView()
 	}
 	// Rows the GPUs leave free (beside a full-height checks pane) show the
 	// recent events rather than nothing.
