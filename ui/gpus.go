@@ -154,13 +154,13 @@ func (p *gpuPanes) card(i, width int) string {
 			// Bare tracks: the numbers are the last ones read, not live.
 			ok, value = false, st.Muted.Render(value)
 		}
-		s := st.Muted.Render(fit(label, 4)) + " " + st.bar(fr, ok, barW) + " " + fitRight(value, valW)
+		s := st.muted.on(fit(label, 4)) + " " + st.bar(fr, ok, barW) + " " + fitRight(value, valW)
 		if sparkW > 0 {
 			p.spark = g.hist.bucketMax(p.spark, m, end, sparkBucket, sparkW)
 			if !(top > 0) { // no known limit: scale to the window's peak
 				top = float64(maxOf(p.spark))
 			}
-			s += " " + st.Accent.UnsetBold().Render(sparkline(p.spark, top))
+			s += " " + st.spark.on(sparkline(p.spark, top))
 		}
 		return s
 	}
@@ -241,7 +241,7 @@ func (p *gpuPanes) columns(width int) []column {
 		{column{"P", 3, false, func(g *gpuFrame) string { return fmtPState(g.Fast.PState) }}, 3},
 		{column{"UTIL 30s", 30, false, func(g *gpuFrame) string {
 			p.spark = g.hist.bucketMax(p.spark, metricUtil, p.frame.end(g), sparkBucket, 30)
-			return st.Accent.UnsetBold().Render(sparkline(p.spark, 100))
+			return st.spark.on(sparkline(p.spark, 100))
 		}}, 7},
 		{column{"HEALTH", 7, false, func(g *gpuFrame) string { return st.healthBadge(g.Health, false) }}, 0},
 		{column{"THROTTLE", 0, false, func(g *gpuFrame) string {

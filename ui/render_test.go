@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/gputop/gputop/model"
 	"github.com/gputop/gputop/themes"
+	"github.com/muesli/termenv"
 )
 
 func TestFormatters(t *testing.T) {
@@ -287,4 +288,28 @@ func TestGoldenRenderGallery(t *testing.T) {
 		fmt.Fprintf(&b, "chart |%s|\n", row)
 	}
 	golden.RequireEqual(t, []byte(b.String()))
+}
+
+// paint must colour exactly like the lipgloss style it was made from.
+func TestPaintMatchesLipgloss(t *testing.T) {
+	lipgloss.SetColorProfile(termenv.ANSI256)
+	defer lipgloss.SetColorProfile(termenv.Ascii)
+	for _, name := range themes.Names() {
+		th, _ := themes.Get(name)
+		st := NewStyles(th)
+		for _, tc := range []struct {
+			p     paint
+			style lipgloss.Style
+		}{{st.barLow, st.BarLow}, {st.barHigh, st.BarHigh}, {st.barEmpty, st.BarEmpty}, {st.muted, st.Muted},
+			{st.spark, st.Accent.UnsetBold()}} {
+			for _, s := range []string{"█████", "MEM ", "▁▂▃ ▅"} {
+				if got, want := tc.p.on(s), tc.style.Render(s); got != want {
+					t.Errorf("%s: paint %q != lipgloss %q", name, got, want)
+				}
+			}
+		}
+		if name == "dark" && !strings.Contains(st.barLow.pre, "38;5;78") {
+			t.Errorf("dark bar colour missing from %q", st.barLow.pre)
+		}
+	}
 }
