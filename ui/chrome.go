@@ -31,7 +31,10 @@ func (m *Model) headerView() string {
 	if len(f.GPUs) != 1 {
 		gpus += "s"
 	}
-	parts := []string{"gputop", host, "driver " + driver, "CUDA " + cuda, gpus, "every " + m.cfg.Interval.String()}
+	parts := []string{"gputop", host, "driver " + driver, "CUDA " + cuda, gpus}
+	if m.cfg.Interval > 0 {
+		parts = append(parts, "every "+m.cfg.Interval.String())
+	}
 	var badges []string
 	if m.paused {
 		badges = append(badges, st.HeaderBadge.Render(" PAUSED "))

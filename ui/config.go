@@ -46,6 +46,8 @@ type Config struct {
 	Clipboard io.Writer
 	// Getenv reads NO_COLOR and TMUX (os.Getenv when nil).
 	Getenv func(string) string
+	// Logger receives failures of checks, export and clipboard (never the
+	// terminal: the UI owns it). nil discards.
 	Logger *slog.Logger
 }
 

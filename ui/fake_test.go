@@ -21,6 +21,10 @@ type fakeSource struct {
 	gpus    []*fakeGPU
 	updates chan struct{}
 	events  []model.Event
+	// quiet makes Updates a closed channel, for unit tests that deliver
+	// updateMsg themselves: the UI's wait then ends at once instead of
+	// blocking a test that runs every command to completion.
+	quiet bool
 }
 
 type fakeGPU struct {
@@ -94,6 +98,7 @@ func fakeSlow(i int, at time.Time) model.SlowSample {
 		Time:       model.TimestampOf(at),
 		PCIeTxKBps: model.Some[uint32](1200), PCIeRxKBps: model.Some[uint32](53000),
 		PCIeGen: model.Some(5), PCIeWidth: model.Some(16), PCIeReplays: model.Some[uint64](0),
+		PowerPeak: model.Some[uint32](712000), UtilPeak: model.Some[uint32](100),
 		ECCEnabled: model.Some(true), ECCVolatileCorrected: model.Some[uint64](0),
 		ECCVolatileUncorrected: model.Some[uint64](0), ECCAggregateUncorrected: model.Some[uint64](0),
 		RowRemapCorrectable: model.Some(0), RowRemapUncorrectable: model.Some(0),
@@ -132,6 +137,9 @@ func (s *fakeSource) push(i int, sample model.Sample) {
 }
 
 func (s *fakeSource) poke() {
+	if s.quiet {
+		return
+	}
 	select {
 	case s.updates <- struct{}{}:
 	default:
@@ -150,10 +158,17 @@ func (s *fakeSource) emit(ev model.Event) {
 	s.mu.Unlock()
 }
 
-func (s *fakeSource) System() model.System     { return s.system }
-func (s *fakeSource) GPUCount() int            { return len(s.gpus) }
-func (s *fakeSource) GPU(i int) GPUSource      { return s.gpus[i] }
-func (s *fakeSource) Updates() <-chan struct{} { return s.updates }
+func (s *fakeSource) System() model.System { return s.system }
+func (s *fakeSource) GPUCount() int        { return len(s.gpus) }
+func (s *fakeSource) GPU(i int) GPUSource  { return s.gpus[i] }
+func (s *fakeSource) Updates() <-chan struct{} {
+	if s.quiet {
+		closed := make(chan struct{})
+		close(closed)
+		return closed
+	}
+	return s.updates
+}
 func (s *fakeSource) EventCount() uint64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -74,9 +74,11 @@ func (p *gpuPanes) View() string {
 	if p.count() == 0 {
 		return fitBlock(p.styles.Muted.Render("no GPUs to show"), p.width, p.height)
 	}
-	view := p.gridView()
+	var view string
 	if p.lay.mode == modeCompact {
 		view = p.rowsView()
+	} else {
+		view = p.gridView()
 	}
 	// Rows the GPUs leave free (beside a full-height checks pane) show the
 	// recent events rather than nothing.
@@ -152,10 +154,13 @@ func (p *gpuPanes) card(i, width int) string {
 			// Bare tracks: the numbers are the last ones read, not live.
 			ok, value = false, st.Muted.Render(value)
 		}
-		s := st.Muted.Render(fit(label, 4)) + " " + st.bar(fr, ok, barW) + " " + fitRight(value, valW)
+		s := st.muted.on(fit(label, 4)) + " " + st.bar(fr, ok, barW) + " " + fitRight(value, valW)
 		if sparkW > 0 {
 			p.spark = g.hist.bucketMax(p.spark, m, end, sparkBucket, sparkW)
-			s += " " + st.Accent.UnsetBold().Render(sparkline(p.spark, top))
+			if !(top > 0) { // no known limit: scale to the window's peak
+				top = float64(maxOf(p.spark))
+			}
+			s += " " + st.spark.on(sparkline(p.spark, top))
 		}
 		return s
 	}
@@ -236,7 +241,7 @@ func (p *gpuPanes) columns(width int) []column {
 		{column{"P", 3, false, func(g *gpuFrame) string { return fmtPState(g.Fast.PState) }}, 3},
 		{column{"UTIL 30s", 30, false, func(g *gpuFrame) string {
 			p.spark = g.hist.bucketMax(p.spark, metricUtil, p.frame.end(g), sparkBucket, 30)
-			return st.Accent.UnsetBold().Render(sparkline(p.spark, 100))
+			return st.spark.on(sparkline(p.spark, 100))
 		}}, 7},
 		{column{"HEALTH", 7, false, func(g *gpuFrame) string { return st.healthBadge(g.Health, false) }}, 0},
 		{column{"THROTTLE", 0, false, func(g *gpuFrame) string {

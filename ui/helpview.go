@@ -7,6 +7,8 @@ import (
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/gputop/gputop/model"
+	"github.com/gputop/gputop/themes"
 )
 
 // helpView is the `?` overlay: every key, generated from the KeyMap, and
@@ -33,7 +35,14 @@ func (h *helpView) View() string {
 	hm.Styles = st.Help
 	hm.Width = inner
 	hm.FullSeparator = "    "
-	lines := []string{st.Title.Render("KEYS"), hm.FullHelpView(h.keys.FullHelp()), ""}
+	lines := []string{st.Title.Render("KEYS"), hm.FullHelpView(h.keys.FullHelp()), "",
+		st.Muted.Render("theme  ") + st.Theme.Name + st.Muted.Render("  (t cycles "+strings.Join(themes.Names(), ", ")+
+			"; NO_COLOR forces mono)"),
+		st.Muted.Render("legend ") + st.Status(model.Fail) + "  " + st.Status(model.Warn) + "  " +
+			st.Status(model.Skip) + "  " + st.Status(model.Pass) + st.Muted.Render("  ↻ live check  !TAG hardware fault  ") +
+			st.healthBadge(model.Health{State: model.Stale}, false) + " " + st.healthBadge(model.Health{State: model.Lost}, false),
+		st.Muted.Render("graphs  one cell per second in the panes (zoom: the last 120 s), each the maximum of its samples"),
+		""}
 	lines = append(lines, h.overhead()...)
 	return boxed(st.PaneFocused, strings.Join(lines, "\n"), h.width, h.height)
 }

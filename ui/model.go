@@ -6,10 +6,10 @@ package ui
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"time"
 
-	"github.com/aymanbagabas/go-osc52/v2"
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -82,6 +82,10 @@ type Model struct {
 	// change nothing, and drawing is the costly part of a frame.
 	view      string
 	viewValid bool
+
+	log *slog.Logger
+	// after is tea.Tick; unit tests replace it so that no timer runs.
+	after func(time.Duration, func(time.Time) tea.Msg) tea.Cmd
 }
 
 // New builds the UI. It reads the Source once so the first screen has data.
@@ -91,6 +95,9 @@ func New(cfg Config) *Model {
 	}
 	if cfg.Getenv == nil {
 		cfg.Getenv = os.Getenv
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	th, err := themes.Resolve(cfg.Theme, cfg.Getenv)
 	if err != nil {
@@ -116,7 +123,8 @@ func New(cfg Config) *Model {
 	if cfg.RunChecks == nil {
 		c.keys.Rerun.SetHelp("r", "rerun checks (not available)")
 	}
-	m := &Model{common: c, cfg: cfg, ctx: ctx, cancel: cancel, help: help.New(), getenv: cfg.Getenv}
+	m := &Model{common: c, cfg: cfg, ctx: ctx, cancel: cancel, help: help.New(), getenv: cfg.Getenv, after: tea.Tick,
+		log: cfg.Logger}
 	m.help.Styles = c.styles.Help
 	m.gpus = newGPUPanes(c)
 	m.checks = newChecksPane(c, ctx, &m.cfg)
@@ -143,6 +151,9 @@ func (m *Model) Init() tea.Cmd {
 func (m *Model) waitForUpdate() tea.Cmd {
 	ch, ctx := m.cfg.Source.Updates(), m.ctx
 	return func() tea.Msg {
+		if ctx.Err() != nil {
+			return nil
+		}
 		select {
 		case _, ok := <-ch:
 			if !ok {
@@ -162,7 +173,7 @@ func (m *Model) scheduleFrame() tea.Cmd {
 		return nil
 	}
 	m.framePending = true
-	return tea.Tick(frameEvery, func(time.Time) tea.Msg { return frameMsg{} })
+	return m.after(frameEvery, func(time.Time) tea.Msg { return frameMsg{} })
 }
 
 // refresh takes a new frame from the Source.
@@ -197,14 +208,22 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case exportDoneMsg:
 		m.exporting = false
 		if msg.err != nil {
+			m.log.Warn("export failed", "err", msg.err)
 			return m, m.setFooter("export failed: "+msg.err.Error(), true)
 		}
+		m.log.Info("snapshot exported", "path", msg.path)
 		return m, m.setFooter("snapshot exported to "+msg.path, false)
 	case copiedMsg:
 		if msg.err != nil {
+			m.log.Warn("clipboard write failed", "err", msg.err)
 			return m, m.setFooter("copy failed: "+msg.err.Error(), true)
 		}
 		return m, m.setFooter("copied to clipboard: "+msg.text, false)
+	case checksDoneMsg:
+		if msg.err != nil && msg.gen == m.checks.gen {
+			m.log.Warn("checks failed", "err", msg.err)
+		}
+		return m, m.checks.Update(msg)
 	case clearFooterMsg:
 		if msg.id == m.footer.id {
 			m.footer.text = ""
@@ -219,7 +238,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (m *Model) setFooter(text string, isErr bool) tea.Cmd {
 	m.footer = footerState{text: text, isErr: isErr, id: m.footer.id + 1}
 	id := m.footer.id
-	return tea.Tick(footerFor, func(time.Time) tea.Msg { return clearFooterMsg{id} })
+	return m.after(footerFor, func(time.Time) tea.Msg { return clearFooterMsg{id} })
 }
 
 func (m *Model) resize(w, h int) {
@@ -327,6 +346,11 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 
 // moveFocus is tab / shift+tab: through every GPU, then the checks pane.
 func (m *Model) moveFocus(forward bool) {
+	if m.checks.fixOpen {
+		// Leaving the checks closes their fix panel, which may cover the GPUs.
+		m.checks.fixOpen = false
+		defer m.resize(m.width, m.height)
+	}
 	n := len(m.frame.GPUs)
 	pos := n // the checks pane is the last stop
 	if !m.checks.active {
@@ -386,62 +410,6 @@ func (m *Model) replayKey(msg tea.KeyMsg) bool {
 		m.frame.refresh(m.cfg.Source, m.now(), m.over == overlayHelp)
 	}
 	return true
-}
-
-func (m *Model) cycleTheme() tea.Cmd {
-	if m.getenv("NO_COLOR") != "" {
-		return m.setFooter("NO_COLOR is set: staying monochrome", false)
-	}
-	name := themes.Next(m.styles.Theme.Name)
-	th, err := themes.Get(name)
-	if err != nil {
-		return m.setFooter(err.Error(), true)
-	}
-	*m.styles = *NewStyles(th)
-	m.help.Styles = m.styles.Help
-	return m.setFooter("theme: "+name, false)
-}
-
-func (m *Model) export() tea.Cmd {
-	switch {
-	case m.cfg.ReadOnly:
-		return m.setFooter("read-only session: export is disabled", true)
-	case m.cfg.Export == nil:
-		return m.setFooter("export is not available", true)
-	case m.exporting:
-		return nil
-	}
-	m.exporting = true
-	ctx, export := m.ctx, m.cfg.Export
-	return tea.Batch(m.setFooter("exporting snapshot…", false), func() tea.Msg {
-		path, err := export(ctx)
-		return exportDoneMsg{path: path, err: err}
-	})
-}
-
-// copyCommand puts the selected check's first command on the clipboard with
-// OSC 52, which works over ssh and in tmux; the terminal does the copying.
-func (m *Model) copyCommand() tea.Cmd {
-	c, ok := m.checks.current()
-	if !ok || (!m.checks.active && !m.checks.fixOpen) {
-		return m.setFooter("select a check first (tab to the checks pane)", true)
-	}
-	if len(c.Commands) == 0 {
-		return m.setFooter("this check has no command to copy", true)
-	}
-	w := m.cfg.Clipboard
-	if w == nil {
-		return m.setFooter("clipboard not available", true)
-	}
-	text, tmux := c.Commands[0], m.getenv("TMUX") != ""
-	return func() tea.Msg {
-		seq := osc52.New(text)
-		if tmux {
-			seq = seq.Tmux()
-		}
-		_, err := seq.WriteTo(w)
-		return copiedMsg{text: text, err: err}
-	}
 }
 
 func (m *Model) View() string {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,6 +38,7 @@ func (c countingLatest) Latest() (model.Sample, bool, model.SlowSample, model.He
 
 func TestFramesAreCoalesced(t *testing.T) {
 	cfg, fake := testConfig(2)
+	fake.quiet = true
 	src := &countingSource{fakeSource: fake}
 	cfg.Source = src
 	m := New(cfg)
@@ -542,4 +544,39 @@ func TestFixPanelScrolls(t *testing.T) {
 	if m.checks.fixTop == 0 {
 		t.Error("up did not scroll back")
 	}
+}
+
+func TestTabClosesFixPanel(t *testing.T) {
+	m := screen(t, 2, 80, 24, nil, "shift+tab", "enter")
+	defer m.cancel()
+	if !m.checks.fixOpen {
+		t.Fatal("fix panel not open")
+	}
+	drive(m, press("tab"))
+	if m.checks.fixOpen || m.checks.active || m.gpus.focused != 0 {
+		t.Errorf("tab from the fix panel: open %v, checks focused %v, GPU %d", m.checks.fixOpen, m.checks.active, m.gpus.focused)
+	}
+	if !strings.Contains(m.View(), "H100") {
+		t.Error("GPUs not visible after leaving the fix panel")
+	}
+}
+
+func TestChecksListScrollsToSelection(t *testing.T) {
+	var many []model.CheckResult
+	for i := range 30 {
+		many = append(many, model.CheckResult{ID: fmt.Sprintf("c%02d", i), Title: fmt.Sprintf("check number %02d", i),
+			Status: model.Pass})
+	}
+	m := screen(t, 1, 80, 24, func(c *Config, _ *fakeSource) {
+		c.RunChecks = func(context.Context) ([]model.CheckResult, model.Facts, error) { return many, model.Facts{}, nil }
+	}, "tab")
+	defer m.cancel()
+	for range 20 {
+		drive(m, press("down"))
+	}
+	v := m.View()
+	if !strings.Contains(v, "check number 20") || strings.Contains(v, "check number 00") {
+		t.Errorf("selection 20 not scrolled into view:\n%s", v)
+	}
+	checkScreen(t, v, 80, 24)
 }

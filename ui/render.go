@@ -143,22 +143,21 @@ func (s *Styles) bar(f float64, ok bool, width int) string {
 	}
 	g := s.Theme.BarGlyphs
 	if !ok {
-		return s.BarEmpty.Render(strings.Repeat(string(g.Empty), width))
+		return s.barEmpty.on(strings.Repeat(string(g.Empty), width))
 	}
 	filled := int(math.Round(f * float64(width)))
 	if f > 0 && filled == 0 {
 		filled = 1 // anything above zero is visible
 	}
 	filled = min(filled, width)
-	fill, st := g.Low, s.BarLow
+	fill, st := g.Low, s.barLow
 	switch levelOf(f) {
 	case levelMid:
-		fill, st = g.Mid, s.BarMid
+		fill, st = g.Mid, s.barMid
 	case levelHigh:
-		fill, st = g.High, s.BarHigh
+		fill, st = g.High, s.barHigh
 	}
-	return st.Render(strings.Repeat(string(fill), filled)) +
-		s.BarEmpty.Render(strings.Repeat(string(g.Empty), width-filled))
+	return st.on(strings.Repeat(string(fill), filled)) + s.barEmpty.on(strings.Repeat(string(g.Empty), width-filled))
 }
 
 var sparkRunes = []rune(" ▁▂▃▄▅▆▇█")

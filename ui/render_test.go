@@ -1,14 +1,17 @@
 package ui
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/exp/golden"
 	"github.com/gputop/gputop/model"
 	"github.com/gputop/gputop/themes"
+	"github.com/muesli/termenv"
 )
 
 func TestFormatters(t *testing.T) {
@@ -248,6 +251,65 @@ func TestStatusWordsWithoutColour(t *testing.T) {
 		model.Fail: "✖ FAIL", model.Skip: "○ skip"} {
 		if got := st.Status(s); got != want {
 			t.Errorf("%s: %q, want %q", s, got, want)
+		}
+	}
+}
+
+// TestGoldenRenderGallery pins the look of the pure helpers in every theme:
+// bars at each level, sparklines, a chart, badges and tags.
+func TestGoldenRenderGallery(t *testing.T) {
+	var b strings.Builder
+	for _, name := range themes.Names() {
+		th, _ := themes.Get(name)
+		st := NewStyles(th)
+		fmt.Fprintf(&b, "== %s\n", name)
+		for _, f := range []float64{0, 0.05, 0.25, 0.5, 0.69, 0.7, 0.89, 0.9, 1} {
+			fmt.Fprintf(&b, "bar %4.2f |%s|\n", f, st.bar(f, true, 20))
+		}
+		fmt.Fprintf(&b, "bar  N/A |%s|\n", st.bar(0.5, false, 20))
+		for _, h := range []model.Health{{State: model.Healthy}, {State: model.Stale, Reason: "no answer for 1.2s"},
+			{State: model.Lost, Reason: "GPU_IS_LOST"}, {State: model.Failed, Reason: "RESET_REQUIRED"}} {
+			fmt.Fprintf(&b, "health %s\n", st.healthBadge(h, true))
+		}
+		fmt.Fprintf(&b, "throttle %s\n", st.throttleTags(model.Some(model.ThrottleHWThermal|model.ThrottleSWPowerCap|
+			model.ThrottleAppClocks|model.ThrottleHWPowerBrake)))
+		for _, s := range []model.Status{model.Fail, model.Warn, model.Skip, model.Pass} {
+			fmt.Fprintf(&b, "status %s\n", st.Status(s))
+		}
+	}
+	nan := float32(math.NaN())
+	wave := make([]float32, 40)
+	for i := range wave {
+		wave[i] = float32(50 + 50*math.Sin(float64(i)/4))
+	}
+	wave[10], wave[11] = nan, nan
+	fmt.Fprintf(&b, "spark |%s|\n", sparkline(wave, 100))
+	for _, row := range chart(wave, 100, 4) {
+		fmt.Fprintf(&b, "chart |%s|\n", row)
+	}
+	golden.RequireEqual(t, []byte(b.String()))
+}
+
+// paint must colour exactly like the lipgloss style it was made from.
+func TestPaintMatchesLipgloss(t *testing.T) {
+	lipgloss.SetColorProfile(termenv.ANSI256)
+	defer lipgloss.SetColorProfile(termenv.Ascii)
+	for _, name := range themes.Names() {
+		th, _ := themes.Get(name)
+		st := NewStyles(th)
+		for _, tc := range []struct {
+			p     paint
+			style lipgloss.Style
+		}{{st.barLow, st.BarLow}, {st.barHigh, st.BarHigh}, {st.barEmpty, st.BarEmpty}, {st.muted, st.Muted},
+			{st.spark, st.Accent.UnsetBold()}} {
+			for _, s := range []string{"█████", "MEM ", "▁▂▃ ▅"} {
+				if got, want := tc.p.on(s), tc.style.Render(s); got != want {
+					t.Errorf("%s: paint %q != lipgloss %q", name, got, want)
+				}
+			}
+		}
+		if name == "dark" && !strings.Contains(st.barLow.pre, "38;5;78") {
+			t.Errorf("dark bar colour missing from %q", st.barLow.pre)
 		}
 	}
 }

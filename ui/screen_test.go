@@ -89,26 +89,31 @@ func runCmd(m *Model, cmd tea.Cmd, depth int) {
 		for _, c := range msg {
 			runCmd(m, c, depth+1)
 		}
-	case updateMsg, frameMsg, clearFooterMsg, tea.QuitMsg:
-		// Time-driven or waiting on the Source: a test sends them itself.
+	case updateMsg, frameMsg, clearFooterMsg, tea.QuitMsg, sourceClosedMsg:
+		// Time-driven or from the Source: a test sends them itself.
 	default:
 		_, next := m.Update(msg)
 		runCmd(m, next, depth+1)
 	}
 }
 
-// runWithTimeout runs a command but gives up on the ones that wait (ticks,
-// the Source channel): those are the program's clock, not the test's.
+// runWithTimeout runs a command. Unit tests use a quiet source and no
+// timers (see screen), so every command returns at once; the timeout only
+// turns a command that blocks by mistake into a visible failure.
 func runWithTimeout(cmd tea.Cmd) tea.Msg {
 	ch := make(chan tea.Msg, 1)
 	go func() { ch <- cmd() }()
 	select {
 	case msg := <-ch:
 		return msg
-	case <-time.After(200 * time.Millisecond):
-		return nil
+	case <-time.After(5 * time.Second):
+		panic("a command blocked for 5s")
 	}
 }
+
+// noTimers replaces tea.Tick in unit tests: frames, footer expiry and
+// spinner steps are delivered by the tests themselves.
+func noTimers(time.Duration, func(time.Time) tea.Msg) tea.Cmd { return nil }
 
 func press(s string) tea.KeyMsg {
 	switch s {

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -31,6 +32,31 @@ type Styles struct {
 	BarLow, BarMid, BarHigh, BarEmpty lipgloss.Style
 
 	Help help.Styles
+
+	// Pre-rendered forms of the styles on the hot path (see paint).
+	barLow, barMid, barHigh, barEmpty, muted, spark paint
+}
+
+// paint is a foreground-only style reduced to its escape sequences. Bars,
+// sparklines and labels are drawn hundreds of times a frame, and
+// lipgloss.Style.Render measures and wraps every string it is given, which
+// is most of a frame's cost; wrapping a string in two fixed sequences is not.
+type paint struct{ pre, post string }
+
+func paintOf(st lipgloss.Style) paint {
+	out := st.Render("x") // escape sequences contain no 'x'
+	i := strings.IndexByte(out, 'x')
+	if i < 0 {
+		return paint{}
+	}
+	return paint{out[:i], out[i+1:]}
+}
+
+func (p paint) on(s string) string {
+	if s == "" {
+		return ""
+	}
+	return p.pre + s + p.post
 }
 
 // NewStyles derives the styles from a theme.
@@ -63,6 +89,8 @@ func NewStyles(t themes.Theme) *Styles {
 		s.HeaderBadge = lipgloss.NewStyle().Reverse(true).Bold(true)
 		s.Header = lipgloss.NewStyle().Bold(true)
 	}
+	s.barLow, s.barMid, s.barHigh, s.barEmpty = paintOf(s.BarLow), paintOf(s.BarMid), paintOf(s.BarHigh), paintOf(s.BarEmpty)
+	s.muted, s.spark = paintOf(s.Muted), paintOf(s.Accent.UnsetBold())
 	s.Help = help.Styles{
 		Ellipsis:       s.Muted,
 		ShortKey:       s.Accent,

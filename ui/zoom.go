@@ -108,11 +108,17 @@ func (z *zoomView) graphs(g *gpuFrame, width, height int) []string {
 		return nil
 	}
 	rows := max((height/n)-1, 1)
-	bucket := max((zoomSpan+int64(width)-1)/int64(max(width, 1)), int64(z.interval))
+	// A gutter on the left says what the chart's top and bottom mean.
+	const gutter = 11
+	plotW := width
+	if width >= 40 && rows >= 2 {
+		plotW = width - gutter
+	}
+	bucket := max((zoomSpan+int64(plotW)-1)/int64(max(plotW, 1)), int64(z.interval))
 	end := z.frame.end(g)
 	var out []string
 	for _, s := range all[:n] {
-		z.values = g.hist.bucketMax(z.values, s.m, end, bucket, width)
+		z.values = g.hist.bucketMax(z.values, s.m, end, bucket, plotW)
 		top := s.top
 		peak := maxOf(z.values)
 		if top <= 0 || math.IsNaN(top) {
@@ -123,10 +129,20 @@ func (z *zoomView) graphs(g *gpuFrame, width, height int) []string {
 			peakText = strconv.FormatFloat(float64(peak), 'f', decimals(s.unit), 64) + s.unit
 		}
 		head := st.Muted.Render(fit(s.label, 8)) + fit(s.now, 18) +
-			st.Muted.Render("peak "+peakText+" over "+strconv.FormatInt((bucket*int64(width)+5e8)/1e9, 10)+"s")
+			st.Muted.Render("peak "+peakText+" over "+strconv.FormatInt((bucket*int64(plotW)+5e8)/1e9, 10)+"s")
 		out = append(out, fit(head, width))
-		for _, r := range chart(z.values, top, rows) {
-			out = append(out, st.Accent.UnsetBold().Render(r))
+		for i, r := range chart(z.values, top, rows) {
+			axis := ""
+			if plotW < width {
+				switch i {
+				case 0:
+					axis = strconv.FormatFloat(top, 'f', decimals(s.unit), 64) + s.unit
+				case rows - 1:
+					axis = "0"
+				}
+				axis = st.Muted.Render(fitRight(axis, gutter-2) + " ┤")
+			}
+			out = append(out, axis+st.Accent.UnsetBold().Render(r))
 		}
 	}
 	return out
@@ -180,6 +196,8 @@ func (z *zoomView) details(g *gpuFrame, width int) (slow, procs []string) {
 		kv("PCIe link", link),
 		kv("PCIe TX / RX", mbps(s.PCIeTxKBps)+" / "+mbps(s.PCIeRxKBps)),
 		kv("PCIe replays", optU64(s.PCIeReplays)),
+		// NVML's buffered samples catch spikes shorter than the fast interval.
+		kv("Peak (slow)", "power "+fmtWatts(s.PowerPeak, model.None[uint32]())+"  util "+fmtPct(s.UtilPeak)),
 		kv("ECC", optBool(s.ECCEnabled, "enabled", "disabled")),
 		kv("ECC volatile", "corr "+optU64(s.ECCVolatileCorrected)+"  uncorr "+optU64(s.ECCVolatileUncorrected)),
 		kv("ECC aggregate", "uncorr "+optU64(s.ECCAggregateUncorrected)),
