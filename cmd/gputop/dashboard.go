@@ -13,6 +13,7 @@ import (
 	"github.com/mattn/go-isatty"
 
 	"github.com/gputop/gputop/checks"
+	"github.com/gputop/gputop/sampler/nvmlbackend"
 	"github.com/gputop/gputop/ui"
 )
 
@@ -93,5 +94,10 @@ func logStats(s *session, log *slog.Logger) {
 		log.Info("sampler stats", "gpu", i, "fast_reads", st.FastReads, "fast_mean", st.FastMean,
 			"slow_reads", st.SlowReads, "slow_mean", st.SlowMean, "skipped", st.SkippedTicks,
 			"late_p50", st.LateP50, "late_p99", st.LateP99, "late_max", st.LateMax.Round(time.Microsecond))
+	}
+	if nb, ok := s.backend.(*nvmlbackend.Backend); ok {
+		for _, c := range nb.CallStats() {
+			log.Info("nvml call", "call", c.Name, "count", c.Count, "mean", c.Mean)
+		}
 	}
 }

@@ -36,7 +36,14 @@ type Options struct {
 	// EventTimeout is how long one EventSet.Wait blocks (default 500 ms). It
 	// bounds how long Events takes to notice that its context ended.
 	EventTimeout time.Duration
+	// RareEvery: the rare slow tier (MIG, persistence, compute mode, ECC
+	// mode and lifetime counters, row remapping, retired pages, fabric,
+	// energy, PCIe replays) runs every RareEvery slow readings (default
+	// 10, i.e. every 10 s); 1 reads everything every time.
+	RareEvery int
 }
+
+const defaultRareEvery = 10
 
 const defaultEventTimeout = 500 * time.Millisecond
 
@@ -101,7 +108,10 @@ type device struct {
 	lastPower  uint64 // newest GetSamples timestamp seen (µs), per sampling type
 	lastUtil   uint64
 	lastProcTS uint64
-	lastMIG    int // MIG mode seen by the previous slow read, -1 before one
+	lastMIG    int              // MIG mode seen by the previous slow read, -1 before one
+	slowReads  uint64           // slow readings so far, for the rare tier
+	rare       model.SlowSample // the last rare-tier values, carried forward
+	eccEnabled bool             // from the last rare reading
 	fields     [1]nvml.FieldValue
 
 	stats [numCallKinds]callCounter
@@ -116,6 +126,9 @@ func (d *device) skipped(k callKind) bool { return d.skip.Load()&k.bit() != 0 }
 func New(lib nvml.Interface, opts Options) *Backend {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.RareEvery <= 0 {
+		opts.RareEvery = defaultRareEvery
 	}
 	if opts.EventTimeout <= 0 {
 		opts.EventTimeout = defaultEventTimeout

@@ -338,7 +338,12 @@ func TestReadFastAndSlowConcurrently(t *testing.T) {
 
 func openServer(t testing.TB, srv nvml.Interface) *Backend {
 	t.Helper()
-	b := New(srv, Options{})
+	return openServerWith(t, srv, Options{RareEvery: 1})
+}
+
+func openServerWith(t testing.TB, srv nvml.Interface, opts Options) *Backend {
+	t.Helper()
+	b := New(srv, opts)
 	if _, _, err := b.Open(t.Context()); err != nil {
 		t.Fatalf("Open: %v", err)
 	}

@@ -35,12 +35,34 @@ func (b *Backend) ReadSlow(gpu int, s *model.SlowSample) error {
 	defer d.slowMu.Unlock()
 	*s = model.SlowSample{Time: s.Time}
 
+	// Every slow reading: throughput, link, volatile ECC, peaks, processes.
+	// The rare tier (state that seldom changes, and the energy counter that
+	// costs ~3 ms of driver time) runs on the first reading and then every
+	// RareEvery readings; in between its last values are carried forward,
+	// so every slow sample is complete.
+	d.slowReads++
+	rare := b.opts.RareEvery <= 1 || d.slowReads%uint64(b.opts.RareEvery) == 1
+	if rare {
+		for _, step := range [...]func(*device, *model.SlowSample) error{
+			b.readMIG, // first: a MIG change re-enables the calls it affects
+			b.readEnergy,
+			b.readECCState,
+			b.readModes,
+			b.readReplays,
+		} {
+			if err := step(d, s); err != nil {
+				return err
+			}
+		}
+		d.rare = *s
+		d.eccEnabled = s.ECCEnabled.V && s.ECCEnabled.OK
+	} else {
+		carryRare(s, &d.rare)
+	}
 	for _, step := range [...]func(*device, *model.SlowSample) error{
-		b.readMIG, // first: a MIG change re-enables the calls it affects
 		b.readPCIe,
-		b.readEnergyAndMemTemp,
-		b.readECC,
-		b.readModes,
+		b.readMemTemp,
+		b.readECCVolatile,
 		b.readPeaks,
 		b.readProcesses,
 	} {
@@ -49,6 +71,19 @@ func (b *Backend) ReadSlow(gpu int, s *model.SlowSample) error {
 		}
 	}
 	return nil
+}
+
+// carryRare copies the rare tier's fields from the last rare reading.
+func carryRare(dst, src *model.SlowSample) {
+	dst.MIGCurrent, dst.MIGPending = src.MIGCurrent, src.MIGPending
+	dst.EnergyMilliJ = src.EnergyMilliJ
+	dst.ECCEnabled, dst.ECCAggregateUncorrected = src.ECCEnabled, src.ECCAggregateUncorrected
+	dst.RowRemapCorrectable, dst.RowRemapUncorrectable = src.RowRemapCorrectable, src.RowRemapUncorrectable
+	dst.RowRemapPending, dst.RowRemapFailure = src.RowRemapPending, src.RowRemapFailure
+	dst.RetiredPagesSBE, dst.RetiredPagesDBE, dst.RetiredPagesPending = src.RetiredPagesSBE, src.RetiredPagesDBE, src.RetiredPagesPending
+	dst.Persistence, dst.ComputeMode = src.Persistence, src.ComputeMode
+	dst.FabricState, dst.FabricStatus = src.FabricState, src.FabricStatus
+	dst.PCIeReplays = src.PCIeReplays
 }
 
 // get runs one call unless it was found unsupported; use receives the value
@@ -103,19 +138,21 @@ func (b *Backend) readPCIe(d *device, s *model.SlowSample) error {
 		func(v int) { s.PCIeGen.Set(v) }); err != nil {
 		return err
 	}
-	if err := get(b, d, callPcieLinkWidth, h.GetCurrPcieLinkWidth,
-		func(v int) { s.PCIeWidth.Set(v) }); err != nil {
-		return err
-	}
-	return get(b, d, callPcieReplayCounter, h.GetPcieReplayCounter,
+	return get(b, d, callPcieLinkWidth, h.GetCurrPcieLinkWidth,
+		func(v int) { s.PCIeWidth.Set(v) })
+}
+
+func (b *Backend) readReplays(d *device, s *model.SlowSample) error {
+	return get(b, d, callPcieReplayCounter, d.handle.GetPcieReplayCounter,
 		func(v int) { s.PCIeReplays.Set(uint64(v)) })
 }
 
-func (b *Backend) readEnergyAndMemTemp(d *device, s *model.SlowSample) error {
-	if err := get(b, d, callTotalEnergy, d.handle.GetTotalEnergyConsumption,
-		func(v uint64) { s.EnergyMilliJ.Set(v) }); err != nil {
-		return err
-	}
+func (b *Backend) readEnergy(d *device, s *model.SlowSample) error {
+	return get(b, d, callTotalEnergy, d.handle.GetTotalEnergyConsumption,
+		func(v uint64) { s.EnergyMilliJ.Set(v) })
+}
+
+func (b *Backend) readMemTemp(d *device, s *model.SlowSample) error {
 	if d.skipped(callMemoryTemperature) {
 		return nil
 	}
@@ -143,7 +180,9 @@ func (b *Backend) readEnergyAndMemTemp(d *device, s *model.SlowSample) error {
 	return nil
 }
 
-func (b *Backend) readECC(d *device, s *model.SlowSample) error {
+// readECCState is the rare part of memory errors: ECC mode, the lifetime
+// counter, row remapping and page retirement.
+func (b *Backend) readECCState(d *device, s *model.SlowSample) error {
 	h := d.handle
 	enabled := false
 	if err := get(b, d, callEccMode, func() (nvml.EnableState, nvml.Return) {
@@ -156,21 +195,10 @@ func (b *Backend) readECC(d *device, s *model.SlowSample) error {
 		return err
 	}
 	if enabled {
-		counters := [...]struct {
-			kind    callKind
-			errType nvml.MemoryErrorType
-			counter nvml.EccCounterType
-			dst     *model.Opt[uint64]
-		}{
-			{callEccVolatileCorrected, nvml.MEMORY_ERROR_TYPE_CORRECTED, nvml.VOLATILE_ECC, &s.ECCVolatileCorrected},
-			{callEccVolatileUncorrected, nvml.MEMORY_ERROR_TYPE_UNCORRECTED, nvml.VOLATILE_ECC, &s.ECCVolatileUncorrected},
-			{callEccAggregateUncorrected, nvml.MEMORY_ERROR_TYPE_UNCORRECTED, nvml.AGGREGATE_ECC, &s.ECCAggregateUncorrected},
-		}
-		for _, c := range counters {
-			if err := get(b, d, c.kind, func() (uint64, nvml.Return) { return h.GetTotalEccErrors(c.errType, c.counter) },
-				func(v uint64) { c.dst.Set(v) }); err != nil {
-				return err
-			}
+		if err := get(b, d, callEccAggregateUncorrected, func() (uint64, nvml.Return) {
+			return h.GetTotalEccErrors(nvml.MEMORY_ERROR_TYPE_UNCORRECTED, nvml.AGGREGATE_ECC)
+		}, func(v uint64) { s.ECCAggregateUncorrected.Set(v) }); err != nil {
+			return err
 		}
 	}
 
@@ -203,6 +231,30 @@ func (b *Backend) readECC(d *device, s *model.SlowSample) error {
 	}
 	return get(b, d, callRetiredPagesPending, h.GetRetiredPagesPendingStatus,
 		func(v nvml.EnableState) { s.RetiredPagesPending.Set(v == nvml.FEATURE_ENABLED) })
+}
+
+// readECCVolatile reads the since-boot ECC counters every slow reading, so
+// a new error reaches the timeline within a second.
+func (b *Backend) readECCVolatile(d *device, s *model.SlowSample) error {
+	if !d.eccEnabled {
+		return nil
+	}
+	h := d.handle
+	counters := [...]struct {
+		kind    callKind
+		errType nvml.MemoryErrorType
+		dst     *model.Opt[uint64]
+	}{
+		{callEccVolatileCorrected, nvml.MEMORY_ERROR_TYPE_CORRECTED, &s.ECCVolatileCorrected},
+		{callEccVolatileUncorrected, nvml.MEMORY_ERROR_TYPE_UNCORRECTED, &s.ECCVolatileUncorrected},
+	}
+	for _, c := range counters {
+		if err := get(b, d, c.kind, func() (uint64, nvml.Return) { return h.GetTotalEccErrors(c.errType, nvml.VOLATILE_ECC) },
+			func(v uint64) { c.dst.Set(v) }); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (b *Backend) readModes(d *device, s *model.SlowSample) error {

@@ -2,6 +2,7 @@ package nvmlbackend
 
 import (
 	"encoding/binary"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -365,5 +366,34 @@ func TestMIGChangeAsksAgain(t *testing.T) {
 	_ = b.ReadFast(0, &s)
 	if s.UtilGPU != model.Some(uint32(9)) {
 		t.Errorf("after MIG off: util %v", s.UtilGPU)
+	}
+}
+
+// The rare tier (modes, ECC state, energy...) runs on the first slow reading
+// and then every RareEvery readings; in between its values are carried
+// forward so each slow sample is complete, and it is not asked.
+func TestRareTierCarriedForward(t *testing.T) {
+	srv, devs := newFleet(t)
+	d := devs[0]
+	var energy uint64 = 1000
+	d.GetTotalEnergyConsumptionFunc = func() (uint64, nvml.Return) { energy += 1000; return energy, nvml.SUCCESS }
+	b := openServerWith(t, srv, Options{RareEvery: 3})
+	var got []model.Opt[uint64]
+	for range 4 {
+		var slow model.SlowSample
+		if err := b.ReadSlow(0, &slow); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, slow.EnergyMilliJ)
+		if !slow.Persistence.OK {
+			t.Fatalf("reading %d: persistence not carried forward", len(got))
+		}
+	}
+	want := []model.Opt[uint64]{model.Some[uint64](2000), model.Some[uint64](2000), model.Some[uint64](2000), model.Some[uint64](3000)}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("energy over 4 readings = %v, want %v (read on 1st and 4th)", got, want)
+	}
+	if n := len(d.GetTotalEnergyConsumptionCalls()); n != 2 {
+		t.Fatalf("energy asked %d times in 4 slow readings, want 2", n)
 	}
 }
