@@ -134,44 +134,34 @@ func (p *procsTable) command(pr model.Process) string {
 
 // sort orders the list and puts the selection back on the same process.
 func (p *procsTable) sort() {
-	optF := func(a, b model.Opt[float64]) int {
-		switch {
-		case a.OK && b.OK:
-			return cmp.Compare(a.V, b.V)
-		case a.OK:
-			return 1
-		case b.OK:
-			return -1
+	// missing: the sort value is unavailable. Those rows go last in either
+	// direction, so reversing never brings a block of N/A to the top.
+	missing := func(pr model.Process) bool {
+		switch p.sortBy {
+		case sortMem:
+			return !pr.UsedMemory.OK
+		case sortCPU:
+			return !pr.CPUPercent.OK
+		case sortUser, sortCommand:
+			return !pr.Resolved
 		}
-		return 0
-	}
-	optU := func(a, b model.Opt[uint64]) int {
-		switch {
-		case a.OK && b.OK:
-			return cmp.Compare(a.V, b.V)
-		case a.OK:
-			return 1
-		case b.OK:
-			return -1
-		}
-		return 0
+		return false
 	}
 	// Memory and CPU read best biggest first; PID, user and command A-Z.
 	descending := (p.sortBy == sortMem || p.sortBy == sortCPU) != p.desc
 	slices.SortStableFunc(p.procs, func(a, b model.Process) int {
-		// Unresolved processes have no host values: always at the end.
-		if a.Resolved != b.Resolved && p.sortBy != sortMem && p.sortBy != sortPID {
-			if a.Resolved {
-				return -1
+		if ma, mb := missing(a), missing(b); ma != mb {
+			if ma {
+				return 1
 			}
-			return 1
+			return -1
 		}
 		var c int
 		switch p.sortBy {
 		case sortMem:
-			c = optU(a.UsedMemory, b.UsedMemory)
+			c = cmp.Compare(a.UsedMemory.V, b.UsedMemory.V)
 		case sortCPU:
-			c = optF(a.CPUPercent, b.CPUPercent)
+			c = cmp.Compare(a.CPUPercent.V, b.CPUPercent.V)
 		case sortPID:
 			c = cmp.Compare(a.PID, b.PID)
 		case sortUser:
@@ -311,20 +301,20 @@ type procCol struct {
 var procCols = []procCol{
 	{"GPU", 3, true, func(_ *procsTable, pr model.Process) string { return strconv.Itoa(pr.GPUIndex) }, -1},
 	{"PID", 7, true, func(_ *procsTable, pr model.Process) string { return strconv.FormatUint(uint64(pr.PID), 10) }, sortPID},
-	{"USER", 9, false, func(_ *procsTable, pr model.Process) string { return pr.User }, sortUser},
-	{"GPU MEM", 9, true, func(_ *procsTable, pr model.Process) string { return fmtBytes(pr.UsedMemory) }, sortMem},
-	{"PEAK", 9, true, func(p *procsTable, pr model.Process) string {
+	{"USER", 8, false, func(_ *procsTable, pr model.Process) string { return pr.User }, sortUser},
+	{"GPU MEM", 8, true, func(_ *procsTable, pr model.Process) string { return fmtBytes(pr.UsedMemory) }, sortMem},
+	{"PEAK", 8, true, func(p *procsTable, pr model.Process) string {
 		pk, ok := p.peaks[keyOf(pr)]
 		return fmtBytes(model.Opt[uint64]{V: pk, OK: ok})
 	}, -1},
 	{"SM", 4, true, func(_ *procsTable, pr model.Process) string { return fmtPct(pr.SMUtil) }, -1},
-	{"CPU", 6, true, func(_ *procsTable, pr model.Process) string {
+	{"CPU", 5, true, func(_ *procsTable, pr model.Process) string {
 		if !pr.CPUPercent.OK {
 			return na
 		}
 		return strconv.FormatFloat(pr.CPUPercent.V, 'f', 0, 64) + "%"
 	}, sortCPU},
-	{"RSS", 9, true, func(_ *procsTable, pr model.Process) string { return fmtBytes(pr.RSS) }, -1},
+	{"RSS", 8, true, func(_ *procsTable, pr model.Process) string { return fmtBytes(pr.RSS) }, -1},
 }
 
 // procCmdMin is the narrowest the command column gets before other columns
@@ -449,6 +439,9 @@ func (p *procsTable) anyResolved() bool {
 // table renders the header and the visible rows, scrolled to the selection.
 func (p *procsTable) table(width, rows int) []string {
 	st := p.styles
+	// One cell for the selection marker: the highlight alone is lost
+	// without colour.
+	width--
 	cols := p.columns(width)
 	cmdW := width
 	for _, c := range cols {
@@ -471,7 +464,7 @@ func (p *procsTable) table(width, rows int) []string {
 		cmdHead += p.dirWord()[1:]
 	}
 	hb.WriteString(cmdHead)
-	out := []string{st.Muted.Render(fit(hb.String(), width))}
+	out := []string{st.Muted.Render(fit(" "+hb.String(), width+1))}
 
 	if p.selected < p.offset {
 		p.offset = p.selected
@@ -501,7 +494,11 @@ func (p *procsTable) table(width, rows int) []string {
 		case pr.Command == zombieCommand:
 			cmd = st.Warn.Render("<zombie>") + st.Muted.Render(" exited, not reaped")
 		}
-		line := fit(b.String()+fit(cmd, cmdW), width)
+		marker := " "
+		if p.active && i == p.selected {
+			marker = st.Accent.Render("›")
+		}
+		line := marker + fit(b.String()+fit(cmd, cmdW), width)
 		if p.active && i == p.selected {
 			line = st.selectedRow(line)
 		}
