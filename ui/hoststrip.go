@@ -78,6 +78,10 @@ func renderHostStrip(hs host.Stats, width int, s *Styles) string {
 	if f, ok := frac(hs.MemUsed, hs.MemTotal); ok {
 		ramF, ramOK = f, true
 	}
+	loads := load(hs.Load1) + " " + load(hs.Load5) + " " + load(hs.Load15)
+	if !hs.Load1.OK && !hs.Load5.OK && !hs.Load15.OK {
+		loads = na // one N/A, not three
+	}
 	swap := fmtGiB(hs.SwapUsed, hs.SwapTotal)
 	if hs.SwapTotal.OK && hs.SwapTotal.V == 0 {
 		swap = "off" // no swap configured is not 0 of 0
@@ -97,9 +101,9 @@ func renderHostStrip(hs host.Stats, width int, s *Styles) string {
 	}
 	parts := []string{
 		s.Title.Render("HOST"),
-		label("CPU") + bar(cpuF, hs.CPUPercent.OK) + valueStyle(s, cpuF, hs.CPUPercent.OK).Render(pct(hs.CPUPercent)),
-		label("load") + load(hs.Load1) + " " + load(hs.Load5) + " " + load(hs.Load15),
-		label("RAM") + bar(ramF, ramOK) + valueStyle(s, ramF, ramOK).Render(ram),
+		label("CPU") + bar(cpuF, hs.CPUPercent.OK) + levelStyle(s, cpuF, hs.CPUPercent.OK).Render(pct(hs.CPUPercent)),
+		label("load") + loads,
+		label("RAM") + bar(ramF, ramOK) + levelStyle(s, ramF, ramOK).Render(ram),
 		label("swap") + swap,
 	}
 	line := parts[0]
@@ -113,8 +117,8 @@ func renderHostStrip(hs host.Stats, width int, s *Styles) string {
 	return fit(line, width)
 }
 
-// valueStyle colours a reading by how close to its limit it is, like bars.
-func valueStyle(s *Styles, f float64, ok bool) lipgloss.Style {
+// levelStyle colours a reading by how close to its limit it is, like bars.
+func levelStyle(s *Styles, f float64, ok bool) lipgloss.Style {
 	if !ok {
 		return s.Muted
 	}

@@ -121,7 +121,7 @@ func (p *procsTable) SetData(procs []model.Process, peaks []model.ProcessPeak, h
 // then send every key here first (esc and n cancel, y confirms).
 func (p *procsTable) Confirming() bool { return p.confirming }
 
-func keyOf(pr model.Process) model.ProcessKey {
+func procKeyOf(pr model.Process) model.ProcessKey {
 	return model.ProcessKey{GPU: pr.GPUIndex, PID: pr.PID}
 }
 
@@ -177,10 +177,11 @@ func (p *procsTable) sort() {
 		}
 		return cmp.Or(cmp.Compare(a.GPUIndex, b.GPUIndex), cmp.Compare(a.PID, b.PID))
 	})
-	p.selected = 0
+	// A process that left keeps the cursor at its row rather than
+	// jumping to the top.
 	if p.hasSel {
 		for i, pr := range p.procs {
-			if keyOf(pr) == p.selKey {
+			if procKeyOf(pr) == p.selKey {
 				p.selected = i
 				break
 			}
@@ -193,7 +194,7 @@ func (p *procsTable) remember() {
 	p.selected = min(max(p.selected, 0), max(len(p.procs)-1, 0))
 	p.hasSel = len(p.procs) > 0
 	if p.hasSel {
-		p.selKey = keyOf(p.procs[p.selected])
+		p.selKey = procKeyOf(p.procs[p.selected])
 	}
 }
 
@@ -221,6 +222,7 @@ func (p *procsTable) key(msg tea.KeyMsg) tea.Cmd {
 		}
 		return p.runTerminate(p.target)
 	}
+	p.status = "" // a result stays until the next key
 	k := p.common.keys
 	switch {
 	case key.Matches(msg, k.Up):
@@ -304,7 +306,7 @@ var procCols = []procCol{
 	{"USER", 8, false, func(_ *procsTable, pr model.Process) string { return pr.User }, sortUser},
 	{"GPU MEM", 8, true, func(_ *procsTable, pr model.Process) string { return fmtBytes(pr.UsedMemory) }, sortMem},
 	{"PEAK", 8, true, func(p *procsTable, pr model.Process) string {
-		pk, ok := p.peaks[keyOf(pr)]
+		pk, ok := p.peaks[procKeyOf(pr)]
 		return fmtBytes(model.Opt[uint64]{V: pk, OK: ok})
 	}, -1},
 	{"SM", 4, true, func(_ *procsTable, pr model.Process) string { return fmtPct(pr.SMUtil) }, -1},
@@ -321,9 +323,9 @@ var procCols = []procCol{
 // are dropped: the command is what identifies a process.
 const procCmdMin = 16
 
-// dropOrder is the order columns leave a narrow table (indexes in procCols):
+// procDropOrder is the order columns leave a narrow table (indexes in procCols):
 // RSS, CPU, then SM and PEAK, then GPU MEM last but one and PID last.
-var dropOrder = []int{7, 6, 5, 4, 0, 2}
+var procDropOrder = []int{7, 6, 5, 4, 0, 2}
 
 // columns picks the columns that fit in width with the command column.
 func (p *procsTable) columns(width int) []procCol {
@@ -340,7 +342,7 @@ func (p *procsTable) columns(width int) []procCol {
 		}
 		return n
 	}
-	for _, d := range dropOrder {
+	for _, d := range procDropOrder {
 		if width-used() >= procCmdMin {
 			break
 		}
@@ -387,7 +389,7 @@ func (p *procsTable) View() string {
 	switch {
 	case p.hintOn && !p.anyResolved():
 		// One explanation instead of a table of unknowns.
-		lines = append(lines, wrapText(st.Warn.Render("▲ ")+p.hint, inner)...)
+		lines = append(lines, wrapHint(st.Warn.Render("▲ ")+p.hint, inner)...)
 		for _, pr := range p.procs {
 			lines = append(lines, st.Muted.Render(fit("GPU "+strconv.Itoa(pr.GPUIndex)+"  PID "+
 				strconv.FormatUint(uint64(pr.PID), 10)+"  "+fmtBytes(pr.UsedMemory), inner)))
@@ -397,18 +399,11 @@ func (p *procsTable) View() string {
 	default:
 		lines = append(lines, p.table(inner, max(rows, 1))...)
 	}
-	body := fitRows(strings.Join(lines, "\n"), innerH-btoi(status != ""))
+	body := fitRows(strings.Join(lines, "\n"), innerH)
 	if status != "" {
-		body += "\n" + fit(status, inner)
+		body = fitRows(strings.Join(lines, "\n"), innerH-1) + "\n" + fit(status, inner)
 	}
 	return boxed(box, body, p.width, p.height)
-}
-
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 func (p *procsTable) dirWord() string {
@@ -507,9 +502,9 @@ func (p *procsTable) table(width, rows int) []string {
 	return out
 }
 
-// wrapText breaks s (which may carry ANSI styling) into lines of at most
+// wrapHint breaks s (which may carry ANSI styling) into lines of at most
 // width cells, at spaces where it can.
-func wrapText(s string, width int) []string {
+func wrapHint(s string, width int) []string {
 	if width <= 0 {
 		return nil
 	}

@@ -16,9 +16,9 @@ import (
 	"github.com/gputop/gputop/themes"
 )
 
-// testCommon is the shared state a component gets from the root, with the
+// compCommon is the shared state a component gets from the root, with the
 // default theme and the fixed golden clock.
-func testCommon(t *testing.T) *common {
+func compCommon(t *testing.T) *common {
 	t.Helper()
 	th, err := themes.Resolve(themes.Default, func(string) string { return "" })
 	if err != nil {
@@ -85,7 +85,7 @@ func newTestTable(t *testing.T, term *fakeTerminate, readOnly bool) *procsTable 
 	if term != nil {
 		fn = term.fn
 	}
-	p := newProcsTable(testCommon(t), fn, readOnly)
+	p := newProcsTable(compCommon(t), fn, readOnly)
 	p.active = true
 	p.SetData(testProcs(), testPeaks(), false, "")
 	return p
@@ -93,7 +93,7 @@ func newTestTable(t *testing.T, term *fakeTerminate, readOnly bool) *procsTable 
 
 // keys sends each key and runs any command it returns, feeding the result
 // back, as the program would.
-func keys(p *procsTable, ks ...string) {
+func sendProcKeys(p *procsTable, ks ...string) {
 	for _, k := range ks {
 		cmd := p.Update(press(k))
 		for cmd != nil {
@@ -103,7 +103,7 @@ func keys(p *procsTable, ks ...string) {
 	}
 }
 
-func pids(p *procsTable) []uint32 {
+func procPIDs(p *procsTable) []uint32 {
 	var out []uint32
 	for _, pr := range p.procs {
 		out = append(out, pr.PID)
@@ -151,7 +151,7 @@ func TestGoldenProcs(t *testing.T) {
 			if tt.data != nil {
 				tt.data(p)
 			}
-			keys(p, tt.keys...)
+			sendProcKeys(p, tt.keys...)
 			p.SetSize(tt.w, tt.h)
 			v := p.View()
 			show(t, v)
@@ -184,11 +184,11 @@ func TestProcsSortKeys(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.keys, ""), func(t *testing.T) {
 			p := newTestTable(t, nil, false)
-			keys(p, tt.keys...)
+			sendProcKeys(p, tt.keys...)
 			if p.sortBy != tt.by {
 				t.Errorf("sort by %v, want %v", p.sortBy, tt.by)
 			}
-			if got := pids(p); !slices.Equal(got, tt.want) {
+			if got := procPIDs(p); !slices.Equal(got, tt.want) {
 				t.Errorf("order %v, want %v", got, tt.want)
 			}
 		})
@@ -197,11 +197,11 @@ func TestProcsSortKeys(t *testing.T) {
 
 func TestProcsSelectionFollowsProcess(t *testing.T) {
 	p := newTestTable(t, nil, false)
-	keys(p, "down") // 4242 under memory order
+	sendProcKeys(p, "down") // 4242 under memory order
 	if got := p.procs[p.selected].PID; got != 4242 {
 		t.Fatalf("selected %d, want 4242", got)
 	}
-	keys(p, "o") // CPU order puts 4242 first
+	sendProcKeys(p, "o") // CPU order puts 4242 first
 	if got := p.procs[p.selected].PID; got != 4242 || p.selected != 0 {
 		t.Errorf("after re-sort selected %d at %d, want 4242 at 0", got, p.selected)
 	}
@@ -212,17 +212,17 @@ func TestProcsSelectionFollowsProcess(t *testing.T) {
 		t.Errorf("selection %d out of range of %d rows", p.selected, len(p.procs))
 	}
 	// Moving past either end stops at the end.
-	keys(p, "up", "up", "up", "up", "up", "up")
+	sendProcKeys(p, "up", "up", "up", "up", "up", "up")
 	if p.selected != 0 {
 		t.Errorf("selected %d after going up past the top", p.selected)
 	}
-	keys(p, "down", "down", "down", "down", "down", "down", "down")
+	sendProcKeys(p, "down", "down", "down", "down", "down", "down", "down")
 	if p.selected != len(p.procs)-1 {
 		t.Errorf("selected %d after going down past the end, want %d", p.selected, len(p.procs)-1)
 	}
 	// An empty list has no selection to act on.
 	p.SetData(nil, nil, false, "")
-	keys(p, "down", "x")
+	sendProcKeys(p, "down", "x")
 	if p.confirming {
 		t.Error("confirm opened with no process")
 	}
@@ -257,8 +257,10 @@ func TestProcsConfirm(t *testing.T) {
 				term = nil
 			}
 			p := newTestTable(t, term, tt.readOnly)
+			var said []string // every status shown along the way
 			for i, k := range tt.keys {
-				keys(p, k)
+				sendProcKeys(p, k)
+				said = append(said, p.status)
 				if k == "x" && len(ft.got()) != 0 {
 					t.Fatalf("terminate called on the first key %d, before any confirmation", i)
 				}
@@ -269,8 +271,8 @@ func TestProcsConfirm(t *testing.T) {
 			if p.Confirming() {
 				t.Error("prompt still open after the answer")
 			}
-			if !strings.Contains(p.status, tt.status) {
-				t.Errorf("status %q, want it to contain %q", p.status, tt.status)
+			if !strings.Contains(strings.Join(said, "\n"), tt.status) {
+				t.Errorf("statuses %q, want one to contain %q", said, tt.status)
 			}
 		})
 	}
@@ -320,7 +322,7 @@ func TestProcsHelpSaysReadOnly(t *testing.T) {
 		{true, func(int32) error { return nil }, "off: read-only"},
 		{false, nil, "not available"},
 	} {
-		p := newProcsTable(testCommon(t), tt.term, tt.readOnly)
+		p := newProcsTable(compCommon(t), tt.term, tt.readOnly)
 		if got := p.keys.Kill.Help().Desc; !strings.Contains(got, tt.want) {
 			t.Errorf("readOnly=%v: kill help %q, want %q", tt.readOnly, got, tt.want)
 		}
@@ -391,3 +393,32 @@ func TestProcsHintOnlyWhenNothingResolves(t *testing.T) {
 
 var _ component = (*procsTable)(nil)
 var _ tea.Msg = procTerminatedMsg{}
+
+func TestProcsSelectionFollowsNewSample(t *testing.T) {
+	p := newTestTable(t, nil, false)
+	sendProcKeys(p, "down", "down", "down", "down") // 31337, last by memory
+	procs := testProcs()
+	procs[4].UsedMemory = model.Some[uint64](79 << 30) // Xorg now holds the most
+	p.SetData(procs, nil, false, "")
+	if p.selected != 0 || p.procs[p.selected].PID != 31337 {
+		t.Errorf("selection at %d (PID %d), want it to follow PID 31337 to the top", p.selected, p.procs[p.selected].PID)
+	}
+	// The selected process leaves: the cursor stays on its row.
+	sendProcKeys(p, "down", "down")
+	p.SetData(slices.Delete(slices.Clone(procs), 0, 1), nil, false, "") // drop 4242, the selected one
+	if p.selected != 2 {
+		t.Errorf("selection moved to %d when its process left, want it to stay at 2", p.selected)
+	}
+}
+
+func TestProcsStatusClearsOnNextKey(t *testing.T) {
+	p := newTestTable(t, nil, true)
+	sendProcKeys(p, "x")
+	if p.status == "" {
+		t.Fatal("no status after x in read-only mode")
+	}
+	sendProcKeys(p, "down")
+	if p.status != "" {
+		t.Errorf("status %q still shown after the next key", p.status)
+	}
+}
