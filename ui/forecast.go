@@ -67,6 +67,14 @@ func (t *peakTracker) Peak(gpu int) (model.Opt[uint64], model.Timestamp) {
 	return model.None[uint64](), 0
 }
 
+// seen is the time of the newest sample of gpu taken in (0: none yet).
+func (t *peakTracker) seen(gpu int) model.Timestamp {
+	if g := t.gpus[gpu]; g != nil {
+		return g.seen
+	}
+	return 0
+}
+
 // loadWatch is the model-load watch of every GPU: the forecast from the
 // recent samples and the peak since the reset.
 type loadWatch struct {
@@ -109,7 +117,7 @@ func (w *loadWatch) refresh(src Source, now time.Time) {
 	}
 	for i := range n {
 		span := window
-		if _, seen := w.peaks.Peak(i); seen != 0 {
+		if seen := w.peaks.seen(i); seen != 0 {
 			span = max(span, now.Sub(seen.Time()))
 		}
 		k := min(int(span/w.interval)+2, forecastHistoryMax)

@@ -185,22 +185,28 @@ func TestPeakTracker(t *testing.T) {
 // sampler's ring once it has wrapped.
 type ringSource struct {
 	Source
-	keep int
+	keep  int
+	asked *int
 }
 
 type ringGPU struct {
 	GPUSource
-	keep int
+	keep  int
+	asked *int // the largest n asked for
 }
 
-func (r ringSource) GPU(i int) GPUSource { return ringGPU{r.Source.GPU(i), r.keep} }
+func (r ringSource) GPU(i int) GPUSource { return ringGPU{r.Source.GPU(i), r.keep, r.asked} }
 func (g ringGPU) History(dst []model.Sample, n int) []model.Sample {
+	if g.asked != nil {
+		*g.asked = max(*g.asked, n)
+	}
 	return g.GPUSource.History(dst, min(n, g.keep))
 }
 
 func TestLoadWatchPeakOutlivesRing(t *testing.T) {
 	fake := newFakeSource(2)
-	src := ringSource{fake, 20}
+	var asked int
+	src := ringSource{fake, 20, &asked}
 	w := newLoadWatch(t0, 100*time.Millisecond, model.ForecastOptions{})
 	// A load climbs to 70 GiB, frees down to 30 GiB, and the UI refreshes
 	// every 500 ms while it happens.
@@ -225,6 +231,11 @@ func TestLoadWatchPeakOutlivesRing(t *testing.T) {
 	}
 	if f.Climbing {
 		t.Errorf("flat memory forecast as climbing: %+v", f)
+	}
+	// Each refresh asks for the forecast window plus the time since the
+	// previous refresh, not for everything since the peak.
+	if limit := int(model.DefaultForecastWindow/(100*time.Millisecond)) + 2 + 5; asked > limit {
+		t.Errorf("asked for %d samples per refresh, want at most %d", asked, limit)
 	}
 	if _, p1 := w.forecast(1); p1.OK {
 		t.Errorf("GPU 1 has no samples, peak %+v", p1)
