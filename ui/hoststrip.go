@@ -1,0 +1,132 @@
+package ui
+
+import (
+	"strconv"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/gputop/gputop/model"
+	"github.com/gputop/gputop/sampler/host"
+)
+
+// hostEvery is how often the host strip is read: the /proc reads are cheap,
+// and load averages and memory do not move faster than a second matters.
+const hostEvery = time.Second
+
+// hostReader reads the host strip; *host.Sampler is the real one.
+type hostReader interface {
+	Read() (host.Stats, error)
+}
+
+// hostTickMsg carries one host reading. err names the parts that could not
+// be read; those values are unavailable in stats, the rest is valid.
+type hostTickMsg struct {
+	stats host.Stats
+	err   error
+}
+
+// readHost reads the host stats now, in the command's goroutine: the /proc
+// reads never run in Update or View.
+func readHost(r hostReader) tea.Cmd {
+	if r == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		st, err := r.Read()
+		return hostTickMsg{stats: st, err: err}
+	}
+}
+
+// hostTick reads the host stats after every (hostEvery when <= 0). Update
+// re-arms it on each hostTickMsg, so exactly one read is pending at a time
+// and a slow /proc never piles reads up.
+func hostTick(r hostReader, every time.Duration) tea.Cmd {
+	if r == nil {
+		return nil
+	}
+	if every <= 0 {
+		every = hostEvery
+	}
+	return tea.Tick(every, func(time.Time) tea.Msg {
+		st, err := r.Read()
+		return hostTickMsg{stats: st, err: err}
+	})
+}
+
+// renderHostStrip draws the host strip in exactly width cells: CPU, load
+// averages, RAM and swap. Parts that do not fit are left off from the end
+// (swap first); unavailable values read N/A.
+func renderHostStrip(hs host.Stats, width int, s *Styles) string {
+	if width <= 0 {
+		return ""
+	}
+	label := func(l string) string { return s.Muted.Render(l + " ") }
+	pct := func(o model.Opt[float64]) string {
+		if !o.OK {
+			return na
+		}
+		return strconv.FormatFloat(o.V, 'f', 0, 64) + "%"
+	}
+	load := func(o model.Opt[float64]) string {
+		if !o.OK {
+			return na
+		}
+		return strconv.FormatFloat(o.V, 'f', 2, 64)
+	}
+	ram, ramF, ramOK := fmtGiB(hs.MemUsed, hs.MemTotal), 0.0, false
+	if f, ok := frac(hs.MemUsed, hs.MemTotal); ok {
+		ramF, ramOK = f, true
+	}
+	loads := load(hs.Load1) + " " + load(hs.Load5) + " " + load(hs.Load15)
+	if !hs.Load1.OK && !hs.Load5.OK && !hs.Load15.OK {
+		loads = na // one N/A, not three
+	}
+	swap := fmtGiB(hs.SwapUsed, hs.SwapTotal)
+	if hs.SwapTotal.OK && hs.SwapTotal.V == 0 {
+		swap = "off" // no swap configured is not 0 of 0
+	}
+	cpuF := hs.CPUPercent.V / 100
+
+	// With room to spare, CPU and RAM get a small bar each.
+	barW := 0
+	if width >= 110 {
+		barW = 10
+	}
+	bar := func(f float64, ok bool) string {
+		if barW == 0 {
+			return ""
+		}
+		return s.bar(f, ok, barW) + " "
+	}
+	parts := []string{
+		s.Title.Render("HOST"),
+		label("CPU") + bar(cpuF, hs.CPUPercent.OK) + levelStyle(s, cpuF, hs.CPUPercent.OK).Render(pct(hs.CPUPercent)),
+		label("load") + loads,
+		label("RAM") + bar(ramF, ramOK) + levelStyle(s, ramF, ramOK).Render(ram),
+		label("swap") + swap,
+	}
+	line := parts[0]
+	for _, p := range parts[1:] {
+		next := line + "  " + p
+		if lipgloss.Width(next) > width {
+			break
+		}
+		line = next
+	}
+	return fit(line, width)
+}
+
+// levelStyle colours a reading by how close to its limit it is, like bars.
+func levelStyle(s *Styles, f float64, ok bool) lipgloss.Style {
+	if !ok {
+		return s.Muted
+	}
+	switch levelOf(f) {
+	case levelHigh:
+		return s.Fail
+	case levelMid:
+		return s.Warn
+	}
+	return s.Text
+}
