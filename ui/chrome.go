@@ -73,11 +73,21 @@ func (m *Model) headerView() string {
 // eventsView is the one-line strip with the newest timeline event.
 func (m *Model) eventsView() string {
 	st := m.styles
-	ev, ok := m.frame.lastEvent()
-	if !ok {
-		return fit(st.Muted.Render(" events: none yet"), m.width)
+	// On wide terminals the host strip (CPU, load, RAM, swap) shares the line.
+	evW, hostW := m.width, 0
+	if m.hostOK && m.width >= 130 {
+		hostW = min(m.width/2, 90)
+		evW = m.width - hostW
 	}
-	return fit(" "+st.Muted.Render("events ")+st.eventLine(ev, m.now().Location()), m.width)
+	ev, ok := m.frame.lastEvent()
+	line := st.Muted.Render(" events: none yet")
+	if ok {
+		line = " " + st.Muted.Render("events ") + st.eventLine(ev, m.now().Location())
+	}
+	if hostW == 0 {
+		return fit(line, m.width)
+	}
+	return fit(line, evW-1) + " " + renderHostStrip(m.hostStats, hostW, st)
 }
 
 // footerView is the key hints of what has the focus, or a transient message.

@@ -26,6 +26,9 @@ type common struct {
 	frame    *frame
 	interval time.Duration
 	now      func() time.Time
+	// watch follows each GPU's memory while a model loads (growth rate,
+	// peak, forecast); cards and the zoom view draw it.
+	watch *loadWatch
 }
 
 // size is embedded by components for SetSize.

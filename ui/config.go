@@ -49,6 +49,19 @@ type Config struct {
 	// Logger receives failures of checks, export and clipboard (never the
 	// terminal: the UI owns it). nil discards.
 	Logger *slog.Logger
+
+	// Terminate signals a process (SIGTERM, then SIGKILL after a grace); the
+	// process table calls it only after the user confirms, never with
+	// ReadOnly. nil disables it.
+	Terminate func(pid int32) error
+	// Host reads the host strip (CPU, load, RAM, swap) off the UI goroutine
+	// once a second; nil hides the strip.
+	Host hostReader
+	// Peaks is each process's peak GPU memory, updated by the sampler.
+	Peaks *model.ProcessPeaks
+	// PIDHint says when NVML's PIDs cannot be resolved here (a container
+	// without the host PID namespace) and what to do about it.
+	PIDHint func() (bool, string)
 }
 
 // ReplayInfo describes the recording a replay shows.

@@ -183,7 +183,12 @@ func (p *gpuPanes) card(i, width int) string {
 	if g.Health.State != model.Healthy {
 		lines = append(lines, st.healthBadge(g.Health, true))
 	} else {
-		lines = append(lines, st.Muted.Render("THR  ")+st.throttleTags(f.ThrottleReasons))
+		thr := st.Muted.Render("THR  ") + st.throttleTags(f.ThrottleReasons)
+		// While a model loads, the card says when it will be full.
+		if fc, peak := p.watch.forecast(i); fc.Climbing {
+			thr = spread(thr, renderForecast(fc, peak, max(inner-lipgloss.Width(thr)-2, 0), st), inner)
+		}
+		lines = append(lines, thr)
 	}
 	if !g.HasFast && g.Health.State == model.Healthy {
 		lines[len(lines)-1] = st.Muted.Render("waiting for the first reading…")

@@ -13,6 +13,8 @@ import (
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/gputop/gputop/model"
+	"github.com/gputop/gputop/sampler/host"
 	"github.com/gputop/gputop/themes"
 )
 
@@ -45,6 +47,7 @@ const (
 	overlayNone overlay = iota
 	overlayHelp
 	overlayZoom
+	overlayProcs
 )
 
 type footerState struct {
@@ -69,7 +72,13 @@ type Model struct {
 	checks *checksPane
 	zoom   *zoomView
 	helpv  *helpView
+	procs  *procsTable
 	over   overlay
+
+	hostStats host.Stats
+	hostOK    bool
+	procBuf   []model.Process
+	peakBuf   []model.ProcessPeak
 
 	paused, dirty, framePending bool
 	exporting                   bool
@@ -110,6 +119,7 @@ func New(cfg Config) *Model {
 		frame:    newFrame(cfg.Source),
 		interval: cfg.Interval,
 		now:      cfg.Now,
+		watch:    newLoadWatch(cfg.Now(), cfg.Interval, model.ForecastOptions{}),
 	}
 	c.keys.setReplay(cfg.Replay != nil)
 	// Export and rerun stay bound when they cannot work, so pressing them
@@ -130,11 +140,37 @@ func New(cfg Config) *Model {
 	m.checks = newChecksPane(c, ctx, &m.cfg)
 	m.zoom = newZoomView(c)
 	m.helpv = newHelpView(c)
+	m.procs = newProcsTable(c, cfg.Terminate, cfg.ReadOnly)
 	if err != nil {
 		m.setFooter(err.Error(), true)
 	}
 	m.frame.refresh(cfg.Source, cfg.Now(), false)
+	m.refreshLoad()
 	return m
+}
+
+// refreshLoad feeds the process table and the load watch from the frame.
+func (m *Model) refreshLoad() {
+	if m.cfg.Source == nil {
+		return
+	}
+	if m.cfg.Replay == nil {
+		// The watch reads the newest samples, not a replay's cursor.
+		m.watch.refresh(m.cfg.Source, m.now())
+	}
+	m.procBuf = m.procBuf[:0]
+	for i := range m.frame.GPUs {
+		m.procBuf = append(m.procBuf, m.frame.GPUs[i].Slow.Processes...)
+	}
+	m.peakBuf = m.peakBuf[:0]
+	if m.cfg.Peaks != nil {
+		m.peakBuf = m.cfg.Peaks.List(m.peakBuf)
+	}
+	hintOn, hint := false, ""
+	if m.cfg.PIDHint != nil {
+		hintOn, hint = m.cfg.PIDHint()
+	}
+	m.procs.SetData(m.procBuf, m.peakBuf, hintOn, hint)
 }
 
 // Init starts waiting for samples and runs the checks once.
@@ -142,7 +178,11 @@ func (m *Model) Init() tea.Cmd {
 	if m.cfg.Source == nil {
 		return nil
 	}
-	return tea.Batch(m.waitForUpdate(), m.checks.run())
+	cmds := []tea.Cmd{m.waitForUpdate(), m.checks.run()}
+	if m.cfg.Host != nil {
+		cmds = append(cmds, readHost(m.cfg.Host))
+	}
+	return tea.Batch(cmds...)
 }
 
 // waitForUpdate is the re-armed read of the Source's channel (glow's
@@ -179,6 +219,7 @@ func (m *Model) scheduleFrame() tea.Cmd {
 // refresh takes a new frame from the Source.
 func (m *Model) refresh() {
 	m.frame.refresh(m.cfg.Source, m.now(), m.over == overlayHelp)
+	m.refreshLoad()
 	m.dirty = false
 }
 
@@ -224,6 +265,14 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.log.Warn("checks failed", "err", msg.err)
 		}
 		return m, m.checks.Update(msg)
+	case hostTickMsg:
+		if msg.err != nil {
+			m.log.Debug("host stats", "err", msg.err)
+		}
+		m.hostStats, m.hostOK = msg.stats, true
+		return m, hostTick(m.cfg.Host, time.Second)
+	case procTerminatedMsg:
+		return m, m.procs.Update(msg)
 	case clearFooterMsg:
 		if msg.id == m.footer.id {
 			m.footer.text = ""
@@ -253,6 +302,7 @@ func (m *Model) resize(w, h int) {
 	}
 	m.zoom.SetSize(w, bodyH)
 	m.helpv.SetSize(w, bodyH)
+	m.procs.SetSize(w, bodyH)
 	if m.checks.fixOpen && !m.lay.checksSide {
 		// Below the GPUs the fix panel would be cramped: it takes the body.
 		m.checks.SetSize(w, bodyH)
@@ -267,6 +317,8 @@ func (m *Model) focusedComponent() component {
 		return m.helpv
 	case m.over == overlayZoom:
 		return m.zoom
+	case m.over == overlayProcs:
+		return m.procs
 	case m.checks.active:
 		return m.checks
 	}
@@ -281,6 +333,10 @@ func (m *Model) setFocus(checks bool) {
 
 func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	k := m.keys
+	if m.over == overlayProcs && m.procs.Confirming() {
+		// y / n / esc answer the prompt; nothing else may act meanwhile.
+		return m.procs.Update(msg)
+	}
 	switch {
 	case key.Matches(msg, k.Quit):
 		m.quitting = true
@@ -307,6 +363,16 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 			m.checks.Update(msg)
 			m.resize(m.width, m.height)
 		}
+	case key.Matches(msg, k.Procs):
+		if m.over == overlayProcs {
+			m.over = overlayNone
+		} else {
+			m.over = overlayProcs
+			m.procs.active = true
+		}
+	case key.Matches(msg, k.ResetPeaks):
+		m.watch.Reset(m.now())
+		return m.setFooter("memory peaks reset", false)
 	case key.Matches(msg, k.Pause):
 		m.paused = !m.paused
 		if !m.paused && m.dirty {
@@ -370,6 +436,9 @@ func (m *Model) moveFocus(forward bool) {
 // overlayKey handles keys while help or zoom covers the panes: left/right
 // in zoom shows the neighbouring GPU.
 func (m *Model) overlayKey(msg tea.KeyMsg) tea.Cmd {
+	if m.over == overlayProcs {
+		return m.procs.Update(msg)
+	}
 	if m.over != overlayZoom {
 		return nil
 	}
@@ -442,6 +511,8 @@ func (m *Model) draw() string {
 		body = m.helpv.View()
 	case m.over == overlayZoom:
 		body = m.zoom.View()
+	case m.over == overlayProcs:
+		body = m.procs.View()
 	case m.checks.fixOpen && !m.lay.checksSide:
 		body = m.checks.View()
 	case m.lay.checksSide:

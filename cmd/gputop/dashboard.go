@@ -13,6 +13,7 @@ import (
 	"github.com/mattn/go-isatty"
 
 	"github.com/gputop/gputop/checks"
+	"github.com/gputop/gputop/sampler/host"
 	"github.com/gputop/gputop/sampler/nvmlbackend"
 	"github.com/gputop/gputop/ui"
 )
@@ -49,6 +50,17 @@ func runDashboard(parent context.Context, o *options) error {
 		OpenError:    s.openErr,
 		Clipboard:    os.Stdout,
 		Logger:       log,
+		Peaks:        s.peaks,
+	}
+	if s.snap == nil && !o.demo {
+		// Live NVML only: demo and replay PIDs are not this host's.
+		cfg.Terminate = func(pid int32) error { return host.Terminate(pid, terminateGrace) }
+		cfg.Host = host.NewSampler()
+		if s.resolver != nil {
+			cfg.PIDHint = s.resolver.PIDNamespaceHint
+		}
+	} else if o.demo {
+		cfg.Host = host.NewSampler() // the host strip is real even in the demo
 	}
 	if s.sampler != nil {
 		cfg.Source = ui.FromSampler(s.sampler)
@@ -82,6 +94,10 @@ func runDashboard(parent context.Context, o *options) error {
 	}
 	return nil
 }
+
+// terminateGrace is how long a process has to exit after SIGTERM before
+// SIGKILL.
+const terminateGrace = 5 * time.Second
 
 // logStats records the sampler's own cost at shutdown (the overhead tool
 // reads these lines).

@@ -46,6 +46,12 @@ func TestE2EDemoDashboard(t *testing.T) {
 			// Escape then q at once would reach the program as alt+q.
 			s.send("Escape")
 			s.waitForNo("shift+tab", 5*time.Second)
+			// Who holds the memory: the process table, with the demo's
+			// training job on GPU 0.
+			s.send("P")
+			s.waitFor("train.py", 5*time.Second)
+			s.send("Escape")
+			s.waitForNo("train.py", 5*time.Second)
 			s.send("q")
 			s.waitFor("EXIT=0", 10*time.Second)
 			// The terminal is restored: the shell echoes and evaluates.

@@ -30,6 +30,7 @@ type session struct {
 	openErr  *sampler.OpenError // why, then
 	snap     *model.Snapshot    // the snapshot being replayed
 	resolver *host.Resolver
+	peaks    *model.ProcessPeaks // each process's peak GPU memory
 
 	mu      sync.Mutex
 	facts   model.Facts
@@ -44,8 +45,9 @@ const demoHistory = 60 * time.Second
 // openSession picks and opens the backend. An NVML failure is not an error:
 // the session then explains it (openErr) and the checks diagnose it.
 func openSession(ctx context.Context, o *options, log *slog.Logger) (*session, error) {
-	s := &session{opts: o, log: log}
-	sopts := sampler.Options{Interval: o.interval, Logger: log, Detector: detect.New(detect.Options{})}
+	s := &session{opts: o, log: log, peaks: model.NewProcessPeaks(5*time.Minute, 4096)}
+	sopts := sampler.Options{Interval: o.interval, Logger: log,
+		Detector: peakDetector{Detector: detect.New(detect.Options{}), peaks: s.peaks}}
 	switch {
 	case o.replay != "":
 		snap, err := model.LoadSnapshot(o.replay)
@@ -91,6 +93,17 @@ func openSession(ctx context.Context, o *options, log *slog.Logger) (*session, e
 		s.sampler = smp
 	}
 	return s, nil
+}
+
+// peakDetector also keeps each process's peak memory from the slow samples.
+type peakDetector struct {
+	sampler.Detector
+	peaks *model.ProcessPeaks
+}
+
+func (d peakDetector) Slow(gpu int, s *model.SlowSample, emit func(model.Event)) {
+	d.peaks.Update(gpu, s)
+	d.Detector.Slow(gpu, s, emit)
 }
 
 // prefill steps a time-pure backend (the simulated fleet) through [from, to)
