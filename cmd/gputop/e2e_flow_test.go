@@ -49,9 +49,10 @@ func TestE2EDemoDashboard(t *testing.T) {
 			// Who holds the memory: the process table, with the demo's
 			// training job on GPU 0.
 			s.send("P")
-			s.waitFor("train.py", 5*time.Second)
+			s.waitFor("41000", 5*time.Second)
+			s.waitFor("sort: memory", time.Second)
 			s.send("Escape")
-			s.waitForNo("train.py", 5*time.Second)
+			s.waitForNo("sort: memory", 5*time.Second)
 			s.send("q")
 			s.waitFor("EXIT=0", 10*time.Second)
 			// The terminal is restored: the shell echoes and evaluates.
