@@ -28,9 +28,7 @@ func TestE2EDemoDashboard(t *testing.T) {
 			first := s.waitFor("H100 80GB", 20*time.Second)
 			s.waitFor("CHECKS", 10*time.Second)
 			for _, want := range size.want {
-				if !strings.Contains(first, want) && !strings.Contains(s.screen(), want) {
-					t.Errorf("screen lacks %q:\n%s", want, s.screen())
-				}
+				s.waitFor(want, 5*time.Second)
 			}
 			// Values change between two captures (the header clock alone
 			// would too, so compare the pane rows only).
