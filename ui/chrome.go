@@ -144,6 +144,11 @@ func openErrorView(st *Styles, e *sampler.OpenError, width, height int) string {
 	if width < 10 || height < 3 {
 		return fitBlock(st.Fail.Render("no GPU"), width, height)
 	}
+	return boxed(st.PaneLost, strings.Join(openErrorLines(st, e, width), "\n"), width, height)
+}
+
+// openErrorLines is the explanation inside the no-GPU box of width cells.
+func openErrorLines(st *Styles, e *sampler.OpenError, width int) []string {
 	inner := width - 4
 	wrap := lipgloss.NewStyle().Width(max(inner-10, 10))
 	lines := []string{
@@ -164,6 +169,6 @@ func openErrorView(st *Styles, e *sampler.OpenError, width, height int) string {
 	if e.Hint != "" {
 		add("Next", e.Hint)
 	}
-	lines = append(lines, "", st.Muted.Render("gputop check  lists what else is wrong with the stack.   q quits"))
-	return boxed(st.PaneLost, strings.Join(lines, "\n"), width, height)
+	lines = append(lines, "", st.Muted.Render("The checklist below says what else is wrong (enter: the fix).   q quits"))
+	return lines
 }

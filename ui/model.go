@@ -75,6 +75,7 @@ type Model struct {
 	procs  *procsTable
 	over   overlay
 
+	errH      int // rows of the no-GPU explanation
 	hostStats host.Stats
 	hostOK    bool
 	procBuf   []model.Process
@@ -176,6 +177,11 @@ func (m *Model) refreshLoad() {
 // Init starts waiting for samples and runs the checks once.
 func (m *Model) Init() tea.Cmd {
 	if m.cfg.Source == nil {
+		// No GPU: the checklist is the diagnosis, so it still runs.
+		if m.cfg.RunChecks != nil {
+			m.setFocus(true)
+			return m.checks.run()
+		}
 		return nil
 	}
 	cmds := []tea.Cmd{m.waitForUpdate(), m.checks.run()}
@@ -292,6 +298,16 @@ func (m *Model) setFooter(text string, isErr bool) tea.Cmd {
 
 func (m *Model) resize(w, h int) {
 	m.width, m.height = w, h
+	if m.cfg.Source == nil && m.cfg.OpenError != nil {
+		// The explanation on top, the checklist in the rows left.
+		m.errH = min(len(openErrorLines(m.styles, m.cfg.OpenError, max(w, 14)))+2, h)
+		if m.checks.fixOpen {
+			m.checks.SetSize(w, max(h-1, 0)) // an open fix gets the screen
+		} else {
+			m.checks.SetSize(w, max(h-m.errH-1, 0))
+		}
+		return
+	}
 	m.lay = planLayout(w, h, len(m.frame.GPUs))
 	m.gpus.setLayout(m.lay)
 	bodyH := max(h-chromeRows, 0)
@@ -343,7 +359,16 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		m.cancel()
 		return tea.Quit
 	case m.cfg.Source == nil:
-		return nil // the no-GPU screen has nothing else to do
+		// The no-GPU screen: only the checklist under the explanation.
+		switch {
+		case key.Matches(msg, k.Rerun) && m.cfg.RunChecks != nil:
+			return m.checks.run()
+		case key.Matches(msg, k.Copy):
+			return m.copyCommand()
+		}
+		cmd := m.checks.Update(msg)
+		m.resize(m.width, m.height)
+		return cmd
 	case key.Matches(msg, k.Help):
 		if m.over == overlayHelp {
 			m.over = overlayNone
@@ -498,6 +523,13 @@ func (m *Model) draw() string {
 		err := m.cfg.OpenError
 		if err == nil {
 			return fitBlock(st.Fail.Render("no data source"), m.width, m.height)
+		}
+		if rest := m.height - m.errH - 1; rest >= 4 && m.cfg.RunChecks != nil && m.width >= 40 {
+			if m.checks.fixOpen {
+				return fitBlock(m.checks.View()+"\n"+m.footerView(), m.width, m.height)
+			}
+			top := openErrorView(st, err, m.width, m.errH)
+			return fitBlock(top+"\n"+m.checks.View()+"\n"+m.footerView(), m.width, m.height)
 		}
 		return openErrorView(st, err, m.width, m.height)
 	}

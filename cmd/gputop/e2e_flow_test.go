@@ -83,6 +83,11 @@ func TestE2ENoGPUExplains(t *testing.T) {
 			t.Errorf("no-GPU screen lacks %q:\n%s", want, scr)
 		}
 	}
+	// The diagnosis: the checklist under the explanation, fails first, and
+	// enter opens the fix with its commands.
+	s.waitFor("NVIDIA kernel driver", 10*time.Second)
+	s.send("Enter")
+	s.waitFor("modprobe nvidia", 5*time.Second)
 	s.send("q")
 	s.waitFor("EXIT=0", 10*time.Second)
 }
