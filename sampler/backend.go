@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/gputop/gputop/model"
 )
@@ -33,6 +34,18 @@ type Backend interface {
 // (Xid errors). Events blocks until ctx is done, calling emit for each event.
 type EventSource interface {
 	Events(ctx context.Context, emit func(model.Event)) error
+}
+
+// CallStat is the cost of one kind of driver call, for the overhead view.
+type CallStat struct {
+	Name  string
+	Count uint64
+	Mean  time.Duration
+}
+
+// CallStatter is implemented by backends that time their driver calls.
+type CallStatter interface {
+	CallStats() []CallStat
 }
 
 // DeviceError is a failed reading of one GPU, classified so the UI can say

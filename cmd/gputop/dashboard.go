@@ -14,7 +14,7 @@ import (
 
 	"github.com/gputop/gputop/checks"
 	"github.com/gputop/gputop/sampler/host"
-	"github.com/gputop/gputop/sampler/nvmlbackend"
+	"github.com/gputop/gputop/sampler"
 	"github.com/gputop/gputop/ui"
 )
 
@@ -111,8 +111,8 @@ func logStats(s *session, log *slog.Logger) {
 			"slow_reads", st.SlowReads, "slow_mean", st.SlowMean, "skipped", st.SkippedTicks,
 			"late_p50", st.LateP50, "late_p99", st.LateP99, "late_max", st.LateMax.Round(time.Microsecond))
 	}
-	if nb, ok := s.backend.(*nvmlbackend.Backend); ok {
-		for _, c := range nb.CallStats() {
+	if cs, ok := s.backend.(sampler.CallStatter); ok {
+		for _, c := range cs.CallStats() {
 			log.Info("nvml call", "call", c.Name, "count", c.Count, "mean", c.Mean)
 		}
 	}

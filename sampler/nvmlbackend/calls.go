@@ -1,6 +1,7 @@
 package nvmlbackend
 
 import (
+	"github.com/gputop/gputop/sampler"
 	"sync/atomic"
 	"time"
 )
@@ -104,11 +105,7 @@ func (k callKind) String() string { return callInfo[k].name }
 
 // CallStat is the measured cost of one kind of NVML call, summed over all
 // GPUs, for the overhead view.
-type CallStat struct {
-	Name  string
-	Count uint64
-	Mean  time.Duration
-}
+type CallStat = sampler.CallStat
 
 // callCounter accumulates one call kind's cost on one device. Atomics, so
 // the fast and slow goroutines of a GPU and the reader of CallStats never
