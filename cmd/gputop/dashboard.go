@@ -13,8 +13,8 @@ import (
 	"github.com/mattn/go-isatty"
 
 	"github.com/gputop/gputop/checks"
-	"github.com/gputop/gputop/sampler/host"
 	"github.com/gputop/gputop/sampler"
+	"github.com/gputop/gputop/sampler/host"
 	"github.com/gputop/gputop/ui"
 )
 
