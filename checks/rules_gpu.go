@@ -133,6 +133,19 @@ func powerLimitRule(f *model.Facts) []model.CheckResult {
 
 // liveGate: a lost or failing GPU's last readings say nothing about now,
 // so live rules skip it; stale readings are judged but marked as such.
+// liveResult starts a live rule's result for one GPU; ok is false when the
+// GPU's readings cannot be judged (the result is then a skip saying why).
+func liveResult(kind, title string, g model.GPUFacts) (r model.CheckResult, note string, ok bool) {
+	r = gpuResult(kind, title, g.Info)
+	r.Live = true
+	skip, note := liveGate(g)
+	if skip {
+		r.Status, r.Evidence = model.Skip, note
+		return r, note, false
+	}
+	return r, note, true
+}
+
 func liveGate(g model.GPUFacts) (skip bool, note string) {
 	h := g.Health
 	switch h.State {
@@ -149,11 +162,8 @@ func liveGate(g model.GPUFacts) (skip bool, note string) {
 func pcieRule(f *model.Facts) []model.CheckResult {
 	var out []model.CheckResult
 	for _, g := range f.NVML.GPUs {
-		r := gpuResult("pcie", "PCIe link", g.Info)
-		r.Live = true
-		skip, note := liveGate(g)
-		if skip {
-			r.Status, r.Evidence = model.Skip, note
+		r, note, ok := liveResult("pcie", "PCIe link", g)
+		if !ok {
 			out = append(out, r)
 			continue
 		}
@@ -214,11 +224,8 @@ func pcieRule(f *model.Facts) []model.CheckResult {
 func throttleRule(f *model.Facts) []model.CheckResult {
 	var out []model.CheckResult
 	for _, g := range f.NVML.GPUs {
-		r := gpuResult("throttle", "Clock throttling", g.Info)
-		r.Live = true
-		skip, note := liveGate(g)
-		if skip {
-			r.Status, r.Evidence = model.Skip, note
+		r, note, ok := liveResult("throttle", "Clock throttling", g)
+		if !ok {
 			out = append(out, r)
 			continue
 		}
@@ -274,11 +281,8 @@ func throttleRule(f *model.Facts) []model.CheckResult {
 func memoryErrorsRule(f *model.Facts) []model.CheckResult {
 	var out []model.CheckResult
 	for _, g := range f.NVML.GPUs {
-		r := gpuResult("memory", "Memory errors", g.Info)
-		r.Live = true
-		skip, note := liveGate(g)
-		if skip {
-			r.Status, r.Evidence = model.Skip, note
+		r, note, ok := liveResult("memory", "Memory errors", g)
+		if !ok {
 			out = append(out, r)
 			continue
 		}
