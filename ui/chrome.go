@@ -62,9 +62,9 @@ func (m *Model) headerView() string {
 	right.WriteString(st.Header.Render(clock))
 	// Badges and the clock matter more than the details: drop the program
 	// name first, then cut the left part.
-	lw := max(m.width-lipgloss.Width(right.String())-1, 0)
+	lw := max(m.width-textWidth(right.String())-1, 0)
 	left := " " + strings.Join(parts, "  ")
-	if lipgloss.Width(left) > lw {
+	if textWidth(left) > lw {
 		left = " " + strings.Join(parts[1:], "  ")
 	}
 	return st.Header.Render(fit(left, lw)+" ") + right.String()
@@ -121,7 +121,7 @@ func dedupe(in []key.Binding) []key.Binding {
 func tooSmallView(st *Styles, l layout) string {
 	msg := "terminal too small (need " + strconv.Itoa(l.needW) + "x" + strconv.Itoa(l.needH) +
 		", have " + strconv.Itoa(l.width) + "x" + strconv.Itoa(l.height) + ")"
-	if l.width < lipgloss.Width(msg) {
+	if l.width < textWidth(msg) {
 		msg = "too small: need " + strconv.Itoa(l.needW) + "x" + strconv.Itoa(l.needH)
 	}
 	return fitBlock(lipgloss.Place(l.width, l.height, lipgloss.Center, lipgloss.Center, st.Warn.Render(msg)),

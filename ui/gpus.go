@@ -6,7 +6,6 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
 	"github.com/gputop/gputop/model"
 )
 
@@ -198,7 +197,7 @@ const sparkBucket = int64(1e9)
 // spread places left and right at the two ends of width cells; when they do
 // not fit, right is dropped before left is cut.
 func spread(left, right string, width int) string {
-	lw, rw := lipgloss.Width(left), lipgloss.Width(right)
+	lw, rw := textWidth(left), textWidth(right)
 	if lw+1+rw > width {
 		return fit(left, width)
 	}

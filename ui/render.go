@@ -4,7 +4,9 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
@@ -222,30 +224,106 @@ func maxOf(values []float32) float32 {
 	return m
 }
 
+// textWidth is lipgloss.Width, fast for what this UI draws. lipgloss.Width
+// splits s into grapheme clusters and looks each one up, which was most of
+// a frame's cost; almost every line here is ASCII, SGR colour sequences and
+// the narrow box, block and arrow glyphs in narrowRunes, each of which is
+// one cluster one cell wide, so they are counted directly. Anything else
+// (a newline, another escape sequence, a wide or combining character, a
+// rune outside the BMP) is measured by lipgloss.Width after all, so the
+// result is the same for every string (width_test.go checks it).
+func textWidth(s string) int {
+	w := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c >= 0x20 && c < 0x7f:
+			w++
+			i++
+		case c == 0x1b:
+			// CSI: ESC [ parameter bytes, one final byte; zero cells.
+			j := i + 1
+			if j >= len(s) || s[j] != '[' {
+				return lipgloss.Width(s)
+			}
+			for j++; j < len(s) && s[j] >= 0x30 && s[j] <= 0x3f; j++ {
+			}
+			if j >= len(s) || s[j] < 0x40 || s[j] > 0x7e {
+				return lipgloss.Width(s)
+			}
+			i = j + 1
+		case c >= 0x80:
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if !isNarrowRune(r) {
+				return lipgloss.Width(s)
+			}
+			w++
+			i += size
+		default:
+			return lipgloss.Width(s)
+		}
+	}
+	return w
+}
+
+// narrowCandidates are the blocks the UI's glyphs come from (Latin-1 signs
+// like ° and µ, punctuation like … and ›, arrows, box drawing, blocks,
+// geometric shapes, dingbats). Only the runes in them that pass the test
+// in narrowRunes are counted directly.
+var narrowCandidates = [][2]rune{{0xa1, 0x24f}, {0x2010, 0x205e}, {0x2070, 0x20cf}, {0x2100, 0x27bf}, {0x2900, 0x2bff}}
+
+// narrowRunes is a bit per BMP rune: set when lipgloss.Width counts the
+// rune as one cell alone, after an ASCII letter, before one, and twice in a
+// row, i.e. it is one cell and never joins a neighbour into one grapheme
+// cluster (it is no combining mark, joiner, prepended or emoji-presentation
+// character). Built on first use from lipgloss itself, so it follows the
+// width tables of whatever version is linked.
+var narrowRunes = sync.OnceValue(func() *[1 << 16 / 64]uint64 {
+	var set [1 << 16 / 64]uint64
+	for _, c := range narrowCandidates {
+		for r := c[0]; r <= c[1]; r++ {
+			g := string(r)
+			if lipgloss.Width(g) == 1 && lipgloss.Width("a"+g) == 2 && lipgloss.Width(g+"a") == 2 &&
+				lipgloss.Width(g+g) == 2 {
+				set[r>>6] |= 1 << (r & 63)
+			}
+		}
+	}
+	return &set
+})
+
+func isNarrowRune(r rune) bool {
+	return r >= 0 && r < 1<<16 && narrowRunes()[r>>6]&(1<<(r&63)) != 0
+}
+
 // fit truncates s (which may carry ANSI styling) to width cells and pads it
 // with spaces to exactly width, so columns line up and nothing wraps.
 func fit(s string, width int) string {
 	if width <= 0 {
 		return ""
 	}
-	if lipgloss.Width(s) > width {
+	w := textWidth(s)
+	if w > width {
 		s = ansi.Truncate(s, width, "…")
+		w = textWidth(s)
 	}
-	if w := lipgloss.Width(s); w < width {
+	if w < width {
 		s += strings.Repeat(" ", width-w)
 	}
 	return s
 }
 
-// fitLeft is fit with the text aligned right.
+// fitRight is fit with the text aligned right.
 func fitRight(s string, width int) string {
 	if width <= 0 {
 		return ""
 	}
-	if lipgloss.Width(s) > width {
+	w := textWidth(s)
+	if w > width {
 		s = ansi.Truncate(s, width, "…")
+		w = textWidth(s)
 	}
-	if w := lipgloss.Width(s); w < width {
+	if w < width {
 		s = strings.Repeat(" ", width-w) + s
 	}
 	return s
