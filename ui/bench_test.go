@@ -4,6 +4,9 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
 )
 
 // benchSizes are the screens the frame benchmarks draw: a small terminal,
@@ -14,8 +17,12 @@ func benchName(n, w, h int) string {
 	return strconv.Itoa(n) + "gpus_" + strconv.Itoa(w) + "x" + strconv.Itoa(h)
 }
 
-// benchModel is a dashboard as the program shows it: sized, checks run.
-func benchModel(n, w, h int) (*Model, *fakeSource) {
+// benchModel is a dashboard as the program shows it on a true-colour
+// terminal: sized, checks run. (Tests draw without colour; escape
+// sequences are part of what a real frame costs.)
+func benchModel(b *testing.B, n, w, h int) (*Model, *fakeSource) {
+	lipgloss.SetColorProfile(termenv.TrueColor)
+	b.Cleanup(func() { lipgloss.SetColorProfile(termenv.Ascii) })
 	cfg, src := testConfig(n)
 	src.quiet = true
 	m := New(withChecks(cfg))
@@ -31,7 +38,7 @@ func BenchmarkDraw(b *testing.B) {
 	for _, n := range []int{1, 8, 16} {
 		for _, sz := range benchSizes {
 			b.Run(benchName(n, sz.w, sz.h), func(b *testing.B) {
-				m, _ := benchModel(n, sz.w, sz.h)
+				m, _ := benchModel(b, n, sz.w, sz.h)
 				b.ReportAllocs()
 				for b.Loop() {
 					_ = m.draw()
@@ -47,7 +54,7 @@ func BenchmarkLiveFrame(b *testing.B) {
 	for _, n := range []int{1, 8, 16} {
 		for _, sz := range benchSizes {
 			b.Run(benchName(n, sz.w, sz.h), func(b *testing.B) {
-				m, src := benchModel(n, sz.w, sz.h)
+				m, src := benchModel(b, n, sz.w, sz.h)
 				at := t0
 				k := 600
 				b.ReportAllocs()
