@@ -191,7 +191,7 @@ func (p *checksPane) summary() string {
 	for _, r := range p.results {
 		counts[r.Status]++
 	}
-	parts := []string{st.Title.Render("CHECKS")}
+	parts := []string{st.title.render("CHECKS")}
 	for _, s := range []model.Status{model.Fail, model.Warn, model.Pass, model.Skip} {
 		if counts[s] > 0 {
 			parts = append(parts, st.Status(s)+" "+strconv.Itoa(counts[s]))
@@ -201,11 +201,11 @@ func (p *checksPane) summary() string {
 	case p.running:
 		parts = append(parts, p.spinner.View()+" running checks…")
 	case p.err != nil:
-		parts = append(parts, st.Fail.Render("checks failed: "+p.err.Error()))
+		parts = append(parts, st.fail.render("checks failed: "+p.err.Error()))
 	case p.cfg.RunChecks == nil:
-		parts = append(parts, st.Muted.Render("no checks configured"))
+		parts = append(parts, st.muted.render("no checks configured"))
 	case !p.ranAt.IsZero():
-		parts = append(parts, st.Muted.Render("took "+fmtDuration(p.took.Round(time.Millisecond))+
+		parts = append(parts, st.muted.render("took "+fmtDuration(p.took.Round(time.Millisecond))+
 			" at "+p.ranAt.Format("15:04:05")))
 	}
 	return strings.Join(parts, "  ")
@@ -233,13 +233,13 @@ func (p *checksPane) View() string {
 		r := p.results[i]
 		marker := " "
 		if p.active && i == p.selected {
-			marker = st.Accent.Render("›")
+			marker = st.accent.render("›")
 		}
 		live := "  "
 		if r.Live {
-			live = st.Muted.Render(" ↻") // re-evaluated as samples arrive
+			live = st.muted.render(" ↻") // re-evaluated as samples arrive
 		}
-		line := marker + st.Status(r.Status) + live + " " + fit(r.Title, titleW) + " " + st.Muted.Render(r.Evidence)
+		line := marker + st.Status(r.Status) + live + " " + fit(r.Title, titleW) + " " + st.muted.render(r.Evidence)
 		line = fit(line, inner)
 		if p.active && i == p.selected {
 			line = st.selectedRow(line)
@@ -247,7 +247,7 @@ func (p *checksPane) View() string {
 		lines = append(lines, line)
 	}
 	if len(p.results) == 0 && !p.running {
-		lines = append(lines, st.Muted.Render(" no results yet"))
+		lines = append(lines, st.muted.render(" no results yet"))
 	}
 	box := st.Pane
 	if p.active {

@@ -57,9 +57,9 @@ func (m *Model) headerView() string {
 	// the header's background before the clock.
 	var right strings.Builder
 	for _, b := range badges {
-		right.WriteString(b + st.Header.Render(" "))
+		right.WriteString(b + st.header.render(" "))
 	}
-	right.WriteString(st.Header.Render(clock))
+	right.WriteString(st.header.render(clock))
 	// Badges and the clock matter more than the details: drop the program
 	// name first, then cut the left part.
 	lw := max(m.width-textWidth(right.String())-1, 0)
@@ -67,7 +67,7 @@ func (m *Model) headerView() string {
 	if textWidth(left) > lw {
 		left = " " + strings.Join(parts[1:], "  ")
 	}
-	return st.Header.Render(fit(left, lw)+" ") + right.String()
+	return st.header.render(fit(left, lw)+" ") + right.String()
 }
 
 // eventsView is the one-line strip with the newest timeline event.
@@ -75,9 +75,9 @@ func (m *Model) eventsView() string {
 	st := m.styles
 	ev, ok := m.frame.lastEvent()
 	if !ok {
-		return fit(st.Muted.Render(" events: none yet"), m.width)
+		return fit(st.muted.render(" events: none yet"), m.width)
 	}
-	return fit(" "+st.Muted.Render("events ")+st.eventLine(ev, m.now().Location()), m.width)
+	return fit(" "+st.muted.render("events ")+st.eventLine(ev, m.now().Location()), m.width)
 }
 
 // footerView is the key hints of what has the focus, or a transient message.

@@ -7,6 +7,8 @@ import (
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/gputop/gputop/themes"
+	"github.com/muesli/termenv"
 )
 
 // widthPieces are what the random strings are built from: the UI's own
@@ -87,4 +89,37 @@ func BenchmarkTextWidth(b *testing.B) {
 			_ = lipgloss.Width(line)
 		}
 	})
+}
+
+// TestPaintRenderIsLipgloss checks the pre-rendered styles against
+// lipgloss itself, in every theme and colour profile, including the
+// strings render hands to lipgloss (tabs, line breaks) and the empty one.
+func TestPaintRenderIsLipgloss(t *testing.T) {
+	defer lipgloss.SetColorProfile(termenv.Ascii)
+	inputs := []string{"", " ", "x", "GPU 0", "● ok", "a\tb", "a\nb", "a\r\nb", "\x1b[1mx\x1b[0m y", "日本 ✔"}
+	for _, prof := range []termenv.Profile{termenv.TrueColor, termenv.ANSI256, termenv.ANSI, termenv.Ascii} {
+		lipgloss.SetColorProfile(prof)
+		for _, name := range themes.Names() {
+			th, _ := themes.Get(name)
+			st := NewStyles(th)
+			for _, tc := range []struct {
+				name  string
+				p     paint
+				style lipgloss.Style
+			}{
+				{"title", st.title, st.Title}, {"bold", st.bold, st.Bold}, {"accent", st.accent, st.Accent},
+				{"text", st.text, st.Text}, {"ok", st.ok, st.OK}, {"warn", st.warn, st.Warn}, {"fail", st.fail, st.Fail},
+				{"muted", st.muted, st.Muted}, {"header", st.header, st.Header},
+				{"headerBadge", st.headerBadge, st.HeaderBadge}, {"selected", st.selected, st.Selected},
+				{"pane", st.Pane.edge, st.Pane.Style}, {"focused", st.PaneFocused.edge, st.PaneFocused.Style},
+				{"lost", st.PaneLost.edge, st.PaneLost.Style},
+			} {
+				for _, s := range inputs {
+					if got, want := tc.p.render(s), tc.style.Render(s); got != want {
+						t.Errorf("profile %d, theme %s, %s: render(%q) = %q, lipgloss %q", prof, name, tc.name, s, got, want)
+					}
+				}
+			}
+		}
+	}
 }

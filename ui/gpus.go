@@ -90,13 +90,13 @@ func (p *gpuPanes) View() string {
 // eventsBox lists the newest events, newest first, in height rows.
 func (p *gpuPanes) eventsBox(height int) string {
 	st := p.styles
-	lines := []string{st.Title.Render("EVENTS")}
+	lines := []string{st.title.render("EVENTS")}
 	evs := p.frame.Events
 	for i := len(evs) - 1; i >= 0 && len(lines) < height-2; i-- {
 		lines = append(lines, st.eventLine(evs[i], p.now().Location()))
 	}
 	if len(evs) == 0 {
-		lines = append(lines, st.Muted.Render("none yet: Xid errors, throttling, ECC and lost GPUs appear here"))
+		lines = append(lines, st.muted.render("none yet: Xid errors, throttling, ECC and lost GPUs appear here"))
 	}
 	return boxed(st.Pane, strings.Join(lines, "\n"), p.width, height)
 }
@@ -134,8 +134,8 @@ func (p *gpuPanes) card(i, width int) string {
 	}
 	lines := make([]string, 0, cardHeight-2)
 
-	title := st.Title.Render("GPU "+strconv.Itoa(g.Info.Index)) + " " + st.Bold.Render(shortName(g.Info.Name))
-	right := st.Muted.Render(shortBus(g.Info.BusID)) + "  " + st.healthBadge(g.Health, false)
+	title := st.title.render("GPU "+strconv.Itoa(g.Info.Index)) + " " + st.bold.render(shortName(g.Info.Name))
+	right := st.muted.render(shortBus(g.Info.BusID)) + "  " + st.healthBadge(g.Health, false)
 	lines = append(lines, spread(title, right, inner))
 
 	f := &g.Fast
@@ -151,7 +151,7 @@ func (p *gpuPanes) card(i, width int) string {
 	metricLine := func(label string, fr float64, ok bool, value string, m metric, top float64) string {
 		if gone {
 			// Bare tracks: the numbers are the last ones read, not live.
-			ok, value = false, st.Muted.Render(value)
+			ok, value = false, st.muted.render(value)
 		}
 		s := st.muted.on(fit(label, 4)) + " " + st.bar(fr, ok, barW) + " " + fitRight(value, valW)
 		if sparkW > 0 {
@@ -177,15 +177,15 @@ func (p *gpuPanes) card(i, width int) string {
 	lines = append(lines, metricLine("TEMP", tempF, tempOK, fmtTemp(f.TempGPU, g.Info.TempSlowdown), metricTemp,
 		float64(g.Info.TempSlowdown.Or(100))))
 
-	lines = append(lines, st.Muted.Render("SM ")+fmtMHz(f.ClockSM)+st.Muted.Render("  MEM ")+fmtMHz(f.ClockMem)+
-		"  "+fmtPState(f.PState)+st.Muted.Render("  FAN ")+fmtPct(f.FanPercent))
+	lines = append(lines, st.muted.render("SM ")+fmtMHz(f.ClockSM)+st.muted.render("  MEM ")+fmtMHz(f.ClockMem)+
+		"  "+fmtPState(f.PState)+st.muted.render("  FAN ")+fmtPct(f.FanPercent))
 	if g.Health.State != model.Healthy {
 		lines = append(lines, st.healthBadge(g.Health, true))
 	} else {
-		lines = append(lines, st.Muted.Render("THR  ")+st.throttleTags(f.ThrottleReasons))
+		lines = append(lines, st.muted.render("THR  ")+st.throttleTags(f.ThrottleReasons))
 	}
 	if !g.HasFast && g.Health.State == model.Healthy {
-		lines[len(lines)-1] = st.Muted.Render("waiting for the first reading…")
+		lines[len(lines)-1] = st.muted.render("waiting for the first reading…")
 	}
 	return boxed(box, strings.Join(lines, "\n"), width, cardHeight)
 }
@@ -222,7 +222,7 @@ func (p *gpuPanes) columns(width int) []column {
 	}{
 		{column{"#", 2, true, func(g *gpuFrame) string { return strconv.Itoa(g.Info.Index) }}, 0},
 		{column{"NAME", 0, false, func(g *gpuFrame) string { return shortName(g.Info.Name) }}, 0},
-		{column{"BUS", 7, false, func(g *gpuFrame) string { return st.Muted.Render(shortBus(g.Info.BusID)) }}, 6},
+		{column{"BUS", 7, false, func(g *gpuFrame) string { return st.muted.render(shortBus(g.Info.BusID)) }}, 6},
 		{column{"MEMORY", 15, true, func(g *gpuFrame) string { return fmtGiB(g.Fast.MemUsed, g.memTotal()) }}, 0},
 		{column{"", 10, false, func(g *gpuFrame) string {
 			f, ok := frac(g.Fast.MemUsed, g.memTotal())
@@ -245,7 +245,7 @@ func (p *gpuPanes) columns(width int) []column {
 		{column{"HEALTH", 7, false, func(g *gpuFrame) string { return st.healthBadge(g.Health, false) }}, 0},
 		{column{"THROTTLE", 0, false, func(g *gpuFrame) string {
 			if g.Health.State != model.Healthy {
-				return st.Fail.Render(g.Health.Reason)
+				return st.fail.render(g.Health.Reason)
 			}
 			return st.throttleTags(g.Fast.ThrottleReasons)
 		}}, 2},
@@ -316,9 +316,9 @@ func (p *gpuPanes) rowsView() string {
 		}
 		t := c.title
 		if c.right {
-			b.WriteString(st.Muted.Render(fitRight(t, c.width)))
+			b.WriteString(st.muted.render(fitRight(t, c.width)))
 		} else {
-			b.WriteString(st.Muted.Render(fit(t, c.width)))
+			b.WriteString(st.muted.render(fit(t, c.width)))
 		}
 	}
 	for gi := range p.frame.GPUs {
@@ -327,7 +327,7 @@ func (p *gpuPanes) rowsView() string {
 		var row strings.Builder
 		focused := p.active && gi == p.focused
 		if focused {
-			row.WriteString(st.Accent.Render("›"))
+			row.WriteString(st.accent.render("›"))
 		} else {
 			row.WriteString(" ")
 		}

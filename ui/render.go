@@ -358,13 +358,13 @@ func boxed(box Box, content string, width, height int) string {
 		return fitBlock(content, width, height)
 	}
 	b := box.Border
-	left, right := box.Style.Render(b.Left)+" ", " "+box.Style.Render(b.Right)
+	left, right := box.edge.render(b.Left)+" ", " "+box.edge.render(b.Right)
 	var out strings.Builder
-	out.WriteString(box.Style.Render(b.TopLeft + strings.Repeat(b.Top, width-2) + b.TopRight))
+	out.WriteString(box.edge.render(b.TopLeft + strings.Repeat(b.Top, width-2) + b.TopRight))
 	for _, l := range strings.Split(fitBlock(content, width-4, height-2), "\n") {
 		out.WriteString("\n" + left + l + right)
 	}
-	out.WriteString("\n" + box.Style.Render(b.BottomLeft+strings.Repeat(b.Bottom, width-2)+b.BottomRight))
+	out.WriteString("\n" + box.edge.render(b.BottomLeft+strings.Repeat(b.Bottom, width-2)+b.BottomRight))
 	return out.String()
 }
 
@@ -430,7 +430,7 @@ func shortName(name string) string {
 // Idle is left out: an idle GPU is not being held back.
 func (s *Styles) throttleTags(reasons model.Opt[uint64]) string {
 	if !reasons.OK {
-		return s.Muted.Render(na)
+		return s.muted.render(na)
 	}
 	var tags []string
 	for _, r := range model.ThrottleReasons {
@@ -438,13 +438,13 @@ func (s *Styles) throttleTags(reasons model.Opt[uint64]) string {
 			continue
 		}
 		if r.Fault {
-			tags = append(tags, s.Fail.Render("!"+r.Tag))
+			tags = append(tags, s.fail.render("!"+r.Tag))
 		} else {
-			tags = append(tags, s.Warn.Render(r.Tag))
+			tags = append(tags, s.warn.render(r.Tag))
 		}
 	}
 	if len(tags) == 0 {
-		return s.Muted.Render("none")
+		return s.muted.render("none")
 	}
 	return strings.Join(tags, " ")
 }
@@ -454,16 +454,16 @@ func (s *Styles) healthBadge(h model.Health, withReason bool) string {
 	var out string
 	switch h.State {
 	case model.Healthy:
-		return s.OK.Render("● ok")
+		return s.okBadge
 	case model.Stale:
-		out = s.Warn.Render("◌ STALE")
+		out = s.warn.render("◌ STALE")
 	case model.Lost:
-		out = s.Fail.Render("✖ LOST")
+		out = s.fail.render("✖ LOST")
 	default:
-		out = s.Fail.Render("✖ ERROR")
+		out = s.fail.render("✖ ERROR")
 	}
 	if withReason && h.Reason != "" {
-		out += " " + s.Muted.Render(h.Reason)
+		out += " " + s.muted.render(h.Reason)
 	}
 	return out
 }
