@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -60,6 +61,39 @@ type checksPane struct {
 	err      error
 	evalBusy bool
 	evalAt   time.Time
+
+	// The pane is redrawn only when something it shows changed: frames
+	// come with every sample, the checklist changes once a second at most.
+	version   int // bumped when the results change
+	viewKey   checksViewKey
+	viewCache string
+}
+
+// checksViewKey is everything View reads.
+type checksViewKey struct {
+	ok                       bool // a view is cached
+	stylesGen                uint64
+	width, height            int
+	version                  int
+	selected, offset, fixTop int
+	active, fixOpen, running bool
+	noRunChecks              bool
+	spinner, err             string
+	took                     time.Duration
+	ranAt                    time.Time
+}
+
+func (p *checksPane) viewKeyNow() checksViewKey {
+	k := checksViewKey{ok: true, stylesGen: p.styles.gen, width: p.width, height: p.height, version: p.version,
+		selected: p.selected, offset: p.offset, fixTop: p.fixTop, active: p.active, fixOpen: p.fixOpen,
+		running: p.running, noRunChecks: p.cfg.RunChecks == nil, took: p.took, ranAt: p.ranAt}
+	if p.running {
+		k.spinner = p.spinner.View()
+	}
+	if p.err != nil {
+		k.err = p.err.Error()
+	}
+	return k
 }
 
 func newChecksPane(c *common, ctx context.Context, cfg *Config) *checksPane {
@@ -108,6 +142,9 @@ func (p *checksPane) setResults(rs []model.CheckResult) {
 	}
 	sorted := append([]model.CheckResult(nil), rs...)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Status.Rank() < sorted[j].Status.Rank() })
+	if !reflect.DeepEqual(sorted, p.results) {
+		p.version++
+	}
 	p.results = sorted
 	p.selected = 0
 	for i, c := range sorted {
@@ -212,6 +249,16 @@ func (p *checksPane) summary() string {
 }
 
 func (p *checksPane) View() string {
+	if p.viewKey.ok && p.viewKey == p.viewKeyNow() {
+		return p.viewCache
+	}
+	v := p.draw()
+	// Keyed on the state after drawing, which clamps the scroll positions.
+	p.viewKey, p.viewCache = p.viewKeyNow(), v
+	return v
+}
+
+func (p *checksPane) draw() string {
 	if p.width <= 0 || p.height <= 0 {
 		return ""
 	}

@@ -99,7 +99,18 @@ func (m *Model) footerView() string {
 		}
 	}
 	bindings = append(bindings, m.keys.StepBack, m.keys.StepFwd, m.keys.Pause, m.keys.Quit)
-	return fit(" "+m.help.ShortHelpView(dedupe(bindings)), m.width)
+	bindings = dedupe(bindings)
+	// The hints change with the focus, not with the samples: render them
+	// again only when what they would show differs.
+	var key strings.Builder
+	key.WriteString(strconv.Itoa(m.width) + " " + strconv.FormatUint(st.gen, 10))
+	for _, b := range bindings {
+		h := b.Help()
+		key.WriteString("\x00" + h.Key + "\x00" + h.Desc + "\x00" + strconv.FormatBool(b.Enabled()))
+	}
+	return m.frame.drawn.footer.get(key.String(), func() string {
+		return fit(" "+m.help.ShortHelpView(bindings), m.width)
+	})
 }
 
 // dedupe drops bindings a component and the global map both list.

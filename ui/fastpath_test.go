@@ -1,12 +1,15 @@
 package ui
 
 import (
+	"errors"
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/gputop/gputop/model"
 	"github.com/gputop/gputop/themes"
 	"github.com/muesli/termenv"
 )
@@ -121,5 +124,70 @@ func TestPaintRenderIsLipgloss(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestViewCachesFollowTheirInputs changes, one at a time, everything the
+// cached panes (checks, events box, footer) show, and checks that every
+// screen is what drawing from scratch gives, and that an unchanged pane is
+// served from its cache.
+func TestViewCachesFollowTheirInputs(t *testing.T) {
+	m := screen(t, 1, 200, 50, nil)
+	defer m.cancel()
+	src := m.cfg.Source.(*fakeSource)
+	fresh := func() string {
+		// What an empty cache draws.
+		saved, savedKey := m.frame.drawn, m.checks.viewKey
+		m.frame.drawn, m.checks.viewKey = drawCache{}, checksViewKey{}
+		v := m.draw()
+		m.frame.drawn, m.checks.viewKey = saved, savedKey
+		return v
+	}
+	changed := func(r []model.CheckResult) []model.CheckResult {
+		r[1].Evidence = "BAR1 512 MiB < 79.6 GiB framebuffer"
+		return r
+	}
+	steps := []struct {
+		name string
+		do   func()
+	}{
+		{"same results again", func() { drive(m, liveChecksMsg{gen: m.checks.gen, results: sampleChecks()}) }},
+		{"results changed", func() { drive(m, liveChecksMsg{gen: m.checks.gen, results: changed(sampleChecks())}) }},
+		{"focus to checks", func() { drive(m, press("tab")) }},
+		{"selection down", func() { drive(m, press("down")) }},
+		{"fix panel", func() { drive(m, press("enter")) }},
+		{"fix panel scrolled", func() { drive(m, press("down")) }},
+		{"fix panel closed", func() { drive(m, press("esc")) }},
+		{"theme", func() { drive(m, press("t")) }},
+		{"footer cleared", func() { drive(m, clearFooterMsg{id: m.footer.id}) }},
+		{"event", func() {
+			src.emit(model.Event{Time: model.TimestampOf(t0), Kind: model.EventHealth, Severity: model.SevWarn,
+				Message: "GPU 0 throttled"})
+			m.refresh()
+		}},
+		{"resize", func() { drive(m, winSize(180, 45)) }},
+		{"rerun", func() { m.Update(press("r")) }},
+		{"rerun failed", func() {
+			drive(m, checksDoneMsg{gen: m.checks.gen, err: errors.New("probe nvml: permission denied")})
+		}},
+		{"focus back", func() { drive(m, press("tab")) }},
+	}
+	prev := m.View()
+	for _, s := range steps {
+		s.do()
+		m.viewValid = false
+		got, want := m.View(), fresh()
+		if got != want {
+			t.Fatalf("after %s: cached screen differs from a fresh one\n%s\n---\n%s", s.name, got, want)
+		}
+		if s.name != "same results again" && s.name != "fix panel scrolled" && got == prev {
+			t.Errorf("after %s: the screen did not change", s.name)
+		}
+		prev = got
+	}
+	// Unchanged: the checks pane comes from its cache, not a new string.
+	a, b := m.checks.View(), m.checks.View()
+	if unsafe.StringData(a) != unsafe.StringData(b) {
+		t.Error("an unchanged checks pane was drawn again")
 	}
 }

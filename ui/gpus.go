@@ -3,6 +3,7 @@ package ui
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -89,11 +90,18 @@ func (p *gpuPanes) View() string {
 
 // eventsBox lists the newest events, newest first, in height rows.
 func (p *gpuPanes) eventsBox(height int) string {
+	loc := p.now().Location()
+	key := eventsKey{count: p.frame.eventCount, n: len(p.frame.Events), width: p.width, height: height,
+		stylesGen: p.styles.gen, loc: loc}
+	return p.frame.drawn.events.get(key, func() string { return p.drawEventsBox(height, loc) })
+}
+
+func (p *gpuPanes) drawEventsBox(height int, loc *time.Location) string {
 	st := p.styles
 	lines := []string{st.title.render("EVENTS")}
 	evs := p.frame.Events
 	for i := len(evs) - 1; i >= 0 && len(lines) < height-2; i-- {
-		lines = append(lines, st.eventLine(evs[i], p.now().Location()))
+		lines = append(lines, st.eventLine(evs[i], loc))
 	}
 	if len(evs) == 0 {
 		lines = append(lines, st.muted.render("none yet: Xid errors, throttling, ECC and lost GPUs appear here"))

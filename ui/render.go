@@ -467,3 +467,20 @@ func (s *Styles) healthBadge(h model.Health, withReason bool) string {
 	}
 	return out
 }
+
+// memo is one cached rendering and the inputs it was drawn from: frames
+// arrive with every sample, but most parts of the screen change far less
+// often than that.
+type memo[K comparable] struct {
+	key K
+	ok  bool
+	val string
+}
+
+// get returns the cached string when key matches, else draws and keeps it.
+func (m *memo[K]) get(key K, draw func() string) string {
+	if !m.ok || m.key != key {
+		m.key, m.val, m.ok = key, draw(), true
+	}
+	return m.val
+}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -41,7 +42,13 @@ type Styles struct {
 	// Strings every frame draws the same way, rendered once.
 	status  map[model.Status]string
 	okBadge string
+
+	// gen tells one set of styles from another for the panes' view caches:
+	// a theme change overwrites the Styles in place, so a pointer would not.
+	gen uint64
 }
+
+var stylesGen atomic.Uint64
 
 // paint is a foreground-only style reduced to its escape sequences. Bars,
 // sparklines and labels are drawn hundreds of times a frame, and
@@ -85,6 +92,7 @@ func NewStyles(t themes.Theme) *Styles {
 	fg := func(c lipgloss.TerminalColor) lipgloss.Style { return lipgloss.NewStyle().Foreground(c) }
 	s := &Styles{
 		Theme:       t,
+		gen:         stylesGen.Add(1),
 		Text:        fg(t.Text),
 		Muted:       fg(t.Muted),
 		Accent:      fg(t.Accent).Bold(true),
