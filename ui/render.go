@@ -336,6 +336,9 @@ func fitBlock(s string, width, height int) string {
 	if width <= 0 || height <= 0 {
 		return ""
 	}
+	if isBlock(s, width, height) {
+		return s // already exact, as every pane's view is: nothing to copy
+	}
 	lines := strings.Split(s, "\n")
 	if len(lines) > height {
 		lines = lines[:height]
@@ -349,6 +352,17 @@ func fitBlock(s string, width, height int) string {
 	return strings.Join(lines, "\n")
 }
 
+// isBlock reports whether s is exactly height lines of exactly width cells.
+func isBlock(s string, width, height int) bool {
+	n := 0
+	for line := range strings.SplitSeq(s, "\n") {
+		if n++; n > height || textWidth(line) != width {
+			return false
+		}
+	}
+	return n == height
+}
+
 // boxed draws content in a border with one cell of padding each side so
 // that the whole is exactly width x height cells. It draws the border itself
 // rather than through lipgloss, which would measure every line again: the
@@ -359,12 +373,20 @@ func boxed(box Box, content string, width, height int) string {
 	}
 	b := box.Border
 	left, right := box.edge.render(b.Left)+" ", " "+box.edge.render(b.Right)
+	top := box.edge.render(b.TopLeft + strings.Repeat(b.Top, width-2) + b.TopRight)
+	bottom := box.edge.render(b.BottomLeft + strings.Repeat(b.Bottom, width-2) + b.BottomRight)
+	body := fitBlock(content, width-4, height-2)
 	var out strings.Builder
-	out.WriteString(box.edge.render(b.TopLeft + strings.Repeat(b.Top, width-2) + b.TopRight))
-	for _, l := range strings.Split(fitBlock(content, width-4, height-2), "\n") {
-		out.WriteString("\n" + left + l + right)
+	out.Grow(len(top) + len(bottom) + len(body) + (height-1)*(len(left)+len(right)+1))
+	out.WriteString(top)
+	for l := range strings.SplitSeq(body, "\n") {
+		out.WriteByte('\n')
+		out.WriteString(left)
+		out.WriteString(l)
+		out.WriteString(right)
 	}
-	out.WriteString("\n" + box.edge.render(b.BottomLeft+strings.Repeat(b.Bottom, width-2)+b.BottomRight))
+	out.WriteByte('\n')
+	out.WriteString(bottom)
 	return out.String()
 }
 
@@ -376,10 +398,13 @@ func joinColumns(blocks ...string) string {
 		return ""
 	}
 	split := make([][]string, len(blocks))
+	size := 0
 	for i, b := range blocks {
 		split[i] = strings.Split(b, "\n")
+		size += len(b)
 	}
 	var out strings.Builder
+	out.Grow(size)
 	for row := range split[0] {
 		if row > 0 {
 			out.WriteByte('\n')
@@ -397,6 +422,9 @@ func joinColumns(blocks ...string) string {
 func fitRows(s string, height int) string {
 	if height <= 0 {
 		return ""
+	}
+	if strings.Count(s, "\n") == height-1 {
+		return s
 	}
 	lines := strings.SplitN(s, "\n", height+1)
 	if len(lines) > height {
