@@ -27,6 +27,7 @@ var widthPieces = []string{
 	"日", "本", "ｗ", "😀", "👍🏽", "👨‍👩‍👧", "🇩🇪", "❤️", "✔️", "▶", "▶\ufe0f", "⌚", "⬛", "◽",
 	"e\u0301", "\u0301", "\u200d", "\ufe0f", "\u200b", "\u00ad", "\u0600", "\u0915\u093f", "\u1100\u1161",
 	"\n", "\t", "\r", "\x7f", "\x00", "\x9b", "\xff", "\xe2\x94", "\ufffd",
+	"\xe0\x82\xb0", "\xc0\xb0", "\xc1\xbf", "\xed\xa0\x80", "\xc2", "\xe2", "\xf0\x9f\x98", "\xc2\xb0", "\xe2\x96\x88",
 }
 
 func TestTextWidthMatchesLipgloss(t *testing.T) {

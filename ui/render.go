@@ -6,7 +6,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
@@ -234,6 +233,7 @@ func maxOf(values []float32) float32 {
 // result is the same for every string (width_test.go checks it).
 func textWidth(s string) int {
 	w := 0
+	var narrow *[1 << 16 / 64]uint64
 	for i := 0; i < len(s); {
 		c := s[i]
 		switch {
@@ -252,9 +252,30 @@ func textWidth(s string) int {
 				return lipgloss.Width(s)
 			}
 			i = j + 1
-		case c >= 0x80:
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if !isNarrowRune(r) {
+		case c >= 0xc2 && c < 0xf0:
+			// Two- and three-byte UTF-8 decoded in place: the glyphs sit on
+			// every line, and the rune table only holds valid BMP runes.
+			var r rune
+			size := 2
+			if c < 0xe0 {
+				if i+1 >= len(s) || s[i+1]&0xc0 != 0x80 {
+					return lipgloss.Width(s)
+				}
+				r = rune(c&0x1f)<<6 | rune(s[i+1]&0x3f)
+			} else {
+				if i+2 >= len(s) || s[i+1]&0xc0 != 0x80 || s[i+2]&0xc0 != 0x80 {
+					return lipgloss.Width(s)
+				}
+				r = rune(c&0x0f)<<12 | rune(s[i+1]&0x3f)<<6 | rune(s[i+2]&0x3f)
+				if r < 0x800 {
+					return lipgloss.Width(s) // overlong: not the rune it decodes to
+				}
+				size = 3
+			}
+			if narrow == nil {
+				narrow = narrowRunes()
+			}
+			if narrow[r>>6]&(1<<(r&63)) == 0 {
 				return lipgloss.Width(s)
 			}
 			w++
