@@ -192,3 +192,66 @@ func TestViewCachesFollowTheirInputs(t *testing.T) {
 		t.Error("an unchanged checks pane was drawn again")
 	}
 }
+
+// TestBucketMaxCacheIsScan feeds histories (one whose ring wraps) random
+// points, with gaps, unavailable values and long pauses, and after every
+// batch compares the cached bucket maxima with a plain scan for several
+// series, bucket sizes, widths and ends (live, ahead and a replay cursor).
+func TestBucketMaxCacheIsScan(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, capacity := range []int{historyCapacity, 300, 40} {
+		h := &history{ring: model.NewRing[point](capacity)}
+		ts := int64(t0.UnixNano())
+		for batch := range 400 {
+			for range r.IntN(30) {
+				switch r.IntN(50) {
+				case 0:
+					ts += int64(r.IntN(5000)) * 1e9 // a long pause
+				case 1:
+					ts += 1 // two samples a nanosecond apart
+				default:
+					ts += int64(1+r.IntN(400)) * 1e6
+				}
+				v := float32(r.IntN(1000)) / 7
+				if r.IntN(10) == 0 {
+					v = nan32
+				}
+				h.ring.Push(point{T: model.Timestamp(ts), Util: v, Power: v * 3, Temp: float32(r.IntN(90))})
+			}
+			if h.ring.Len() == 0 {
+				continue
+			}
+			newest := h.ring.At(h.ring.Len() - 1).T
+			for _, m := range []metric{metricUtil, metricPower, metricTemp} {
+				for _, bucket := range []int64{1e9, 250e6, 3e9} {
+					for _, width := range []int{1, 30, 90, 120, maxesKept + 5} {
+						for _, end := range []model.Timestamp{newest, newest + 1e9, newest - model.Timestamp(r.IntN(20e9))} {
+							got := h.bucketMax(nil, m, end, bucket, width)
+							want := make([]float32, width)
+							for i := range want {
+								want[i] = nan32
+							}
+							want = h.scanMax(want, m, end, bucket, width)
+							if !sameFloats(got, want) {
+								t.Fatalf("capacity %d batch %d metric %d bucket %d width %d end %d:\ncache %v\nscan  %v",
+									capacity, batch, m, bucket, width, end, got, want)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func sameFloats(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] && (a[i] == a[i] || b[i] == b[i]) {
+			return false
+		}
+	}
+	return true
+}
