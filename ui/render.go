@@ -238,8 +238,12 @@ func textWidth(s string) int {
 		c := s[i]
 		switch {
 		case c >= 0x20 && c < 0x7f:
-			w++
-			i++
+			j := i + 1
+			for j < len(s) && s[j] >= 0x20 && s[j] < 0x7f {
+				j++
+			}
+			w += j - i
+			i = j
 		case c == 0x1b:
 			// CSI: ESC [ parameter bytes, one final byte; zero cells.
 			j := i + 1
