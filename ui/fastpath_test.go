@@ -223,7 +223,7 @@ func TestBucketMaxCacheIsScan(t *testing.T) {
 			}
 			newest := h.ring.At(h.ring.Len() - 1).T
 			for _, m := range []metric{metricUtil, metricPower, metricTemp} {
-				for _, bucket := range []int64{1e9, 250e6, 3e9} {
+				for _, bucket := range []int64{1e9, 250e6, 3e9, 1e9 + int64(r.IntN(40))*7e6} {
 					for _, width := range []int{1, 30, 90, 120, maxesKept + 5} {
 						for _, end := range []model.Timestamp{newest, newest + 1e9, newest - model.Timestamp(r.IntN(20e9))} {
 							got := h.bucketMax(nil, m, end, bucket, width)

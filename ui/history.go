@@ -107,7 +107,11 @@ type bucketMaxes struct {
 }
 
 // maxesKept bounds a series' cache in buckets; wider graphs are scanned.
-const maxesKept = 1024
+// maxesSeries bounds how many (series, bucket size) caches one GPU keeps.
+const (
+	maxesKept   = 1024
+	maxesSeries = 32
+)
 
 // historyCapacity bounds the mirror; it matches the sampler's largest ring.
 const historyCapacity = 12000
@@ -180,7 +184,9 @@ func (h *history) bucketMax(dst []float32, m metric, end model.Timestamp, bucket
 	if c == nil || firstBucket < c.from {
 		// First use, or a wider window than kept: fold in the whole window.
 		c = &bucketMaxes{from: firstBucket}
-		if h.maxes == nil {
+		if h.maxes == nil || len(h.maxes) >= maxesSeries {
+			// The zoom's bucket follows its width: after many resizes,
+			// start afresh rather than keep every size ever drawn.
 			h.maxes = map[maxesKey]*bucketMaxes{}
 		}
 		h.maxes[key] = c
