@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -60,6 +61,39 @@ type checksPane struct {
 	err      error
 	evalBusy bool
 	evalAt   time.Time
+
+	// The pane is redrawn only when something it shows changed: frames
+	// come with every sample, the checklist changes once a second at most.
+	version   int // bumped when the results change
+	viewKey   checksViewKey
+	viewCache string
+}
+
+// checksViewKey is everything View reads.
+type checksViewKey struct {
+	ok                       bool // a view is cached
+	stylesGen                uint64
+	width, height            int
+	version                  int
+	selected, offset, fixTop int
+	active, fixOpen, running bool
+	noRunChecks              bool
+	spinner, err             string
+	took                     time.Duration
+	ranAt                    time.Time
+}
+
+func (p *checksPane) viewKeyNow() checksViewKey {
+	k := checksViewKey{ok: true, stylesGen: p.styles.gen, width: p.width, height: p.height, version: p.version,
+		selected: p.selected, offset: p.offset, fixTop: p.fixTop, active: p.active, fixOpen: p.fixOpen,
+		running: p.running, noRunChecks: p.cfg.RunChecks == nil, took: p.took, ranAt: p.ranAt}
+	if p.running {
+		k.spinner = p.spinner.View()
+	}
+	if p.err != nil {
+		k.err = p.err.Error()
+	}
+	return k
 }
 
 func newChecksPane(c *common, ctx context.Context, cfg *Config) *checksPane {
@@ -108,6 +142,9 @@ func (p *checksPane) setResults(rs []model.CheckResult) {
 	}
 	sorted := append([]model.CheckResult(nil), rs...)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Status.Rank() < sorted[j].Status.Rank() })
+	if !reflect.DeepEqual(sorted, p.results) {
+		p.version++
+	}
 	p.results = sorted
 	p.selected = 0
 	for i, c := range sorted {
@@ -191,7 +228,7 @@ func (p *checksPane) summary() string {
 	for _, r := range p.results {
 		counts[r.Status]++
 	}
-	parts := []string{st.Title.Render("CHECKS")}
+	parts := []string{st.title.render("CHECKS")}
 	for _, s := range []model.Status{model.Fail, model.Warn, model.Pass, model.Skip} {
 		if counts[s] > 0 {
 			parts = append(parts, st.Status(s)+" "+strconv.Itoa(counts[s]))
@@ -201,17 +238,27 @@ func (p *checksPane) summary() string {
 	case p.running:
 		parts = append(parts, p.spinner.View()+" running checks…")
 	case p.err != nil:
-		parts = append(parts, st.Fail.Render("checks failed: "+p.err.Error()))
+		parts = append(parts, st.fail.render("checks failed: "+p.err.Error()))
 	case p.cfg.RunChecks == nil:
-		parts = append(parts, st.Muted.Render("no checks configured"))
+		parts = append(parts, st.muted.render("no checks configured"))
 	case !p.ranAt.IsZero():
-		parts = append(parts, st.Muted.Render("took "+fmtDuration(p.took.Round(time.Millisecond))+
+		parts = append(parts, st.muted.render("took "+fmtDuration(p.took.Round(time.Millisecond))+
 			" at "+p.ranAt.Format("15:04:05")))
 	}
 	return strings.Join(parts, "  ")
 }
 
 func (p *checksPane) View() string {
+	if p.viewKey.ok && p.viewKey == p.viewKeyNow() {
+		return p.viewCache
+	}
+	v := p.draw()
+	// Keyed on the state after drawing, which clamps the scroll positions.
+	p.viewKey, p.viewCache = p.viewKeyNow(), v
+	return v
+}
+
+func (p *checksPane) draw() string {
 	if p.width <= 0 || p.height <= 0 {
 		return ""
 	}
@@ -233,13 +280,13 @@ func (p *checksPane) View() string {
 		r := p.results[i]
 		marker := " "
 		if p.active && i == p.selected {
-			marker = st.Accent.Render("›")
+			marker = st.accent.render("›")
 		}
 		live := "  "
 		if r.Live {
-			live = st.Muted.Render(" ↻") // re-evaluated as samples arrive
+			live = st.muted.render(" ↻") // re-evaluated as samples arrive
 		}
-		line := marker + st.Status(r.Status) + live + " " + fit(r.Title, titleW) + " " + st.Muted.Render(r.Evidence)
+		line := marker + st.Status(r.Status) + live + " " + fit(r.Title, titleW) + " " + st.muted.render(r.Evidence)
 		line = fit(line, inner)
 		if p.active && i == p.selected {
 			line = st.selectedRow(line)
@@ -247,7 +294,7 @@ func (p *checksPane) View() string {
 		lines = append(lines, line)
 	}
 	if len(p.results) == 0 && !p.running {
-		lines = append(lines, st.Muted.Render(" no results yet"))
+		lines = append(lines, st.muted.render(" no results yet"))
 	}
 	box := st.Pane
 	if p.active {

@@ -57,17 +57,17 @@ func (m *Model) headerView() string {
 	// the header's background before the clock.
 	var right strings.Builder
 	for _, b := range badges {
-		right.WriteString(b + st.Header.Render(" "))
+		right.WriteString(b + st.header.render(" "))
 	}
-	right.WriteString(st.Header.Render(clock))
+	right.WriteString(st.header.render(clock))
 	// Badges and the clock matter more than the details: drop the program
 	// name first, then cut the left part.
-	lw := max(m.width-lipgloss.Width(right.String())-1, 0)
+	lw := max(m.width-textWidth(right.String())-1, 0)
 	left := " " + strings.Join(parts, "  ")
-	if lipgloss.Width(left) > lw {
+	if textWidth(left) > lw {
 		left = " " + strings.Join(parts[1:], "  ")
 	}
-	return st.Header.Render(fit(left, lw)+" ") + right.String()
+	return st.header.render(fit(left, lw)+" ") + right.String()
 }
 
 // eventsView is the one-line strip with the newest timeline event.
@@ -80,9 +80,9 @@ func (m *Model) eventsView() string {
 		evW = m.width - hostW
 	}
 	ev, ok := m.frame.lastEvent()
-	line := st.Muted.Render(" events: none yet")
+	line := st.muted.render(" events: none yet")
 	if ok {
-		line = " " + st.Muted.Render("events ") + st.eventLine(ev, m.now().Location())
+		line = " " + st.muted.render("events ") + st.eventLine(ev, m.now().Location())
 	}
 	if hostW == 0 {
 		return fit(line, m.width)
@@ -109,7 +109,18 @@ func (m *Model) footerView() string {
 		}
 	}
 	bindings = append(bindings, m.keys.StepBack, m.keys.StepFwd, m.keys.Pause, m.keys.Quit)
-	return fit(" "+m.help.ShortHelpView(dedupe(bindings)), m.width)
+	bindings = dedupe(bindings)
+	// The hints change with the focus, not with the samples: render them
+	// again only when what they would show differs.
+	var key strings.Builder
+	key.WriteString(strconv.Itoa(m.width) + " " + strconv.FormatUint(st.gen, 10))
+	for _, b := range bindings {
+		h := b.Help()
+		key.WriteString("\x00" + h.Key + "\x00" + h.Desc + "\x00" + strconv.FormatBool(b.Enabled()))
+	}
+	return m.frame.drawn.footer.get(key.String(), func() string {
+		return fit(" "+m.help.ShortHelpView(bindings), m.width)
+	})
 }
 
 // dedupe drops bindings a component and the global map both list.
@@ -131,7 +142,7 @@ func dedupe(in []key.Binding) []key.Binding {
 func tooSmallView(st *Styles, l layout) string {
 	msg := "terminal too small (need " + strconv.Itoa(l.needW) + "x" + strconv.Itoa(l.needH) +
 		", have " + strconv.Itoa(l.width) + "x" + strconv.Itoa(l.height) + ")"
-	if l.width < lipgloss.Width(msg) {
+	if l.width < textWidth(msg) {
 		msg = "too small: need " + strconv.Itoa(l.needW) + "x" + strconv.Itoa(l.needH)
 	}
 	return fitBlock(lipgloss.Place(l.width, l.height, lipgloss.Center, lipgloss.Center, st.Warn.Render(msg)),

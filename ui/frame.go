@@ -42,6 +42,28 @@ type frame struct {
 	eventCount uint64
 	fastBuf    []model.Sample
 	slowBuf    []model.SlowSample
+
+	// drawn keeps renderings between frames (see memo); the frame is what
+	// every view shares, and the root and the panes' state is not mine to
+	// grow here.
+	drawn drawCache
+}
+
+// drawCache holds the parts of the screen that are redrawn only when their
+// inputs change.
+type drawCache struct {
+	events memo[eventsKey] // the events box beside / below the GPUs
+	footer memo[string]    // the key hints
+}
+
+// eventsKey is what the events box shows: the events (their count changes
+// with every new one), where and in which styles.
+type eventsKey struct {
+	count         uint64
+	n             int
+	width, height int
+	stylesGen     uint64
+	loc           *time.Location
 }
 
 func newFrame(src Source) *frame {

@@ -3,10 +3,10 @@ package ui
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
 	"github.com/gputop/gputop/model"
 )
 
@@ -90,14 +90,21 @@ func (p *gpuPanes) View() string {
 
 // eventsBox lists the newest events, newest first, in height rows.
 func (p *gpuPanes) eventsBox(height int) string {
+	loc := p.now().Location()
+	key := eventsKey{count: p.frame.eventCount, n: len(p.frame.Events), width: p.width, height: height,
+		stylesGen: p.styles.gen, loc: loc}
+	return p.frame.drawn.events.get(key, func() string { return p.drawEventsBox(height, loc) })
+}
+
+func (p *gpuPanes) drawEventsBox(height int, loc *time.Location) string {
 	st := p.styles
-	lines := []string{st.Title.Render("EVENTS")}
+	lines := []string{st.title.render("EVENTS")}
 	evs := p.frame.Events
 	for i := len(evs) - 1; i >= 0 && len(lines) < height-2; i-- {
-		lines = append(lines, st.eventLine(evs[i], p.now().Location()))
+		lines = append(lines, st.eventLine(evs[i], loc))
 	}
 	if len(evs) == 0 {
-		lines = append(lines, st.Muted.Render("none yet: Xid errors, throttling, ECC and lost GPUs appear here"))
+		lines = append(lines, st.muted.render("none yet: Xid errors, throttling, ECC and lost GPUs appear here"))
 	}
 	return boxed(st.Pane, strings.Join(lines, "\n"), p.width, height)
 }
@@ -135,8 +142,8 @@ func (p *gpuPanes) card(i, width int) string {
 	}
 	lines := make([]string, 0, cardHeight-2)
 
-	title := st.Title.Render("GPU "+strconv.Itoa(g.Info.Index)) + " " + st.Bold.Render(shortName(g.Info.Name))
-	right := st.Muted.Render(shortBus(g.Info.BusID)) + "  " + st.healthBadge(g.Health, false)
+	title := st.title.render("GPU "+strconv.Itoa(g.Info.Index)) + " " + st.bold.render(shortName(g.Info.Name))
+	right := st.muted.render(shortBus(g.Info.BusID)) + "  " + st.healthBadge(g.Health, false)
 	lines = append(lines, spread(title, right, inner))
 
 	f := &g.Fast
@@ -152,7 +159,7 @@ func (p *gpuPanes) card(i, width int) string {
 	metricLine := func(label string, fr float64, ok bool, value string, m metric, top float64) string {
 		if gone {
 			// Bare tracks: the numbers are the last ones read, not live.
-			ok, value = false, st.Muted.Render(value)
+			ok, value = false, st.muted.render(value)
 		}
 		s := st.muted.on(fit(label, 4)) + " " + st.bar(fr, ok, barW) + " " + fitRight(value, valW)
 		if sparkW > 0 {
@@ -178,20 +185,20 @@ func (p *gpuPanes) card(i, width int) string {
 	lines = append(lines, metricLine("TEMP", tempF, tempOK, fmtTemp(f.TempGPU, g.Info.TempSlowdown), metricTemp,
 		float64(g.Info.TempSlowdown.Or(100))))
 
-	lines = append(lines, st.Muted.Render("SM ")+fmtMHz(f.ClockSM)+st.Muted.Render("  MEM ")+fmtMHz(f.ClockMem)+
-		"  "+fmtPState(f.PState)+st.Muted.Render("  FAN ")+fmtPct(f.FanPercent))
+	lines = append(lines, st.muted.render("SM ")+fmtMHz(f.ClockSM)+st.muted.render("  MEM ")+fmtMHz(f.ClockMem)+
+		"  "+fmtPState(f.PState)+st.muted.render("  FAN ")+fmtPct(f.FanPercent))
 	if g.Health.State != model.Healthy {
 		lines = append(lines, st.healthBadge(g.Health, true))
 	} else {
-		thr := st.Muted.Render("THR  ") + st.throttleTags(f.ThrottleReasons)
+		thr := st.muted.render("THR  ") + st.throttleTags(f.ThrottleReasons)
 		// While a model loads, the card says when it will be full.
 		if fc, peak := p.watch.forecast(i); fc.Climbing {
-			thr = spread(thr, renderForecast(fc, peak, max(inner-lipgloss.Width(thr)-2, 0), st), inner)
+			thr = spread(thr, renderForecast(fc, peak, max(inner-textWidth(thr)-2, 0), st), inner)
 		}
 		lines = append(lines, thr)
 	}
 	if !g.HasFast && g.Health.State == model.Healthy {
-		lines[len(lines)-1] = st.Muted.Render("waiting for the first reading…")
+		lines[len(lines)-1] = st.muted.render("waiting for the first reading…")
 	}
 	return boxed(box, strings.Join(lines, "\n"), width, cardHeight)
 }
@@ -203,7 +210,7 @@ const sparkBucket = int64(1e9)
 // spread places left and right at the two ends of width cells; when they do
 // not fit, right is dropped before left is cut.
 func spread(left, right string, width int) string {
-	lw, rw := lipgloss.Width(left), lipgloss.Width(right)
+	lw, rw := textWidth(left), textWidth(right)
 	if lw+1+rw > width {
 		return fit(left, width)
 	}
@@ -228,7 +235,7 @@ func (p *gpuPanes) columns(width int) []column {
 	}{
 		{column{"#", 2, true, func(g *gpuFrame) string { return strconv.Itoa(g.Info.Index) }}, 0},
 		{column{"NAME", 0, false, func(g *gpuFrame) string { return shortName(g.Info.Name) }}, 0},
-		{column{"BUS", 7, false, func(g *gpuFrame) string { return st.Muted.Render(shortBus(g.Info.BusID)) }}, 6},
+		{column{"BUS", 7, false, func(g *gpuFrame) string { return st.muted.render(shortBus(g.Info.BusID)) }}, 6},
 		{column{"MEMORY", 15, true, func(g *gpuFrame) string { return fmtGiB(g.Fast.MemUsed, g.memTotal()) }}, 0},
 		{column{"", 10, false, func(g *gpuFrame) string {
 			f, ok := frac(g.Fast.MemUsed, g.memTotal())
@@ -251,7 +258,7 @@ func (p *gpuPanes) columns(width int) []column {
 		{column{"HEALTH", 7, false, func(g *gpuFrame) string { return st.healthBadge(g.Health, false) }}, 0},
 		{column{"THROTTLE", 0, false, func(g *gpuFrame) string {
 			if g.Health.State != model.Healthy {
-				return st.Fail.Render(g.Health.Reason)
+				return st.fail.render(g.Health.Reason)
 			}
 			return st.throttleTags(g.Fast.ThrottleReasons)
 		}}, 2},
@@ -322,9 +329,9 @@ func (p *gpuPanes) rowsView() string {
 		}
 		t := c.title
 		if c.right {
-			b.WriteString(st.Muted.Render(fitRight(t, c.width)))
+			b.WriteString(st.muted.render(fitRight(t, c.width)))
 		} else {
-			b.WriteString(st.Muted.Render(fit(t, c.width)))
+			b.WriteString(st.muted.render(fit(t, c.width)))
 		}
 	}
 	for gi := range p.frame.GPUs {
@@ -333,7 +340,7 @@ func (p *gpuPanes) rowsView() string {
 		var row strings.Builder
 		focused := p.active && gi == p.focused
 		if focused {
-			row.WriteString(st.Accent.Render("›"))
+			row.WriteString(st.accent.render("›"))
 		} else {
 			row.WriteString(" ")
 		}

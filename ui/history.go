@@ -23,18 +23,39 @@ type point struct {
 	ClockMem float32 // MHz
 }
 
-// metric picks one series out of a point.
-type metric func(point) float32
+// metric picks one series out of a point. It is a number rather than a
+// function so that it can key the per-series bucket caches.
+type metric uint8
 
-var (
-	metricUtil     metric = func(p point) float32 { return p.Util }
-	metricBW       metric = func(p point) float32 { return p.BW }
-	metricMem      metric = func(p point) float32 { return p.MemUsed }
-	metricPower    metric = func(p point) float32 { return p.Power }
-	metricTemp     metric = func(p point) float32 { return p.Temp }
-	metricClockSM  metric = func(p point) float32 { return p.ClockSM }
-	metricClockMem metric = func(p point) float32 { return p.ClockMem }
+const (
+	metricUtil metric = iota
+	metricBW
+	metricMem
+	metricPower
+	metricTemp
+	metricClockSM
+	metricClockMem
 )
+
+func (m metric) of(p *point) float32 {
+	switch m {
+	case metricUtil:
+		return p.Util
+	case metricBW:
+		return p.BW
+	case metricMem:
+		return p.MemUsed
+	case metricPower:
+		return p.Power
+	case metricTemp:
+		return p.Temp
+	case metricClockSM:
+		return p.ClockSM
+	case metricClockMem:
+		return p.ClockMem
+	}
+	return nan32
+}
 
 var nan32 = float32(math.NaN())
 
@@ -65,7 +86,32 @@ type history struct {
 	ring *model.Ring[point]
 	last model.Timestamp
 	buf  []model.Sample // reused fetch buffer
+
+	// maxes are running bucket maxima per series and bucket size, so that
+	// a frame folds in only the samples that arrived since the previous one
+	// instead of rescanning every graph's whole window (five per card).
+	maxes map[maxesKey]*bucketMaxes
 }
+
+type maxesKey struct {
+	m      metric
+	bucket int64
+}
+
+// bucketMaxes holds, for buckets from on, the maximum of every point folded
+// in so far (NaN for none); seen is the newest point folded in.
+type bucketMaxes struct {
+	from int64
+	vals []float32
+	seen model.Timestamp
+}
+
+// maxesKept bounds a series' cache in buckets; wider graphs are scanned.
+// maxesSeries bounds how many (series, bucket size) caches one GPU keeps.
+const (
+	maxesKept   = 1024
+	maxesSeries = 32
+)
 
 // historyCapacity bounds the mirror; it matches the sampler's largest ring.
 const historyCapacity = 12000
@@ -109,6 +155,11 @@ func (h *history) indexAt(t model.Timestamp) int {
 // points that fall into it (NaN when none), so a one-sample spike between
 // two frames is still drawn. Buckets are aligned to multiples of their
 // duration so the graph scrolls instead of shimmering as end advances.
+//
+// Live graphs (end at or after the newest point) come from the running
+// maxima; a replay cursor, a window reaching the oldest point the full ring
+// still holds, or a very wide graph is computed by scanning, which the
+// cache is tested against.
 func (h *history) bucketMax(dst []float32, m metric, end model.Timestamp, bucket int64, width int) []float32 {
 	dst = dst[:0]
 	for range width {
@@ -120,13 +171,77 @@ func (h *history) bucketMax(dst []float32, m metric, end model.Timestamp, bucket
 	lastBucket := int64(end) / bucket
 	firstBucket := lastBucket - int64(width) + 1
 	start := firstBucket * bucket
+	n := h.ring.Len()
+	if n == 0 {
+		return dst
+	}
+	full := n == h.ring.Cap()
+	if end < h.ring.At(n-1).T || (full && int64(h.ring.At(0).T) >= start) || width > maxesKept || start < 0 {
+		return h.scanMax(dst, m, end, bucket, width)
+	}
+	key := maxesKey{m, bucket}
+	c := h.maxes[key]
+	if c == nil || firstBucket < c.from {
+		// First use, or a wider window than kept: fold in the whole window.
+		c = &bucketMaxes{from: firstBucket}
+		if h.maxes == nil || len(h.maxes) >= maxesSeries {
+			// The zoom's bucket follows its width: after many resizes,
+			// start afresh rather than keep every size ever drawn.
+			h.maxes = map[maxesKey]*bucketMaxes{}
+		}
+		h.maxes[key] = c
+		i := sort.Search(n, func(i int) bool { return int64(h.ring.At(i).T) >= start })
+		h.fold(c, m, bucket, i)
+	} else {
+		h.fold(c, m, bucket, h.indexAt(c.seen)+1)
+	}
+	for b := range dst {
+		if j := firstBucket + int64(b) - c.from; j < int64(len(c.vals)) {
+			dst[b] = c.vals[j]
+		}
+	}
+	return dst
+}
+
+// fold adds the points from index i on to c, then drops buckets beyond
+// what any graph is drawn from.
+func (h *history) fold(c *bucketMaxes, m metric, bucket int64, i int) {
+	for n := h.ring.Len(); i < n; i++ {
+		p := h.ring.At(i)
+		c.seen = p.T
+		v := m.of(&p)
+		if v != v { // NaN: unavailable
+			continue
+		}
+		j := int64(p.T)/bucket - c.from
+		if j < 0 {
+			continue
+		}
+		for int64(len(c.vals)) <= j {
+			c.vals = append(c.vals, nan32)
+		}
+		if d := c.vals[j]; d != d || v > d {
+			c.vals[j] = v
+		}
+	}
+	if drop := len(c.vals) - maxesKept; drop > maxesKept {
+		c.vals = append(c.vals[:0], c.vals[drop:]...)
+		c.from += int64(drop)
+	}
+}
+
+// scanMax is bucketMax computed from the points alone.
+func (h *history) scanMax(dst []float32, m metric, end model.Timestamp, bucket int64, width int) []float32 {
+	lastBucket := int64(end) / bucket
+	firstBucket := lastBucket - int64(width) + 1
+	start := firstBucket * bucket
 	i := h.indexAt(end)
 	for ; i >= 0; i-- {
 		p := h.ring.At(i)
 		if int64(p.T) < start {
 			break
 		}
-		v := m(p)
+		v := m.of(&p)
 		if v != v { // NaN: unavailable
 			continue
 		}

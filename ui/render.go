@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/charmbracelet/lipgloss"
@@ -222,30 +223,132 @@ func maxOf(values []float32) float32 {
 	return m
 }
 
+// textWidth is lipgloss.Width, fast for what this UI draws. lipgloss.Width
+// splits s into grapheme clusters and looks each one up, which was most of
+// a frame's cost; almost every line here is ASCII, SGR colour sequences and
+// the narrow box, block and arrow glyphs in narrowRunes, each of which is
+// one cluster one cell wide, so they are counted directly. Anything else
+// (a newline, another escape sequence, a wide or combining character, a
+// rune outside the BMP) is measured by lipgloss.Width after all, so the
+// result is the same for every string (width_test.go checks it).
+func textWidth(s string) int {
+	w := 0
+	var narrow *[1 << 16 / 64]uint64
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c >= 0x20 && c < 0x7f:
+			j := i + 1
+			for j < len(s) && s[j] >= 0x20 && s[j] < 0x7f {
+				j++
+			}
+			w += j - i
+			i = j
+		case c == 0x1b:
+			// CSI: ESC [ parameter bytes, one final byte; zero cells.
+			j := i + 1
+			if j >= len(s) || s[j] != '[' {
+				return lipgloss.Width(s)
+			}
+			for j++; j < len(s) && s[j] >= 0x30 && s[j] <= 0x3f; j++ {
+			}
+			if j >= len(s) || s[j] < 0x40 || s[j] > 0x7e {
+				return lipgloss.Width(s)
+			}
+			i = j + 1
+		case c >= 0xc2 && c < 0xf0:
+			// Two- and three-byte UTF-8 decoded in place: the glyphs sit on
+			// every line, and the rune table only holds valid BMP runes.
+			var r rune
+			size := 2
+			if c < 0xe0 {
+				if i+1 >= len(s) || s[i+1]&0xc0 != 0x80 {
+					return lipgloss.Width(s)
+				}
+				r = rune(c&0x1f)<<6 | rune(s[i+1]&0x3f)
+			} else {
+				if i+2 >= len(s) || s[i+1]&0xc0 != 0x80 || s[i+2]&0xc0 != 0x80 {
+					return lipgloss.Width(s)
+				}
+				r = rune(c&0x0f)<<12 | rune(s[i+1]&0x3f)<<6 | rune(s[i+2]&0x3f)
+				if r < 0x800 {
+					return lipgloss.Width(s) // overlong: not the rune it decodes to
+				}
+				size = 3
+			}
+			if narrow == nil {
+				narrow = narrowRunes()
+			}
+			if narrow[r>>6]&(1<<(r&63)) == 0 {
+				return lipgloss.Width(s)
+			}
+			w++
+			i += size
+		default:
+			return lipgloss.Width(s)
+		}
+	}
+	return w
+}
+
+// narrowCandidates are the blocks the UI's glyphs come from (Latin-1 signs
+// like ° and µ, punctuation like … and ›, arrows, box drawing, blocks,
+// geometric shapes, dingbats). Only the runes in them that pass the test
+// in narrowRunes are counted directly.
+var narrowCandidates = [][2]rune{{0xa1, 0x24f}, {0x2010, 0x205e}, {0x2070, 0x20cf}, {0x2100, 0x27bf}, {0x2900, 0x2bff}}
+
+// narrowRunes is a bit per BMP rune: set when lipgloss.Width counts the
+// rune as one cell alone, after an ASCII letter, before one, and twice in a
+// row, i.e. it is one cell and never joins a neighbour into one grapheme
+// cluster (it is no combining mark, joiner, prepended or emoji-presentation
+// character). Built on first use from lipgloss itself, so it follows the
+// width tables of whatever version is linked.
+var narrowRunes = sync.OnceValue(func() *[1 << 16 / 64]uint64 {
+	var set [1 << 16 / 64]uint64
+	for _, c := range narrowCandidates {
+		for r := c[0]; r <= c[1]; r++ {
+			g := string(r)
+			if lipgloss.Width(g) == 1 && lipgloss.Width("a"+g) == 2 && lipgloss.Width(g+"a") == 2 &&
+				lipgloss.Width(g+g) == 2 {
+				set[r>>6] |= 1 << (r & 63)
+			}
+		}
+	}
+	return &set
+})
+
+func isNarrowRune(r rune) bool {
+	return r >= 0 && r < 1<<16 && narrowRunes()[r>>6]&(1<<(r&63)) != 0
+}
+
 // fit truncates s (which may carry ANSI styling) to width cells and pads it
 // with spaces to exactly width, so columns line up and nothing wraps.
 func fit(s string, width int) string {
 	if width <= 0 {
 		return ""
 	}
-	if lipgloss.Width(s) > width {
+	w := textWidth(s)
+	if w > width {
 		s = ansi.Truncate(s, width, "…")
+		w = textWidth(s)
 	}
-	if w := lipgloss.Width(s); w < width {
+	if w < width {
 		s += strings.Repeat(" ", width-w)
 	}
 	return s
 }
 
-// fitLeft is fit with the text aligned right.
+// fitRight is fit with the text aligned right.
 func fitRight(s string, width int) string {
 	if width <= 0 {
 		return ""
 	}
-	if lipgloss.Width(s) > width {
+	w := textWidth(s)
+	if w > width {
 		s = ansi.Truncate(s, width, "…")
+		w = textWidth(s)
 	}
-	if w := lipgloss.Width(s); w < width {
+	if w < width {
 		s = strings.Repeat(" ", width-w) + s
 	}
 	return s
@@ -257,6 +360,9 @@ func fitRight(s string, width int) string {
 func fitBlock(s string, width, height int) string {
 	if width <= 0 || height <= 0 {
 		return ""
+	}
+	if isBlock(s, width, height) {
+		return s // already exact, as every pane's view is: nothing to copy
 	}
 	lines := strings.Split(s, "\n")
 	if len(lines) > height {
@@ -271,6 +377,17 @@ func fitBlock(s string, width, height int) string {
 	return strings.Join(lines, "\n")
 }
 
+// isBlock reports whether s is exactly height lines of exactly width cells.
+func isBlock(s string, width, height int) bool {
+	n := 0
+	for line := range strings.SplitSeq(s, "\n") {
+		if n++; n > height || textWidth(line) != width {
+			return false
+		}
+	}
+	return n == height
+}
+
 // boxed draws content in a border with one cell of padding each side so
 // that the whole is exactly width x height cells. It draws the border itself
 // rather than through lipgloss, which would measure every line again: the
@@ -280,13 +397,21 @@ func boxed(box Box, content string, width, height int) string {
 		return fitBlock(content, width, height)
 	}
 	b := box.Border
-	left, right := box.Style.Render(b.Left)+" ", " "+box.Style.Render(b.Right)
+	left, right := box.edge.render(b.Left)+" ", " "+box.edge.render(b.Right)
+	top := box.edge.render(b.TopLeft + strings.Repeat(b.Top, width-2) + b.TopRight)
+	bottom := box.edge.render(b.BottomLeft + strings.Repeat(b.Bottom, width-2) + b.BottomRight)
+	body := fitBlock(content, width-4, height-2)
 	var out strings.Builder
-	out.WriteString(box.Style.Render(b.TopLeft + strings.Repeat(b.Top, width-2) + b.TopRight))
-	for _, l := range strings.Split(fitBlock(content, width-4, height-2), "\n") {
-		out.WriteString("\n" + left + l + right)
+	out.Grow(len(top) + len(bottom) + len(body) + (height-1)*(len(left)+len(right)+1))
+	out.WriteString(top)
+	for l := range strings.SplitSeq(body, "\n") {
+		out.WriteByte('\n')
+		out.WriteString(left)
+		out.WriteString(l)
+		out.WriteString(right)
 	}
-	out.WriteString("\n" + box.Style.Render(b.BottomLeft+strings.Repeat(b.Bottom, width-2)+b.BottomRight))
+	out.WriteByte('\n')
+	out.WriteString(bottom)
 	return out.String()
 }
 
@@ -298,10 +423,13 @@ func joinColumns(blocks ...string) string {
 		return ""
 	}
 	split := make([][]string, len(blocks))
+	size := 0
 	for i, b := range blocks {
 		split[i] = strings.Split(b, "\n")
+		size += len(b)
 	}
 	var out strings.Builder
+	out.Grow(size)
 	for row := range split[0] {
 		if row > 0 {
 			out.WriteByte('\n')
@@ -319,6 +447,9 @@ func joinColumns(blocks ...string) string {
 func fitRows(s string, height int) string {
 	if height <= 0 {
 		return ""
+	}
+	if strings.Count(s, "\n") == height-1 {
+		return s
 	}
 	lines := strings.SplitN(s, "\n", height+1)
 	if len(lines) > height {
@@ -352,7 +483,7 @@ func shortName(name string) string {
 // Idle is left out: an idle GPU is not being held back.
 func (s *Styles) throttleTags(reasons model.Opt[uint64]) string {
 	if !reasons.OK {
-		return s.Muted.Render(na)
+		return s.muted.render(na)
 	}
 	var tags []string
 	for _, r := range model.ThrottleReasons {
@@ -360,13 +491,13 @@ func (s *Styles) throttleTags(reasons model.Opt[uint64]) string {
 			continue
 		}
 		if r.Fault {
-			tags = append(tags, s.Fail.Render("!"+r.Tag))
+			tags = append(tags, s.fail.render("!"+r.Tag))
 		} else {
-			tags = append(tags, s.Warn.Render(r.Tag))
+			tags = append(tags, s.warn.render(r.Tag))
 		}
 	}
 	if len(tags) == 0 {
-		return s.Muted.Render("none")
+		return s.muted.render("none")
 	}
 	return strings.Join(tags, " ")
 }
@@ -376,16 +507,33 @@ func (s *Styles) healthBadge(h model.Health, withReason bool) string {
 	var out string
 	switch h.State {
 	case model.Healthy:
-		return s.OK.Render("● ok")
+		return s.okBadge
 	case model.Stale:
-		out = s.Warn.Render("◌ STALE")
+		out = s.warn.render("◌ STALE")
 	case model.Lost:
-		out = s.Fail.Render("✖ LOST")
+		out = s.fail.render("✖ LOST")
 	default:
-		out = s.Fail.Render("✖ ERROR")
+		out = s.fail.render("✖ ERROR")
 	}
 	if withReason && h.Reason != "" {
-		out += " " + s.Muted.Render(h.Reason)
+		out += " " + s.muted.render(h.Reason)
 	}
 	return out
+}
+
+// memo is one cached rendering and the inputs it was drawn from: frames
+// arrive with every sample, but most parts of the screen change far less
+// often than that.
+type memo[K comparable] struct {
+	key K
+	ok  bool
+	val string
+}
+
+// get returns the cached string when key matches, else draws and keeps it.
+func (m *memo[K]) get(key K, draw func() string) string {
+	if !m.ok || m.key != key {
+		m.key, m.val, m.ok = key, draw(), true
+	}
+	return m.val
 }

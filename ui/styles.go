@@ -2,6 +2,7 @@ package ui
 
 import (
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
@@ -35,26 +36,53 @@ type Styles struct {
 
 	// Pre-rendered forms of the styles on the hot path (see paint).
 	barLow, barMid, barHigh, barEmpty, muted, spark paint
+	title, bold, accent, ok, warn, fail, text       paint
+	header, headerBadge, selected                   paint
+
+	// Strings every frame draws the same way, rendered once.
+	status  map[model.Status]string
+	okBadge string
+
+	// gen tells one set of styles from another for the panes' view caches:
+	// a theme change overwrites the Styles in place, so a pointer would not.
+	gen uint64
 }
+
+var stylesGen atomic.Uint64
 
 // paint is a foreground-only style reduced to its escape sequences. Bars,
 // sparklines and labels are drawn hundreds of times a frame, and
 // lipgloss.Style.Render measures and wraps every string it is given, which
 // is most of a frame's cost; wrapping a string in two fixed sequences is not.
-type paint struct{ pre, post string }
+type paint struct {
+	pre, post string
+	style     lipgloss.Style
+}
 
 func paintOf(st lipgloss.Style) paint {
 	out := st.Render("x") // escape sequences contain no 'x'
 	i := strings.IndexByte(out, 'x')
 	if i < 0 {
-		return paint{}
+		return paint{style: st}
 	}
-	return paint{out[:i], out[i+1:]}
+	return paint{out[:i], out[i+1:], st}
 }
 
+// on is render that leaves an empty string empty.
 func (p paint) on(s string) string {
 	if s == "" {
 		return ""
+	}
+	return p.pre + s + p.post
+}
+
+// render is exactly p.style.Render(s). For a style with no size, padding,
+// border or margin, lipgloss only expands tabs, splits lines and wraps each
+// line in the same two sequences, so a string without tab, CR or newline
+// is wrapped here directly and anything else goes to lipgloss.
+func (p paint) render(s string) string {
+	if strings.ContainsAny(s, "\t\r\n") {
+		return p.style.Render(s)
 	}
 	return p.pre + s + p.post
 }
@@ -64,6 +92,7 @@ func NewStyles(t themes.Theme) *Styles {
 	fg := func(c lipgloss.TerminalColor) lipgloss.Style { return lipgloss.NewStyle().Foreground(c) }
 	s := &Styles{
 		Theme:       t,
+		gen:         stylesGen.Add(1),
 		Text:        fg(t.Text),
 		Muted:       fg(t.Muted),
 		Accent:      fg(t.Accent).Bold(true),
@@ -74,9 +103,9 @@ func NewStyles(t themes.Theme) *Styles {
 		Header:      lipgloss.NewStyle().Foreground(t.HeaderFg).Background(t.HeaderBg),
 		HeaderBadge: lipgloss.NewStyle().Foreground(t.HeaderBg).Background(t.Warn).Bold(true),
 		Title:       fg(t.Accent).Bold(true),
-		Pane:        Box{lipgloss.RoundedBorder(), fg(t.Border)},
-		PaneFocused: Box{lipgloss.ThickBorder(), fg(t.Accent)},
-		PaneLost:    Box{lipgloss.DoubleBorder(), fg(t.Fail)},
+		Pane:        newBox(lipgloss.RoundedBorder(), fg(t.Border)),
+		PaneFocused: newBox(lipgloss.ThickBorder(), fg(t.Accent)),
+		PaneLost:    newBox(lipgloss.DoubleBorder(), fg(t.Fail)),
 		Selected:    lipgloss.NewStyle().Background(t.SelectedBg).Bold(true),
 		BarLow:      fg(t.BarLow),
 		BarMid:      fg(t.BarMid),
@@ -91,6 +120,16 @@ func NewStyles(t themes.Theme) *Styles {
 	}
 	s.barLow, s.barMid, s.barHigh, s.barEmpty = paintOf(s.BarLow), paintOf(s.BarMid), paintOf(s.BarHigh), paintOf(s.BarEmpty)
 	s.muted, s.spark = paintOf(s.Muted), paintOf(s.Accent.UnsetBold())
+	s.title, s.bold, s.accent, s.text = paintOf(s.Title), paintOf(s.Bold), paintOf(s.Accent), paintOf(s.Text)
+	s.ok, s.warn, s.fail = paintOf(s.OK), paintOf(s.Warn), paintOf(s.Fail)
+	s.header, s.headerBadge, s.selected = paintOf(s.Header), paintOf(s.HeaderBadge), paintOf(s.Selected)
+	s.status = map[model.Status]string{
+		model.Pass: s.OK.Render("✔ pass"),
+		model.Warn: s.Warn.Render("▲ warn"),
+		model.Fail: s.Fail.Render("✖ FAIL"),
+		model.Skip: s.Muted.Render("○ skip"),
+	}
+	s.okBadge = s.OK.Render("● ok")
 	s.Help = help.Styles{
 		Ellipsis:       s.Muted,
 		ShortKey:       s.Accent,
@@ -108,28 +147,27 @@ func NewStyles(t themes.Theme) *Styles {
 type Box struct {
 	Border lipgloss.Border
 	Style  lipgloss.Style
+
+	edge paint // Style, pre-rendered for the border glyphs
+}
+
+func newBox(b lipgloss.Border, st lipgloss.Style) Box {
+	return Box{Border: b, Style: st, edge: paintOf(st)}
 }
 
 // selectedRow highlights a whole row. The row's own styling is dropped
 // first: its resets would cut the highlight short after the first styled
 // cell. Glyphs and words still say everything the colours said.
 func (s *Styles) selectedRow(line string) string {
-	return s.Selected.Render(ansi.Strip(line))
+	return s.selected.render(ansi.Strip(line))
 }
 
 // Status renders a check status as glyph + word, readable without colour.
 func (s *Styles) Status(st model.Status) string {
-	switch st {
-	case model.Pass:
-		return s.OK.Render("✔ pass")
-	case model.Warn:
-		return s.Warn.Render("▲ warn")
-	case model.Fail:
-		return s.Fail.Render("✖ FAIL")
-	case model.Skip:
-		return s.Muted.Render("○ skip")
+	if r, ok := s.status[st]; ok {
+		return r
 	}
-	return s.Muted.Render("? " + string(st))
+	return s.muted.render("? " + string(st))
 }
 
 // eventLine renders one timeline event: time, severity word, message and,
@@ -139,10 +177,17 @@ func (s *Styles) eventLine(ev model.Event, loc *time.Location) string {
 	if word == "" {
 		word = string(ev.Severity)
 	}
-	line := s.Muted.Render(ev.Time.Time().In(loc).Format("15:04:05")) + " " + s.Severity(ev.Severity).Render(fit(word, 5)) +
+	sev := s.text
+	switch ev.Severity {
+	case model.SevError:
+		sev = s.fail
+	case model.SevWarn:
+		sev = s.warn
+	}
+	line := s.muted.render(ev.Time.Time().In(loc).Format("15:04:05")) + " " + sev.render(fit(word, 5)) +
 		" " + ev.Message
 	if ev.Action != "" {
-		line += s.Muted.Render(" → " + ev.Action)
+		line += s.muted.render(" → " + ev.Action)
 	}
 	return line
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/lipgloss"
 	"github.com/gputop/gputop/model"
 )
 
@@ -40,9 +39,9 @@ func (z *zoomView) View() string {
 
 	title := st.Title.Render("GPU "+strconv.Itoa(g.Info.Index)) + " " + st.Bold.Render(g.Info.Name) + "  " +
 		st.Muted.Render(g.Info.BusID) + "  " + st.healthBadge(g.Health, true)
-	if fc, peak := z.watch.forecast(z.gpu); inner-lipgloss.Width(title) > 30 {
+	if fc, peak := z.watch.forecast(z.gpu); inner-textWidth(title) > 30 {
 		// The load watch: growth, forecast and peak since the reset (z).
-		title = spread(title, renderForecast(fc, peak, min(inner-lipgloss.Width(title)-2, 70), st), inner)
+		title = spread(title, renderForecast(fc, peak, min(inner-textWidth(title)-2, 70), st), inner)
 	}
 
 	detailsW := 0

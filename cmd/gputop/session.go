@@ -213,6 +213,19 @@ func (s *session) runChecks(ctx context.Context) ([]model.CheckResult, model.Fac
 	return rs, f, nil
 }
 
+// evaluateLive re-judges only the live rules (throttling, PCIe, memory
+// errors) on refreshed facts and merges them into the last full results:
+// about a sixth of a full evaluation, once a second while samples arrive.
+func (s *session) evaluateLive(f model.Facts) []model.CheckResult {
+	s.mu.Lock()
+	base := s.results
+	s.mu.Unlock()
+	if base == nil {
+		return checks.Evaluate(f)
+	}
+	return checks.MergeLive(base, checks.EvaluateLive(f))
+}
+
 // compareRecorded marks where today's rules judge recorded facts differently
 // from the verdict recorded in the snapshot.
 func compareRecorded(now, recorded []model.CheckResult) []model.CheckResult {
