@@ -201,6 +201,9 @@ func (s *session) runChecks(ctx context.Context) ([]model.CheckResult, model.Fac
 		f = checks.DemoFacts(s.nvmlFacts())
 		rs = checks.Evaluate(f)
 	default:
+		// Rules on persistence, MIG, compute mode, power limit and memory
+		// errors need a slow reading: judge them, do not skip them.
+		s.waitFirstReadings(ctx, firstReadingsWait)
 		f = checks.Gather(ctx, checks.DefaultEnv(), s.nvmlFacts())
 		rs = checks.Evaluate(f)
 	}
@@ -224,6 +227,38 @@ func (s *session) evaluateLive(f model.Facts) []model.CheckResult {
 		return checks.Evaluate(f)
 	}
 	return checks.MergeLive(base, checks.EvaluateLive(f))
+}
+
+// firstReadingsWait bounds how long the checks wait for the sampler's first
+// fast and slow readings of every GPU (a slow reading takes ~60 ms).
+const firstReadingsWait = 3 * time.Second
+
+// waitFirstReadings returns once every GPU has a fast and a slow reading, or
+// after max (a hung GPU is then judged on what there is, and says so).
+func (s *session) waitFirstReadings(ctx context.Context, max time.Duration) {
+	if s.sampler == nil {
+		return
+	}
+	deadline := time.Now().Add(max)
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for {
+		ready := true
+		for _, g := range s.sampler.GPUs() {
+			if _, ok, slow, _ := g.Latest(); !ok || slow.Time.IsZero() {
+				ready = false
+				break
+			}
+		}
+		if ready || time.Now().After(deadline) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // compareRecorded marks where today's rules judge recorded facts differently
