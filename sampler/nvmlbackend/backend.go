@@ -41,9 +41,15 @@ type Options struct {
 	// energy, PCIe replays) runs every RareEvery slow readings (default
 	// 10, i.e. every 10 s); 1 reads everything every time.
 	RareEvery int
+	// PCIeEvery: PCIe throughput (two 20 ms blocking calls that hold NVML's
+	// lock) every PCIeEvery slow readings (default 5); 1 every time.
+	PCIeEvery int
 }
 
 const defaultRareEvery = 10
+
+// defaultPCIeEvery: PCIe throughput every 5th slow reading (5 s).
+const defaultPCIeEvery = 5
 
 const defaultEventTimeout = 500 * time.Millisecond
 
@@ -108,10 +114,12 @@ type device struct {
 	lastPower  uint64 // newest GetSamples timestamp seen (µs), per sampling type
 	lastUtil   uint64
 	lastProcTS uint64
-	lastMIG    int              // MIG mode seen by the previous slow read, -1 before one
-	slowReads  uint64           // slow readings so far, for the rare tier
-	rare       model.SlowSample // the last rare-tier values, carried forward
-	eccEnabled bool             // from the last rare reading
+	lastMIG    int               // MIG mode seen by the previous slow read, -1 before one
+	slowReads  uint64            // slow readings so far, for the rare tier
+	rare       model.SlowSample  // the last rare-tier values, carried forward
+	eccEnabled bool              // from the last rare reading
+	lastTx     model.Opt[uint32] // PCIe throughput, carried between reads
+	lastRx     model.Opt[uint32]
 	fields     [1]nvml.FieldValue
 
 	stats [numCallKinds]callCounter
@@ -126,6 +134,9 @@ func (d *device) skipped(k callKind) bool { return d.skip.Load()&k.bit() != 0 }
 func New(lib nvml.Interface, opts Options) *Backend {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.PCIeEvery <= 0 {
+		opts.PCIeEvery = defaultPCIeEvery
 	}
 	if opts.RareEvery <= 0 {
 		opts.RareEvery = defaultRareEvery

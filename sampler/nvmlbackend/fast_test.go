@@ -338,7 +338,7 @@ func TestReadFastAndSlowConcurrently(t *testing.T) {
 
 func openServer(t testing.TB, srv nvml.Interface) *Backend {
 	t.Helper()
-	return openServerWith(t, srv, Options{RareEvery: 1})
+	return openServerWith(t, srv, Options{RareEvery: 1, PCIeEvery: 1})
 }
 
 func openServerWith(t testing.TB, srv nvml.Interface, opts Options) *Backend {

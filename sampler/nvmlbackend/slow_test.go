@@ -397,3 +397,36 @@ func TestRareTierCarriedForward(t *testing.T) {
 		t.Fatalf("energy asked %d times in 4 slow readings, want 2", n)
 	}
 }
+
+// PCIe throughput (20 ms per direction, holding NVML's lock) is read every
+// PCIeEvery slow readings and carried forward in between.
+func TestPCIeThroughputEveryN(t *testing.T) {
+	srv, devs := newFleet(t)
+	d := devs[0]
+	var tx uint32
+	d.GetPcieThroughputFunc = func(c nvml.PcieUtilCounter) (uint32, nvml.Return) {
+		if c == nvml.PCIE_UTIL_TX_BYTES {
+			tx += 100
+			return tx, nvml.SUCCESS
+		}
+		return 7, nvml.SUCCESS
+	}
+	b := openServerWith(t, srv, Options{RareEvery: 1, PCIeEvery: 2})
+	var got []uint32
+	for range 4 {
+		var slow model.SlowSample
+		if err := b.ReadSlow(0, &slow); err != nil {
+			t.Fatal(err)
+		}
+		if !slow.PCIeTxKBps.OK || !slow.PCIeRxKBps.OK || !slow.PCIeGen.OK {
+			t.Fatalf("reading %d: throughput or link not carried: %+v", len(got), slow)
+		}
+		got = append(got, slow.PCIeTxKBps.V)
+	}
+	if want := []uint32{100, 100, 200, 200}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("TX over 4 readings = %v, want %v", got, want)
+	}
+	if n := len(d.GetPcieThroughputCalls()); n != 4 {
+		t.Fatalf("throughput asked %d times in 4 readings with PCIeEvery 2, want 4 (TX+RX twice)", n)
+	}
+}
