@@ -41,15 +41,21 @@ type Options struct {
 	// energy, PCIe replays) runs every RareEvery slow readings (default
 	// 10, i.e. every 10 s); 1 reads everything every time.
 	RareEvery int
-	// PCIeEvery: PCIe throughput (two 20 ms blocking calls that hold NVML's
-	// lock) every PCIeEvery slow readings (default 5); 1 every time.
-	PCIeEvery int
+	// MediumEvery: PCIe throughput (two 20 ms blocking calls that hold
+	// NVML's lock) and the utilisation sample buffer (0.8 ms of CPU per
+	// call) every MediumEvery slow readings (default 5); 1 every time.
+	MediumEvery int
+	// ClockEvery: SM and memory clocks at most this often (default 1 s);
+	// negative reads them every fast reading.
+	ClockEvery time.Duration
 }
 
 const defaultRareEvery = 10
 
-// defaultPCIeEvery: PCIe throughput every 5th slow reading (5 s).
-const defaultPCIeEvery = 5
+// defaultMediumEvery: the medium tier every 5th slow reading (5 s).
+const defaultMediumEvery = 5
+
+const defaultClockEvery = time.Second
 
 const defaultEventTimeout = 500 * time.Millisecond
 
@@ -120,7 +126,12 @@ type device struct {
 	eccEnabled bool              // from the last rare reading
 	lastTx     model.Opt[uint32] // PCIe throughput, carried between reads
 	lastRx     model.Opt[uint32]
-	fields     [1]nvml.FieldValue
+	lastUtilPk model.Opt[uint32] // utilisation peak, carried between reads
+
+	// Fast goroutine only: the clocks' last reading (sample time) and values.
+	clockAt                   model.Timestamp
+	lastClockSM, lastClockMem model.Opt[uint32]
+	fields                    [1]nvml.FieldValue
 
 	stats [numCallKinds]callCounter
 }
@@ -135,8 +146,11 @@ func New(lib nvml.Interface, opts Options) *Backend {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if opts.PCIeEvery <= 0 {
-		opts.PCIeEvery = defaultPCIeEvery
+	if opts.MediumEvery <= 0 {
+		opts.MediumEvery = defaultMediumEvery
+	}
+	if opts.ClockEvery == 0 {
+		opts.ClockEvery = defaultClockEvery
 	}
 	if opts.RareEvery <= 0 {
 		opts.RareEvery = defaultRareEvery

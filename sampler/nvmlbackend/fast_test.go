@@ -3,6 +3,7 @@ package nvmlbackend
 import (
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
 	"github.com/NVIDIA/go-nvml/pkg/nvml/mock/server"
@@ -338,7 +339,7 @@ func TestReadFastAndSlowConcurrently(t *testing.T) {
 
 func openServer(t testing.TB, srv nvml.Interface) *Backend {
 	t.Helper()
-	return openServerWith(t, srv, Options{RareEvery: 1, PCIeEvery: 1})
+	return openServerWith(t, srv, Options{RareEvery: 1, MediumEvery: 1, ClockEvery: -1})
 }
 
 func openServerWith(t testing.TB, srv nvml.Interface, opts Options) *Backend {
@@ -373,5 +374,25 @@ func TestReadFastClearsReusedSample(t *testing.T) {
 	}
 	if s.PowerDraw.OK || s.Time != 42 {
 		t.Errorf("second reading: power %v time %v", s.PowerDraw, s.Time)
+	}
+}
+
+// Clocks are asked at most once per ClockEvery of sample time and carried
+// forward in between, so every fast sample still has them.
+func TestClocksAtMostEveryClockEvery(t *testing.T) {
+	srv, devs := newFleet(t)
+	b := openServerWith(t, srv, Options{RareEvery: 1, MediumEvery: 1, ClockEvery: time.Second})
+	start := model.TimestampOf(time.Unix(1000, 0))
+	for i := range 25 { // 2.4 s at 100 ms
+		s := model.Sample{Time: start + model.Timestamp(time.Duration(i)*100*time.Millisecond)}
+		if err := b.ReadFast(0, &s); err != nil {
+			t.Fatal(err)
+		}
+		if !s.ClockSM.OK || !s.ClockMem.OK {
+			t.Fatalf("sample %d lacks clocks: %+v", i, s)
+		}
+	}
+	if n := len(devs[0].GetClockInfoCalls()); n != 6 { // SM+MEM at 0 s, 1 s, 2 s
+		t.Fatalf("GetClockInfo called %d times over 2.4 s, want 6", n)
 	}
 }

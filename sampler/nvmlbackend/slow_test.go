@@ -399,7 +399,7 @@ func TestRareTierCarriedForward(t *testing.T) {
 }
 
 // PCIe throughput (20 ms per direction, holding NVML's lock) is read every
-// PCIeEvery slow readings and carried forward in between.
+// MediumEvery slow readings and carried forward in between.
 func TestPCIeThroughputEveryN(t *testing.T) {
 	srv, devs := newFleet(t)
 	d := devs[0]
@@ -411,7 +411,7 @@ func TestPCIeThroughputEveryN(t *testing.T) {
 		}
 		return 7, nvml.SUCCESS
 	}
-	b := openServerWith(t, srv, Options{RareEvery: 1, PCIeEvery: 2})
+	b := openServerWith(t, srv, Options{RareEvery: 1, MediumEvery: 2})
 	var got []uint32
 	for range 4 {
 		var slow model.SlowSample
@@ -427,6 +427,6 @@ func TestPCIeThroughputEveryN(t *testing.T) {
 		t.Fatalf("TX over 4 readings = %v, want %v", got, want)
 	}
 	if n := len(d.GetPcieThroughputCalls()); n != 4 {
-		t.Fatalf("throughput asked %d times in 4 readings with PCIeEvery 2, want 4 (TX+RX twice)", n)
+		t.Fatalf("throughput asked %d times in 4 readings with MediumEvery 2, want 4 (TX+RX twice)", n)
 	}
 }
