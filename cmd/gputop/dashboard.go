@@ -14,6 +14,7 @@ import (
 
 	"github.com/gputop/gputop/sampler"
 	"github.com/gputop/gputop/sampler/host"
+	"github.com/gputop/gputop/sampler/replay"
 	"github.com/gputop/gputop/ui"
 )
 
@@ -70,6 +71,12 @@ func runDashboard(parent context.Context, o *options) error {
 		cfg.ReadOnly = true
 		// Recorded facts do not change: keep the recorded-vs-now marks.
 		cfg.Evaluate, cfg.RefreshFacts = nil, nil
+		// The clock of a replay is the recording's: the header shows when
+		// the newest sample was taken, not today's time.
+		_, end, _ := replay.Range(s.snap)
+		if !end.IsZero() {
+			cfg.Now = func() time.Time { return end }
+		}
 	}
 
 	runCtx, stopSampler := context.WithCancel(ctx)
