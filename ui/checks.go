@@ -286,7 +286,7 @@ func (p *checksPane) draw() string {
 		if r.Live {
 			live = st.muted.render(" ↻") // re-evaluated as samples arrive
 		}
-		line := marker + st.Status(r.Status) + live + " " + fit(r.Title, titleW) + " " + st.muted.render(r.Evidence)
+		line := marker + st.Status(r.Status) + live + " " + fit(listTitle(r), titleW) + " " + st.muted.render(r.Evidence)
 		line = fit(line, inner)
 		if p.active && i == p.selected {
 			line = st.selectedRow(line)
@@ -355,4 +355,18 @@ func (p *checksPane) fixView() string {
 		lines = append(append([]string{lines[0]}, body[p.fixTop:p.fixTop+visible]...), more)
 	}
 	return boxed(st.PaneFocused, strings.Join(lines, "\n"), p.width, p.height)
+}
+
+// listTitle puts a per-GPU result's GPU first ("GPU 3 PCIe link" rather than
+// "PCIe link: GPU 3 (NVIDIA H100 80GB HBM3)"), so that truncating the title
+// to the column keeps which GPU it is about. The fix panel shows it whole.
+func listTitle(r model.CheckResult) string {
+	if !r.GPU.OK {
+		return r.Title
+	}
+	title := r.Title
+	if i := strings.Index(title, ": GPU "); i > 0 {
+		title = title[:i]
+	}
+	return "GPU " + strconv.Itoa(r.GPU.V) + " " + title
 }
