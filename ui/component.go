@@ -5,6 +5,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/help"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/gputop/gputop/sampler"
 )
 
 // component is the contract every pane follows (after soft-serve's
@@ -29,6 +30,8 @@ type common struct {
 	// watch follows each GPU's memory while a model loads (growth rate,
 	// peak, forecast); cards and the zoom view draw it.
 	watch *loadWatch
+	// callStats reads the driver call costs for the overhead view (nil: none).
+	callStats func() []sampler.CallStat
 }
 
 // size is embedded by components for SetSize.

@@ -62,6 +62,9 @@ type Config struct {
 	// PIDHint says when NVML's PIDs cannot be resolved here (a container
 	// without the host PID namespace) and what to do about it.
 	PIDHint func() (bool, string)
+	// CallStats is the backend's driver call costs (atomics, no driver
+	// call) for the overhead section of help; nil hides it.
+	CallStats func() []sampler.CallStat
 }
 
 // ReplayInfo describes the recording a replay shows.

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"sort"
 	"strconv"
 	"strings"
 
@@ -64,6 +65,33 @@ func (h *helpView) overhead() []string {
 			fitRight(strconv.FormatUint(s.SlowReads, 10), 12)+fitRight(fmtDuration(s.SlowMean), 11)+
 			fitRight(fmtDuration(s.LateP50), 10)+fitRight(fmtDuration(s.LateP99), 10)+
 			fitRight(strconv.FormatUint(s.SkippedTicks, 10), 9))
+	}
+	return append(out, h.driverCalls()...)
+}
+
+// driverCalls lists what each kind of driver call costs (mean wall time over
+// all GPUs, the costliest first), several to a line.
+func (h *helpView) driverCalls() []string {
+	if h.callStats == nil {
+		return nil
+	}
+	calls := h.callStats()
+	if len(calls) == 0 {
+		return nil
+	}
+	sort.Slice(calls, func(i, j int) bool { return calls[i].Mean > calls[j].Mean })
+	st := h.styles
+	out := []string{"", st.Title.Render("DRIVER CALLS") + st.Muted.Render("  mean wall time per call, all GPUs, costliest first")}
+	const cellW = 48
+	perLine := max((h.width-4)/cellW, 1)
+	var line strings.Builder
+	for i, c := range calls {
+		cell := fit(c.Name, 30) + fitRight(fmtDuration(c.Mean), 9) + st.muted.render(fitRight("×"+strconv.FormatUint(c.Count, 10), 8)) + " "
+		line.WriteString(cell)
+		if (i+1)%perLine == 0 || i == len(calls)-1 {
+			out = append(out, line.String())
+			line.Reset()
+		}
 	}
 	return out
 }

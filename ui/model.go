@@ -115,12 +115,13 @@ func New(cfg Config) *Model {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &common{
-		styles:   NewStyles(th),
-		keys:     DefaultKeyMap(),
-		frame:    newFrame(cfg.Source),
-		interval: cfg.Interval,
-		now:      cfg.Now,
-		watch:    newLoadWatch(cfg.Now(), cfg.Interval, model.ForecastOptions{}),
+		styles:    NewStyles(th),
+		keys:      DefaultKeyMap(),
+		frame:     newFrame(cfg.Source),
+		interval:  cfg.Interval,
+		now:       cfg.Now,
+		watch:     newLoadWatch(cfg.Now(), cfg.Interval, model.ForecastOptions{}),
+		callStats: cfg.CallStats,
 	}
 	c.keys.setReplay(cfg.Replay != nil)
 	// Export and rerun stay bound when they cannot work, so pressing them

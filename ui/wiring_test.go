@@ -4,8 +4,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/gputop/gputop/sampler"
 )
 
 // P opens the process table over the dashboard; a kill asks first, the
@@ -81,5 +84,22 @@ func TestHostStripOnWideTerminals(t *testing.T) {
 	drive(narrow, hostTickMsg{stats: fullHostStats()})
 	if strings.Contains(narrow.eventsView(), "load") {
 		t.Fatalf("host strip squeezed into 80 columns:\n%s", narrow.eventsView())
+	}
+}
+
+// The overhead section of help lists the driver's call costs, costliest first.
+func TestHelpListsDriverCalls(t *testing.T) {
+	m := screen(t, 1, 200, 50, func(c *Config, _ *fakeSource) {
+		c.CallStats = func() []sampler.CallStat {
+			return []sampler.CallStat{{Name: "GetPowerUsage", Count: 10, Mean: 4 * time.Microsecond},
+				{Name: "GetPcieThroughput(TX)", Count: 2, Mean: 21 * time.Millisecond}}
+		}
+	})
+	defer m.cancel()
+	drive(m, press("?"))
+	v := m.View()
+	i, j := strings.Index(v, "GetPcieThroughput(TX)"), strings.Index(v, "GetPowerUsage")
+	if !strings.Contains(v, "DRIVER CALLS") || i < 0 || j < 0 || i > j {
+		t.Fatalf("help lacks the driver calls, costliest first:\n%s", v)
 	}
 }

@@ -52,6 +52,9 @@ func runDashboard(parent context.Context, o *options) error {
 		Logger:       log,
 		Peaks:        s.peaks,
 	}
+	if cs, ok := s.backend.(sampler.CallStatter); ok {
+		cfg.CallStats = cs.CallStats
+	}
 	if s.snap == nil && !o.demo {
 		// Live NVML only: demo and replay PIDs are not this host's.
 		cfg.Terminate = func(pid int32) error { return host.Terminate(pid, terminateGrace) }
