@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/gputop/gputop/model"
 	"github.com/gputop/gputop/sampler"
 	"github.com/gputop/gputop/sampler/sim"
 )
@@ -38,5 +40,39 @@ func TestWaitFirstReadingsNoGPU(t *testing.T) {
 	s.waitFirstReadings(context.Background(), 10*time.Second)
 	if time.Since(start) > time.Second {
 		t.Fatal("waited without a sampler")
+	}
+}
+
+// A replay shows each check as recorded and as today's rules judge the
+// recorded facts, marking where they differ.
+func TestCompareRecorded(t *testing.T) {
+	recorded := []model.CheckResult{
+		{ID: "same", Title: "Same", Status: model.Pass},
+		{ID: "changed", Title: "Changed", Status: model.Warn},
+		{ID: "gone", Title: "Gone", Status: model.Fail},
+	}
+	now := []model.CheckResult{
+		{ID: "same", Title: "Same", Status: model.Pass},
+		{ID: "changed", Title: "Changed", Status: model.Fail},
+		{ID: "new", Title: "New", Status: model.Skip},
+	}
+	got := map[string]model.CheckResult{}
+	for _, r := range compareRecorded(now, recorded) {
+		got[r.ID] = r
+	}
+	if len(got) != 4 {
+		t.Fatalf("want 4 results, got %v", got)
+	}
+	if got["same"].Title != "Same" {
+		t.Errorf("unchanged result marked: %q", got["same"].Title)
+	}
+	if c := got["changed"]; c.Status != model.Fail || !strings.Contains(c.Title, "[recorded warn, now fail]") {
+		t.Errorf("changed: %+v", c)
+	}
+	if g := got["gone"]; g.Status != model.Fail || !strings.Contains(g.Title, "[recorded only]") {
+		t.Errorf("recorded-only: %+v", g)
+	}
+	if n := got["new"]; !strings.Contains(n.Title, "[new rule]") {
+		t.Errorf("new rule: %+v", n)
 	}
 }
