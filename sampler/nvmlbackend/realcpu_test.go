@@ -1,7 +1,9 @@
 package nvmlbackend
 
 import (
+	"os"
 	"runtime"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -44,11 +46,26 @@ func TestRealCallCPU(t *testing.T) {
 		{"GetMemoryInfo_v2", func() { h.GetMemoryInfo_v2() }},
 		{"GetPowerUsage", func() { h.GetPowerUsage() }},
 		{"GetTemperature", func() { h.GetTemperature(nvml.TEMPERATURE_GPU) }},
+		{"GetClockInfo(SM)", func() { h.GetClockInfo(nvml.CLOCK_SM) }},
+		{"GetClockInfo(MEM)", func() { h.GetClockInfo(nvml.CLOCK_MEM) }},
+		{"GetPerformanceState", func() { h.GetPerformanceState() }},
+		{"GetCurrentClocksEventReasons", func() { h.GetCurrentClocksEventReasons() }},
+		{"GetEnforcedPowerLimit", func() { h.GetEnforcedPowerLimit() }},
+		{"GetGraphicsRunningProcesses", func() { h.GetGraphicsRunningProcesses() }},
+		{"GetCurrPcieLinkWidth", func() { h.GetCurrPcieLinkWidth() }},
+		{"GetTotalEccErrors(uncorrected, volatile)", func() { h.GetTotalEccErrors(nvml.MEMORY_ERROR_TYPE_UNCORRECTED, nvml.VOLATILE_ECC) }},
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	const n = 10
-	const spacing = 100 * time.Millisecond
+	// GPUTOP_CALLCPU_SPACING (e.g. 1s) and GPUTOP_CALLCPU_N change how the
+	// calls are spaced: the driver's caches make the cost depend on it.
+	n, spacing := 10, 100*time.Millisecond
+	if v, err := time.ParseDuration(os.Getenv("GPUTOP_CALLCPU_SPACING")); err == nil && v > 0 {
+		spacing = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("GPUTOP_CALLCPU_N")); err == nil && v > 0 {
+		n = v
+	}
 	for _, c := range calls {
 		c.call() // first call initialises
 		var wall, cpu time.Duration
@@ -59,6 +76,6 @@ func TestRealCallCPU(t *testing.T) {
 			wall += time.Since(w0)
 			cpu += threadCPU(t) - c0
 		}
-		t.Logf("%-42s wall %10v  cpu %10v  per call, %d calls %v apart", c.name, wall/n, cpu/n, n, spacing)
+		t.Logf("%-42s wall %10v  cpu %10v  per call, %d calls %v apart", c.name, wall/time.Duration(n), cpu/time.Duration(n), n, spacing)
 	}
 }
