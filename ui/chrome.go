@@ -90,6 +90,18 @@ func (m *Model) eventsView() string {
 	return fit(line, evW-1) + " " + renderHostStrip(m.hostStats, hostW, st)
 }
 
+// bindings are the dashboard's footer hints for what has the focus.
+func (m *Model) bindings() []key.Binding {
+	bindings := append(m.focusedComponent().ShortHelp(), m.keys.Help)
+	if m.over == overlayNone && !m.checks.fixOpen {
+		bindings = append(bindings, m.keys.Next, m.keys.Rerun)
+		if m.cfg.Export != nil && !m.cfg.ReadOnly {
+			bindings = append(bindings, m.keys.Export)
+		}
+	}
+	return append(bindings, m.keys.StepBack, m.keys.StepFwd, m.keys.Pause, m.keys.Quit)
+}
+
 // footerView is the key hints of what has the focus, or a transient message.
 func (m *Model) footerView() string {
 	st := m.styles
@@ -101,14 +113,11 @@ func (m *Model) footerView() string {
 		return fit(" "+style.Render(m.footer.text), m.width)
 	}
 	m.help.Width = max(m.width-1, 0)
-	bindings := append(m.focusedComponent().ShortHelp(), m.keys.Help)
-	if m.over == overlayNone && !m.checks.fixOpen {
-		bindings = append(bindings, m.keys.Next, m.keys.Rerun)
-		if m.cfg.Export != nil && !m.cfg.ReadOnly {
-			bindings = append(bindings, m.keys.Export)
-		}
+	bindings := m.bindings()
+	if m.cfg.Source == nil {
+		// The no-GPU screen: only the checklist's keys work there.
+		bindings = append(m.checks.ShortHelp(), m.keys.Rerun, m.keys.Quit)
 	}
-	bindings = append(bindings, m.keys.StepBack, m.keys.StepFwd, m.keys.Pause, m.keys.Quit)
 	bindings = dedupe(bindings)
 	// The hints change with the focus, not with the samples: render them
 	// again only when what they would show differs.
