@@ -42,7 +42,9 @@ type SlowSample struct {
 	PCIeWidth   Opt[int]    `json:"pcie_width"`
 	PCIeReplays Opt[uint64] `json:"pcie_replays"`
 
-	EnergyMilliJ Opt[uint64] `json:"energy_mj"` // since driver load
+	// EnergyMilliJ is the counter since driver load. NVML is asked about
+	// once a minute (it costs milliseconds of CPU); null in between.
+	EnergyMilliJ Opt[uint64] `json:"energy_mj"`
 
 	// Peaks from NVML's buffered samples (GetSamples) since the previous slow
 	// reading: a 30 ms spike between two fast polls still shows up here.

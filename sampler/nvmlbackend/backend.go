@@ -38,13 +38,16 @@ type Options struct {
 	EventTimeout time.Duration
 	// RareEvery: the rare slow tier (MIG, persistence, compute mode, ECC
 	// mode and lifetime counters, row remapping, retired pages, fabric,
-	// energy, PCIe replays) runs every RareEvery slow readings (default
+	// PCIe replays) runs every RareEvery slow readings (default
 	// 10, i.e. every 10 s); 1 reads everything every time.
 	RareEvery int
 	// MediumEvery: PCIe throughput (two 20 ms blocking calls that hold
 	// NVML's lock) and the utilisation sample buffer (0.8 ms of CPU per
 	// call) every MediumEvery slow readings (default 5); 1 every time.
 	MediumEvery int
+	// EnergyEvery: the energy counter every EnergyEvery slow readings
+	// (default 60, a minute); unavailable in between.
+	EnergyEvery int
 	// ClockEvery: SM and memory clocks at most this often (default 1 s);
 	// negative reads them every fast reading.
 	ClockEvery time.Duration
@@ -145,6 +148,9 @@ func (d *device) skipped(k callKind) bool { return d.skip.Load()&k.bit() != 0 }
 func New(lib nvml.Interface, opts Options) *Backend {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.EnergyEvery <= 0 {
+		opts.EnergyEvery = 60
 	}
 	if opts.MediumEvery <= 0 {
 		opts.MediumEvery = defaultMediumEvery

@@ -339,7 +339,7 @@ func TestReadFastAndSlowConcurrently(t *testing.T) {
 
 func openServer(t testing.TB, srv nvml.Interface) *Backend {
 	t.Helper()
-	return openServerWith(t, srv, Options{RareEvery: 1, MediumEvery: 1, ClockEvery: -1})
+	return openServerWith(t, srv, Options{RareEvery: 1, MediumEvery: 1, EnergyEvery: 1, ClockEvery: -1})
 }
 
 func openServerWith(t testing.TB, srv nvml.Interface, opts Options) *Backend {

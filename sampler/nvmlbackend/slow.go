@@ -45,7 +45,6 @@ func (b *Backend) ReadSlow(gpu int, s *model.SlowSample) error {
 	if rare {
 		for _, step := range [...]func(*device, *model.SlowSample) error{
 			b.readMIG, // first: a MIG change re-enables the calls it affects
-			b.readEnergy,
 			b.readECCState,
 			b.readModes,
 			b.readReplays,
@@ -58,6 +57,15 @@ func (b *Backend) ReadSlow(gpu int, s *model.SlowSample) error {
 		d.eccEnabled = s.ECCEnabled.V && s.ECCEnabled.OK
 	} else {
 		carryRare(s, &d.rare)
+	}
+	// The energy counter costs 4-9 ms of CPU per call (H200, 1 s apart) and
+	// nothing on screen uses it; it is cumulative since driver load, so
+	// reading it once a minute loses nothing. Between reads it stays
+	// unavailable rather than a stale counter.
+	if (d.slowReads-1)%uint64(b.opts.EnergyEvery) == 0 {
+		if err := b.readEnergy(d, s); err != nil {
+			return err
+		}
 	}
 	for _, step := range [...]func(*device, *model.SlowSample) error{
 		b.readPCIe,
@@ -76,7 +84,6 @@ func (b *Backend) ReadSlow(gpu int, s *model.SlowSample) error {
 // carryRare copies the rare tier's fields from the last rare reading.
 func carryRare(dst, src *model.SlowSample) {
 	dst.MIGCurrent, dst.MIGPending = src.MIGCurrent, src.MIGPending
-	dst.EnergyMilliJ = src.EnergyMilliJ
 	dst.ECCEnabled, dst.ECCAggregateUncorrected = src.ECCEnabled, src.ECCAggregateUncorrected
 	dst.RowRemapCorrectable, dst.RowRemapUncorrectable = src.RowRemapCorrectable, src.RowRemapUncorrectable
 	dst.RowRemapPending, dst.RowRemapFailure = src.RowRemapPending, src.RowRemapFailure
