@@ -141,33 +141,19 @@ func (s *session) sourceName() string {
 
 // nvmlFacts is what NVML (or its stand-in) says, for the checks.
 func (s *session) nvmlFacts() model.NVMLFacts {
-	nf := model.NVMLFacts{Source: s.sourceName()}
 	if s.openErr != nil {
-		nf.ErrorCode = s.openErr.Code
-		nf.ErrorMessage = s.openErr.Error()
-		return nf
+		return checks.NVMLFromError(s.sourceName(), s.openErr.Code, s.openErr.Error())
 	}
-	sys := s.sampler.System()
-	nf.Opened = true
-	nf.DriverVersion = sys.DriverVersion
-	nf.NVMLVersion = sys.NVMLVersion
-	nf.CUDADriverVersion = sys.CUDADriverVersion
+	var gpus []model.GPUFacts
 	for _, g := range s.sampler.GPUs() {
-		nf.GPUs = append(nf.GPUs, gpuFacts(g))
+		gpus = append(gpus, gpuFacts(g))
 	}
-	return nf
+	return checks.NVMLFromSystem(s.sampler.System(), gpus)
 }
 
 func gpuFacts(g *sampler.GPU) model.GPUFacts {
 	fast, ok, slow, health := g.Latest()
-	gf := model.GPUFacts{Info: g.Info, Health: health}
-	if ok {
-		gf.Sample = model.Some(fast)
-	}
-	if !slow.Time.IsZero() {
-		gf.Slow = model.Some(slow)
-	}
-	return gf
+	return checks.GPUFactsOf(g.Info, fast, ok, slow, health)
 }
 
 // refreshFacts updates the per-GPU readings inside facts so the live rules
