@@ -113,14 +113,12 @@ func Open(ctx context.Context, b Backend, opts Options) (*Sampler, error) {
 	capacity := opts.RingCapacity()
 	for i, info := range infos {
 		s.gpus = append(s.gpus, &GPU{
-			Info:    info,
-			idx:     i,
-			fast:    model.NewRing[model.Sample](capacity),
-			slowH:   model.NewRing[model.SlowSample](min(int(opts.History/opts.SlowInterval)+1, maxRingSamples)),
-			late:    model.NewRing[int32](1024),
-			opened:  time.Now(),
-			health:  model.Health{State: model.Healthy, Since: model.Now()},
-			lastFin: time.Now(),
+			Info:   info,
+			idx:    i,
+			fast:   model.NewRing[model.Sample](capacity),
+			slowH:  model.NewRing[model.SlowSample](min(int(opts.History/opts.SlowInterval)+1, maxRingSamples)),
+			late:   model.NewRing[int32](1024),
+			health: model.Health{State: model.Healthy, Since: model.Now()},
 		})
 	}
 	return s, nil
@@ -257,7 +255,6 @@ func (s *Sampler) readFast(g *GPU, sample *model.Sample, start time.Time) {
 // recovers the same way a polled one does.
 func (s *Sampler) storeFast(g *GPU, sample *model.Sample, at model.Timestamp) {
 	g.mu.Lock()
-	g.lastFin = time.Now()
 	g.lastFastAt = at
 	g.fast.Push(*sample)
 	changed := g.health.State != model.Healthy
@@ -406,9 +403,7 @@ type GPU struct {
 	slowErrSince model.Timestamp
 	slowErrShown bool
 	lastFastAt   model.Timestamp
-	lastFin      time.Time
 	late         *model.Ring[int32] // fast-tick lateness in microseconds
-	opened       time.Time
 
 	fastStarted atomic.Int64 // unix nanos of the fast read in flight, 0 if none
 	fastNanos   atomic.Uint64
@@ -508,14 +503,14 @@ func (s *Sampler) Step(now time.Time, withSlow bool) {
 	var sample model.Sample
 	for _, g := range s.gpus {
 		if withSlow {
-			slow := model.SlowSample{Time: model.TimestampOf(now)}
+			slow := model.SlowSample{Time: stamp}
 			if err := s.backend.ReadSlow(g.idx, &slow); err != nil {
 				s.failSlow(g, err, stamp)
 			} else {
 				s.storeSlow(g, &slow)
 			}
 		}
-		sample = model.Sample{Time: model.TimestampOf(now)}
+		sample = model.Sample{Time: stamp}
 		if err := s.backend.ReadFast(g.idx, &sample); err != nil {
 			s.fail(g, err, stamp)
 			continue
