@@ -55,15 +55,15 @@ func runDashboard(parent context.Context, o *options) error {
 	if cs, ok := s.backend.(sampler.CallStatter); ok {
 		cfg.CallStats = cs.CallStats
 	}
+	if s.snap == nil {
+		cfg.Host = host.NewSampler() // this host's strip, in the demo too
+	}
 	if s.snap == nil && !o.demo {
 		// Live NVML only: demo and replay PIDs are not this host's.
 		cfg.Terminate = func(pid int32) error { return host.Terminate(pid, terminateGrace) }
-		cfg.Host = host.NewSampler()
 		if s.resolver != nil {
 			cfg.PIDHint = s.resolver.PIDNamespaceHint
 		}
-	} else if o.demo {
-		cfg.Host = host.NewSampler() // the host strip is real even in the demo
 	}
 	if s.sampler != nil {
 		cfg.Source = ui.FromSampler(s.sampler)
