@@ -155,7 +155,7 @@ Without a GPU or a driver, gputop still opens and explains what is missing;
 	f.StringVar(&o.theme, "theme", "", "colour theme: "+themeList()+" (NO_COLOR forces mono)")
 	f.BoolVar(&o.readOnly, "readonly", false, "disable actions that change anything (signalling processes)")
 	f.BoolVar(&o.includeCmdlines, "include-cmdlines", false, "keep full process command lines in snapshots (secrets are redacted by default)")
-	root.AddCommand(newCheckCmd(o, stdout), newSnapshotCmd(o, stdout, stderr))
+	root.AddCommand(newCheckCmd(o, stdout), newSnapshotCmd(o, stdout, stderr), newServeCmd(o, stderr))
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError("%v", err) })
 	return root
 }
