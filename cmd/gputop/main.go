@@ -65,6 +65,7 @@ type options struct {
 	readOnly        bool
 	includeCmdlines bool
 	cpuProfile      string
+	cluster         clusterOptions // --prometheus (cluster.go)
 }
 
 func (o *options) validate() error {
@@ -116,7 +117,9 @@ Without a GPU or a driver, gputop still opens and explains what is missing;
   gputop --demo --gpus 4       a simulated fleet of 4 GPUs
   gputop check                 the checklist without the dashboard (exit 1 on a fail)
   gputop snapshot -o box.json  record the dashboard and checklist to a file
-  gputop --replay box.json     open a snapshot anywhere, no GPU needed`,
+  gputop --replay box.json     open a snapshot anywhere, no GPU needed
+  gputop serve                 Prometheus metrics of this node on 127.0.0.1:9400
+  gputop --prometheus http://prometheus:9090   every GPU of the cluster`,
 		Version:       gputopVersion(),
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
@@ -124,6 +127,12 @@ Without a GPU or a driver, gputop still opens and explains what is missing;
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.validate(); err != nil {
 				return err
+			}
+			if err := o.cluster.validate(o); err != nil {
+				return err
+			}
+			if o.cluster.url != "" {
+				return runCluster(cmd.Context(), o)
 			}
 			if o.cpuProfile != "" {
 				f, err := os.Create(o.cpuProfile)
@@ -155,6 +164,7 @@ Without a GPU or a driver, gputop still opens and explains what is missing;
 	f.StringVar(&o.theme, "theme", "", "colour theme: "+themeList()+" (NO_COLOR forces mono)")
 	f.BoolVar(&o.readOnly, "readonly", false, "disable actions that change anything (signalling processes)")
 	f.BoolVar(&o.includeCmdlines, "include-cmdlines", false, "keep full process command lines in snapshots (secrets are redacted by default)")
+	addClusterFlags(f, &o.cluster)
 	root.AddCommand(newCheckCmd(o, stdout), newSnapshotCmd(o, stdout, stderr), newServeCmd(o, stderr))
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError("%v", err) })
 	return root

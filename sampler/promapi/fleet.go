@@ -1,0 +1,572 @@
+package promapi
+
+import (
+	"context"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	pmodel "github.com/prometheus/common/model"
+)
+
+// Labels are the label names this server's GPU series use, discovered from
+// /api/v1/labels (dcgm-exporter renamed Hostname to hostname in 2026; older
+// releases and --use-old-namespace spell the UUID uuid; a ServiceMonitor
+// renames a workload's pod label to exported_pod).
+type Labels struct {
+	Host      string // Hostname, hostname, or instance when neither exists
+	UUID      string // UUID or uuid ("" when neither)
+	Pod       string // exported_pod or pod ("" when neither)
+	Namespace string
+	Job       string // hpc_job (Slurm jobs through dcgm-exporter's HPC mapping)
+}
+
+// Discover picks the spellings from the label names of the GPU series.
+func Discover(names []string) Labels {
+	has := map[string]bool{}
+	for _, n := range names {
+		has[n] = true
+	}
+	first := func(cands ...string) string {
+		for _, c := range cands {
+			if has[c] {
+				return c
+			}
+		}
+		return ""
+	}
+	l := Labels{
+		Host:      first("Hostname", "hostname", "kubernetes_node", "node"),
+		UUID:      first("UUID", "uuid"),
+		Pod:       first("exported_pod", "pod"),
+		Namespace: first("exported_namespace", "namespace"),
+		Job:       first("hpc_job", "slurm_job", "job_id"),
+	}
+	if l.Host == "" {
+		l.Host = "instance"
+	}
+	// A pod label alone is the workload's only when no exported_ one exists;
+	// dcgm-exporter leaves it empty for GPUs no pod holds.
+	if l.Pod == "pod" && has["exported_pod"] {
+		l.Pod = "exported_pod"
+	}
+	return l
+}
+
+// Status is a verdict or check status as gputop serve exports it.
+type Status string
+
+const (
+	Pass    Status = "pass"
+	Warn    Status = "warn"
+	Fail    Status = "fail"
+	Skip    Status = "skip"
+	Unknown Status = "" // dcgm-exporter only: no checks
+)
+
+// Rank orders statuses, worst first.
+func (s Status) Rank() int {
+	switch s {
+	case Fail:
+		return 0
+	case Warn:
+		return 1
+	case Skip:
+		return 2
+	case Pass:
+		return 3
+	}
+	return 4
+}
+
+// GPU is one GPU as the server last saw it. NaN means no value.
+type GPU struct {
+	Node     string
+	Index    string // the gpu label
+	UUID     string
+	Model    string
+	BusID    string
+	Util     float64 // percent
+	MemUsed  float64 // MiB
+	MemTotal float64 // MiB (used + free + reserved)
+	Temp     float64 // °C
+	Power    float64 // W
+	Verdict  Status
+	Health   string // gputop serve only: ok, stale, lost, error
+	Age      time.Duration
+	Spark    []float64 // utilisation over the sparkline range
+	Pod      string    // namespace/pod when the labels exist
+	Job      string    // hpc_job
+	Xid      int       // the highest Xid reported in the last hour (0: none)
+	LastSeen time.Time // vanished GPUs: when they were last seen
+}
+
+// Check is a check that did not pass, from gputop serve.
+type Check struct {
+	ID     string
+	GPU    string
+	Status Status
+}
+
+// Node is one host and its exporter.
+type Node struct {
+	Name      string
+	Instances []string // scrape targets
+	Exporter  string   // "gputop" or "dcgm-exporter"
+	Down      bool     // Prometheus' up == 0 for its exporter
+	Stale     bool     // its newest sample is older than the stale limit
+	Age       time.Duration
+	Driver    string
+	CUDA      string
+	GPUs      []*GPU
+	Vanished  []*GPU // seen in the last hour, not now
+	Checks    []Check
+	Verdict   Status
+}
+
+// Skew is one version seen across the fleet and the nodes that run it.
+type Skew struct {
+	What    string // "driver" or "CUDA"
+	Version string
+	Nodes   []string
+}
+
+// Fleet is the whole cluster at one instant.
+type Fleet struct {
+	At         time.Time
+	Labels     Labels
+	Resolution time.Duration // the exporters' scrape interval, estimated
+	StaleAfter time.Duration
+	Nodes      []*Node
+	Skew       []Skew   // only when more than one version is seen
+	Errors     []string // queries that failed: the view is partial
+	Queries    int
+	Took       time.Duration
+}
+
+// GPUCount is the number of GPUs present now.
+func (f *Fleet) GPUCount() int {
+	n := 0
+	for _, nd := range f.Nodes {
+		n += len(nd.GPUs)
+	}
+	return n
+}
+
+// Options shapes the fetch.
+type Options struct {
+	// Match narrows every query, a PromQL label matcher list without braces
+	// (job="gputop",cluster="a").
+	Match string
+	// SparkRange and SparkPoints shape the utilisation sparklines (default
+	// 15 min, 30 points).
+	SparkRange  time.Duration
+	SparkPoints int
+	// Lookback: a GPU seen within it and not now has vanished (default 1 h).
+	Lookback time.Duration
+	Now      func() time.Time
+}
+
+func (o *Options) fill() {
+	if o.SparkRange <= 0 {
+		o.SparkRange = 15 * time.Minute
+	}
+	if o.SparkPoints <= 1 {
+		o.SparkPoints = 30
+	}
+	if o.Lookback <= 0 {
+		o.Lookback = time.Hour
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+// The metric every GPU exporter has: dcgm-exporter's and gputop serve's.
+const baseMetric = "DCGM_FI_DEV_GPU_UTIL"
+
+// Fetch runs one query per metric (never one per GPU), concurrently, and
+// builds the fleet. A failing query leaves its column empty and is listed
+// in Errors; Fetch fails only when the base query does.
+func Fetch(ctx context.Context, c *Client, o Options) (*Fleet, error) {
+	o.fill()
+	start := time.Now()
+	now := o.Now()
+	sel := func(metric string, extra ...string) string {
+		m := append([]string(nil), extra...)
+		if o.Match != "" {
+			m = append([]string{o.Match}, m...)
+		}
+		return metric + "{" + strings.Join(m, ",") + "}"
+	}
+	names, err := c.LabelNames(ctx, sel(baseMetric), now.Add(-o.Lookback), now)
+	if err != nil {
+		return nil, err
+	}
+	f := &Fleet{At: now, Labels: Discover(names), Queries: 1}
+	lb := "[" + pmodel.Duration(o.Lookback).String() + "]"
+
+	type job struct {
+		expr string
+		dst  *pmodel.Vector
+	}
+	var util, fbUsed, fbFree, fbRes, temp, power, xid, ts, seen, up, counts, verdict, checks, hostInfo, health pmodel.Vector
+	jobs := []job{
+		{sel(baseMetric), &util},
+		{sel("DCGM_FI_DEV_FB_USED"), &fbUsed},
+		{sel("DCGM_FI_DEV_FB_FREE"), &fbFree},
+		{sel("DCGM_FI_DEV_FB_RESERVED"), &fbRes},
+		{sel("DCGM_FI_DEV_GPU_TEMP"), &temp},
+		{sel("DCGM_FI_DEV_POWER_USAGE"), &power},
+		{"max_over_time(" + sel("DCGM_FI_DEV_XID_ERRORS") + lb + ") > 0", &xid},
+		{"timestamp(" + sel(baseMetric) + ")", &ts},
+		{"last_over_time(timestamp(" + sel(baseMetric) + ")" + "[" + pmodel.Duration(o.Lookback).String() + ":1m])", &seen},
+		{sel("up"), &up},
+		{"max(count_over_time(" + sel(baseMetric) + "[5m]))", &counts},
+		{sel("gputop_gpu_verdict") + " == 1", &verdict},
+		{sel("gputop_check_status", `status=~"fail|warn"`) + " == 1", &checks},
+		{sel("gputop_host_info"), &hostInfo},
+		{sel("gputop_gpu_health") + " == 1", &health},
+	}
+	errs := make([]error, len(jobs))
+	var spark pmodel.Matrix
+	var sparkErr error
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 6)
+	for i, j := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			*j.dst, errs[i] = c.Query(ctx, j.expr, now)
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		sem <- struct{}{}
+		defer func() { <-sem }()
+		step := o.SparkRange / time.Duration(o.SparkPoints-1)
+		spark, sparkErr = c.QueryRange(ctx, sel(baseMetric), now.Add(-o.SparkRange), now, step)
+	}()
+	wg.Wait()
+	f.Queries += len(jobs) + 1
+	if errs[0] != nil {
+		return nil, errs[0]
+	}
+	for i, e := range errs {
+		if e != nil {
+			f.Errors = append(f.Errors, jobs[i].expr+": "+e.Error())
+		}
+	}
+	if sparkErr != nil {
+		f.Errors = append(f.Errors, "sparklines: "+sparkErr.Error())
+	}
+	b := builder{f: f, l: f.Labels, nodes: map[string]*Node{}, gpus: map[string]*GPU{}}
+
+	// Resolution: the busiest series' samples over five minutes.
+	f.Resolution = 0
+	if len(counts) > 0 && counts[0].Value > 1 {
+		f.Resolution = time.Duration(float64(5*time.Minute) / float64(counts[0].Value)).Round(time.Second)
+	}
+	f.StaleAfter = max(3*f.Resolution, 10*time.Second)
+
+	for _, s := range util {
+		g := b.gpu(s.Metric, true)
+		g.Util = float64(s.Value)
+	}
+	b.each(fbUsed, func(g *GPU, v float64) { g.MemUsed = v; g.MemTotal = add(g.MemTotal, v) })
+	b.each(fbFree, func(g *GPU, v float64) { g.MemTotal = add(g.MemTotal, v) })
+	b.each(fbRes, func(g *GPU, v float64) { g.MemTotal = add(g.MemTotal, v) })
+	b.each(temp, func(g *GPU, v float64) { g.Temp = v })
+	b.each(power, func(g *GPU, v float64) { g.Power = v })
+	b.each(xid, func(g *GPU, v float64) { g.Xid = int(v) })
+	b.each(ts, func(g *GPU, v float64) {
+		g.Age = now.Sub(time.UnixMilli(int64(v * 1000)))
+	})
+	for _, s := range health {
+		if g := b.find(s.Metric); g != nil {
+			g.Health = clean(string(s.Metric["state"]))
+		}
+	}
+	for _, s := range verdict {
+		if g := b.find(s.Metric); g != nil {
+			g.Verdict = Status(s.Metric["status"])
+		}
+	}
+	// GPUs seen within the lookback and absent now have vanished (or their
+	// exporter stopped answering: that node is marked down instead).
+	for _, s := range seen {
+		key := b.key(s.Metric)
+		if _, present := b.gpus[key]; present {
+			continue
+		}
+		g := b.gpu(s.Metric, false)
+		g.LastSeen = time.UnixMilli(int64(float64(s.Value) * 1000))
+	}
+	// Exporters: up of the targets that served GPU series.
+	for _, s := range up {
+		inst := string(s.Metric["instance"])
+		for _, n := range b.nodes {
+			for _, i := range n.Instances {
+				if i == inst && s.Value == 0 {
+					n.Down = true
+				}
+			}
+		}
+	}
+	for _, s := range checks {
+		n := b.nodes[b.hostOf(s.Metric)]
+		if n == nil {
+			continue
+		}
+		n.Checks = append(n.Checks, Check{ID: clean(string(s.Metric["check"])), GPU: clean(string(s.Metric["gpu"])), Status: Status(s.Metric["status"])})
+	}
+	for _, s := range hostInfo {
+		n := b.nodes[b.hostOf(s.Metric)]
+		if n == nil {
+			continue
+		}
+		n.Exporter = "gputop"
+		if d := clean(string(s.Metric["driver_version"])); d != "" {
+			n.Driver = d
+		}
+		n.CUDA = clean(string(s.Metric["cuda_version"]))
+	}
+	b.sparks(spark, o.SparkPoints, now, o.SparkRange)
+	b.finish()
+	f.Took = time.Since(start)
+	return f, nil
+}
+
+func add(a, v float64) float64 {
+	if math.IsNaN(a) {
+		return v
+	}
+	return a + v
+}
+
+type builder struct {
+	f     *Fleet
+	l     Labels
+	nodes map[string]*Node
+	gpus  map[string]*GPU
+}
+
+func (b *builder) hostOf(m pmodel.Metric) string {
+	h := string(m[pmodel.LabelName(b.l.Host)])
+	if h == "" {
+		// gputop serve always sets Hostname; a relabelled server may not.
+		h = string(m["Hostname"])
+	}
+	if h == "" {
+		h = string(m["instance"])
+	}
+	return clean(h)
+}
+
+func (b *builder) key(m pmodel.Metric) string {
+	id := ""
+	if b.l.UUID != "" {
+		id = string(m[pmodel.LabelName(b.l.UUID)])
+	}
+	if id == "" {
+		id = "gpu" + string(m["gpu"])
+	}
+	return b.hostOf(m) + "\x00" + id
+}
+
+func (b *builder) find(m pmodel.Metric) *GPU { return b.gpus[b.key(m)] }
+
+// gpu returns the GPU of a series, creating it (present now or vanished).
+func (b *builder) gpu(m pmodel.Metric, present bool) *GPU {
+	k := b.key(m)
+	if g, ok := b.gpus[k]; ok {
+		return g
+	}
+	host := b.hostOf(m)
+	n := b.nodes[host]
+	if n == nil {
+		n = &Node{Name: host, Exporter: "dcgm-exporter"}
+		b.nodes[host] = n
+	}
+	if inst := clean(string(m["instance"])); inst != "" && !contains(n.Instances, inst) {
+		n.Instances = append(n.Instances, inst)
+	}
+	if d := clean(string(m["DCGM_FI_DRIVER_VERSION"])); d != "" && n.Driver == "" {
+		n.Driver = d
+	}
+	g := &GPU{
+		Node:  host,
+		Index: clean(string(m["gpu"])),
+		Model: clean(string(m["modelName"])),
+		BusID: clean(string(m["pci_bus_id"])),
+		Util:  math.NaN(), MemUsed: math.NaN(), MemTotal: math.NaN(), Temp: math.NaN(), Power: math.NaN(),
+	}
+	if b.l.UUID != "" {
+		g.UUID = clean(string(m[pmodel.LabelName(b.l.UUID)]))
+	}
+	if b.l.Pod != "" {
+		if p := clean(string(m[pmodel.LabelName(b.l.Pod)])); p != "" {
+			g.Pod = p
+			if b.l.Namespace != "" {
+				if ns := clean(string(m[pmodel.LabelName(b.l.Namespace)])); ns != "" {
+					g.Pod = ns + "/" + p
+				}
+			}
+		}
+	}
+	if b.l.Job != "" {
+		g.Job = clean(string(m[pmodel.LabelName(b.l.Job)]))
+	}
+	b.gpus[k] = g
+	if present {
+		n.GPUs = append(n.GPUs, g)
+	} else {
+		n.Vanished = append(n.Vanished, g)
+	}
+	return g
+}
+
+// each applies a value to the GPU its series belongs to (present GPUs only).
+func (b *builder) each(v pmodel.Vector, f func(*GPU, float64)) {
+	for _, s := range v {
+		if g := b.find(s.Metric); g != nil && g.LastSeen.IsZero() {
+			f(g, float64(s.Value))
+		}
+	}
+}
+
+func (b *builder) sparks(m pmodel.Matrix, points int, now time.Time, rng time.Duration) {
+	start := now.Add(-rng)
+	step := rng / time.Duration(points-1)
+	for _, ss := range m {
+		g := b.find(ss.Metric)
+		if g == nil || !g.LastSeen.IsZero() {
+			continue
+		}
+		g.Spark = make([]float64, points)
+		for i := range g.Spark {
+			g.Spark[i] = math.NaN()
+		}
+		for _, p := range ss.Values {
+			i := int((p.Timestamp.Time().Sub(start) + step/2) / step)
+			if i >= 0 && i < points {
+				g.Spark[i] = float64(p.Value)
+			}
+		}
+	}
+}
+
+// finish sorts, rolls up verdicts and staleness, and finds version skew.
+func (b *builder) finish() {
+	f := b.f
+	for _, n := range b.nodes {
+		sort.Slice(n.GPUs, func(i, j int) bool { return indexLess(n.GPUs[i].Index, n.GPUs[j].Index) })
+		sort.Slice(n.Vanished, func(i, j int) bool { return indexLess(n.Vanished[i].Index, n.Vanished[j].Index) })
+		sort.Slice(n.Checks, func(i, j int) bool {
+			if n.Checks[i].Status != n.Checks[j].Status {
+				return n.Checks[i].Status.Rank() < n.Checks[j].Status.Rank()
+			}
+			return n.Checks[i].ID < n.Checks[j].ID
+		})
+		n.Verdict = Unknown
+		n.Age = -1
+		for _, g := range n.GPUs {
+			if g.Verdict != Unknown && (n.Verdict == Unknown || g.Verdict.Rank() < n.Verdict.Rank()) {
+				n.Verdict = g.Verdict
+			}
+			if g.Age > n.Age {
+				n.Age = g.Age
+			}
+		}
+		for _, c := range n.Checks {
+			if n.Verdict == Unknown || c.Status.Rank() < n.Verdict.Rank() {
+				n.Verdict = c.Status
+			}
+		}
+		if len(n.GPUs) > 0 && n.Age > f.StaleAfter {
+			n.Stale = true
+		}
+		// An exporter that is down has no GPUs now: its last hour's GPUs
+		// are its GPUs, not vanished ones.
+		if n.Down && len(n.GPUs) == 0 {
+			n.GPUs, n.Vanished = n.Vanished, nil
+		}
+		f.Nodes = append(f.Nodes, n)
+	}
+	sort.Slice(f.Nodes, func(i, j int) bool { return f.Nodes[i].Name < f.Nodes[j].Name })
+	f.Skew = append(skew("driver", f.Nodes, func(n *Node) string { return n.Driver }),
+		skew("CUDA", f.Nodes, func(n *Node) string { return n.CUDA })...)
+}
+
+func skew(what string, nodes []*Node, get func(*Node) string) []Skew {
+	by := map[string][]string{}
+	for _, n := range nodes {
+		if v := get(n); v != "" {
+			by[v] = append(by[v], n.Name)
+		}
+	}
+	if len(by) < 2 {
+		return nil
+	}
+	var out []Skew
+	for v, ns := range by {
+		out = append(out, Skew{What: what, Version: v, Nodes: ns})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if len(out[i].Nodes) != len(out[j].Nodes) {
+			return len(out[i].Nodes) > len(out[j].Nodes)
+		}
+		return out[i].Version < out[j].Version
+	})
+	return out
+}
+
+func indexLess(a, b string) bool {
+	ai, aerr := strconv.Atoi(a)
+	bi, berr := strconv.Atoi(b)
+	if aerr == nil && berr == nil {
+		return ai < bi
+	}
+	return a < b
+}
+
+func contains(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// maxText bounds any label value kept for display.
+const maxText = 96
+
+// clean makes a label value from the server safe to put on a terminal: no
+// control characters (escape sequences included), no invalid UTF-8, short.
+func clean(s string) string {
+	s = strings.ToValidUTF8(s, "?")
+	var b strings.Builder
+	n := 0
+	for _, r := range s {
+		if n >= maxText {
+			b.WriteString("…")
+			break
+		}
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0x2028 || r == 0x2029 || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) {
+			r = '?'
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return b.String()
+}
+
+// Clean is clean for other packages (the view sanitises what it shows).
+func Clean(s string) string { return clean(s) }
