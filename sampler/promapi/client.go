@@ -257,3 +257,38 @@ func IsAuth(err error) bool {
 	var ae *APIError
 	return errors.As(err, &ae) && (ae.Status == http.StatusUnauthorized || ae.Status == http.StatusForbidden)
 }
+
+// Target is one scrape target as /api/v1/targets reports it.
+type Target struct {
+	Job            string
+	Instance       string
+	Health         string // up, down, unknown
+	LastError      string
+	ScrapeInterval time.Duration
+}
+
+// Targets lists the active scrape targets. Servers that do not scrape
+// (Thanos Query, Mimir) have no such endpoint: the error says so and the
+// caller falls back to `up`.
+func (c *Client) Targets(ctx context.Context) ([]Target, error) {
+	var d struct {
+		Active []struct {
+			Labels         map[string]string `json:"labels"`
+			Health         string            `json:"health"`
+			LastError      string            `json:"lastError"`
+			ScrapeInterval string            `json:"scrapeInterval"`
+		} `json:"activeTargets"`
+	}
+	if err := c.get(ctx, "api/v1/targets", url.Values{"state": {"active"}}, &d); err != nil {
+		return nil, err
+	}
+	out := make([]Target, 0, len(d.Active))
+	for _, a := range d.Active {
+		t := Target{Job: a.Labels["job"], Instance: a.Labels["instance"], Health: a.Health, LastError: oneLine(a.LastError)}
+		if iv, err := pmodel.ParseDuration(a.ScrapeInterval); err == nil {
+			t.ScrapeInterval = time.Duration(iv)
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}

@@ -13,15 +13,17 @@ import (
 )
 
 // Labels are the label names this server's GPU series use, discovered from
-// /api/v1/labels (dcgm-exporter renamed Hostname to hostname in 2026; older
-// releases and --use-old-namespace spell the UUID uuid; a ServiceMonitor
-// renames a workload's pod label to exported_pod).
+// /api/v1/labels: dcgm-exporter renamed Hostname to hostname in 2026, its
+// --use-old-namespace spells the UUID uuid, and a ServiceMonitor renames a
+// workload's pod label to exported_pod. One server can hold several
+// spellings at once (exporters of different releases), so each is a list
+// tried in order on every series.
 type Labels struct {
-	Host      string // Hostname, hostname, or instance when neither exists
-	UUID      string // UUID or uuid ("" when neither)
-	Pod       string // exported_pod or pod ("" when neither)
-	Namespace string
-	Job       string // hpc_job (Slurm jobs through dcgm-exporter's HPC mapping)
+	Host      []string // Hostname, hostname, ...; instance is the last resort
+	UUID      []string
+	Pod       []string
+	Namespace []string
+	Job       []string // hpc_job (Slurm jobs through dcgm-exporter's HPC mapping)
 }
 
 // Discover picks the spellings from the label names of the GPU series.
@@ -30,30 +32,42 @@ func Discover(names []string) Labels {
 	for _, n := range names {
 		has[n] = true
 	}
-	first := func(cands ...string) string {
+	present := func(cands ...string) []string {
+		var out []string
 		for _, c := range cands {
 			if has[c] {
-				return c
+				out = append(out, c)
 			}
 		}
-		return ""
+		return out
 	}
-	l := Labels{
-		Host:      first("Hostname", "hostname", "kubernetes_node", "node"),
-		UUID:      first("UUID", "uuid"),
-		Pod:       first("exported_pod", "pod"),
-		Namespace: first("exported_namespace", "namespace"),
-		Job:       first("hpc_job", "slurm_job", "job_id"),
+	return Labels{
+		Host:      append(present("Hostname", "hostname", "kubernetes_node", "node"), "instance"),
+		UUID:      present("UUID", "uuid"),
+		Pod:       present("exported_pod", "pod"),
+		Namespace: present("exported_namespace", "namespace"),
+		Job:       present("hpc_job", "slurm_job"),
 	}
-	if l.Host == "" {
-		l.Host = "instance"
+}
+
+// String says which spellings were found, for the header.
+func (l Labels) String() string {
+	var parts []string
+	for _, set := range [][]string{l.Host, l.UUID, l.Pod} {
+		if len(set) > 0 {
+			parts = append(parts, strings.Join(set, "/"))
+		}
 	}
-	// A pod label alone is the workload's only when no exported_ one exists;
-	// dcgm-exporter leaves it empty for GPUs no pod holds.
-	if l.Pod == "pod" && has["exported_pod"] {
-		l.Pod = "exported_pod"
+	return strings.Join(parts, ", ")
+}
+
+func firstOf(m pmodel.Metric, names []string) string {
+	for _, n := range names {
+		if v := m[pmodel.LabelName(n)]; v != "" {
+			return string(v)
+		}
 	}
-	return l
+	return ""
 }
 
 // Status is a verdict or check status as gputop serve exports it.
@@ -101,7 +115,8 @@ type GPU struct {
 	Pod      string    // namespace/pod when the labels exist
 	Job      string    // hpc_job
 	Xid      int       // the highest Xid reported in the last hour (0: none)
-	LastSeen time.Time // vanished GPUs: when they were last seen
+	Gone     bool      // seen within the lookback, not now
+	LastSeen time.Time // gone GPUs: the last sparkline point (zero: before the sparkline range)
 }
 
 // Check is a check that did not pass, from gputop serve.
@@ -113,18 +128,19 @@ type Check struct {
 
 // Node is one host and its exporter.
 type Node struct {
-	Name      string
-	Instances []string // scrape targets
-	Exporter  string   // "gputop" or "dcgm-exporter"
-	Down      bool     // Prometheus' up == 0 for its exporter
-	Stale     bool     // its newest sample is older than the stale limit
-	Age       time.Duration
-	Driver    string
-	CUDA      string
-	GPUs      []*GPU
-	Vanished  []*GPU // seen in the last hour, not now
-	Checks    []Check
-	Verdict   Status
+	Name       string
+	Instances  []string // scrape targets
+	Exporter   string   // "gputop" or "dcgm-exporter"
+	Down       bool     // Prometheus' up == 0 for its exporter
+	DownReason string   // the target's last scrape error
+	Stale      bool     // its newest sample is older than the stale limit
+	Age        time.Duration
+	Driver     string
+	CUDA       string
+	GPUs       []*GPU
+	Vanished   []*GPU // seen in the last hour, not now
+	Checks     []Check
+	Verdict    Status
 }
 
 // Skew is one version seen across the fleet and the nodes that run it.
@@ -223,7 +239,7 @@ func Fetch(ctx context.Context, c *Client, o Options) (*Fleet, error) {
 		{sel("DCGM_FI_DEV_POWER_USAGE"), &power},
 		{"max_over_time(" + sel("DCGM_FI_DEV_XID_ERRORS") + lb + ") > 0", &xid},
 		{"timestamp(" + sel(baseMetric) + ")", &ts},
-		{"last_over_time(timestamp(" + sel(baseMetric) + ")" + "[" + pmodel.Duration(o.Lookback).String() + ":1m])", &seen},
+		{"last_over_time(" + sel(baseMetric) + lb + ")", &seen},
 		{sel("up"), &up},
 		{"max(count_over_time(" + sel(baseMetric) + "[5m]))", &counts},
 		{sel("gputop_gpu_verdict") + " == 1", &verdict},
@@ -234,6 +250,11 @@ func Fetch(ctx context.Context, c *Client, o Options) (*Fleet, error) {
 	errs := make([]error, len(jobs))
 	var spark pmodel.Matrix
 	var sparkErr error
+	var targets []Target
+	var targetsErr error
+	wg0 := sync.WaitGroup{}
+	wg0.Add(1)
+	go func() { defer wg0.Done(); targets, targetsErr = c.Targets(ctx) }()
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 6)
 	for i, j := range jobs {
@@ -254,7 +275,8 @@ func Fetch(ctx context.Context, c *Client, o Options) (*Fleet, error) {
 		spark, sparkErr = c.QueryRange(ctx, sel(baseMetric), now.Add(-o.SparkRange), now, step)
 	}()
 	wg.Wait()
-	f.Queries += len(jobs) + 1
+	wg0.Wait()
+	f.Queries += len(jobs) + 2
 	if errs[0] != nil {
 		return nil, errs[0]
 	}
@@ -268,12 +290,11 @@ func Fetch(ctx context.Context, c *Client, o Options) (*Fleet, error) {
 	}
 	b := builder{f: f, l: f.Labels, nodes: map[string]*Node{}, gpus: map[string]*GPU{}}
 
-	// Resolution: the busiest series' samples over five minutes.
-	f.Resolution = 0
+	// Resolution: the busiest series' samples over five minutes, until the
+	// targets' configured intervals are known (below).
 	if len(counts) > 0 && counts[0].Value > 1 {
 		f.Resolution = time.Duration(float64(5*time.Minute) / float64(counts[0].Value)).Round(time.Second)
 	}
-	f.StaleAfter = max(3*f.Resolution, 10*time.Second)
 
 	for _, s := range util {
 		g := b.gpu(s.Metric, true)
@@ -305,10 +326,31 @@ func Fetch(ctx context.Context, c *Client, o Options) (*Fleet, error) {
 		if _, present := b.gpus[key]; present {
 			continue
 		}
-		g := b.gpu(s.Metric, false)
-		g.LastSeen = time.UnixMilli(int64(float64(s.Value) * 1000))
+		b.gpu(s.Metric, false).Gone = true
 	}
-	// Exporters: up of the targets that served GPU series.
+	// Exporters: the targets that served GPU series, their health and
+	// scrape interval; `up` where the server has no targets API.
+	if targetsErr == nil {
+		var ivs []time.Duration
+		for _, t := range targets {
+			for _, n := range b.nodes {
+				if !contains(n.Instances, clean(t.Instance)) {
+					continue
+				}
+				if t.Health == "down" {
+					n.Down, n.DownReason = true, clean(t.LastError)
+				}
+				if t.ScrapeInterval > 0 {
+					ivs = append(ivs, t.ScrapeInterval)
+				}
+			}
+		}
+		if len(ivs) > 0 {
+			sort.Slice(ivs, func(i, j int) bool { return ivs[i] < ivs[j] })
+			f.Resolution = ivs[len(ivs)/2]
+		}
+	}
+	f.StaleAfter = max(3*f.Resolution, 10*time.Second)
 	for _, s := range up {
 		inst := string(s.Metric["instance"])
 		for _, n := range b.nodes {
@@ -358,22 +400,17 @@ type builder struct {
 }
 
 func (b *builder) hostOf(m pmodel.Metric) string {
-	h := string(m[pmodel.LabelName(b.l.Host)])
+	h := firstOf(m, b.l.Host)
 	if h == "" {
-		// gputop serve always sets Hostname; a relabelled server may not.
-		h = string(m["Hostname"])
-	}
-	if h == "" {
-		h = string(m["instance"])
+		// gputop serve always sets Hostname, on series too that the
+		// discovery (made on the GPU series) did not see.
+		h = firstOf(m, []string{"Hostname", "hostname", "instance"})
 	}
 	return clean(h)
 }
 
 func (b *builder) key(m pmodel.Metric) string {
-	id := ""
-	if b.l.UUID != "" {
-		id = string(m[pmodel.LabelName(b.l.UUID)])
-	}
+	id := firstOf(m, b.l.UUID)
 	if id == "" {
 		id = "gpu" + string(m["gpu"])
 	}
@@ -407,22 +444,14 @@ func (b *builder) gpu(m pmodel.Metric, present bool) *GPU {
 		BusID: clean(string(m["pci_bus_id"])),
 		Util:  math.NaN(), MemUsed: math.NaN(), MemTotal: math.NaN(), Temp: math.NaN(), Power: math.NaN(),
 	}
-	if b.l.UUID != "" {
-		g.UUID = clean(string(m[pmodel.LabelName(b.l.UUID)]))
-	}
-	if b.l.Pod != "" {
-		if p := clean(string(m[pmodel.LabelName(b.l.Pod)])); p != "" {
-			g.Pod = p
-			if b.l.Namespace != "" {
-				if ns := clean(string(m[pmodel.LabelName(b.l.Namespace)])); ns != "" {
-					g.Pod = ns + "/" + p
-				}
-			}
+	g.UUID = clean(firstOf(m, b.l.UUID))
+	if p := clean(firstOf(m, b.l.Pod)); p != "" {
+		g.Pod = p
+		if ns := clean(firstOf(m, b.l.Namespace)); ns != "" {
+			g.Pod = ns + "/" + p
 		}
 	}
-	if b.l.Job != "" {
-		g.Job = clean(string(m[pmodel.LabelName(b.l.Job)]))
-	}
+	g.Job = clean(firstOf(m, b.l.Job))
 	b.gpus[k] = g
 	if present {
 		n.GPUs = append(n.GPUs, g)
@@ -435,7 +464,7 @@ func (b *builder) gpu(m pmodel.Metric, present bool) *GPU {
 // each applies a value to the GPU its series belongs to (present GPUs only).
 func (b *builder) each(v pmodel.Vector, f func(*GPU, float64)) {
 	for _, s := range v {
-		if g := b.find(s.Metric); g != nil && g.LastSeen.IsZero() {
+		if g := b.find(s.Metric); g != nil && !g.Gone {
 			f(g, float64(s.Value))
 		}
 	}
@@ -446,7 +475,13 @@ func (b *builder) sparks(m pmodel.Matrix, points int, now time.Time, rng time.Du
 	step := rng / time.Duration(points-1)
 	for _, ss := range m {
 		g := b.find(ss.Metric)
-		if g == nil || !g.LastSeen.IsZero() {
+		if g == nil {
+			continue
+		}
+		if g.Gone {
+			if n := len(ss.Values); n > 0 {
+				g.LastSeen = ss.Values[n-1].Timestamp.Time()
+			}
 			continue
 		}
 		g.Spark = make([]float64, points)

@@ -522,7 +522,7 @@ func (m *Model) header() []string {
 	if f.Resolution > 0 {
 		res = "about every " + f.Resolution.String()
 	}
-	second := fmt.Sprintf("Resolution: the exporters' scrapes, %s (not gputop's 100 ms). Sort: %s", res, m.sort)
+	second := fmt.Sprintf("Resolution: the exporters' scrapes, %s (not gputop's 100 ms). Labels: %s. Sort: %s", res, f.Labels, m.sort)
 	if m.filter != "" || m.filtering {
 		second += " · filter: " + m.filter
 		if m.filtering {
@@ -547,7 +547,11 @@ func (m *Model) summaryLines() []string {
 	var down, stale, vanished, xids, checks []string
 	for _, n := range f.Nodes {
 		if n.Down {
-			down = append(down, n.Name+" ("+strings.Join(n.Instances, ", ")+")")
+			d := n.Name + " (" + strings.Join(n.Instances, ", ")
+			if n.DownReason != "" {
+				d += ": " + n.DownReason
+			}
+			down = append(down, d+")")
 		} else if n.Stale {
 			stale = append(stale, fmt.Sprintf("%s (%s old)", n.Name, n.Age.Round(time.Second)))
 		}
@@ -560,7 +564,7 @@ func (m *Model) summaryLines() []string {
 			}
 		}
 		for _, g := range n.Vanished {
-			vanished = append(vanished, fmt.Sprintf("%s gpu %s %s (last seen %s)", n.Name, g.Index, short(g.UUID), g.LastSeen.Local().Format("15:04")))
+			vanished = append(vanished, fmt.Sprintf("%s gpu %s %s (%s)", n.Name, g.Index, short(g.UUID), lastSeen(g)))
 		}
 		var fails []string
 		for _, c := range n.Checks {
@@ -596,6 +600,13 @@ func (m *Model) summaryLines() []string {
 		out = append(out[:lim-1], m.st.muted.Render(fmt.Sprintf("(+%d more lines: enlarge the terminal)", len(out)-lim+1)))
 	}
 	return out
+}
+
+func lastSeen(g *promapi.GPU) string {
+	if g.LastSeen.IsZero() {
+		return "not seen in the sparkline range"
+	}
+	return "last seen " + g.LastSeen.Local().Format("15:04:05")
 }
 
 func short(uuid string) string {
@@ -692,7 +703,7 @@ func (m *Model) nodeView(n *promapi.Node) string {
 		lines = append(lines, strings.Split(lipgloss.JoinHorizontal(lipgloss.Top, cards[i:end]...), "\n")...)
 	}
 	for _, g := range n.Vanished {
-		lines = append(lines, m.st.fail.Render(fmt.Sprintf("Vanished: gpu %s %s %s, last seen %s", g.Index, g.Model, g.UUID, g.LastSeen.Local().Format("15:04:05"))))
+		lines = append(lines, m.st.fail.Render(fmt.Sprintf("Vanished: gpu %s %s %s (%s)", g.Index, g.Model, g.UUID, lastSeen(g))))
 	}
 	lines = append(lines, "", m.st.bold.Render("Checklist"))
 	switch {
