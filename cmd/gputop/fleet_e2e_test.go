@@ -39,7 +39,12 @@ func requirePrometheus(t *testing.T) {
 // its address (read from the line serve prints) and the process.
 func startServe(t *testing.T, bin, host string, seed int) (string, *exec.Cmd) {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--demo", "--seed", fmt.Sprint(seed), "--hostname", host, "--listen", "127.0.0.1:0")
+	return startServeArgs(t, bin, "serve", "--demo", "--seed", fmt.Sprint(seed), "--hostname", host, "--listen", "127.0.0.1:0")
+}
+
+func startServeArgs(t *testing.T, bin string, args ...string) (string, *exec.Cmd) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +56,7 @@ func startServe(t *testing.T, bin, host string, seed int) (string, *exec.Cmd) {
 	addr := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
-		re := regexp.MustCompile(`http://(127\.0\.0\.1:\d+)/metrics`)
+		re := regexp.MustCompile(`(?:://| at )(127\.0\.0\.1:\d+)/metrics`)
 		for sc.Scan() {
 			if m := re.FindStringSubmatch(sc.Text()); m != nil {
 				addr <- m[1]
@@ -63,7 +68,7 @@ func startServe(t *testing.T, bin, host string, seed int) (string, *exec.Cmd) {
 	case a := <-addr:
 		return a, cmd
 	case <-time.After(30 * time.Second):
-		t.Fatalf("gputop serve for %s did not say where it listens", host)
+		t.Fatalf("gputop %v did not say where it listens", args)
 	}
 	return "", nil
 }

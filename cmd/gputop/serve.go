@@ -203,11 +203,11 @@ func runServe(parent context.Context, o *options, so *serveOptions, stderr io.Wr
 	if err != nil {
 		return &exitError{code: 2, err: fmt.Errorf("--listen %s: %w", so.listen, err)}
 	}
-	scheme := "http"
+	where := "http://" + l.Addr().String() + "/metrics"
 	if so.webConfig != "" {
-		scheme = "http(s, per " + so.webConfig + ")"
+		where = l.Addr().String() + "/metrics (TLS and auth per " + so.webConfig + ")"
 	}
-	fmt.Fprintf(stderr, "gputop serve: %d GPU(s) of %s at %s://%s/metrics\n", len(s.sampler.GPUs()), host, scheme, l.Addr())
+	fmt.Fprintf(stderr, "gputop serve: %d GPU(s) of %s at %s\n", len(s.sampler.GPUs()), host, where)
 	if ip := listenIP(l.Addr()); ip != nil && !ip.IsLoopback() && so.webConfig == "" {
 		fmt.Fprintln(stderr, "gputop serve: warning: listening beyond loopback without TLS or auth (--web-config-file)")
 	}
