@@ -57,8 +57,14 @@ from an exporter-toolkit web config file (--web-config-file). A scrape never
 waits for the driver: a GPU whose call hangs is served with its last good
 values and gputop_gpu_health{state="stale"} 1.
 
+serve samples every second unless --interval says otherwise (the dashboard's
+100 ms is of no use at a 15 s scrape); the peaks between two scrapes still come
+from every reading and from the driver's sample buffer. The full checklist
+reruns every --checks-every; the live rules follow the readings.
+
 The Hostname label is --hostname, else $NODE_NAME (set it from the Kubernetes
-downward API), else the machine's host name.`,
+downward API), else the machine's host name. Metric names, labels and units:
+docs/fleet.md.`,
 		Example: `  gputop serve                                  # http://127.0.0.1:9400/metrics
   gputop serve --listen :9400 --web-config-file web.yml
   gputop serve --demo --hostname node-a --listen 127.0.0.1:9401`,
