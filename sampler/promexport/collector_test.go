@@ -2,6 +2,7 @@ package promexport
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -254,5 +255,37 @@ func BenchmarkCollect(b *testing.B) {
 		if _, err := reg.Gather(); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// While a model loads, the load watch's seconds-to-full is exported; the
+// peaks since the previous scrape are never below the newest reading.
+func TestCollectorLoadWatchAndPeaks(t *testing.T) {
+	start := time.Unix(1_800_000_000, 0)
+	smp, _ := demoSampler(t, sim.Options{GPUs: 8, Seed: 1, Start: start}, sampler.Options{Interval: time.Second})
+	now := start
+	c := New(smp, Options{Hostname: "h", Now: func() time.Time { return now }})
+	for i := range 7 {
+		now = start.Add(time.Duration(i) * time.Second)
+		smp.Step(now, true)
+	}
+	mfs := gather(t, c)
+	if v := value(find(t, mfs, "gputop_memory_seconds_to_full", map[string]string{"gpu": "0"})); v <= 0 || v > 600 {
+		t.Errorf("loading GPU 0: %v s to full", v)
+	}
+	for i := range 8 {
+		sel := map[string]string{"gpu": fmt.Sprint(i)}
+		p, u := value(find(t, mfs, "gputop_power_peak_watts", sel)), value(find(t, mfs, "gputop_utilization_peak_percent", sel))
+		if now := value(find(t, mfs, "DCGM_FI_DEV_POWER_USAGE", sel)); p < now {
+			t.Errorf("gpu %d: power peak %v below the reading %v", i, p, now)
+		}
+		if now := value(find(t, mfs, "DCGM_FI_DEV_GPU_UTIL", sel)); u < now {
+			t.Errorf("gpu %d: utilisation peak %v below the reading %v", i, u, now)
+		}
+	}
+	// A second scrape with no new reading has no peak to report.
+	mfs = gather(t, c)
+	if _, ok := mfs["gputop_power_peak_watts"]; ok {
+		t.Error("a peak reported although nothing was read since the previous scrape")
 	}
 }
