@@ -456,8 +456,7 @@ func (m *Model) View() string {
 	lines := make([]string, 0, m.height)
 	lines = append(lines, m.header()...)
 	lines = append(lines, m.summaryLines()...)
-	lines = append(lines, m.st.muted.Render(m.fit(fmt.Sprintf("%-22s %-20s %5s %15s %5s %7s %-7s %-16s %s",
-		"NODE / GPU", "MODEL", "UTIL", "MEMORY GiB", "TEMP", "POWER", "VERDICT", "UTIL (range)", "POD / JOB · XID"))))
+	lines = append(lines, m.st.muted.Render(m.fit(m.layout().header())))
 	h := m.listHeight()
 	for i := m.top; i < len(m.rows) && i < m.top+h; i++ {
 		line := m.rowLine(m.rows[i])
@@ -616,43 +615,83 @@ func short(uuid string) string {
 	return uuid
 }
 
+// layout is the list's columns for the terminal's width: the model and the
+// sparkline give way first on narrow terminals.
+type layout struct{ name, model, spark int }
+
+func (m *Model) layout() layout {
+	switch {
+	case m.width >= 150:
+		return layout{name: 22, model: 20, spark: 16}
+	case m.width >= 110:
+		return layout{name: 20, model: 14}
+	}
+	return layout{name: 16}
+}
+
+// cols joins the fixed columns; empty widths drop a column.
+func (l layout) cols(name, model, util, mem, temp, power, verdict, spark, extra string) string {
+	var b strings.Builder
+	b.WriteString(pad(name, l.name))
+	if l.model > 0 {
+		b.WriteString(" " + pad(model, l.model))
+	}
+	b.WriteString(fmt.Sprintf(" %5s %15s %5s %7s ", util, mem, temp, power))
+	b.WriteString(verdict)
+	if l.spark > 0 {
+		b.WriteString(" " + pad(spark, l.spark))
+	}
+	if extra != "" {
+		b.WriteString(" " + extra)
+	}
+	return b.String()
+}
+
+func (l layout) header() string {
+	return l.cols("NODE / GPU", "MODEL", "UTIL", "MEMORY GiB", "TEMP", "POWER", "VERDICT", "UTIL (range)", "POD / JOB · XID")
+}
+
 func (m *Model) rowLine(r row) string {
+	l := m.layout()
 	if r.gpu == nil {
 		n := r.node
 		ru := rollOf(n)
-		state := ""
+		var extra []string
 		switch {
 		case n.Down:
-			state = m.st.fail.Render("EXPORTER DOWN")
+			extra = append(extra, m.st.fail.Render("EXPORTER DOWN"))
 		case n.Stale:
-			state = m.st.warn.Render("STALE " + n.Age.Round(time.Second).String())
+			extra = append(extra, m.st.warn.Render("STALE "+n.Age.Round(time.Second).String()))
 		}
-		ver := ""
+		if l.model == 0 {
+			extra = append(extra, n.Exporter)
+		}
 		if n.Driver != "" {
-			ver = "driver " + n.Driver
+			extra = append(extra, "driver "+n.Driver)
 		}
 		if n.CUDA != "" {
-			ver += " CUDA " + n.CUDA
+			extra = append(extra, "CUDA "+n.CUDA)
 		}
-		name := fmt.Sprintf("▾ %s (%d)", n.Name, ru.n)
-		return fmt.Sprintf("%s %-20s %5s %15s %5s %7s %s %s %s",
-			m.st.bold.Render(pad(name, 22)), pad(n.Exporter, 20), pct(ru.util), mem(ru.memUsed, ru.memTotal),
-			temp(ru.temp), watts(ru.power), m.verdict(n.Verdict), state, ver)
+		name := m.st.bold.Render(pad(fmt.Sprintf("▾ %s (%d)", n.Name, ru.n), l.name))
+		return l.cols(name, n.Exporter, pct(ru.util), mem(ru.memUsed, ru.memTotal), temp(ru.temp), watts(ru.power),
+			m.verdict(n.Verdict), "", strings.Join(extra, " "))
 	}
 	g := r.gpu
-	extra := g.Pod
+	var extra []string
+	if g.Pod != "" {
+		extra = append(extra, g.Pod)
+	}
 	if g.Job != "" {
-		extra = strings.TrimSpace(extra + " job " + g.Job)
+		extra = append(extra, "job "+g.Job)
 	}
 	if g.Xid > 0 {
-		extra = strings.TrimSpace(extra + " " + m.st.warn.Render(fmt.Sprintf("Xid %d", g.Xid)))
+		extra = append(extra, m.st.warn.Render(fmt.Sprintf("Xid %d", g.Xid)))
 	}
 	if g.Health != "" && g.Health != "ok" {
-		extra = strings.TrimSpace(extra + " " + m.st.warn.Render(g.Health))
+		extra = append(extra, m.st.warn.Render(g.Health))
 	}
-	return fmt.Sprintf("  gpu %-16s %-20s %5s %15s %5s %7s %s %-16s %s",
-		pad(g.Index, 16), pad(g.Model, 20), pct(g.Util), mem(g.MemUsed, g.MemTotal), temp(g.Temp), watts(g.Power),
-		m.verdict(g.Verdict), spark(g.Spark, 16), extra)
+	return l.cols("  gpu "+g.Index, g.Model, pct(g.Util), mem(g.MemUsed, g.MemTotal), temp(g.Temp), watts(g.Power),
+		m.verdict(g.Verdict), spark(g.Spark, l.spark), strings.Join(extra, " "))
 }
 
 func (m *Model) verdict(s promapi.Status) string {
@@ -694,13 +733,23 @@ func (m *Model) nodeView(n *promapi.Node) string {
 	}
 	cardW := 38
 	perRow := max(m.width/cardW, 1)
-	var cards []string
-	for _, g := range n.GPUs {
-		cards = append(cards, m.card(g, cardW-1))
-	}
-	for i := 0; i < len(cards); i += perRow {
-		end := min(i+perRow, len(cards))
-		lines = append(lines, strings.Split(lipgloss.JoinHorizontal(lipgloss.Top, cards[i:end]...), "\n")...)
+	checkLines := 3 + len(n.Checks)
+	if cardRows := (len(n.GPUs) + perRow - 1) / perRow; len(lines)+cardRows*8+len(n.Vanished)+checkLines <= m.height-1 {
+		var cards []string
+		for _, g := range n.GPUs {
+			cards = append(cards, m.card(g, cardW-1))
+		}
+		for i := 0; i < len(cards); i += perRow {
+			end := min(i+perRow, len(cards))
+			lines = append(lines, strings.Split(lipgloss.JoinHorizontal(lipgloss.Top, cards[i:end]...), "\n")...)
+		}
+	} else {
+		// Too many GPUs for cards on this screen: one line each, so the
+		// checklist stays in view.
+		lines = append(lines, m.st.muted.Render(m.layout().header()))
+		for _, g := range n.GPUs {
+			lines = append(lines, m.rowLine(row{node: n, gpu: g}))
+		}
 	}
 	for _, g := range n.Vanished {
 		lines = append(lines, m.st.fail.Render(fmt.Sprintf("Vanished: gpu %s %s %s (%s)", g.Index, g.Model, g.UUID, lastSeen(g))))

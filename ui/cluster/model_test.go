@@ -14,6 +14,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
 	"github.com/muesli/termenv"
 
 	"github.com/gputop/gputop/sampler/promapi"
@@ -259,5 +260,18 @@ func BenchmarkView1000Sorted(b *testing.B) {
 	for b.Loop() {
 		m.SetFleet(f)
 		_ = m.View()
+	}
+}
+
+// Golden screens (ASCII profile) of the list and of a node at 120x40 and
+// 80x24; regenerate with go test ./ui/cluster -update.
+func TestGoldenCluster(t *testing.T) {
+	for _, sz := range [][2]int{{120, 40}, {80, 24}} {
+		t.Run(fmt.Sprintf("%dx%d", sz[0], sz[1]), func(t *testing.T) {
+			m := sized(troubled(), sz[0], sz[1])
+			list := m.View()
+			m.Update(tea.KeyMsg{Type: tea.KeyEnter})
+			golden.RequireEqual(t, []byte(list+"\n----- enter -----\n"+m.View()))
+		})
 	}
 }
