@@ -292,7 +292,7 @@ func TestE2EFleetPrometheus(t *testing.T) {
 		s.typeLine(fmt.Sprintf(`%s --prometheus %s --prometheus-match 'job="dcgm"' --prometheus-refresh 1s`, bin, base))
 		scr := s.waitFor("2 nodes · 12 GPUs", 20*time.Second)
 		for _, want := range []string{"dgx-a (8)", "dgx-b (4)", "ml/trainer-0", "ml/llm-serve-7f9c", "dgx-b gpu 2 Xid 48",
-			"Version skew:", "driver 550.90.07", "driver 570.133.20", "NVIDIA H100 80GB HB", "NVIDIA A100-SXM4-80"} {
+			"Version skew:", "driver 550.90.07", "driver 570.133.20", "H100 80GB HBM3", "A100-SXM4-80GB"} {
 			if !strings.Contains(scr, want) {
 				t.Errorf("cluster view lacks %q:\n%s", want, scr)
 			}

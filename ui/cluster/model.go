@@ -690,7 +690,7 @@ func (m *Model) rowLine(r row) string {
 	if g.Health != "" && g.Health != "ok" {
 		extra = append(extra, m.st.warn.Render(g.Health))
 	}
-	return l.cols("  gpu "+g.Index, g.Model, pct(g.Util), mem(g.MemUsed, g.MemTotal), temp(g.Temp), watts(g.Power),
+	return l.cols("  gpu "+g.Index, strings.TrimPrefix(g.Model, "NVIDIA "), pct(g.Util), mem(g.MemUsed, g.MemTotal), temp(g.Temp), watts(g.Power),
 		m.verdict(g.Verdict), spark(g.Spark, l.spark), strings.Join(extra, " "))
 }
 
