@@ -221,10 +221,13 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			}
 		}
 	}
-	for i, r := range results {
-		if i >= maxChecks {
-			break
+	seen := make(map[string]bool, len(results))
+	for _, r := range results {
+		// A check id is exported once (a duplicate would fail the scrape).
+		if len(seen) >= maxChecks || seen[r.ID] {
+			continue
 		}
+		seen[r.ID] = true
 		gpu := ""
 		if g, ok := r.GPU.Get(); ok {
 			gpu = strconv.Itoa(g)
