@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -217,18 +218,36 @@ func checkExposition(t *testing.T, addr string) {
 	}
 }
 
-func serveFile(t *testing.T, path string) string {
+// serveFile serves a recorded exposition; drop(gpu) then leaves that GPU's
+// series out, as an exporter does when a GPU falls off the bus.
+func serveFile(t *testing.T, path string) (addr string, drop func(gpu string)) {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	var mu sync.Mutex
+	page := data
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		p := page
+		mu.Unlock()
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		_, _ = w.Write(data)
+		_, _ = w.Write(p)
 	}))
 	t.Cleanup(srv.Close)
-	return strings.TrimPrefix(srv.URL, "http://")
+	drop = func(gpu string) {
+		var keep []string
+		for _, l := range strings.Split(string(data), "\n") {
+			if !strings.Contains(l, `{gpu="`+gpu+`",`) {
+				keep = append(keep, l)
+			}
+		}
+		mu.Lock()
+		page = []byte(strings.Join(keep, "\n"))
+		mu.Unlock()
+	}
+	return strings.TrimPrefix(srv.URL, "http://"), drop
 }
 
 func TestE2EFleetPrometheus(t *testing.T) {
@@ -240,8 +259,8 @@ func TestE2EFleetPrometheus(t *testing.T) {
 	bin := gputopBinary(t)
 	a, _ := startServe(t, bin, "node-a", 1)
 	b, serveB := startServe(t, bin, "node-b", 2)
-	dcgmA := serveFile(t, "testdata/dcgm/Hostname-UUID.prom")
-	dcgmB := serveFile(t, "testdata/dcgm/hostname-uuid.prom")
+	dcgmA, _ := serveFile(t, "testdata/dcgm/Hostname-UUID.prom")
+	dcgmB, dropB := serveFile(t, "testdata/dcgm/hostname-uuid.prom")
 	base := startPrometheus(t, map[string][]string{"gputop": {a, b}, "dcgm": {dcgmA, dcgmB}})
 
 	checkExposition(t, a)
@@ -302,6 +321,13 @@ func TestE2EFleetPrometheus(t *testing.T) {
 		if !strings.Contains(scr, "no checks: this node runs dcgm-exporter") {
 			t.Errorf("dcgm node view:\n%s", scr)
 		}
+		s.send("Escape")
+		// A GPU that leaves the exporter's page is reported vanished.
+		dropB("3")
+		scr = s.waitFor("Vanished GPUs: dgx-b gpu 3", 20*time.Second)
+		if !strings.Contains(scr, "dgx-b (3)") {
+			t.Errorf("dgx-b still counts 4 GPUs:\n%s", scr)
+		}
 		s.send("q")
 		s.waitFor("e2e$", 10*time.Second)
 	})
@@ -361,5 +387,17 @@ func TestServeEndpoints(t *testing.T) {
 	}
 	if _, body := get("/metrics"); !strings.Contains(body, `Hostname="node-x"`) || !strings.Contains(body, "gputop_build_info{") {
 		t.Errorf("/metrics lacks the host label or build info")
+	}
+}
+
+// Without a terminal the cluster view refuses with one line, like the
+// dashboard (run as a child process: the test's own stdout may be a tty).
+func TestClusterNeedsTerminal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	out, err := exec.Command(gputopBinary(t), "--prometheus", "http://127.0.0.1:1").CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !strings.Contains(string(out), "needs a terminal") {
+		t.Errorf("exit %v, output %q", err, out)
 	}
 }
