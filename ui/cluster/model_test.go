@@ -275,3 +275,22 @@ func TestGoldenCluster(t *testing.T) {
 		})
 	}
 }
+
+// Before any data, a failing server is named with the reason; after data, a
+// failed refresh keeps the data and says so.
+func TestFetchErrors(t *testing.T) {
+	m := New(Config{Source: "http://prom:9090/", Theme: "mono", Now: func() time.Time { return at },
+		Fetch: func(context.Context) (*promapi.Fleet, error) { return nil, fmt.Errorf("dial tcp: connection refused") }})
+	m.Update(tea.WindowSizeMsg{Width: 120, Height: 30})
+	cmd := m.Init()
+	m.Update(cmd())
+	if v := m.View(); !strings.Contains(v, "cannot read http://prom:9090/: dial tcp: connection refused") {
+		t.Errorf("no data yet:\n%s", v)
+	}
+	m.SetFleet(testFleet(2))
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'r'}}) // a refresh that fails
+	m.Update(fleetMsg{err: fmt.Errorf("timeout"), gen: m.gen})
+	if v := m.View(); !strings.Contains(v, "last refresh failed (12:00:00): timeout; showing the previous data") || !strings.Contains(v, "2 nodes · 16 GPUs") {
+		t.Errorf("after data:\n%s", v)
+	}
+}
