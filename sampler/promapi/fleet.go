@@ -10,6 +10,8 @@ import (
 	"time"
 
 	pmodel "github.com/prometheus/common/model"
+
+	"github.com/gputop/gputop/model"
 )
 
 // Labels are the label names this server's GPU series use, discovered from
@@ -70,31 +72,17 @@ func firstOf(m pmodel.Metric, names []string) string {
 	return ""
 }
 
-// Status is a verdict or check status as gputop serve exports it.
-type Status string
+// Status is a verdict or check status as gputop serve exports it: the
+// checklist's own statuses, and Unknown where only dcgm-exporter runs.
+type Status = model.Status
 
 const (
-	Pass    Status = "pass"
-	Warn    Status = "warn"
-	Fail    Status = "fail"
-	Skip    Status = "skip"
-	Unknown Status = "" // dcgm-exporter only: no checks
+	Pass    = model.Pass
+	Warn    = model.Warn
+	Fail    = model.Fail
+	Skip    = model.Skip
+	Unknown = model.Status("") // dcgm-exporter only: no checks
 )
-
-// Rank orders statuses, worst first.
-func (s Status) Rank() int {
-	switch s {
-	case Fail:
-		return 0
-	case Warn:
-		return 1
-	case Skip:
-		return 2
-	case Pass:
-		return 3
-	}
-	return 4
-}
 
 // GPU is one GPU as the server last saw it. NaN means no value.
 type GPU struct {

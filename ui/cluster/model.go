@@ -234,7 +234,14 @@ func (m *Model) rebuild() {
 	}
 	nodes := append([]*promapi.Node(nil), m.fleet.Nodes...)
 	key := m.sort
-	sort.SliceStable(nodes, func(i, j int) bool { return nodeLess(key, nodes[i], nodes[j]) })
+	var rolls map[*promapi.Node]rollup
+	if key != sortNode && key != sortVerdict {
+		rolls = make(map[*promapi.Node]rollup, len(nodes))
+		for _, n := range nodes {
+			rolls[n] = rollOf(n)
+		}
+	}
+	sort.SliceStable(nodes, func(i, j int) bool { return nodeLess(key, nodes[i], nodes[j], rolls) })
 	f := parseFilter(m.filter)
 	for _, n := range nodes {
 		nodeHit := f.matchNode(n)
@@ -311,27 +318,31 @@ func desc(a, b float64) (less, decided bool) {
 	return false, false
 }
 
-func nodeLess(k sortKey, a, b *promapi.Node) bool {
-	if k != sortNode {
-		var less, ok bool
-		switch k {
-		case sortVerdict:
-			ra, rb := nodeRank(a), nodeRank(b)
-			less, ok = ra < rb, ra != rb
-		default:
-			x, y := rollOf(a), rollOf(b)
-			switch k {
-			case sortUtil:
-				less, ok = desc(x.util, y.util)
-			case sortMem:
-				less, ok = desc(x.memUsed, y.memUsed)
-			case sortTemp:
-				less, ok = desc(x.temp, y.temp)
-			case sortPower:
-				less, ok = desc(x.power, y.power)
-			}
+// value is the number a sort key orders by (larger first, NaN last).
+func (k sortKey) value(util, mem, temp, power float64) float64 {
+	switch k {
+	case sortUtil:
+		return util
+	case sortMem:
+		return mem
+	case sortTemp:
+		return temp
+	case sortPower:
+		return power
+	}
+	return math.NaN()
+}
+
+func nodeLess(k sortKey, a, b *promapi.Node, rolls map[*promapi.Node]rollup) bool {
+	switch k {
+	case sortNode:
+	case sortVerdict:
+		if ra, rb := nodeRank(a), nodeRank(b); ra != rb {
+			return ra < rb
 		}
-		if ok {
+	default:
+		x, y := rolls[a], rolls[b]
+		if less, ok := desc(k.value(x.util, x.memUsed, x.temp, x.power), k.value(y.util, y.memUsed, y.temp, y.power)); ok {
 			return less
 		}
 	}
@@ -350,23 +361,11 @@ func nodeRank(n *promapi.Node) int {
 }
 
 func gpuLess(k sortKey, a, b *promapi.GPU) bool {
-	var less, ok bool
-	switch k {
-	case sortVerdict:
-		less, ok = a.Verdict.Rank() < b.Verdict.Rank(), a.Verdict != b.Verdict
-	case sortUtil:
-		less, ok = desc(a.Util, b.Util)
-	case sortMem:
-		less, ok = desc(a.MemUsed, b.MemUsed)
-	case sortTemp:
-		less, ok = desc(a.Temp, b.Temp)
-	case sortPower:
-		less, ok = desc(a.Power, b.Power)
+	if k == sortVerdict {
+		return a.Verdict.Rank() < b.Verdict.Rank()
 	}
-	if ok {
-		return less
-	}
-	return false
+	less, _ := desc(k.value(a.Util, a.MemUsed, a.Temp, a.Power), k.value(b.Util, b.MemUsed, b.Temp, b.Power))
+	return less
 }
 
 // filter is `/` text: words that must all match; node:, model:, verdict:
