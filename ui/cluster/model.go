@@ -767,7 +767,11 @@ func (m *Model) nodeView(n *promapi.Node) string {
 			}
 			lines = append(lines, "  "+m.verdict(c.Status)+" "+c.ID+gpu)
 		}
-		lines = append(lines, m.st.muted.Render("  evidence and fixes: run 'gputop check' on the node, or fetch its /snapshot"))
+		where := "NODE:9400"
+		if len(n.Instances) > 0 {
+			where = n.Instances[0]
+		}
+		lines = append(lines, m.st.muted.Render("  evidence and fixes: 'gputop check' on the node, or curl -o "+n.Name+".json http://"+where+"/snapshot && gputop --replay "+n.Name+".json"))
 	}
 	if len(lines) > m.height-1 {
 		lines = lines[:m.height-1]
