@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
 	"sort"
 	"strings"
 	"time"
@@ -30,6 +31,8 @@ type Config struct {
 	Source string
 	Theme  string
 	Now    func() time.Time
+	// Getenv reads NO_COLOR (os.Getenv when nil).
+	Getenv func(string) string
 }
 
 // Sort keys, in the order `s` cycles through them.
@@ -92,9 +95,12 @@ func New(cfg Config) *Model {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	th, err := themes.Get(cfg.Theme)
+	if cfg.Getenv == nil {
+		cfg.Getenv = os.Getenv
+	}
+	th, err := themes.Resolve(cfg.Theme, cfg.Getenv)
 	if err != nil {
-		th, _ = themes.Get("")
+		th, _ = themes.Resolve("", cfg.Getenv)
 	}
 	return &Model{cfg: cfg, st: newStyles(th), width: 100, height: 30}
 }
