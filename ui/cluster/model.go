@@ -548,7 +548,7 @@ func (m *Model) summaryLines() []string {
 		return nil
 	}
 	var out []string
-	var down, stale, vanished, xids, checks []string
+	var down, stale, lost, vanished, xids, checks []string
 	for _, n := range f.Nodes {
 		if n.Down {
 			d := n.Name + " (" + strings.Join(n.Instances, ", ")
@@ -560,8 +560,11 @@ func (m *Model) summaryLines() []string {
 			stale = append(stale, fmt.Sprintf("%s (%s old)", n.Name, n.Age.Round(time.Second)))
 		}
 		for _, g := range n.GPUs {
-			if g.Health == "stale" || g.Health == "lost" || g.Health == "error" {
-				stale = append(stale, fmt.Sprintf("%s gpu %s %s", n.Name, g.Index, g.Health))
+			switch g.Health {
+			case "stale":
+				stale = append(stale, fmt.Sprintf("%s gpu %s (a driver call hangs)", n.Name, g.Index))
+			case "lost", "error":
+				lost = append(lost, fmt.Sprintf("%s gpu %s %s", n.Name, g.Index, g.Health))
 			}
 			if g.Xid > 0 {
 				xids = append(xids, fmt.Sprintf("%s gpu %s Xid %d", n.Name, g.Index, g.Xid))
@@ -588,6 +591,7 @@ func (m *Model) summaryLines() []string {
 	}
 	add("Exporters down:", m.st.fail, down)
 	add("Stale:", m.st.warn, stale)
+	add("GPUs lost or failing:", m.st.fail, lost)
 	add("Vanished GPUs:", m.st.fail, vanished)
 	add("Xid:", m.st.warn, xids)
 	add("Failing checks:", m.st.fail, checks)

@@ -49,6 +49,8 @@ func troubled() *promapi.Fleet {
 	a.GPUs[5].Pod = "ml/trainer-0"
 	a.Checks = []promapi.Check{{ID: "torch.arch.gpu5", GPU: "5", Status: promapi.Fail}, {ID: "persistence.gpu3", GPU: "3", Status: promapi.Warn}}
 	b.Down, b.DownReason = true, "connection refused"
+	c.GPUs[2].Health = "stale"
+	c.GPUs[3].Health = "lost"
 	c.Vanished = []*promapi.GPU{{Index: "7", UUID: "GPU-gone-7", Model: "NVIDIA H100 80GB HBM3", Gone: true}}
 	c.GPUs = c.GPUs[:7]
 	c.Driver = "570.124.06"
@@ -73,6 +75,8 @@ func TestViewShowsTheFleet(t *testing.T) {
 		"Exporters down: node-001 (10.0.0.1:9400: connection refused)",
 		"Vanished GPUs: node-002 gpu 7 GPU-gone-7 (not seen in the sparkline range)",
 		"Xid: node-000 gpu 5 Xid 31",
+		"Stale: node-002 gpu 2 (a driver call hangs)",
+		"GPUs lost or failing: node-002 gpu 3 lost",
 		"Failing checks: node-000: torch.arch.gpu5",
 		"Version skew: driver 580.159.04 on 2 node(s) · driver 570.124.06 on 1 node(s)",
 		"▾ node-000 (8)", "EXPORTER DOWN", "ml/trainer-0", "▁▂ ▅▇█",
