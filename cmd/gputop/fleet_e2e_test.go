@@ -272,7 +272,7 @@ func TestE2EFleetPrometheus(t *testing.T) {
 		s := newTmux(t, 200, 50)
 		s.typeLine(fmt.Sprintf(`%s --prometheus %s --prometheus-match 'job="gputop"' --prometheus-refresh 1s`, bin, base))
 		scr := s.waitFor("2 nodes · 16 GPUs", 20*time.Second)
-		for _, want := range []string{"node-a (8)", "node-b (8)", "Failing checks:", "torch.arch.gpu5", "Xid 31",
+		for _, want := range []string{"node-a (8)", "node-b (8)", "Failing checks (2): node-a: ", "torch.arch.gpu5", "Xid 31",
 			"Resolution: the exporters' scrapes, about every 1s"} {
 			if !strings.Contains(scr, want) {
 				t.Errorf("cluster view lacks %q:\n%s", want, scr)
@@ -311,7 +311,7 @@ func TestE2EFleetPrometheus(t *testing.T) {
 		s.typeLine(fmt.Sprintf(`%s --prometheus %s --prometheus-match 'job="dcgm"' --prometheus-refresh 1s`, bin, base))
 		scr := s.waitFor("2 nodes · 12 GPUs", 20*time.Second)
 		for _, want := range []string{"dgx-a (8)", "dgx-b (4)", "ml/trainer-0", "ml/llm-serve-7f9c", "dgx-b gpu 2 Xid 48",
-			"Version skew:", "driver 550.90.07", "driver 570.133.20", "H100 80GB HBM3", "A100-SXM4-80GB"} {
+			"Version skew (2):", "driver 550.90.07", "driver 570.133.20", "H100 80GB HBM3", "A100-SXM4-80GB"} {
 			if !strings.Contains(scr, want) {
 				t.Errorf("cluster view lacks %q:\n%s", want, scr)
 			}

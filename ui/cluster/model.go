@@ -587,6 +587,10 @@ func (m *Model) summaryLines() []string {
 		if len(items) == 0 {
 			return
 		}
+		if len(items) > 1 {
+			// The line is cut at the screen's edge: the count says how many.
+			label = strings.TrimSuffix(label, ":") + fmt.Sprintf(" (%d):", len(items))
+		}
 		out = append(out, st.Render(label)+" "+strings.Join(items, " · "))
 	}
 	add("Exporters down:", m.st.fail, down)

@@ -78,7 +78,7 @@ func TestViewShowsTheFleet(t *testing.T) {
 		"Stale: node-002 gpu 2 (a driver call hangs)",
 		"GPUs lost or failing: node-002 gpu 3 lost",
 		"Failing checks: node-000: torch.arch.gpu5",
-		"Version skew: driver 580.159.04 on 2 node(s) · driver 570.124.06 on 1 node(s)",
+		"Version skew (2): driver 580.159.04 on 2 node(s) · driver 570.124.06 on 1 node(s)",
 		"▾ node-000 (8)", "EXPORTER DOWN", "ml/trainer-0", "▁▂ ▅▇█",
 	} {
 		if !strings.Contains(v, want) {
