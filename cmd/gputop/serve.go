@@ -182,7 +182,15 @@ func runServe(parent context.Context, o *options, so *serveOptions, stderr io.Wr
 		fmt.Fprintf(w, "ok: %d GPU(s), %d ok, %d stale, %d lost, %d error\n", len(s.sampler.GPUs()),
 			counts[model.Healthy], counts[model.Stale], counts[model.Lost], counts[model.Failed])
 	})
+	snapBusy := make(chan struct{}, 1) // one snapshot at a time: each holds two minutes of history
 	mux.HandleFunc("/snapshot", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case snapBusy <- struct{}{}:
+			defer func() { <-snapBusy }()
+		default:
+			http.Error(w, "a snapshot is being written; try again", http.StatusTooManyRequests)
+			return
+		}
 		sctx, scancel := context.WithTimeout(r.Context(), 15*time.Second)
 		defer scancel()
 		snap, err := s.buildSnapshot(sctx)
@@ -217,7 +225,8 @@ func runServe(parent context.Context, o *options, so *serveOptions, stderr io.Wr
 	if ip := listenIP(l.Addr()); ip != nil && !ip.IsLoopback() && so.webConfig == "" {
 		fmt.Fprintln(stderr, "gputop serve: warning: listening beyond loopback without TLS or auth (--web-config-file)")
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	webFlags := &web.FlagConfig{WebConfigFile: &so.webConfig}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- web.Serve(l, srv, webFlags, log) }()
