@@ -239,14 +239,10 @@ func formatTime(t time.Time) string {
 	return strconv.FormatFloat(float64(t.UnixMilli())/1000, 'f', 3, 64)
 }
 
-// oneLine keeps an error message on one line and short: it is shown in a
-// terminal.
+// oneLine keeps an error message on one line, short and free of control
+// characters: errors quote the server's words and are shown in a terminal.
 func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 300 {
-		s = s[:300] + "..."
-	}
-	return s
+	return cleanN(strings.Join(strings.Fields(s), " "), 300)
 }
 
 // IsAuth reports whether err is an authorisation failure.

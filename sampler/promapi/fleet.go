@@ -573,12 +573,15 @@ const maxText = 96
 
 // clean makes a label value from the server safe to put on a terminal: no
 // control characters (escape sequences included), no invalid UTF-8, short.
-func clean(s string) string {
+func clean(s string) string { return cleanN(s, maxText) }
+
+// cleanN is clean with a length limit in runes.
+func cleanN(s string, limit int) string {
 	s = strings.ToValidUTF8(s, "?")
 	var b strings.Builder
 	n := 0
 	for _, r := range s {
-		if n >= maxText {
+		if n >= limit {
 			b.WriteString("…")
 			break
 		}
@@ -591,5 +594,6 @@ func clean(s string) string {
 	return b.String()
 }
 
-// Clean is clean for other packages (the view sanitises what it shows).
+// Clean is clean for other packages: the view passes what the user types
+// through it too.
 func Clean(s string) string { return clean(s) }

@@ -331,7 +331,7 @@ func TestClientErrors(t *testing.T) {
 	defer bad.Close()
 	c, _ = NewClient(Config{URL: bad.URL})
 	_, err = c.Query(context.Background(), "up{", time.Now())
-	if err == nil || !strings.Contains(err.Error(), "bad_data") || strings.Contains(err.Error(), "\n") {
+	if err == nil || !strings.Contains(err.Error(), "bad_data") || strings.ContainsAny(err.Error(), "\n\x1b") {
 		t.Errorf("API error: %q", err)
 	}
 	for _, u := range []string{"ftp://x", "http://", "::"} {
