@@ -22,9 +22,14 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/gputop/gputop/sampler/promapi"
+	"github.com/gputop/gputop/ui/cluster"
 )
 
-func requirePrometheus(t *testing.T) {
+func requirePrometheus(t testing.TB) {
 	t.Helper()
 	for _, bin := range []string{"prometheus", "promtool"} {
 		if _, err := exec.LookPath(bin); err != nil {
@@ -74,7 +79,7 @@ func startServeArgs(t *testing.T, bin string, args ...string) (string, *exec.Cmd
 	return "", nil
 }
 
-func freePort(t *testing.T) string {
+func freePort(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -86,7 +91,7 @@ func freePort(t *testing.T) string {
 
 // startPrometheus runs Debian's prometheus with a 1 s scrape interval in a
 // temporary directory and waits until it is ready.
-func startPrometheus(t *testing.T, jobs map[string][]string) string {
+func startPrometheus(t testing.TB, jobs map[string][]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	var cfg strings.Builder
@@ -160,7 +165,7 @@ func promValue(base, q string) (float64, bool) {
 	return v, err == nil
 }
 
-func waitProm(t *testing.T, base, q string, want float64) {
+func waitProm(t testing.TB, base, q string, want float64) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
@@ -220,7 +225,7 @@ func checkExposition(t *testing.T, addr string) {
 
 // serveFile serves a recorded exposition; drop(gpu) then leaves that GPU's
 // series out, as an exporter does when a GPU falls off the bus.
-func serveFile(t *testing.T, path string) (addr string, drop func(gpu string)) {
+func serveFile(t testing.TB, path string) (addr string, drop func(gpu string)) {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -400,4 +405,53 @@ func TestClusterNeedsTerminal(t *testing.T) {
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !strings.Contains(string(out), "needs a terminal") {
 		t.Errorf("exit %v, output %q", err, out)
 	}
+}
+
+// dcgmPage is a dcgm-exporter page of nodes x 8 GPUs on one target (the
+// Hostname label tells the nodes apart), for the 1,000-GPU benchmark.
+func dcgmPage(nodes int) []byte {
+	var b strings.Builder
+	for _, m := range []string{"DCGM_FI_DEV_GPU_UTIL", "DCGM_FI_DEV_FB_USED", "DCGM_FI_DEV_FB_FREE", "DCGM_FI_DEV_FB_RESERVED",
+		"DCGM_FI_DEV_GPU_TEMP", "DCGM_FI_DEV_POWER_USAGE", "DCGM_FI_DEV_XID_ERRORS"} {
+		fmt.Fprintf(&b, "# TYPE %s gauge\n", m)
+		for n := range nodes {
+			for i := range 8 {
+				fmt.Fprintf(&b, "%s{gpu=\"%d\",UUID=\"GPU-%04d-%d\",pci_bus_id=\"00000000:%02X:00.0\",device=\"nvidia%d\",modelName=\"NVIDIA H100 80GB HBM3\",Hostname=\"node-%03d\",DCGM_FI_DRIVER_VERSION=\"550.90.07\"} %d\n",
+					m, i, n, i, 0x18+i, i, n, (n*8+i)%101)
+			}
+		}
+	}
+	return []byte(b.String())
+}
+
+// BenchmarkClusterRealPrometheus1000: one refresh of the cluster view
+// against Debian's prometheus holding 1,000 GPUs (125 nodes): the 18
+// requests, decoding, the fleet model, and drawing a 200x60 screen.
+func BenchmarkClusterRealPrometheus1000(b *testing.B) {
+	requirePrometheus(b)
+	page := dcgmPage(125)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		_, _ = w.Write(page)
+	}))
+	defer srv.Close()
+	base := startPrometheus(b, map[string][]string{"dcgm": {strings.TrimPrefix(srv.URL, "http://")}})
+	waitProm(b, base, `count(DCGM_FI_DEV_GPU_UTIL)`, 1000)
+	c, err := promapi.NewClient(promapi.Config{URL: base})
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := cluster.New(cluster.Config{Source: base, Theme: "mono"})
+	m.Update(tea.WindowSizeMsg{Width: 200, Height: 60})
+	var last *promapi.Fleet
+	for b.Loop() {
+		f, err := promapi.Fetch(context.Background(), c, promapi.Options{})
+		if err != nil || f.GPUCount() != 1000 {
+			b.Fatalf("%v, %d GPUs", err, f.GPUCount())
+		}
+		m.SetFleet(f)
+		_ = m.View()
+		last = f
+	}
+	b.Logf("last refresh: %v; slowest query %v: %s", last.Took, last.Slowest, last.SlowestQuery)
 }

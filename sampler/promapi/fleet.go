@@ -149,6 +149,10 @@ type Fleet struct {
 	Errors     []string // queries that failed: the view is partial
 	Queries    int
 	Took       time.Duration
+	// Slowest is the slowest instant query and its time (waiting for a
+	// slot included), to say where a slow refresh went.
+	Slowest      time.Duration
+	SlowestQuery string
 }
 
 // GPUCount is the number of GPUs present now.
@@ -236,6 +240,7 @@ func Fetch(ctx context.Context, c *Client, o Options) (*Fleet, error) {
 		{sel("gputop_gpu_health") + " == 1", &health},
 	}
 	errs := make([]error, len(jobs))
+	took := make([]time.Duration, len(jobs))
 	var spark pmodel.Matrix
 	var sparkErr error
 	var targets []Target
@@ -251,7 +256,9 @@ func Fetch(ctx context.Context, c *Client, o Options) (*Fleet, error) {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
+			t0 := time.Now()
 			*j.dst, errs[i] = c.Query(ctx, j.expr, now)
+			took[i] = time.Since(t0)
 		}()
 	}
 	wg.Add(1)
@@ -267,6 +274,11 @@ func Fetch(ctx context.Context, c *Client, o Options) (*Fleet, error) {
 	f.Queries += len(jobs) + 2
 	if errs[0] != nil {
 		return nil, errs[0]
+	}
+	for i, d := range took {
+		if d > f.Slowest {
+			f.Slowest, f.SlowestQuery = d, jobs[i].expr
+		}
 	}
 	for i, e := range errs {
 		if e != nil {

@@ -522,6 +522,9 @@ func (m *Model) header() []string {
 	f := m.fleet
 	first := fmt.Sprintf(" gputop cluster · %s · %d nodes · %d GPUs · at %s (%d queries, %s) ",
 		src, len(f.Nodes), f.GPUCount(), f.At.Local().Format("15:04:05"), f.Queries, f.Took.Round(time.Millisecond))
+	if f.Took > time.Second && f.SlowestQuery != "" {
+		first += fmt.Sprintf("slowest: %s %s ", f.SlowestQuery, f.Slowest.Round(time.Millisecond))
+	}
 	res := "unknown"
 	if f.Resolution > 0 {
 		res = "about every " + f.Resolution.String()
