@@ -102,7 +102,7 @@ type GPU struct {
 	Spark    []float64 // utilisation over the sparkline range
 	Pod      string    // namespace/pod when the labels exist
 	Job      string    // hpc_job
-	Xid      int       // the highest Xid reported in the last hour (0: none)
+	Xid      int       // the highest "last Xid" the exporter reported within the hour (0: none); exporters hold it, so it says nothing of when the Xid happened
 	Gone     bool      // seen within the lookback, not now
 	LastSeen time.Time // gone GPUs: the last sparkline point (zero: before the sparkline range)
 }

@@ -812,7 +812,7 @@ func (m *Model) card(g *promapi.GPU, w int) string {
 		"verdict " + m.verdict(g.Verdict),
 	}
 	if g.Xid > 0 {
-		body = append(body, m.st.warn.Render(fmt.Sprintf("Xid %d in the last hour", g.Xid)))
+		body = append(body, m.st.warn.Render(fmt.Sprintf("last Xid reported: %d", g.Xid)))
 	}
 	if g.Pod != "" || g.Job != "" {
 		body = append(body, ansi.Truncate(strings.TrimSpace(g.Pod+" "+g.Job), w-2, "…"))

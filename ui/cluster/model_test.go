@@ -100,7 +100,7 @@ func TestEnterOpensNode(t *testing.T) {
 	m.Update(tea.KeyMsg{Type: tea.KeyDown}) // a GPU row of node-000
 	m.Update(tea.KeyMsg{Type: tea.KeyEnter})
 	v := m.View()
-	for _, want := range []string{"node-000 · 8 GPUs · gputop · driver 580.159.04 · CUDA 13.0", "gpu 5 NVIDIA H100", "Xid 31 in the last hour",
+	for _, want := range []string{"node-000 · 8 GPUs · gputop · driver 580.159.04 · CUDA 13.0", "gpu 5 NVIDIA H100", "last Xid reported: 31",
 		"Checklist", "FAIL", "torch.arch.gpu5 (gpu 5)", "WARN", "persistence.gpu3 (gpu 3)"} {
 		if !strings.Contains(v, want) {
 			t.Errorf("node view lacks %q:\n%s", want, v)
