@@ -43,13 +43,43 @@ func Discover(names []string) Labels {
 		}
 		return out
 	}
-	return Labels{
+	l := Labels{
 		Host:      append(present("Hostname", "hostname", "kubernetes_node", "node"), "instance"),
 		UUID:      present("UUID", "uuid"),
 		Pod:       present("exported_pod", "pod"),
 		Namespace: present("exported_namespace", "namespace"),
 		Job:       present("hpc_job", "slurm_job"),
 	}
+	// Where a ServiceMonitor renamed the workload's labels, a plain pod or
+	// namespace is the exporter's own: a GPU no pod holds has no
+	// exported_pod (Prometheus drops empty labels) and must not fall back
+	// to the exporter's pod.
+	if has["exported_pod"] {
+		l.Pod = []string{"exported_pod"}
+	}
+	if has["exported_namespace"] {
+		l.Namespace = []string{"exported_namespace"}
+	}
+	return l
+}
+
+// allSpellings is every spelling, for servers whose labels endpoint fails:
+// each series is still read with the spelling it has.
+var allSpellings = Labels{
+	Host:      []string{"Hostname", "hostname", "kubernetes_node", "node", "instance"},
+	UUID:      []string{"UUID", "uuid"},
+	Pod:       []string{"exported_pod", "pod"},
+	Namespace: []string{"exported_namespace", "namespace"},
+	Job:       []string{"hpc_job", "slurm_job"},
+}
+
+// parseStatus accepts only the checklist's statuses.
+func parseStatus(s string) Status {
+	switch st := Status(s); st {
+	case Pass, Warn, Fail, Skip:
+		return st
+	}
+	return Unknown
 }
 
 // String says which spellings were found, for the header.
@@ -210,11 +240,17 @@ func Fetch(ctx context.Context, c *Client, o Options) (*Fleet, error) {
 		}
 		return metric + "{" + strings.Join(m, ",") + "}"
 	}
-	names, err := c.LabelNames(ctx, sel(baseMetric), now.Add(-o.Lookback), now)
-	if err != nil {
-		return nil, err
+	names, labelsErr := c.LabelNames(ctx, sel(baseMetric), now.Add(-o.Lookback), now)
+	if labelsErr != nil {
+		if IsAuth(labelsErr) || ctx.Err() != nil {
+			return nil, labelsErr
+		}
 	}
 	f := &Fleet{At: now, Labels: Discover(names), Queries: 1}
+	if labelsErr != nil {
+		f.Labels = allSpellings
+		f.Errors = append(f.Errors, "label discovery (every known spelling is tried instead): "+labelsErr.Error())
+	}
 	lb := "[" + pmodel.Duration(o.Lookback).String() + "]"
 
 	type job struct {
@@ -316,7 +352,7 @@ func Fetch(ctx context.Context, c *Client, o Options) (*Fleet, error) {
 	}
 	for _, s := range verdict {
 		if g := b.find(s.Metric); g != nil {
-			g.Verdict = Status(s.Metric["status"])
+			g.Verdict = parseStatus(string(s.Metric["status"]))
 		}
 	}
 	// GPUs seen within the lookback and absent now have vanished (or their
@@ -366,7 +402,11 @@ func Fetch(ctx context.Context, c *Client, o Options) (*Fleet, error) {
 		if n == nil {
 			continue
 		}
-		n.Checks = append(n.Checks, Check{ID: clean(string(s.Metric["check"])), GPU: clean(string(s.Metric["gpu"])), Status: Status(s.Metric["status"])})
+		st := parseStatus(string(s.Metric["status"]))
+		if st == Unknown {
+			continue
+		}
+		n.Checks = append(n.Checks, Check{ID: clean(string(s.Metric["check"])), GPU: clean(string(s.Metric["gpu"])), Status: st})
 	}
 	for _, s := range hostInfo {
 		n := b.nodes[b.hostOf(s.Metric)]

@@ -25,13 +25,14 @@ type series struct {
 // fakeProm answers the API from canned series per query. The key is the
 // first metric or function name that appears in the query text.
 type fakeProm struct {
-	mu      sync.Mutex
-	now     time.Time
-	byQuery map[string][]series // query substring -> result
-	labels  []string
-	targets []map[string]any
-	auth    string // the Authorization header every request must carry
-	queries []string
+	mu       sync.Mutex
+	now      time.Time
+	byQuery  map[string][]series // query substring -> result
+	labels   []string
+	targets  []map[string]any
+	auth     string // the Authorization header every request must carry
+	noLabels bool   // the labels endpoint fails, as behind some proxies
+	queries  []string
 }
 
 func (f *fakeProm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -48,6 +49,10 @@ func (f *fakeProm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case strings.HasSuffix(r.URL.Path, "/api/v1/labels"):
+		if f.noLabels {
+			http.Error(w, "bad gateway", http.StatusBadGateway)
+			return
+		}
 		ok(f.labels)
 	case strings.HasSuffix(r.URL.Path, "/api/v1/targets"):
 		ok(map[string]any{"activeTargets": f.targets})
@@ -226,6 +231,24 @@ func TestFetchMixedFleet(t *testing.T) {
 	}
 }
 
+// A server whose labels endpoint fails is still read: every known spelling
+// is tried per series, and the view says discovery failed.
+func TestFetchWithoutLabelsEndpoint(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	fp := mixedFleet(now)
+	fp.noLabels = true
+	srv := httptest.NewServer(fp)
+	defer srv.Close()
+	c, _ := NewClient(Config{URL: srv.URL})
+	f, err := Fetch(context.Background(), c, Options{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Nodes) != 3 || f.Nodes[1].GPUs[0].Pod != "ml/trainer-0" || len(f.Errors) != 1 || !strings.Contains(f.Errors[0], "label discovery") {
+		t.Errorf("nodes %d, errors %v", len(f.Nodes), f.Errors)
+	}
+}
+
 func TestFetchMatch(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	fp := mixedFleet(now)
@@ -247,6 +270,13 @@ func TestDiscover(t *testing.T) {
 	if strings.Join(l.Host, ",") != "hostname,instance" || strings.Join(l.UUID, ",") != "uuid" ||
 		l.Pod[0] != "exported_pod" || l.Namespace[0] != "exported_namespace" || l.Job[0] != "hpc_job" {
 		t.Errorf("%+v", l)
+	}
+	// A ServiceMonitor's rename: the plain pod is the exporter's, never used.
+	if l := Discover([]string{"pod", "exported_pod"}); strings.Join(l.Pod, ",") != "exported_pod" {
+		t.Errorf("pod after a rename: %v", l.Pod)
+	}
+	if l := Discover([]string{"pod"}); strings.Join(l.Pod, ",") != "pod" {
+		t.Errorf("pod alone: %v", l.Pod)
 	}
 	l = Discover([]string{"instance", "gpu"})
 	if strings.Join(l.Host, ",") != "instance" || len(l.UUID) != 0 {
