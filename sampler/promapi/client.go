@@ -157,6 +157,10 @@ func (c *Client) get(ctx context.Context, path string, params url.Values, into a
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.http.Do(req)
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // the URL is known; keep the reason
+		}
 		return &APIError{Msg: oneLine(err.Error())}
 	}
 	defer resp.Body.Close()

@@ -2,6 +2,7 @@ package promapi
 
 import (
 	"context"
+	"errors"
 	"math"
 	"sort"
 	"strconv"
@@ -242,7 +243,10 @@ func Fetch(ctx context.Context, c *Client, o Options) (*Fleet, error) {
 	}
 	names, labelsErr := c.LabelNames(ctx, sel(baseMetric), now.Add(-o.Lookback), now)
 	if labelsErr != nil {
-		if IsAuth(labelsErr) || ctx.Err() != nil {
+		// Only a server that answered (a proxy refusing one endpoint) is
+		// worth the other queries.
+		var ae *APIError
+		if !errors.As(labelsErr, &ae) || ae.Status == 0 || IsAuth(labelsErr) || ctx.Err() != nil {
 			return nil, labelsErr
 		}
 	}
