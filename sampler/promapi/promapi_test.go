@@ -322,6 +322,21 @@ func TestClientAuthAndProxyPath(t *testing.T) {
 	if strings.Contains(c.URL(), "pw") || strings.Contains(c.URL(), "alice") {
 		t.Errorf("URL() shows credentials: %s", c.URL())
 	}
+	// A Prometheus HTTP client config file, as in a scrape config.
+	cfg := filepath.Join(dir, "http.yml")
+	os.WriteFile(cfg, []byte("authorization:\n  type: Bearer\n  credentials: from-file\n"), 0o600)
+	c, err = NewClient(Config{URL: srv.URL, HTTPConfigFile: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.LabelNames(context.Background(), "up", time.Now(), time.Now())
+	if gotAuth != "Bearer from-file" {
+		t.Errorf("config file auth %q", gotAuth)
+	}
+	os.WriteFile(cfg, []byte("nonsense: [\n"), 0o600)
+	if _, err := NewClient(Config{URL: srv.URL, HTTPConfigFile: cfg}); err == nil || !strings.Contains(err.Error(), "--prometheus-config") {
+		t.Errorf("a broken config file: %v", err)
+	}
 }
 
 // A server with its own CA: refused without --prometheus-ca, read with it.
