@@ -338,7 +338,9 @@ func Fetch(ctx context.Context, c *Client, o Options) (*Fleet, error) {
 
 	for _, s := range util {
 		g := b.gpu(s.Metric, true)
-		g.Util = float64(s.Value)
+		if v := float64(s.Value); !dcgmBlank(v) {
+			g.Util = v
+		}
 	}
 	b.each(fbUsed, func(g *GPU, v float64) { g.MemUsed = v; g.MemTotal = add(g.MemTotal, v) })
 	b.each(fbFree, func(g *GPU, v float64) { g.MemTotal = add(g.MemTotal, v) })
@@ -506,12 +508,21 @@ func (b *builder) gpu(m pmodel.Metric, present bool) *GPU {
 }
 
 // each applies a value to the GPU its series belongs to (present GPUs only).
+// DCGM's "blank" sentinels, which older dcgm-exporters exported as values
+// (a memory temperature of 9223372036854775794 in its own README), read as
+// no value.
 func (b *builder) each(v pmodel.Vector, f func(*GPU, float64)) {
 	for _, s := range v {
-		if g := b.find(s.Metric); g != nil && !g.Gone {
+		if g := b.find(s.Metric); g != nil && !g.Gone && !dcgmBlank(float64(s.Value)) {
 			f(g, float64(s.Value))
 		}
 	}
+}
+
+// dcgmBlank: DCGM's int64 blanks sit just below 2^63, its float blanks at
+// 2^47 and above.
+func dcgmBlank(v float64) bool {
+	return math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v) >= 140737488355328
 }
 
 func (b *builder) sparks(m pmodel.Matrix, points int, now time.Time, rng time.Duration) {

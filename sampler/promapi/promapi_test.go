@@ -142,6 +142,7 @@ func mixedFleet(now time.Time) *fakeProm {
 	}
 	ts[0].value = float64(now.Add(-5*time.Minute).UnixMilli()) / 1000 // node-a's newest sample is old
 	f.byQuery["DCGM_FI_DEV_FB_USED"] = fb
+	f.byQuery["DCGM_FI_DEV_GPU_TEMP"] = []series{{util[2].labels, 9223372036854775794}, {util[3].labels, 61}} // a DCGM blank
 	f.byQuery["DCGM_FI_DEV_FB_FREE"] = fb
 	f.byQuery["timestamp(DCGM_FI_DEV_GPU_UTIL"] = ts
 	f.byQuery["DCGM_FI_DEV_XID_ERRORS"] = []series{{util[3].labels, 48}}
@@ -215,6 +216,9 @@ func TestFetchMixedFleet(t *testing.T) {
 	}
 	if len(a.Checks) != 1 || a.Checks[0].ID != "torch.arch.gpu0" {
 		t.Errorf("checks %+v", a.Checks)
+	}
+	if !math.IsNaN(b.GPUs[0].Temp) || b.GPUs[1].Temp != 61 {
+		t.Errorf("temperatures %v %v: a DCGM blank must read as no value", b.GPUs[0].Temp, b.GPUs[1].Temp)
 	}
 	if b.GPUs[0].Pod != "ml/trainer-0" || b.GPUs[1].Pod != "" || b.GPUs[1].Xid != 48 {
 		t.Errorf("node-b GPUs: %+v %+v", b.GPUs[0], b.GPUs[1])
