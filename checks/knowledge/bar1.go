@@ -31,12 +31,12 @@ type Bar1Model struct {
 var bar1Models = []Bar1Model{
 	{Name: "NVIDIA H100 80GB HBM3", PCIIDs: []uint16{0x2330}, BAR1: 128 * GiB, DataCenter: true, Provenance: verified(SrcMeasuredH100)},
 	{Name: "NVIDIA H200", PCIIDs: []uint16{0x2335}, BAR1: 256 * GiB, DataCenter: true, Provenance: verified(SrcMeasuredH200)},
-	{Name: "NVIDIA A100-SXM4-40GB", BAR1: 64 * GiB, DataCenter: true, Provenance: unconfirmed(SrcPublicDumps, "")},
-	{Name: "NVIDIA A100-PCIE-40GB", BAR1: 64 * GiB, DataCenter: true, Provenance: unconfirmed(SrcPublicDumps, "")},
-	{Name: "NVIDIA L40S", BAR1: 64 * GiB, DataCenter: true, Provenance: unconfirmed(SrcPublicDumps, "")},
-	{Name: "NVIDIA A40", BAR1: 64 * GiB, DataCenter: true, Provenance: unconfirmed(SrcPublicDumps, "")},
-	{Name: "NVIDIA A10", BAR1: 32 * GiB, DataCenter: true, Provenance: unconfirmed(SrcPublicDumps, "")},
-	{Name: "Tesla T4", BAR1: 256 * MiB, SmallByDesign: true, DataCenter: true, Provenance: unconfirmed(SrcPublicDumps, "")},
+	{Name: "NVIDIA A100-SXM4-40GB", BAR1: 64 * GiB, DataCenter: true, Provenance: unconfirmed(SrcPublicDumps, "not measured here and not an NVIDIA statement")},
+	{Name: "NVIDIA A100-PCIE-40GB", BAR1: 64 * GiB, DataCenter: true, Provenance: unconfirmed(SrcPublicDumps, "not measured here and not an NVIDIA statement")},
+	{Name: "NVIDIA L40S", BAR1: 64 * GiB, DataCenter: true, Provenance: unconfirmed(SrcPublicDumps, "not measured here and not an NVIDIA statement")},
+	{Name: "NVIDIA A40", BAR1: 64 * GiB, DataCenter: true, Provenance: unconfirmed(SrcPublicDumps, "not measured here and not an NVIDIA statement")},
+	{Name: "NVIDIA A10", BAR1: 32 * GiB, DataCenter: true, Provenance: unconfirmed(SrcPublicDumps, "not measured here and not an NVIDIA statement")},
+	{Name: "Tesla T4", BAR1: 256 * MiB, SmallByDesign: true, DataCenter: true, Provenance: unconfirmed(SrcPublicDumps, "not measured here and not an NVIDIA statement")},
 	{Name: "NVIDIA RTX A6000", BAR1: 256 * MiB, DisplayMode: true, Provenance: unconfirmed(SrcHoloscan, "not re-read")},
 	{Name: "NVIDIA L40", BAR1: 256 * MiB, DisplayMode: true, DataCenter: true, Provenance: unconfirmed(SrcHoloscan, "not re-read")},
 }
