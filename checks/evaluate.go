@@ -47,7 +47,7 @@ func Evaluate(f model.Facts) []model.CheckResult {
 	for _, r := range rules {
 		out = append(out, r.eval(&f)...)
 	}
-	return out
+	return Link(out)
 }
 
 // EvaluateLive runs only the rules that depend on live readings (PCIe link,
@@ -89,5 +89,5 @@ func MergeLive(results, live []model.CheckResult) []model.CheckResult {
 			out = append(out, r)
 		}
 	}
-	return out
+	return Link(out)
 }

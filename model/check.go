@@ -37,4 +37,22 @@ type CheckResult struct {
 	Commands []string `json:"commands,omitempty"` // exact commands; the user runs them
 	GPU      Opt[int] `json:"gpu"`                // the GPU it concerns, if one
 	Live     bool     `json:"live,omitempty"`     // re-evaluated as samples arrive
+
+	// Cause is a short machine-readable reason for a fail or warn
+	// ("no-gpu-on-bus", "container-no-gpu", "module-not-loaded", "lost"):
+	// the root-cause graph (checks/rootcause.go) keys its edges on it.
+	Cause string `json:"cause,omitempty"`
+	// FollowsFrom is the id of the root-cause check this fail or warn is a
+	// consequence of; such a result is shown under its root and counted
+	// once, with it, in the summary and the exit status.
+	FollowsFrom string `json:"follows_from,omitempty"`
+	// Root: other results follow from this one; fix it first.
+	Root bool `json:"root,omitempty"`
+	// Recorded is the verdict a snapshot recorded for this check when
+	// `check --from` judges the recording again ("" when not recorded).
+	Recorded Status `json:"recorded,omitempty"`
 }
+
+// Counted reports whether the result counts on its own in a summary and
+// the exit status: a result that follows from a root cause does not.
+func (r CheckResult) Counted() bool { return r.FollowsFrom == "" }
