@@ -53,7 +53,7 @@ const (
 	SrcLifecycle615   = "https://docs.nvidia.com/datacenter/tesla/drivers/615/supported-drivers-and-cuda-toolkit-versions.html"
 	SrcLifecycle580   = "https://docs.nvidia.com/datacenter/tesla/drivers/supported-drivers-and-cuda-toolkit-versions.html (R580 edition)"
 	SrcLifecycle2021  = "https://docs.nvidia.com/datacenter/tesla/pdf/NVIDIA_CUDA_Drivers_Support.pdf (March 2021)"
-	SrcPCIIDs         = "PCI ID ranges per GPU die from the public PCI ID database (pci-ids.ucw.cz), not the driver README"
+	SrcPCIIDs         = "third-party PCI ID ranges per GPU die (pci-ids.ucw.cz), not the driver README"
 	SrcTorch157517    = "https://github.com/pytorch/pytorch/issues/157517"
 	SrcTorch158700    = "https://github.com/pytorch/pytorch/pull/158700"
 	SrcTorch172352    = "https://github.com/pytorch/pytorch/issues/172352 (PyTorch 2.11 CUDA support matrix)"

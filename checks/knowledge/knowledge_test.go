@@ -229,7 +229,7 @@ func TestToolkitSupportsBoundaries(t *testing.T) {
 		want     bool
 		verified bool
 	}{
-		{35, "11.8", true, false}, {35, "12.0", false, false},
+		{35, "11.8", true, true}, {35, "12.0", false, true}, {30, "10.2", true, true}, {30, "11.0", false, true},
 		{70, "12.9", true, true}, {70, "13.0", false, true}, {50, "13.0", false, true},
 		{75, "10.0", true, false}, {75, "13.0", true, true},
 		{86, "11.0", false, false}, {86, "11.1", true, false},
