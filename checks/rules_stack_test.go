@@ -128,7 +128,7 @@ func TestTorchArchRule(t *testing.T) {
 	runRuleCases(t, torchArchRule, []ruleCase{
 		{name: "cu130 on Hopper", id: "torch.arch.gpu0", want: model.Pass, evidence: []string{"sm_75, sm_80, sm_86, sm_90, sm_100, sm_120, compute_120", "cc 9.0"}},
 		{name: "cu124 on RTX 5090 (unconfirmed list: warn)", id: "torch.arch.gpu0", want: model.Warn, evidence: []string{"no kernel image is available", "not confirmed"},
-			fix:    []string{"PyTorch 2.11 built for CUDA 13.0"},
+			fix:    []string{"PyTorch 2.12 built for CUDA 13.0"},
 			mutate: func(f *model.Facts) { setTorch("2.5.1+cu124", "12.4")(f); rtx5090(f) }},
 		{name: "cu126 torch 2.11 on RTX 5090", id: "torch.arch.gpu0", want: model.Fail, evidence: []string{"no kernel image is available"},
 			fix:    []string{"PyTorch 2.11 built for CUDA 13.0"},
