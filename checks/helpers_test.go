@@ -63,6 +63,7 @@ func healthyFacts() model.Facts {
 		Torch:    []model.TorchInstall{{Path: "/usr/local/lib/python3.12/dist-packages/torch/version.py", Version: "2.11.0+cu130", CUDA: "13.0"}},
 		DevNodes: model.DevNodeFacts{Nodes: []model.DevNode{{Path: "/dev/nvidiactl", Accessible: true}, {Path: "/dev/nvidia0", Accessible: true}}},
 		Env:      map[string]string{},
+		Stack:    model.StackFacts{Probed: true, NCCLEnv: map[string]string{}},
 		NVML: model.NVMLFacts{Source: "nvml", Opened: true, DriverVersion: "580.159.04", NVMLVersion: "13.580.159.04",
 			CUDADriverVersion: model.Some(13000), GPUs: []model.GPUFacts{g}},
 	}
