@@ -165,7 +165,7 @@ func TestStackRulesOnFixture(t *testing.T) {
 	f := Gather(context.Background(), fe.env(stackRoot(t)), healthyFacts().NVML)
 	want := map[string]model.Status{
 		"tensorrt":         model.Warn, // 10.3 system vs 10.7 pip
-		"nccl":             model.Warn, // 2.21 system vs 2.26 pip
+		"nccl":             model.Pass, // 2.21 system vs 2.26 pip: torch loads the pip one
 		"nccl.env":         model.Warn, // P2P disabled
 		"jax":              model.Fail, // plugin 0.4.34 vs jaxlib 0.4.35
 		"tensorflow":       model.Skip, // absent

@@ -129,7 +129,10 @@ func besideMajor(f *model.Facts, origin string) (int, string, bool) {
 // libInstallsRule judges the installs of a versioned library (TensorRT,
 // NCCL): each against the driver floor of its CUDA major and the CUDA
 // beside it; several differing installs warn.
-func libInstallsRule(f *model.Facts, id, name string, installs []model.LibraryInstall, why string, prov knowledge.Provenance) []model.CheckResult {
+//
+// loaderKnown: which install a framework loads is known (NCCL beside a
+// PyTorch wheel), so several versions are evidence, not a warning.
+func libInstallsRule(f *model.Facts, id, name string, installs []model.LibraryInstall, why string, prov knowledge.Provenance, loaderKnown bool) []model.CheckResult {
 	r := model.CheckResult{ID: id, Title: name + " installations", Why: why}
 	if !f.Stack.Probed {
 		r.Status, r.Evidence = model.Skip, notRecorded
@@ -176,9 +179,13 @@ func libInstallsRule(f *model.Facts, id, name string, installs []model.LibraryIn
 		lines = append(lines, line)
 	}
 	if len(versions) > 1 {
-		r.Status = worst(r.Status, model.Warn)
-		fixes = append(fixes, "Several "+name+" versions are installed: Python code loads the pip wheel's libraries, C++ programs the system ones (ldconfig order). Keep one, or know which each program uses.")
-		cmds = append(cmds, "ldconfig -p | grep -E 'libnvinfer|libnccl'")
+		if loaderKnown {
+			lines = append(lines, "several versions: Python code loads the pip wheel's, C++ programs the system one (ldconfig order)")
+		} else {
+			r.Status = worst(r.Status, model.Warn)
+			fixes = append(fixes, "Several "+name+" versions are installed: Python code loads the pip wheel's libraries, C++ programs the system ones (ldconfig order); engines and plans built with one version do not load in another. Keep one, or know which each program uses.")
+			cmds = append(cmds, "ldconfig -p | grep -E 'libnvinfer|libnccl'")
+		}
 	}
 	r.Evidence = strings.Join(lines, "; ")
 	r.Fix = strings.Join(fixes, " ")
@@ -189,14 +196,18 @@ func libInstallsRule(f *model.Facts, id, name string, installs []model.LibraryIn
 func tensorRTRule(f *model.Facts) []model.CheckResult {
 	return libInstallsRule(f, "tensorrt", "TensorRT", f.Stack.TensorRT,
 		"TensorRT is built per CUDA major and needs that major's driver; engines and plugins built with one TensorRT version do not load in another.",
-		knowledge.ProvTensorRTDriver)
+		knowledge.ProvTensorRTDriver, false)
 }
 
 // ncclRule: the NCCLs installed and the one PyTorch loads.
 func ncclRule(f *model.Facts) []model.CheckResult {
+	pipBesideTorch := false
+	for _, in := range f.Stack.NCCL {
+		pipBesideTorch = pipBesideTorch || (in.Origin == "pip" && len(f.Torch) > 0 && f.Torch[0].CUDA != "")
+	}
 	rs := libInstallsRule(f, "nccl", "NCCL", f.Stack.NCCL,
 		"NCCL carries multi-GPU communication; each build targets one CUDA major. A PyTorch wheel loads the nvidia-nccl wheel beside it, not the system NCCL.",
-		knowledge.Provenance{})
+		knowledge.Provenance{}, pipBesideTorch)
 	r := &rs[0]
 	if r.Status == model.Skip || len(f.Torch) == 0 || f.Torch[0].CUDA == "" {
 		return rs
