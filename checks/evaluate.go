@@ -9,6 +9,17 @@ type rule struct {
 	eval func(*model.Facts) []model.CheckResult
 }
 
+// run evaluates the rule and marks a live rule's results live.
+func (r rule) run(f *model.Facts) []model.CheckResult {
+	rs := r.eval(f)
+	if r.live {
+		for i := range rs {
+			rs[i].Live = true
+		}
+	}
+	return rs
+}
+
 // rules in display order within a status group.
 var rules = []rule{
 	{"driver.loaded", false, driverLoadedRule},
@@ -30,6 +41,8 @@ var rules = []rule{
 	{"compute_mode", false, computeModeRule},
 	{"mig", false, migRule},
 	{"power_limit", false, powerLimitRule},
+	{"health", true, healthRule},
+	{"xid", true, xidRule},
 	{"pcie", true, pcieRule},
 	{"throttle", true, throttleRule},
 	{"memory", true, memoryErrorsRule},
@@ -45,18 +58,18 @@ var rules = []rule{
 func Evaluate(f model.Facts) []model.CheckResult {
 	out := make([]model.CheckResult, 0, 64)
 	for _, r := range rules {
-		out = append(out, r.eval(&f)...)
+		out = append(out, r.run(&f)...)
 	}
 	return Link(out)
 }
 
-// EvaluateLive runs only the rules that depend on live readings (PCIe link,
-// throttling, memory errors): what the UI re-evaluates on each new sample.
+// EvaluateLive runs only the rules that depend on live readings (health,
+// Xids, PCIe link, throttling, memory errors): what the UI re-evaluates on each new sample.
 func EvaluateLive(f model.Facts) []model.CheckResult {
 	out := make([]model.CheckResult, 0, 3*len(f.NVML.GPUs))
 	for _, r := range rules {
 		if r.live {
-			out = append(out, r.eval(&f)...)
+			out = append(out, r.run(&f)...)
 		}
 	}
 	return out

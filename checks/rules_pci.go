@@ -145,6 +145,12 @@ func bar1Rule(f *model.Facts) []model.CheckResult {
 	seen := map[string]bool{}
 	for _, g := range f.NVML.GPUs {
 		seen[normBDF(g.Info.BusID)] = true
+		if note, stale := notCurrent(g); stale {
+			r := gpuResult("bar1", "BAR1 / Resizable BAR", g.Info)
+			r.Status, r.Evidence = model.Skip, note
+			out = append(out, r)
+			continue
+		}
 		out = append(out, bar1ForGPU(f, g.Info))
 	}
 	// GPUs NVML cannot see: an unassigned BAR is the likely reason.
