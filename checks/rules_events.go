@@ -151,7 +151,7 @@ func xidRule(f *model.Facts) []model.CheckResult {
 				r.Cause = "xid-" + strconv.Itoa(s.xid)
 			}
 		}
-		r.Evidence = strings.Join(ev, "; ") + "; newest: " + seen[0].last + " (meanings and actions: " + model.XidCatalogSource + ")"
+		r.Evidence = strings.Join(ev, "; ") + "; last report of the worst: " + seen[0].last + " (meanings and actions: " + model.XidCatalogSource + ")"
 		r.Fix = strings.Join(fixes, " ")
 		r.Commands = []string{"sudo dmesg -T | grep -i xid"}
 		for _, s := range seen {

@@ -97,12 +97,36 @@ func pciGPUsRule(f *model.Facts) []model.CheckResult {
 			detail += fmt.Sprintf(" (inside a %s container, NVIDIA_VISIBLE_DEVICES=%q: expected if the container was given a subset)", f.Container.Kind, nv)
 		}
 		r.Status = worst(r.Status, unseenStatus)
+		r.Cause = "unseen"
 		r.Evidence = detail + "; " + r.Evidence
-		fixes = append(fixes, "For GPUs on the bus that the driver does not list: enable \"Above 4G Decoding\" and \"Resizable BAR\" in firmware setup and disable CSM (boot UEFI); in a VM use UEFI firmware with a large 64-bit MMIO window; check the GPU's power cables and seating; check the driver supports the GPU (driver.branch, driver.module).")
+		// Lead with the cause the evidence names: unassigned BARs, NVML's
+		// own error for a GPU, or the driver's kernel log line; Above 4G
+		// decoding leads only when a BAR is unassigned.
+		var nvmlCauses []string
+		for _, g := range f.NVML.GPUs {
+			if g.Health.State == model.Lost || g.Health.State == model.Failed {
+				nvmlCauses = append(nvmlCauses, fmt.Sprintf("NVML reports GPU %d %s (%s): see health.gpu%d", g.Info.Index, g.Health.State, orDash(g.Health.Reason), g.Info.Index))
+			}
+		}
+		var logCauses []string
+		for _, n := range f.KernelLog.Notes {
+			if strings.Contains(n, "NVRM") {
+				logCauses = append(logCauses, bounded(n, 160))
+			}
+		}
+		switch {
+		case anyUnassigned:
+			fixes = append(fixes, "A BAR of the missing GPU is unassigned: the firmware found no address space for it. Enable \"Above 4G Decoding\" (and Resizable BAR) in firmware setup and disable CSM (boot UEFI); in a VM use UEFI firmware with a large 64-bit MMIO window.")
+		case len(nvmlCauses) > 0:
+			r.Evidence += "; " + strings.Join(nvmlCauses, "; ")
+			fixes = append(fixes, "NVML names the cause for the missing GPU(s): follow health.gpuN's fix. Every BAR is assigned, so firmware address space is not the problem.")
+		case len(logCauses) > 0:
+			r.Evidence += "; kernel log: " + strings.Join(logCauses, " | ")
+			fixes = append(fixes, "The driver's kernel log names why it did not take the GPU (quoted above); check that the driver branch and module flavour support the GPU (driver.branch, driver.module). Every BAR is assigned, so firmware address space is not the problem.")
+		default:
+			fixes = append(fixes, "Every BAR of the missing GPU is assigned, so read the kernel log for why the driver did not take it: a GPU the branch does not support or that needs the open module (driver.branch, driver.module), missing PCIe power, or a GPU that fell off the bus (Xid 79); then check seating and power cables.")
+		}
 		cmds = append(cmds, "nvidia-smi -L", "sudo dmesg | grep -iE 'nvrm|BAR.*assign|RmInitAdapter|invalid'")
-	}
-	if anyUnassigned && r.Status != model.Pass {
-		fixes = append(fixes, "Some BARs are unassigned: the firmware found no address space for them, the classic sign of Above 4G decoding being off.")
 	}
 	if len(vfio) > 0 {
 		r.Status = worst(r.Status, model.Warn)
