@@ -79,6 +79,9 @@ func xidRule(f *model.Facts) []model.CheckResult {
 			r.Status, r.Evidence = model.Skip, "no NVIDIA GPU to judge (none listed by NVML or on the PCI bus); no Xid in "+where
 		case f.KernelLog.Read:
 			r.Status, r.Evidence = model.Pass, "no Xid in "+where
+		case !f.Recorded("kernel_log"):
+			r.Status = model.Skip
+			r.Evidence = "no Xid in " + where + "; the kernel log was not recorded"
 		default:
 			r.Status = model.Skip
 			r.Evidence = "no Xid in " + where + "; the kernel log, which holds the Xids since boot, was not read"
