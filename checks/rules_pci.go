@@ -74,9 +74,15 @@ func pciGPUsRule(f *model.Facts) []model.CheckResult {
 	}
 	r.Evidence = fmt.Sprintf("%d GPU(s) on the PCI bus (/sys/bus/pci/devices): %s; %s", len(gpus), strings.Join(lines, ", "), nvmlStatus(f))
 	r.Status = model.Pass
+	if !f.NVML.Opened && len(nouveau) == 0 && len(vfio) == 0 {
+		// Nothing to compare with: the driver does not answer. Not a pass.
+		r.Status = model.Skip
+		r.Evidence += "; the driver does not answer, so which GPUs it sees cannot be compared (see driver.loaded, nvml.library)"
+		return []model.CheckResult{r}
+	}
 	var fixes, cmds []string
 	if len(nouveau) > 0 {
-		r.Status = model.Fail
+		r.Status, r.Cause = model.Fail, "nouveau"
 		r.Evidence = "nouveau holds " + strings.Join(nouveau, ", ") + "; " + r.Evidence
 		fixes = append(fixes, "Blacklist nouveau (it holds the GPU so the nvidia module cannot), rebuild the initramfs and reboot.")
 		cmds = append(cmds, "echo -e 'blacklist nouveau\\noptions nouveau modeset=0' | sudo tee /etc/modprobe.d/blacklist-nouveau.conf  # stops nouveau from loading at boot",
