@@ -87,6 +87,10 @@ var rootEdges = []RootEdge{
 	// cuda.versions summarises the cuda.driver.* verdicts.
 	{Root: "cuda.driver.*", Order: 58, OnWarn: true, Followers: []string{"cuda.versions"}},
 	{Root: "torch.arch.gpu#", Order: 60, Followers: []string{"torch.install", "torch.arch.*", "cudnn.pip*"}},
+	// The wheel's cuDNN without kernels for the GPU, while the torch row is
+	// not confirmed (warn): one cause (a wheel older than the GPU), one fix
+	// (a newer wheel), so the torch findings follow.
+	{Root: "cudnn.pip*", Order: 62, Followers: []string{"torch.arch.*", "torch.install"}},
 }
 
 // AddRootEdges adds edges to the graph. Call it from init only (the graph
@@ -156,6 +160,9 @@ func Link(rs []model.CheckResult) []model.CheckResult {
 				r := &out[j]
 				if j == i || r.FollowsFrom != "" || (r.Status != model.Fail && r.Status != model.Warn) {
 					continue
+				}
+				if r.Status.Rank() < root.Status.Rank() {
+					continue // a fail never hides under a warning
 				}
 				if topOf(out, byID, j) == top {
 					continue // would close a cycle

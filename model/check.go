@@ -51,6 +51,9 @@ type CheckResult struct {
 	// Recorded is the verdict a snapshot recorded for this check when
 	// `check --from` judges the recording again ("" when not recorded).
 	Recorded Status `json:"recorded,omitempty"`
+	// Sources are the documents (or measurements) the verdict rests on,
+	// each named once, so that the evidence need not repeat them.
+	Sources []string `json:"sources,omitempty"`
 }
 
 // Counted reports whether the result counts on its own in a summary and

@@ -45,7 +45,7 @@ var (
 	provCUDA13       = verified("https://docs.nvidia.com/cuda/cuda-features-archive/ (CUDA 13.0: supports all architectures from Turing through Grace Blackwell)")
 	provCUDA129      = verified("https://docs.nvidia.com/cuda/archive/12.9.1/cuda-features-archive/index.html (CUDA 12.9 adds sm_103 and sm_121)")
 	provRemoved13    = verified(SrcCUDADeprecated + "; CUDA 13.0 supports Turing through Grace Blackwell")
-	provKeplerGone   = unconfirmed(SrcCCTable, "Kepler removed from CUDA 12.0 per the project reference; not re-read")
+	provKeplerGone   = verified("https://docs.nvidia.com/cuda/archive/12.6.3/cufft/deprecated-functionality.html (from CUDA 11.0 SM30 is no longer supported; from CUDA 12.0 SM35 and SM37 are no longer supported)")
 	provProprietary  = verified(SrcKernelModules + " (proprietary flavour required for Maxwell, Pascal, Volta; open only for Turing and newer)")
 	provEither       = verified(SrcKernelModules + " (open modules for Turing and newer; default from R560)")
 	provBlackwellMod = unconfirmed(SrcKernelModules, "Blackwell needing the open modules is stated in the project reference and driver packaging notes, not in the page text read")

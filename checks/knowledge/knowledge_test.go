@@ -229,7 +229,7 @@ func TestToolkitSupportsBoundaries(t *testing.T) {
 		want     bool
 		verified bool
 	}{
-		{35, "11.8", true, false}, {35, "12.0", false, false},
+		{35, "11.8", true, true}, {35, "12.0", false, true}, {30, "10.2", true, true}, {30, "11.0", false, true},
 		{70, "12.9", true, true}, {70, "13.0", false, true}, {50, "13.0", false, true},
 		{75, "10.0", true, false}, {75, "13.0", true, true},
 		{86, "11.0", false, false}, {86, "11.1", true, false},
@@ -455,7 +455,11 @@ func TestTorchWheels(t *testing.T) {
 		{"2.8.0", "cu128", 61, false, false, true},
 		{"2.8.0", "cu126", 61, true, false, true},
 		{"2.8.0", "cu129", 130, true, true, true},
-		{"2.10.0", "cu128", 70, true, false, false},
+		{"2.9.1", "cu128", 70, true, false, true},
+		{"2.10.0", "cu128", 70, true, false, true},
+		{"2.9.0", "cu130", 70, false, false, true},
+		{"2.12.0", "cu132", 120, true, false, true},
+		{"2.12.0", "cu126", 50, true, false, true},
 		{"2.11.0", "cu128", 70, false, false, true}, // and dropped again
 		{"2.11.0", "cu126", 70, true, false, true},
 		{"2.11.0", "cu130", 90, true, false, true},
@@ -473,7 +477,7 @@ func TestTorchWheels(t *testing.T) {
 			t.Errorf("torch %s %s on cc %s: runs=%v ptx=%v verified=%v", tt.torch, tt.tag, CCString(tt.cc), runs, ptx, w.Confirmed())
 		}
 	}
-	for _, tt := range []struct{ torch, tag string }{{"1.13.1", "cu117"}, {"2.11.0", "cu118"}, {"2.12.0", "cu130"}} {
+	for _, tt := range []struct{ torch, tag string }{{"1.13.1", "cu117"}, {"2.11.0", "cu118"}, {"2.13.0", "cu130"}, {"2.12.0", "cu128"}} {
 		if _, ok := TorchWheelFor(MustVersion(tt.torch), tt.tag); ok {
 			t.Errorf("wheel %s %s should be unknown", tt.torch, tt.tag)
 		}

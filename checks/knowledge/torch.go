@@ -89,8 +89,12 @@ func twu(torch, tag string, archs []int, ptx int, cudnn string) TorchWheel {
 }
 
 var (
-	prov28  = verified(SrcTorch158700 + " (get_arch_list of the CUDA 12.8/12.9 build: sm_70..sm_120, compute_120); " + SrcTorch157517 + "; " + SrcTorchBuild + " on the 2.8 branch (12.6: 5.0;6.0;7.0;7.5;8.0;8.6;9.0, 12.8: 7.0;...;12.0, 12.9: ...;12.0+PTX)")
-	prov211 = verified(SrcTorch172352 + ": 12.6.3 Maxwell(5.0)..Hopper(9.0); 12.8.1 Turing(7.5)..Blackwell(10.0, 12.0); 13.0 Turing..Blackwell(10.0, 12.0+PTX)")
+	prov28 = Provenance{Source: SrcTorch158700 + " (get_arch_list of the CUDA 12.8/12.9 build: sm_70..sm_120, compute_120); " + SrcTorch157517 + "; " + SrcTorchBuild + " on the 2.8 branch (12.6: 5.0;6.0;7.0;7.5;8.0;8.6;9.0, 12.8: 7.0;...;12.0, 12.9: ...;12.0+PTX)",
+		Read: ReadOn, Verified: true, Note: "the 2.8.0 release notes word the removal as \"sm50 - sm70\"; the maintainers' build output and script keep sm_70"}
+	prov29  = verified(SrcTorch164471 + ": RELEASE.md for 2.9: 12.6.3 Maxwell(5.0)..Hopper(9.0); 12.8.1 Volta(7.0)..Blackwell(10.0, 12.0); 13.0.0 Turing(7.5)..Blackwell(10.0, 12.0+PTX)")
+	prov210 = verified(SrcTorch175253 + ": RELEASE.md \"For Release 2.9 and 2.10\" (same matrix as 2.9)")
+	prov212 = verified(SrcTorch182849 + ": RELEASE.md for 2.12: 12.6.3 Maxwell..Hopper; 13.0.2 and 13.2.1 Turing(7.5)..Blackwell(10.0, 12.0+PTX); 12.8 removed")
+	prov211 = verified(SrcTorch175253 + " and " + SrcTorch172352 + ": 12.6.3 Maxwell(5.0)..Hopper(9.0); 12.8.1 Turing(7.5)..Blackwell(10.0, 12.0); 13.0.2 Turing..Blackwell(10.0, 12.0+PTX)")
 )
 
 var torchWheels = []TorchWheel{
@@ -104,14 +108,20 @@ var torchWheels = []TorchWheel{
 	twu("2.7", "cu118", a118, 0, "9.1.0"), twu("2.7", "cu126", a12, 0, "9.5.1"),
 	tw("2.7", "cu128", a128, 0, unconfirmed(SrcTorch146265+"; "+srcTag("2.7"), "sm_50/60/70 removed from the CUDA 12.8 builds before 2.7 per the PR discussion; not read at the tag"), "9.7.1"),
 	tw("2.8", "cu126", a12, 0, prov28, "9.10.2"), tw("2.8", "cu128", a128v, 0, prov28, "9.10.2"), tw("2.8", "cu129", a128v, 120, prov28, "9.10.2"),
-	twu("2.9", "cu126", a12, 0, "9.10.2"), twu("2.9", "cu128", a128v, 0, "9.10.2"), twu("2.9", "cu130", a128, 120, "9.13.0"),
-	twu("2.10", "cu126", a12, 0, "9.10.2"), twu("2.10", "cu128", a128v, 0, "9.10.2"), twu("2.10", "cu130", a128, 120, ""),
-	tw("2.11", "cu126", a12, 0, prov211, ""), tw("2.11", "cu128", a128, 0, prov211, ""),
+	tw("2.9", "cu126", a12, 0, prov29, "9.10.2"), tw("2.9", "cu128", a128v, 0, prov29, "9.10.2"), tw("2.9", "cu130", a128, 120, prov29, "9.13.0"),
+	tw("2.10", "cu126", a12, 0, prov210, "9.10.2"), tw("2.10", "cu128", a128v, 0, prov210, "9.10.2"), tw("2.10", "cu130", a128, 120, prov210, ""),
+	func() TorchWheel {
+		w := tw("2.11", "cu126", a12, 0, prov211, "9.10.2")
+		w.CudnnProv = verified("https://github.com/pytorch/pytorch/issues/172663 (2.11 legacy CUDA 12.6: CUDNN 9.10.2.21)")
+		return w
+	}(),
+	tw("2.11", "cu128", a128, 0, prov211, ""),
 	func() TorchWheel {
 		w := tw("2.11", "cu130", a128, 120, prov211, "9.19.0")
 		w.CudnnProv = verified(SrcMeasuredH200)
 		return w
 	}(),
+	tw("2.12", "cu126", a12, 0, prov212, ""), tw("2.12", "cu130", a128, 120, prov212, ""), tw("2.12", "cu132", a128, 120, prov212, ""),
 }
 
 // TorchWheels returns every row.
