@@ -56,8 +56,12 @@ const ReportSchema = "gputop.check/v1"
 
 // Report is what `gputop check --json` prints.
 type Report struct {
-	Schema       string              `json:"schema"`
-	Summary      Summary             `json:"summary"`
+	Schema  string  `json:"schema"`
+	Summary Summary `json:"summary"`
+	// Recording is set by `check --from`: the facts are a snapshot's, and
+	// Changed counts the verdicts that differ from the recorded ones.
+	Recording    *Recording          `json:"recording,omitempty"`
+	Changed      int                 `json:"changed,omitempty"`
 	CUDAVersions CUDAVersionsView    `json:"cuda_versions"`
 	Checks       []model.CheckResult `json:"checks"`
 	Facts        model.Facts         `json:"facts"`
@@ -127,6 +131,9 @@ var statusStyle = map[model.Status]struct{ tag, color string }{
 // TextOptions shape WriteReport's text.
 type TextOptions struct {
 	Color bool
+	// Summary, when set, is printed instead of the summary of the results
+	// shown (`--problems` shows a subset but counts every check).
+	Summary *Summary
 	// Recording is set when the facts were read from a snapshot (`check
 	// --from`): the header then names the recorded host and time instead of
 	// "this machine", and each changed verdict is shown beside today's.
@@ -135,12 +142,14 @@ type TextOptions struct {
 
 // Recording describes the snapshot a `check --from` judges.
 type Recording struct {
-	File    string
-	Host    string
-	Created model.Timestamp
+	File    string          `json:"file"`
+	Host    string          `json:"host"`
+	Created model.Timestamp `json:"created"`
 	// HasChecks: the snapshot recorded its own verdicts (results then carry
 	// Recorded).
-	HasChecks bool
+	HasChecks bool `json:"has_checks"`
+	// Missing: fact sections the recording lacks (checks needing them skip).
+	Missing []string `json:"missing,omitempty"`
 }
 
 // WriteText prints the checklist for a terminal or a log (see WriteReport).
@@ -172,7 +181,7 @@ func WriteReport(w io.Writer, f model.Facts, rs []model.CheckResult, o TextOptio
 		}
 		ew.printf("%s\n", paint(ansiBold, "gputop check: the recording of "+host+" made "+when))
 		ew.printf("Judged with today's rules from %s; nothing below describes the machine running this command.\n", clean(rec.File))
-		if changed := changedVerdicts(rs); rec.HasChecks {
+		if changed := ChangedVerdicts(rs); rec.HasChecks {
 			ew.printf("Verdicts changed against the recording: %d\n", changed)
 		} else {
 			ew.printf("The recording holds no verdicts to compare with.\n")
@@ -225,12 +234,16 @@ func WriteReport(w io.Writer, f model.Facts, rs []model.CheckResult, o TextOptio
 			}
 		}
 	}
-	ew.printf("\n%s\n", paint(ansiBold, Summarize(rs).String()))
+	sum := Summarize(rs)
+	if o.Summary != nil {
+		sum = *o.Summary
+	}
+	ew.printf("\n%s\n", paint(ansiBold, sum.String()))
 	return ew.err
 }
 
-// changedVerdicts counts results whose recorded verdict differs from today's.
-func changedVerdicts(rs []model.CheckResult) int {
+// ChangedVerdicts counts results whose recorded verdict differs from today's.
+func ChangedVerdicts(rs []model.CheckResult) int {
 	n := 0
 	for _, r := range rs {
 		if r.Recorded != "" && r.Recorded != r.Status {
@@ -274,4 +287,59 @@ func cleanLines(s, indent string) string {
 		lines[i] = clean(l)
 	}
 	return strings.Join(lines, "\n"+indent)
+}
+
+// CompareRecorded sets Recorded on each of today's results from the
+// verdicts a snapshot recorded, so `check --from` shows both and which
+// changed. A recorded result today's rules no longer produce is kept as
+// recorded (its finding was real on that machine), titled "[recorded only]".
+func CompareRecorded(now, recorded []model.CheckResult) []model.CheckResult {
+	byID := make(map[string]model.CheckResult, len(recorded))
+	for _, r := range recorded {
+		byID[r.ID] = r
+	}
+	out := make([]model.CheckResult, 0, len(now)+len(recorded))
+	seen := make(map[string]bool, len(now))
+	for _, r := range now {
+		seen[r.ID] = true
+		if old, ok := byID[r.ID]; ok {
+			r.Recorded = old.Status
+		}
+		out = append(out, r)
+	}
+	for _, r := range recorded {
+		if !seen[r.ID] && r.ID != "" {
+			r.Recorded = r.Status
+			r.FollowsFrom, r.Root = "", false
+			r.Title += " [recorded only]"
+			r.Evidence += "\nToday's rules no longer produce this check; shown as recorded."
+			out = append(out, r)
+		}
+	}
+	return Link(out)
+}
+
+// Problems keeps the fails and warns, and whatever follows from them
+// (`check --problems`).
+func Problems(rs []model.CheckResult) []model.CheckResult {
+	out := make([]model.CheckResult, 0, len(rs))
+	for _, r := range rs {
+		if r.Status == model.Fail || r.Status == model.Warn {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// FromSnapshot returns the facts a snapshot recorded, with its event
+// timeline, ready for Evaluate.
+func FromSnapshot(snap *model.Snapshot) model.Facts {
+	f := snap.Facts
+	if snap.Events != nil {
+		f.Events = snap.Events
+	}
+	if f.Host == "" {
+		f.Host = snap.Host
+	}
+	return f
 }

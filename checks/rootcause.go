@@ -40,33 +40,57 @@ type RootEdge struct {
 	// Order: 10 PCI bus / container, 20 driver vs card, 30 kernel module,
 	// 40 user-space libraries, 50 per-GPU health, 60 the CUDA stack.
 	Order int
+	// OnWarn: the root links its followers when it warns too (a summary
+	// check that repeats a warning).
+	OnWarn bool
 }
 
 // driverSide are the checks that cannot succeed without a GPU the driver
 // drives.
-var driverSide = []string{"driver.*", "nvml.*", "access.devnodes", "cuda.driver", "cuda.versions",
-	"torch.install", "torch.arch", "cudnn", "cc", "bar1.*", "fabric.manager"}
+var driverSide = append([]string{"driver.*", "nvml.*", "access.devnodes", "cuda.driver*", "cuda.versions",
+	"torch.install", "torch.arch*", "cc.*", "bar1.*", "fabric.manager", "xid*", "health.*"}, cudnnBuilds...)
+
+// cudnnBuilds are the per-install cuDNN results (cudnn.pip, cudnn.system,
+// cudnn.toolkit, cudnn.conda, with a suffix when one origin repeats), not
+// cudnn.installs, which compares versions and holds without a GPU.
+var cudnnBuilds = []string{"cudnn.pip*", "cudnn.system*", "cudnn.toolkit*", "cudnn.conda*"}
+
+// stack are the CUDA-side checks a driver problem drags down.
+var stack = append([]string{"cuda.driver*", "cuda.versions", "torch.install"}, cudnnBuilds...)
 
 var rootEdges = []RootEdge{
 	// Nothing NVIDIA on the bus (a host without a GPU, a VM without
 	// passthrough, a container given none): every driver-side check follows.
 	{Root: "pci.gpus:no-gpu-on-bus", Order: 10, Followers: driverSide},
 	{Root: "pci.gpus:container-no-gpu", Order: 10, Followers: append([]string{"access.container", "access.visible_devices"}, driverSide...)},
+	// A GPU whose BAR the firmware could not place is why NVML misses it.
+	{Root: "bar1.pci-*", Order: 15, Followers: []string{"pci.gpus"}},
 	// nouveau holds the GPU: the nvidia module cannot take it.
-	{Root: "pci.gpus:nouveau", Order: 25, Followers: []string{"driver.loaded", "nvml.library", "driver.libcuda", "access.devnodes", "cuda.driver", "cuda.versions", "torch.install", "cudnn"}},
+	{Root: "pci.gpus:nouveau", Order: 25, Followers: append([]string{"driver.loaded", "nvml.library", "driver.libcuda", "access.devnodes"}, stack...)},
 	// The installed branch cannot drive the card, or the card needs the
 	// open module: the GPU does not initialise.
-	{Root: "driver.branch:cannot-drive", Order: 20, Followers: []string{"pci.gpus", "access.devnodes", "nvml.library", "cuda.driver", "cuda.versions", "torch.install", "cudnn"}},
-	{Root: "driver.module:needs-open", Order: 20, Followers: []string{"pci.gpus", "access.devnodes", "nvml.library", "cuda.driver", "cuda.versions", "torch.install", "cudnn"}},
+	{Root: "driver.branch:cannot-drive", Order: 20, Followers: append([]string{"pci.gpus", "access.devnodes", "nvml.library"}, stack...)},
+	{Root: "driver.module:needs-open", Order: 20, Followers: append([]string{"pci.gpus", "access.devnodes", "nvml.library"}, stack...)},
 	// The kernel module is not loaded: NVML, libcuda and CUDA follow.
-	{Root: "driver.loaded:module-not-loaded", Order: 30, Followers: []string{"nvml.library", "driver.libcuda", "access.devnodes", "cuda.driver", "cuda.versions", "torch.install", "cudnn", "bar1.*"}},
+	{Root: "driver.loaded:module-not-loaded", Order: 30, Followers: append([]string{"nvml.library", "driver.libcuda", "access.devnodes", "bar1.*"}, stack...)},
 	// Library and module from different driver versions.
-	{Root: "nvml.library:version-mismatch", Order: 40, Followers: []string{"driver.libcuda", "cuda.driver", "cuda.versions", "torch.install", "cudnn", "pci.gpus"}},
+	{Root: "nvml.library:version-mismatch", Order: 40, Followers: append([]string{"driver.libcuda", "pci.gpus"}, stack...)},
 	// A lost or erroring GPU: its other per-GPU findings are consequences.
 	{Root: "health.gpu#", Order: 50, Followers: []string{"*.gpu#"}},
 	// A wheel without kernels for this GPU's architecture: its cuDNN and
 	// torch findings follow.
-	{Root: "torch.arch", Order: 60, Followers: []string{"cudnn", "torch.install", "cc"}},
+	// Only the wheel's own cuDNN (pip) follows; a system or toolkit cuDNN
+	// is judged on its own.
+	// A driver too old for the wheel's CUDA: the wheel's own checks and
+	// the CUDA summary repeat it.
+	{Root: "cuda.driver.torch", Order: 55, Followers: []string{"torch.install", "cudnn.pip*", "cuda.versions"}},
+	// cuda.versions summarises the cuda.driver.* verdicts.
+	{Root: "cuda.driver.*", Order: 58, OnWarn: true, Followers: []string{"cuda.versions"}},
+	{Root: "torch.arch.gpu#", Order: 60, Followers: []string{"torch.install", "torch.arch.*", "cudnn.pip*"}},
+	// The wheel's cuDNN without kernels for the GPU, while the torch row is
+	// not confirmed (warn): one cause (a wheel older than the GPU), one fix
+	// (a newer wheel), so the torch findings follow.
+	{Root: "cudnn.pip*", Order: 62, Followers: []string{"torch.arch.*", "torch.install"}},
 }
 
 // AddRootEdges adds edges to the graph. Call it from init only (the graph
@@ -123,7 +147,8 @@ func Link(rs []model.CheckResult) []model.CheckResult {
 		rootPat, cause, _ := strings.Cut(e.Root, ":")
 		for i := range out {
 			root := out[i]
-			if root.Status != model.Fail || (cause != "" && root.Cause != cause) || !matchPattern(rootPat, "", root.ID) {
+			active := root.Status == model.Fail || (e.OnWarn && root.Status == model.Warn)
+			if !active || (cause != "" && root.Cause != cause) || !matchPattern(rootPat, "", root.ID) {
 				continue
 			}
 			gpu := ""
@@ -135,6 +160,9 @@ func Link(rs []model.CheckResult) []model.CheckResult {
 				r := &out[j]
 				if j == i || r.FollowsFrom != "" || (r.Status != model.Fail && r.Status != model.Warn) {
 					continue
+				}
+				if r.Status.Rank() < root.Status.Rank() {
+					continue // a fail never hides under a warning
 				}
 				if topOf(out, byID, j) == top {
 					continue // would close a cycle

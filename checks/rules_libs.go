@@ -17,13 +17,13 @@ import (
 
 func init() {
 	rules = append(rules,
-		rule{"tensorrt", false, tensorRTRule},
-		rule{"nccl", false, ncclRule},
-		rule{"nccl.env", false, ncclEnvRule},
-		rule{"jax", false, jaxRule},
-		rule{"tensorflow", false, tensorflowRule},
-		rule{"ext", false, extensionsRule},
-		rule{"image.cuda", false, imageCUDARule},
+		rule{name: "tensorrt", eval: tensorRTRule},
+		rule{name: "nccl", eval: ncclRule},
+		rule{name: "nccl.env", eval: ncclEnvRule},
+		rule{name: "jax", eval: jaxRule},
+		rule{name: "tensorflow", eval: tensorflowRule},
+		rule{name: "ext", eval: extensionsRule},
+		rule{name: "image.cuda", eval: imageCUDARule},
 	)
 }
 

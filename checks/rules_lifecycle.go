@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	rules = append(rules, rule{"driver.lifecycle", false, driverLifecycleRule})
+	rules = append(rules, rule{name: "driver.lifecycle", eval: driverLifecycleRule})
 }
 
 func monthText(ym string) string {
@@ -40,11 +40,12 @@ func driverLifecycleRule(f *model.Facts) []model.CheckResult {
 	}
 	cite(&r, b.Provenance)
 	now := nowOf(f)
-	kind := string(b.Type)
-	if kind == "" {
-		kind = "branch"
+	ev := fmt.Sprintf("driver %s (%s) is on R%d", drv, src, b.Branch)
+	if b.Type != knowledge.Unknown {
+		ev += ", a " + strings.ToLower(string(b.Type))
+	} else if b.Ended {
+		ev += ", which NVIDIA lists as end of life"
 	}
-	ev := fmt.Sprintf("driver %s (%s) is on R%d, a %s", drv, src, b.Branch, strings.ToLower(kind))
 	if b.EndOfLife != "" {
 		ev += " with end of life " + monthText(b.EndOfLife)
 	}

@@ -81,9 +81,15 @@ func pciGPUsRule(f *model.Facts) []model.CheckResult {
 	}
 	r.Evidence = fmt.Sprintf("%d GPU(s) on the PCI bus (/sys/bus/pci/devices): %s; %s", len(gpus), strings.Join(lines, ", "), nvmlStatus(f))
 	r.Status = model.Pass
+	if !f.NVML.Opened && len(nouveau) == 0 && len(vfio) == 0 {
+		// Nothing to compare with: the driver does not answer. Not a pass.
+		r.Status = model.Skip
+		r.Evidence += "; the driver does not answer, so which GPUs it sees cannot be compared (see driver.loaded, nvml.library)"
+		return []model.CheckResult{r}
+	}
 	var fixes, cmds []string
 	if len(nouveau) > 0 {
-		r.Status = model.Fail
+		r.Status, r.Cause = model.Fail, "nouveau"
 		r.Evidence = "nouveau holds " + strings.Join(nouveau, ", ") + "; " + r.Evidence
 		fixes = append(fixes, "Blacklist nouveau (it holds the GPU so the nvidia module cannot), rebuild the initramfs and reboot.")
 		cmds = append(cmds, "echo -e 'blacklist nouveau\\noptions nouveau modeset=0' | sudo tee /etc/modprobe.d/blacklist-nouveau.conf  # stops nouveau from loading at boot",
@@ -104,11 +110,34 @@ func pciGPUsRule(f *model.Facts) []model.CheckResult {
 			detail += fmt.Sprintf(" (inside a %s container, NVIDIA_VISIBLE_DEVICES=%q: expected if the container was given a subset)", f.Container.Kind, nv)
 		}
 		r.Status = worst(r.Status, unseenStatus)
+		r.Cause = "unseen"
 		r.Evidence = detail + "; " + r.Evidence
+		// Lead with the cause the evidence names: unassigned BARs, NVML's
+		// own error for a GPU, or the driver's kernel log line; Above 4G
+		// decoding leads only when a BAR is unassigned.
 		if anyUnassigned {
 			fixes = append(fixes, "Some of their BARs are unassigned: the firmware found no address space for them, the classic sign of Above 4G decoding being off. Enable \"Above 4G Decoding\" and \"Resizable BAR\" in firmware setup and disable CSM (boot UEFI); in a VM use UEFI firmware with a large 64-bit MMIO window.")
 		}
 		if len(unseenAssigned) > 0 {
+			var nvmlCauses, logCauses []string
+			for _, g := range f.NVML.GPUs {
+				if g.Health.State == model.Lost || g.Health.State == model.Failed {
+					nvmlCauses = append(nvmlCauses, fmt.Sprintf("NVML reports GPU %d %s (%s): see health.gpu%d", g.Info.Index, g.Health.State, orDash(g.Health.Reason), g.Info.Index))
+				}
+			}
+			for _, n := range f.KernelLog.Notes {
+				if strings.Contains(n, "NVRM") {
+					logCauses = append(logCauses, bounded(n, 160))
+				}
+			}
+			switch {
+			case len(nvmlCauses) > 0:
+				r.Evidence += "; " + strings.Join(nvmlCauses, "; ")
+				fixes = append(fixes, "NVML names the cause for the missing GPU(s): follow health.gpuN's fix.")
+			case len(logCauses) > 0:
+				r.Evidence += "; kernel log: " + strings.Join(logCauses, " | ")
+				fixes = append(fixes, "The driver's kernel log names why it did not take the GPU (quoted above).")
+			}
 			fixes = append(fixes, unseenCause(f, unseenAssigned))
 		}
 		cmds = append(cmds, "nvidia-smi -L", "sudo dmesg | grep -iE 'nvrm|BAR.*assign|RmInitAdapter|invalid|open kernel modules'")
@@ -166,6 +195,12 @@ func bar1Rule(f *model.Facts) []model.CheckResult {
 	seen := map[string]bool{}
 	for _, g := range f.NVML.GPUs {
 		seen[normBDF(g.Info.BusID)] = true
+		if note, stale := notCurrent(g); stale {
+			r := gpuResult("bar1", "BAR1 / Resizable BAR", g.Info)
+			r.Status, r.Evidence = model.Skip, note
+			out = append(out, r)
+			continue
+		}
 		out = append(out, bar1ForGPU(f, g.Info))
 	}
 	// GPUs NVML cannot see: an unassigned BAR is the likely reason.
