@@ -1,7 +1,6 @@
 package checks
 
 import (
-
 	"github.com/gputop/gputop/checks/knowledge"
 )
 
