@@ -27,7 +27,7 @@ func init() {
 	)
 }
 
-var notRecorded = "not recorded: these facts were gathered before gputop probed TensorRT, NCCL and the other frameworks"
+var stackNotRecorded = "not recorded: these facts were gathered before gputop probed TensorRT, NCCL and the other frameworks"
 
 // releaseOf is the numeric release of a Python or library version
 // ("2.7.4.post1+cu12torch2.5" -> 2.7.4), zero when it has none.
@@ -135,7 +135,7 @@ func besideMajor(f *model.Facts, origin string) (int, string, bool) {
 func libInstallsRule(f *model.Facts, id, name string, installs []model.LibraryInstall, why string, prov knowledge.Provenance, loaderKnown bool) []model.CheckResult {
 	r := model.CheckResult{ID: id, Title: name + " installations", Why: why}
 	if !f.Stack.Probed {
-		r.Status, r.Evidence = model.Skip, notRecorded
+		r.Status, r.Evidence = model.Skip, stackNotRecorded
 		return []model.CheckResult{r}
 	}
 	if len(installs) == 0 {
@@ -236,7 +236,7 @@ func ncclEnvRule(f *model.Facts) []model.CheckResult {
 	r := model.CheckResult{ID: "nccl.env", Title: "NCCL environment variables",
 		Why: "NCCL_* variables silently change which transports and algorithms NCCL uses; a leftover NCCL_P2P_DISABLE or NCCL_IB_DISABLE makes every collective slower without an error."}
 	if !f.Stack.Probed {
-		r.Status, r.Evidence = model.Skip, notRecorded
+		r.Status, r.Evidence = model.Skip, stackNotRecorded
 		return []model.CheckResult{r}
 	}
 	if len(f.Stack.NCCLEnv) == 0 {
@@ -290,7 +290,7 @@ func jaxRule(f *model.Facts) []model.CheckResult {
 	r := model.CheckResult{ID: "jax", Title: "JAX and its CUDA plugin",
 		Why: "JAX runs on the GPU through the jax-cudaNN-plugin and -pjrt wheels, which bundle CUDA NN.x and must match jaxlib's version; the driver must meet that CUDA major's floor."}
 	if !f.Stack.Probed {
-		r.Status, r.Evidence = model.Skip, notRecorded
+		r.Status, r.Evidence = model.Skip, stackNotRecorded
 		return []model.CheckResult{r}
 	}
 	jaxlib, hasLib := wheelNamed(f, "jaxlib")
@@ -355,7 +355,7 @@ func tensorflowRule(f *model.Facts) []model.CheckResult {
 	r := model.CheckResult{ID: "tensorflow", Title: "TensorFlow's CUDA vs driver",
 		Why: "A TensorFlow release is built against one CUDA and cuDNN; its GPU build needs the driver floor of that CUDA major."}
 	if !f.Stack.Probed {
-		r.Status, r.Evidence = model.Skip, notRecorded
+		r.Status, r.Evidence = model.Skip, stackNotRecorded
 		return []model.CheckResult{r}
 	}
 	var w model.WheelInstall
@@ -412,7 +412,7 @@ var builtCUDARE = regexp.MustCompile(`^cu(\d+)`)
 func extensionsRule(f *model.Facts) []model.CheckResult {
 	var out []model.CheckResult
 	if !f.Stack.Probed {
-		return []model.CheckResult{{ID: "ext", Title: "Compiled extensions vs PyTorch", Status: model.Skip, Evidence: notRecorded}}
+		return []model.CheckResult{{ID: "ext", Title: "Compiled extensions vs PyTorch", Status: model.Skip, Evidence: stackNotRecorded}}
 	}
 	var torch model.TorchInstall
 	hasTorch := len(f.Torch) > 0 && f.Torch[0].Version != ""
@@ -501,7 +501,7 @@ func imageCUDARule(f *model.Facts) []model.CheckResult {
 	r := model.CheckResult{ID: "image.cuda", Title: "Container image's CUDA vs host driver",
 		Why: "NVIDIA's CUDA images declare their CUDA (CUDA_VERSION) and the driver they need (NVIDIA_REQUIRE_CUDA, enforced by the NVIDIA container toolkit when the container starts); the host's driver decides what runs."}
 	if !f.Stack.Probed {
-		r.Status, r.Evidence = model.Skip, notRecorded
+		r.Status, r.Evidence = model.Skip, stackNotRecorded
 		return []model.CheckResult{r}
 	}
 	img := f.Stack.Image
