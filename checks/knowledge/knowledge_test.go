@@ -284,7 +284,7 @@ func TestPCIRanges(t *testing.T) {
 		{0x133f, "Kepler or older"}, {0x1340, "Maxwell"}, {0x15f7, "Pascal"}, {0x17c2, "Maxwell"}, {0x1800, ""},
 		{0x1b80, "Pascal"}, {0x1db1, "Volta"}, {0x1dff, "Volta"}, {0x1e00, "Turing"}, {0x1e04, "Turing"},
 		{0x20b0, "Ampere"}, {0x2182, "Turing"}, {0x2204, "Ampere"}, {0x2330, "Hopper"}, {0x2335, "Hopper"},
-		{0x2684, "Ada"}, {0x28ff, "Ada"}, {0x2900, "Blackwell"}, {0x2b85, "Blackwell"}, {0x2fff, "Blackwell"}, {0x3000, ""},
+		{0x2684, "Ada"}, {0x28ff, "Ada"}, {0x2900, "Blackwell"}, {0x2b85, "Blackwell"}, {0x2fff, "Blackwell"}, {0x3000, "Blackwell"}, {0x3182, "Blackwell"}, {0x31ff, "Blackwell"}, {0x3200, ""},
 	} {
 		r, ok := ArchOfPCIID(tt.id)
 		if (tt.family == "") == ok || r.Family != tt.family {
@@ -543,6 +543,64 @@ func TestBar1Exact(t *testing.T) {
 		c, k, _ := GeForceReBAR(tt.name)
 		if c != tt.capable || k != tt.known {
 			t.Errorf("GeForceReBAR(%q) = %v %v", tt.name, c, k)
+		}
+	}
+}
+
+func TestOpenModuleCards(t *testing.T) {
+	if OpenModuleCards() < 250 {
+		t.Fatalf("only %d ids", OpenModuleCards())
+	}
+	for i := 1; i < len(openModuleIDs); i++ {
+		if openModuleIDs[i].id <= openModuleIDs[i-1].id {
+			t.Fatalf("ids not ascending at %04x", openModuleIDs[i].id)
+		}
+	}
+	for _, r := range openModuleIDs {
+		for _, f := range strings.Fields(r.firsts) {
+			MustVersion(f)
+		}
+		// Every listed card sits in a Turing-or-newer PCI range: NVIDIA's
+		// list cross-checks the third-party ranges.
+		if p, ok := ArchOfPCIID(r.id); !ok {
+			t.Errorf("%04x %s is in no PCI range", r.id, r.name)
+		} else if p.Module == ProprietaryOnly {
+			t.Errorf("%04x %s listed by the open modules but in a pre-Turing range (%s)", r.id, r.name, p.Family)
+		}
+	}
+	for _, tt := range []struct {
+		id           uint16
+		name         string
+		drv          string
+		listed, know bool
+	}{
+		{0x2b85, "NVIDIA GeForce RTX 5090", "570.86.16", true, true},
+		{0x2b85, "NVIDIA GeForce RTX 5090", "570.86.15", false, true}, // one release too early
+		{0x2b85, "NVIDIA GeForce RTX 5090", "565.57.01", false, true},
+		{0x2b85, "NVIDIA GeForce RTX 5090", "580.65.06", true, true},
+		{0x2335, "NVIDIA H200", "550.40.65", true, true},
+		{0x2335, "NVIDIA H200", "550.40.63", false, true},
+		{0x2335, "NVIDIA H200", "535.247.01", false, true}, // not in R535's list: proprietary only, if at all
+		{0x2330, "NVIDIA H100 80GB HBM3", "580.159.04", true, true},
+		{0x2330, "NVIDIA H100 80GB HBM3", "700.1", false, false}, // newer than every README read
+		{0x3182, "NVIDIA B300 SXM6 AC", "580.95.05", true, true},
+	} {
+		c, ok := OpenModuleCardOf(tt.id)
+		if !ok || c.Name != tt.name {
+			t.Errorf("%04x = %q %v", tt.id, c.Name, ok)
+			continue
+		}
+		l, k := c.ListedBy(MustVersion(tt.drv))
+		if l != tt.listed || k != tt.know {
+			t.Errorf("%s by %s: listed %v known %v", c.Name, tt.drv, l, k)
+		}
+	}
+	if c, _ := OpenModuleCardOf(0x2b85); c.First().String() != "570.86.16" {
+		t.Errorf("RTX 5090 first listed in %s", c.First())
+	}
+	for _, id := range []uint16{0x1db5, 0x0000, 0xffff} {
+		if _, ok := OpenModuleCardOf(id); ok {
+			t.Errorf("%04x should not be listed", id)
 		}
 	}
 }
