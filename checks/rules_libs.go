@@ -170,6 +170,18 @@ func libInstallsRule(f *model.Facts, id, name string, installs []model.LibraryIn
 					fixes, cmds = append(fixes, t), append(cmds, c...)
 				}
 			}
+			if name == "TensorRT" {
+				if minCC, p, ok := knowledge.TensorRTMinCC(releaseOf(in.Version), in.CUDAMajor.V); ok {
+					for _, g := range f.NVML.GPUs {
+						if cc, ok := ccOf(g.Info); ok && cc < minCC {
+							cite(&r, p)
+							r.Status = model.Fail
+							line += fmt.Sprintf(": %s cc %s is below %s, the oldest this TensorRT build supports", gpuName(g.Info), ccString(cc), ccString(minCC))
+							fixes = append(fixes, "Use TensorRT 8.6 (or a CUDA 12 build of TensorRT 10 for Volta) on GPUs this old.")
+						}
+					}
+				}
+			}
 			if m, what, ok := besideMajor(f, in.Origin); ok && m != in.CUDAMajor.V {
 				r.Status = worst(r.Status, model.Warn)
 				line += fmt.Sprintf(": built for CUDA %d but %s is beside it", in.CUDAMajor.V, what)

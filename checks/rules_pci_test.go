@@ -23,7 +23,7 @@ func TestPCIGPUsRule(t *testing.T) {
 				f.PCI.Devices = append(f.PCI.Devices, pciFor(g, 0x2b85))
 			}},
 		{name: "unseen H100 the driver lists", id: "pci.gpus", want: model.Fail,
-			fix: []string{"NVIDIA H100 80GB HBM3, which driver 580.159.04 lists as supported", "power cables"},
+			fix:    []string{"NVIDIA H100 80GB HBM3, which driver 580.159.04 lists as supported", "power cables"},
 			mutate: func(f *model.Facts) { f.PCI.Devices = append(f.PCI.Devices, second(f)) }},
 		{name: "unseen with unassigned BAR", id: "pci.gpus", want: model.Fail, evidence: []string{"BAR1 unassigned"}, fix: []string{"Above 4G Decoding"},
 			mutate: func(f *model.Facts) {

@@ -55,3 +55,18 @@ func TensorFlowBuild(v Version) (TFBuild, bool) {
 	}
 	return TFBuild{}, false
 }
+
+// TensorRTMinCC is the lowest compute capability a TensorRT build runs on:
+// TensorRT 10 is "compiled to support all NVIDIA hardware with capability
+// SM 7.0 or higher" (10.1.0 support matrix); a build for CUDA 13 cannot go
+// below Turing, the oldest architecture CUDA 13 compiles for. ok is false
+// for releases the table does not cover (TensorRT 8 and older).
+func TensorRTMinCC(trt Version, cudaMajor int) (cc int, p Provenance, ok bool) {
+	if trt.Major() < 10 {
+		return 0, Provenance{}, false
+	}
+	if cudaMajor >= 13 {
+		return 75, provCUDA13, true
+	}
+	return 70, verified("https://docs.nvidia.com/deeplearning/tensorrt/archives/tensorrt-1010/support-matrix/index.html (\"compiled to support all NVIDIA hardware with capability SM 7.0 or higher\")"), true
+}
