@@ -43,6 +43,8 @@ func CCString(cc int) string { return strconv.Itoa(cc/10) + "." + strconv.Itoa(c
 var (
 	provCCTable      = unconfirmed(SrcCCTable, "compute capability and first toolkit from NVIDIA's table as transcribed in the project reference; not re-read in this session")
 	provCUDA13       = verified("https://docs.nvidia.com/cuda/cuda-features-archive/ (CUDA 13.0: supports all architectures from Turing through Grace Blackwell)")
+	provHopperGuide  = verified("https://docs.nvidia.com/cuda/hopper-compatibility-guide (\"Building Applications Using CUDA Toolkit 11.7 or Earlier\" (PTX only) vs \"Using CUDA Toolkit 11.8\")")
+	provBWGuide      = verified(SrcBlackwellGuide + " (\"Building Applications Using CUDA Toolkit 12.7 or Earlier\" (PTX only) vs \"Using CUDA Toolkit 12.8\")")
 	provCUDA129      = verified("https://docs.nvidia.com/cuda/archive/12.9.1/cuda-features-archive/index.html (CUDA 12.9 adds sm_103 and sm_121)")
 	provRemoved13    = verified(SrcCUDADeprecated + "; CUDA 13.0 supports Turing through Grace Blackwell")
 	provKeplerGone   = verified("https://docs.nvidia.com/cuda/archive/12.6.3/cufft/deprecated-functionality.html (from CUDA 11.0 SM30 is no longer supported; from CUDA 12.0 SM35 and SM37 are no longer supported)")
@@ -80,11 +82,11 @@ var archs = []Arch{
 	arch(86, "Ampere", "Ampere (GA10x)", "11.1", "", none, 0, 0, none, EitherModule, provEither, provCCTable),
 	arch(87, "Ampere", "Ampere (Orin)", "11.4", "", none, 0, 0, none, EitherModule, provEither, provCCTable),
 	arch(89, "Ada", "Ada Lovelace", "11.8", "", none, 520, 0, provBranchNew, EitherModule, provEither, provCCTable),
-	arch(90, "Hopper", "Hopper", "11.8", "", none, 520, 0, provBranchNew, EitherModule, provEither, provCCTable),
-	arch(100, "Blackwell", "Blackwell (B200/GB200)", "12.8", "", none, 570, 0, provBranchNew, OpenOnly, provBlackwellMod, provCCTable),
+	arch(90, "Hopper", "Hopper", "11.8", "", none, 520, 0, provBranchNew, EitherModule, provEither, provHopperGuide),
+	arch(100, "Blackwell", "Blackwell (B200/GB200)", "12.8", "", none, 570, 0, provBranchNew, OpenOnly, provBlackwellMod, provBWGuide),
 	arch(103, "Blackwell", "Blackwell Ultra (B300/GB300)", "12.9", "", none, 580, 0, provBranchNew, OpenOnly, provBlackwellMod, provCUDA129),
 	arch(110, "Blackwell", "Blackwell (Thor)", "13.0", "", none, 580, 0, provBranchNew, OpenOnly, provBlackwellMod, provCUDA13),
-	arch(120, "Blackwell", "Blackwell (RTX 50 / RTX PRO)", "12.8", "", none, 570, 0, provBranchNew, OpenOnly, provBlackwellMod, provCCTable),
+	arch(120, "Blackwell", "Blackwell (RTX 50 / RTX PRO)", "12.8", "", none, 570, 0, provBranchNew, OpenOnly, provBlackwellMod, provBWGuide),
 	arch(121, "Blackwell", "Blackwell (GB10)", "12.9", "", none, 580, 0, provBranchNew, OpenOnly, provBlackwellMod, provCUDA129),
 }
 
