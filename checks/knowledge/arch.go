@@ -45,6 +45,8 @@ var (
 	provCUDA13       = verified("https://docs.nvidia.com/cuda/cuda-features-archive/ (CUDA 13.0: supports all architectures from Turing through Grace Blackwell)")
 	provHopperGuide  = verified("https://docs.nvidia.com/cuda/hopper-compatibility-guide (\"Building Applications Using CUDA Toolkit 11.7 or Earlier\" (PTX only) vs \"Using CUDA Toolkit 11.8\")")
 	provBWGuide      = verified(SrcBlackwellGuide + " (\"Building Applications Using CUDA Toolkit 12.7 or Earlier\" (PTX only) vs \"Using CUDA Toolkit 12.8\")")
+	provAmpereGuide  = verified("https://docs.nvidia.com/cuda/ampere-compatibility-guide (\"Building Applications Using CUDA Toolkit 10.x or Earlier\" (PTX only) vs \"Using CUDA Toolkit 11.0\")")
+	provAdaGuide     = verified("https://docs.nvidia.com/cuda/ada-compatibility-guide (\"Building Applications Using CUDA Toolkit 11.0 through 11.7\" (Ampere cubins) vs \"Using CUDA Toolkit 11.8\")")
 	provCUDA129      = verified("https://docs.nvidia.com/cuda/archive/12.9.1/cuda-features-archive/index.html (CUDA 12.9 adds sm_103 and sm_121)")
 	provRemoved13    = verified(SrcCUDADeprecated + "; CUDA 13.0 supports Turing through Grace Blackwell")
 	provKeplerGone   = verified("https://docs.nvidia.com/cuda/archive/12.6.3/cufft/deprecated-functionality.html (from CUDA 11.0 SM30 is no longer supported; from CUDA 12.0 SM35 and SM37 are no longer supported)")
@@ -78,10 +80,10 @@ var archs = []Arch{
 	arch(70, "Volta", "Volta (GV100)", "", "13.0", provRemoved13, 0, 580, provLastR580, ProprietaryOnly, provProprietary, provCCTable),
 	arch(72, "Volta", "Volta (Xavier)", "", "13.0", provRemoved13, 0, 580, provLastR580, ProprietaryOnly, provProprietary, provCCTable),
 	arch(75, "Turing", "Turing", "10.0", "", none, 0, 0, none, EitherModule, provEither, provCCTable),
-	arch(80, "Ampere", "Ampere (GA100)", "11.0", "", none, 0, 0, none, EitherModule, provEither, provCCTable),
+	arch(80, "Ampere", "Ampere (GA100)", "11.0", "", none, 0, 0, none, EitherModule, provEither, provAmpereGuide),
 	arch(86, "Ampere", "Ampere (GA10x)", "11.1", "", none, 0, 0, none, EitherModule, provEither, provCCTable),
 	arch(87, "Ampere", "Ampere (Orin)", "11.4", "", none, 0, 0, none, EitherModule, provEither, provCCTable),
-	arch(89, "Ada", "Ada Lovelace", "11.8", "", none, 520, 0, provBranchNew, EitherModule, provEither, provCCTable),
+	arch(89, "Ada", "Ada Lovelace", "11.8", "", none, 520, 0, provBranchNew, EitherModule, provEither, provAdaGuide),
 	arch(90, "Hopper", "Hopper", "11.8", "", none, 520, 0, provBranchNew, EitherModule, provEither, provHopperGuide),
 	arch(100, "Blackwell", "Blackwell (B200/GB200)", "12.8", "", none, 570, 0, provBranchNew, OpenOnly, provBlackwellMod, provBWGuide),
 	arch(103, "Blackwell", "Blackwell Ultra (B300/GB300)", "12.9", "", none, 580, 0, provBranchNew, OpenOnly, provBlackwellMod, provCUDA129),
@@ -118,7 +120,23 @@ func (a Arch) ToolkitSupports(toolkit Version) ToolkitSupport {
 		return ToolkitSupport{Reason: a.Family + " (cc " + CCString(a.CC) + ") was removed in CUDA " + a.RemovedIn, Provenance: a.RemovedProv}
 	}
 	if a.FirstToolkit != "" && v.Less(MustVersion(a.FirstToolkit)) {
-		return ToolkitSupport{Reason: a.Name + " (cc " + CCString(a.CC) + ") needs CUDA " + a.FirstToolkit + " or newer", Provenance: a.ToolkitProv}
+		// Code for an older compute capability of the same major runs on
+		// it (cubin compatibility): 12.8's sm_100 runs on a B300 (10.3).
+		for _, s := range archs {
+			if s.CC/10 != a.CC/10 || s.CC >= a.CC || s.FirstToolkit == "" || v.Less(MustVersion(s.FirstToolkit)) {
+				continue
+			}
+			p := s.ToolkitProv
+			if !ProvCubinRule.Verified {
+				p.Verified = false
+			}
+			return ToolkitSupport{Supported: true, Reason: "compiles for cc " + CCString(s.CC) + ", whose cubins run on cc " + CCString(a.CC) + " (native cc " + CCString(a.CC) + " code needs CUDA " + a.FirstToolkit + ")", Provenance: p}
+		}
+		reason := a.Name + " (cc " + CCString(a.CC) + ") needs CUDA " + a.MinToolkit() + " or newer"
+		if a.MinToolkit() != a.FirstToolkit {
+			reason += " (" + a.FirstToolkit + " for its own cc " + CCString(a.CC) + " targets)"
+		}
+		return ToolkitSupport{Reason: reason, Provenance: a.ToolkitProv}
 	}
 	// CUDA 13 states its range itself: Turing through Blackwell.
 	if v.Major() == 13 && a.CC >= 75 {
@@ -131,6 +149,19 @@ func (a Arch) ToolkitSupports(toolkit Version) ToolkitSupport {
 		return ToolkitSupport{Supported: true, Reason: "supported until CUDA " + a.RemovedIn, Provenance: a.RemovedProv}
 	}
 	return ToolkitSupport{Supported: true, Provenance: a.ToolkitProv}
+}
+
+// MinToolkit is the oldest toolkit whose code runs on the architecture:
+// its own first toolkit, or an older compute capability's of the same
+// major (cubin compatibility).
+func (a Arch) MinToolkit() string {
+	best := a.FirstToolkit
+	for _, s := range archs {
+		if s.CC/10 == a.CC/10 && s.CC < a.CC && s.FirstToolkit != "" && (best == "" || MustVersion(s.FirstToolkit).Less(MustVersion(best))) {
+			best = s.FirstToolkit
+		}
+	}
+	return best
 }
 
 // CubinRuns reports whether a cubin built for compute capability built runs

@@ -240,11 +240,14 @@ func TestToolkitSupportsBoundaries(t *testing.T) {
 		{35, "11.8", true, true}, {35, "12.0", false, true}, {30, "10.2", true, true}, {30, "11.0", false, true},
 		{70, "12.9", true, true}, {70, "13.0", false, true}, {50, "13.0", false, true},
 		{75, "10.0", true, false}, {75, "13.0", true, true},
-		{86, "11.0", false, false}, {86, "11.1", true, false},
+		{80, "10.2", false, true}, {80, "11.0", true, true},
+		{86, "11.0", true, true}, {86, "11.1", true, false}, // 11.0's sm_80 cubins run on 8.6
+		{89, "11.7", true, true}, {89, "11.8", true, true}, // Ampere cubins before 11.8
+		{75, "11.8", true, false},
 		{90, "11.7", false, true}, {90, "11.8", true, true}, {90, "13.0", true, true},
 		{100, "12.6", false, true}, {100, "12.8", true, true},
-		{103, "12.8", false, true}, {103, "12.9", true, true},
-		{120, "12.8", true, true}, {89, "11.8", true, false}, {121, "12.8", false, true}, {121, "12.9", true, true}, {121, "13.2", true, true},
+		{103, "12.8", true, true}, {103, "12.6", false, true}, {103, "12.9", true, true},
+		{120, "12.8", true, true}, {121, "12.8", true, true}, {121, "12.6", false, true}, {121, "12.9", true, true}, {121, "13.2", true, true},
 	}
 	for _, tt := range tests {
 		a, _ := ArchOfCC(tt.cc)
