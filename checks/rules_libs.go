@@ -200,8 +200,8 @@ func libInstallsRule(f *model.Facts, id, name string, installs []model.LibraryIn
 		}
 	}
 	r.Evidence = strings.Join(lines, "; ")
-	r.Fix = strings.Join(fixes, " ")
-	r.Commands = cmds
+	r.Fix = strings.Join(uniqStrings(fixes), " ")
+	r.Commands = uniqStrings(cmds)
 	return []model.CheckResult{r}
 }
 
@@ -357,7 +357,7 @@ func jaxRule(f *model.Facts) []model.CheckResult {
 		ev = append(ev, line)
 	}
 	r.Evidence = joinSentences(ev)
-	r.Fix, r.Commands = strings.Join(fixes, " "), cmds
+	r.Fix, r.Commands = strings.Join(uniqStrings(fixes), " "), uniqStrings(cmds)
 	return []model.CheckResult{r}
 }
 

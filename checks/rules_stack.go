@@ -244,8 +244,8 @@ func cudnnCompatRule(f *model.Facts) []model.CheckResult {
 			cmds = append(cmds, cudnnPackage(c.Origin, beside.V, ""))
 		}
 		r.Evidence = joinSentences(ev)
-		r.Fix = strings.Join(fixes, " ")
-		r.Commands = cmds
+		r.Fix = strings.Join(uniqStrings(fixes), " ")
+		r.Commands = uniqStrings(cmds)
 		cite(&r, j.provs...)
 		out = append(out, r)
 	}
@@ -457,10 +457,16 @@ func ccToolkitRule(f *model.Facts) []model.CheckResult {
 			r.Status = model.Pass
 			ev := []string{"GPU cc " + ccString(cc) + " " + arch.Name}
 			var fixes []string
+			seenNote := map[string]bool{}
 			for _, t := range tks {
 				s := arch.ToolkitSupports(versionOr(t.version))
 				cite(&r, s.Provenance)
+				// The same unconfirmed row behind two toolkits is said once.
 				note := unconfirmedNote(s.Provenance)
+				if note != "" && seenNote[note] {
+					note = " (same unconfirmed row)"
+				}
+				seenNote[note] = true
 				switch {
 				case s.Supported && s.Confirmed():
 					ev = append(ev, t.name+": supported ("+s.Reason+")")
@@ -483,7 +489,7 @@ func ccToolkitRule(f *model.Facts) []model.CheckResult {
 				}
 			}
 			r.Evidence = joinSentences(ev)
-			r.Fix = strings.Join(fixes, " ")
+			r.Fix = strings.Join(uniqStrings(fixes), " ")
 		}
 		out = append(out, r)
 	}
