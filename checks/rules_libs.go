@@ -27,6 +27,12 @@ func init() {
 	)
 }
 
+// skipped returns r as a skip with its reason.
+func skipped(r model.CheckResult, why string) []model.CheckResult {
+	r.Status, r.Evidence = model.Skip, why
+	return []model.CheckResult{r}
+}
+
 var stackNotRecorded = "not recorded: these facts were gathered before gputop probed TensorRT, NCCL and the other frameworks"
 
 // releaseOf is the numeric release of a Python or library version
@@ -135,8 +141,7 @@ func besideMajor(f *model.Facts, origin string) (int, string, bool) {
 func libInstallsRule(f *model.Facts, id, name string, installs []model.LibraryInstall, why string, prov knowledge.Provenance, loaderKnown bool) []model.CheckResult {
 	r := model.CheckResult{ID: id, Title: name + " installations", Why: why}
 	if !f.Stack.Probed {
-		r.Status, r.Evidence = model.Skip, stackNotRecorded
-		return []model.CheckResult{r}
+		return skipped(r, stackNotRecorded)
 	}
 	if len(installs) == 0 {
 		r.Status, r.Evidence = model.Skip, "no "+name+" installed (headers, libraries, Debian packages, pip wheels); nothing needs it here"
@@ -248,8 +253,7 @@ func ncclEnvRule(f *model.Facts) []model.CheckResult {
 	r := model.CheckResult{ID: "nccl.env", Title: "NCCL environment variables",
 		Why: "NCCL_* variables silently change which transports and algorithms NCCL uses; a leftover NCCL_P2P_DISABLE or NCCL_IB_DISABLE makes every collective slower without an error."}
 	if !f.Stack.Probed {
-		r.Status, r.Evidence = model.Skip, stackNotRecorded
-		return []model.CheckResult{r}
+		return skipped(r, stackNotRecorded)
 	}
 	if len(f.Stack.NCCLEnv) == 0 {
 		r.Status, r.Evidence = model.Skip, "no NCCL_* variable from NCCL's list is set"
@@ -302,8 +306,7 @@ func jaxRule(f *model.Facts) []model.CheckResult {
 	r := model.CheckResult{ID: "jax", Title: "JAX and its CUDA plugin",
 		Why: "JAX runs on the GPU through the jax-cudaNN-plugin and -pjrt wheels, which bundle CUDA NN.x and must match jaxlib's version; the driver must meet that CUDA major's floor."}
 	if !f.Stack.Probed {
-		r.Status, r.Evidence = model.Skip, stackNotRecorded
-		return []model.CheckResult{r}
+		return skipped(r, stackNotRecorded)
 	}
 	jaxlib, hasLib := wheelNamed(f, "jaxlib")
 	var plugins []model.WheelInstall
@@ -367,8 +370,7 @@ func tensorflowRule(f *model.Facts) []model.CheckResult {
 	r := model.CheckResult{ID: "tensorflow", Title: "TensorFlow's CUDA vs driver",
 		Why: "A TensorFlow release is built against one CUDA and cuDNN; its GPU build needs the driver floor of that CUDA major."}
 	if !f.Stack.Probed {
-		r.Status, r.Evidence = model.Skip, stackNotRecorded
-		return []model.CheckResult{r}
+		return skipped(r, stackNotRecorded)
 	}
 	var w model.WheelInstall
 	found := false
@@ -513,8 +515,7 @@ func imageCUDARule(f *model.Facts) []model.CheckResult {
 	r := model.CheckResult{ID: "image.cuda", Title: "Container image's CUDA vs host driver",
 		Why: "NVIDIA's CUDA images declare their CUDA (CUDA_VERSION) and the driver they need (NVIDIA_REQUIRE_CUDA, enforced by the NVIDIA container toolkit when the container starts); the host's driver decides what runs."}
 	if !f.Stack.Probed {
-		r.Status, r.Evidence = model.Skip, stackNotRecorded
-		return []model.CheckResult{r}
+		return skipped(r, stackNotRecorded)
 	}
 	img := f.Stack.Image
 	if img.CUDAVersion == "" && img.RequireCUDA == "" {

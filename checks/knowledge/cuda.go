@@ -85,10 +85,15 @@ func ToolkitReleases() []ToolkitRelease { return append([]ToolkitRelease(nil), t
 
 // ToolkitUpdates returns the releases of one major.minor, GA first.
 func ToolkitUpdates(toolkit Version) []ToolkitRelease {
-	mm := toolkit.MajorMinor()
-	var out []ToolkitRelease
-	for _, r := range toolkitReleases {
-		if MustVersion(r.Toolkit).Compare(mm) == 0 {
+	return sameMinor(toolkitReleases, toolkit, func(r ToolkitRelease) string { return r.Toolkit })
+}
+
+// sameMinor keeps the rows whose major.minor (given by key) is v's.
+func sameMinor[T any](rows []T, v Version, key func(T) string) []T {
+	mm := v.MajorMinor()
+	var out []T
+	for _, r := range rows {
+		if MustVersion(key(r)).Compare(mm) == 0 {
 			out = append(out, r)
 		}
 	}

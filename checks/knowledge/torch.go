@@ -141,14 +141,7 @@ func TorchWheelFor(torch Version, cudaTag string) (TorchWheel, bool) {
 
 // TorchTags lists the CUDA tags a torch major.minor was built for.
 func TorchTags(torch Version) []TorchWheel {
-	mm := torch.MajorMinor()
-	var out []TorchWheel
-	for _, w := range torchWheels {
-		if MustVersion(w.Torch).Compare(mm) == 0 {
-			out = append(out, w)
-		}
-	}
-	return out
+	return sameMinor(torchWheels, torch, func(w TorchWheel) string { return w.Torch })
 }
 
 // NewestTorch is the newest torch major.minor in the table.
