@@ -469,7 +469,7 @@ func ccToolkitRule(f *model.Facts) []model.CheckResult {
 				seenNote[note] = true
 				switch {
 				case s.Supported && s.Confirmed():
-					ev = append(ev, t.name+": supported ("+s.Reason+")")
+					ev = append(ev, t.name+": "+s.Reason)
 				case s.Supported:
 					r.Status = worst(r.Status, model.Skip)
 					ev = append(ev, t.name+": "+s.Reason+note)

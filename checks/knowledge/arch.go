@@ -55,7 +55,7 @@ var (
 	provBlackwellMod = unconfirmed(SrcKernelModules, "Blackwell needing the open modules is stated in the project reference and driver packaging notes, not in the page text read")
 	provLastR580     = unconfirmed("NVIDIA legacy GPU list as repackaged by distributions (legacy580 branch)", "R580 as the last branch for Maxwell/Pascal/Volta is not from an NVIDIA page read in this session")
 	provLastR470     = unconfirmed("https://www.nvidia.com/en-us/drivers/unix/legacy-gpu/", "R470 as Kepler's last branch not re-read")
-	provBranchNew    = unconfirmed(SrcProjectRef, "first branch for the architecture per the project reference")
+	provBranchNew    = unconfirmed("NVIDIA driver release notes as summarised for this project", "no NVIDIA page read states the first driver branch for this architecture")
 )
 
 func arch(cc int, family, name, first string, removed string, removedProv Provenance, minBr, lastBr int, brProv Provenance, mod ModuleSupport, modProv Provenance, tkProv Provenance) Arch {
@@ -140,7 +140,7 @@ func (a Arch) ToolkitSupports(toolkit Version) ToolkitSupport {
 	}
 	// CUDA 13 states its range itself: Turing through Blackwell.
 	if v.Major() == 13 && a.CC >= 75 {
-		return ToolkitSupport{Supported: true, Reason: "CUDA 13 supports Turing through Blackwell", Provenance: provCUDA13}
+		return ToolkitSupport{Supported: true, Reason: "supported (CUDA 13 compiles for Turing through Blackwell)", Provenance: provCUDA13}
 	}
 	if a.FirstToolkit != "" {
 		return ToolkitSupport{Supported: true, Reason: "supported from CUDA " + a.FirstToolkit, Provenance: a.ToolkitProv}
