@@ -237,11 +237,12 @@ func gpuNeeds(f *model.Facts) []gpuNeed {
 }
 
 // describeNeeds groups GPUs by family ("Hopper: GPU 0, GPU 1") and cites
-// each source once, saying which are not confirmed by a primary source.
+// each source once, with what it does and does not confirm.
 func describeNeeds(needs []gpuNeed, withDriver bool) string {
-	var order, notes []string
+	var order []string
 	groups := map[string][]string{}
-	seenNote := map[string]bool{}
+	var srcOrder []string
+	quals := map[string][]string{}
 	for _, n := range needs {
 		key := n.family
 		prov := n.moduleProv
@@ -260,40 +261,58 @@ func describeNeeds(needs []gpuNeed, withDriver bool) string {
 			order = append(order, key)
 		}
 		groups[key] = append(groups[key], n.label)
-		note := provText(prov)
+		src, qual := provParts(prov)
 		if n.byPCI {
-			note = "classified by PCI id: " + note
+			qual = strings.TrimPrefix(qual+"; classified by PCI id", "; ")
 		}
-		if note != "" && !seenNote[note] {
-			seenNote[note] = true
-			notes = append(notes, note)
+		if _, ok := quals[src]; !ok {
+			srcOrder = append(srcOrder, src)
+			quals[src] = nil
+		}
+		if qual != "" && !containsString(quals[src], qual) {
+			quals[src] = append(quals[src], qual)
 		}
 	}
-	parts := make([]string, 0, len(order)+1)
+	parts := make([]string, 0, len(order))
 	for _, k := range order {
 		parts = append(parts, k+": "+strings.Join(groups[k], ", "))
 	}
 	out := strings.Join(parts, "; ")
-	if len(notes) > 0 {
-		out += " (" + strings.Join(notes, "; ") + ")"
+	var cites []string
+	for _, src := range srcOrder {
+		c := src
+		if len(quals[src]) > 0 {
+			c += " [" + strings.Join(quals[src], "; ") + "]"
+		}
+		cites = append(cites, c)
+	}
+	if len(cites) > 0 {
+		out += " (" + strings.Join(cites, "; ") + ")"
 	}
 	return out
 }
 
-// provText cites a row's source, saying plainly when no primary source
-// confirms it.
-func provText(p knowledge.Provenance) string {
+// provParts splits a row's provenance into its source and what it does not
+// confirm, said plainly.
+func provParts(p knowledge.Provenance) (src, qual string) {
 	if p.Source == "" {
-		return "no source states a driver bound for it"
+		return "no source", "no source states a driver bound for it"
 	}
-	if p.Confirmed() {
-		return p.Source
+	src = p.Source
+	var notes []string
+	// "URL (what it says)": the URL names the source, the rest qualifies it.
+	if i := strings.Index(src, " ("); i > 0 && strings.HasSuffix(src, ")") {
+		notes = append(notes, src[i+2:len(src)-1])
+		src = src[:i]
 	}
-	t := p.Source + ", not confirmed by a primary source"
-	if p.Note != "" {
-		t += ": " + p.Note
+	if !p.Confirmed() {
+		q := "not confirmed by a primary source"
+		if p.Note != "" {
+			q += ": " + p.Note
+		}
+		notes = append(notes, q)
 	}
-	return t
+	return src, strings.Join(notes, "; ")
 }
 
 // driverModuleRule: Blackwell needs the open module; pre-Turing GPUs cannot
