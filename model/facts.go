@@ -35,7 +35,7 @@ type Facts struct {
 
 	// Events is the timeline the facts were judged with: the sampler's
 	// events (Xids, GPUs lost) live, the recorded ones for `check --from`.
-	Events []Event `json:"events,omitempty"`
+	Events []Event `json:"-"`
 	// KernelLog is what the kernel log said about the NVIDIA driver (Xids,
 	// module load failures), when it could be read.
 	KernelLog KernelLogFacts `json:"kernel_log"`
