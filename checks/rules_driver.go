@@ -596,12 +596,18 @@ func nvmlLibraryRule(f *model.Facts) []model.CheckResult {
 		row, _ := nvmlErrorFor("LIB_RM_VERSION_MISMATCH")
 		r.Status, r.Cause = model.Fail, "version-mismatch"
 		r.Fix, r.Commands = row.Fix, row.Commands
+		if mismatch {
+			r.Fix = "Reboot so the installed " + lib.Version + " module replaces the loaded " + k.Version + " (a driver upgrade without a reboot left them apart), or unload and reload the nvidia modules when nothing uses the GPUs. " + holdAdvice(f)
+		}
 	case !lib.Found && (code == "" || code == "LIBRARY_NOT_FOUND"):
 		row, _ := nvmlErrorFor("LIBRARY_NOT_FOUND")
 		r.Status = model.Fail
 		r.Fix, r.Commands = row.Fix, row.Commands
 		if f.Container.Detected {
-			r.Fix += " Inside a container the library comes from the host: start the container with the NVIDIA container toolkit (docker run --gpus all, or CDI devices)."
+			r.Fix = "Inside a container the library comes from the host: start the container with the NVIDIA Container Toolkit (docker run --gpus all, or a CDI device); do not install a driver inside the container."
+			r.Commands = []string{"docker run --gpus all IMAGE  # on the host"}
+		} else if k.Version != "" {
+			r.Fix, r.Commands = userSpaceFix(f, k.Version)
 		}
 	case code != "" && !f.NVML.Opened:
 		r.Status = model.Fail
@@ -662,4 +668,33 @@ func factsTime(f *model.Facts) time.Time {
 		return time.Now()
 	}
 	return f.Collected.Time()
+}
+
+// holdAdvice: how to stop unattended upgrades from replacing the driver
+// under a running module, for the install method found.
+func holdAdvice(f *model.Facts) string {
+	switch f.KernelModule.Install {
+	case "deb":
+		return "Then hold the driver packages (apt-mark hold) so unattended upgrades do not repeat this."
+	case "rpm":
+		return "Then exclude the driver from automatic updates (dnf versionlock) so this does not repeat."
+	}
+	return "Then keep automatic updates from replacing the driver while it is loaded."
+}
+
+// userSpaceFix: the kernel module is loaded but its user-space libraries
+// are missing; install the ones of the same version.
+func userSpaceFix(f *model.Facts, version string) (string, []string) {
+	branch := strconv.Itoa(versionOr(version).Major())
+	fix := "The kernel module " + version + " is loaded but libnvidia-ml.so.1 is missing: install the user-space part of the same driver version."
+	switch f.KernelModule.Install {
+	case "deb":
+		return fix, []string{"sudo apt install nvidia-utils-" + branch + " libnvidia-compute-" + branch + "  # the R" + branch + " user-space libraries (must match " + version + ")"}
+	case "runfile":
+		return fix + " The driver came from NVIDIA's runfile: run the same " + version + " runfile again.", []string{"sudo sh NVIDIA-Linux-x86_64-" + version + ".run  # reinstalls the " + version + " driver, user-space included"}
+	case "rpm":
+		return fix, []string{"sudo dnf install nvidia-driver-libs  # from the repository the " + version + " driver came from"}
+	}
+	return fix + " Ubuntu: nvidia-utils-" + branch + " and libnvidia-compute-" + branch + "; a runfile install: run the same runfile again.",
+		[]string{"ls -l /usr/lib/x86_64-linux-gnu/libnvidia-ml.so*"}
 }
