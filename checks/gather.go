@@ -42,6 +42,7 @@ func Gather(ctx context.Context, env Env, nvml model.NVMLFacts) model.Facts {
 	f.SiteDirs = siteDirs(env)
 	f.CuDNN = probeCuDNN(env, f.CUDALink, f.Toolkits, f.SiteDirs)
 	f.Torch = probeTorch(env, f.SiteDirs)
+	f.Stack = probeStack(env, f.SiteDirs)
 	f.DevNodes = probeDevNodes(env)
 	f.Container = probeContainer(env)
 	f.Env = probeEnvVars(env)

@@ -64,6 +64,7 @@ func healthyFacts() model.Facts {
 		DevNodes:  model.DevNodeFacts{Nodes: []model.DevNode{{Path: "/dev/nvidiactl", Accessible: true}, {Path: "/dev/nvidia0", Accessible: true}}},
 		Env:       map[string]string{},
 		KernelLog: model.KernelLogFacts{Read: true, Source: "dmesg", Bytes: 81234},
+		Stack:     model.StackFacts{Probed: true, NCCLEnv: map[string]string{}},
 		NVML: model.NVMLFacts{Source: "nvml", Opened: true, DriverVersion: "580.159.04", NVMLVersion: "13.580.159.04",
 			CUDADriverVersion: model.Some(13000), GPUs: []model.GPUFacts{g}},
 	}

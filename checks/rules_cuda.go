@@ -206,6 +206,9 @@ func judgeDriverForCUDA(drv Version, drvCUDA model.Opt[int], cuda string) cudaJu
 	if err != nil {
 		return cudaJudgement{status: model.Skip, evidence: "CUDA version " + strconv.Quote(cuda) + " unreadable"}
 	}
+	if knowledge.NoMinorCompat(tk.Major()) {
+		return judgeOldCUDA(drv, tk)
+	}
 	floor, ok := knowledge.Floor(tk.Major())
 	if !ok {
 		return cudaJudgement{status: model.Skip, evidence: "no minimum driver known for CUDA " + strconv.Itoa(tk.Major()) + ".x"}
@@ -261,6 +264,24 @@ func judgeDriverForCUDA(drv Version, drvCUDA model.Opt[int], cuda string) cudaJu
 	}
 	j.status = model.Skip
 	j.evidence = fmt.Sprintf("driver %s is above the CUDA %d.x floor %s; %s; the driver's own CUDA version (NVML) is unknown, so full support cannot be confirmed", drv, tk.Major(), floor.Driver, tableNote)
+	return j
+}
+
+// judgeOldCUDA: CUDA 10.x and older have no minor-version compatibility,
+// so the release's own driver is the minimum.
+func judgeOldCUDA(drv, tk Version) cudaJudgement {
+	row, _, ok := knowledge.ToolkitDriver(tk.MajorMinor())
+	if !ok || row.Driver == "" {
+		return cudaJudgement{status: model.Skip, evidence: "no minimum driver known for CUDA " + tk.MajorMinor().String()}
+	}
+	j := cudaJudgement{need: row.Driver, provs: []knowledge.Provenance{row.Provenance}}
+	if drv.Less(MustVersion(row.Driver)) {
+		j.status, j.belowFloor = model.Fail, true
+		j.evidence = fmt.Sprintf("driver %s is below %s, which CUDA %s needs (CUDA 10 and older have no minor-version compatibility)", drv, row.Driver, tk.MajorMinor())
+		return j
+	}
+	j.status = model.Pass
+	j.evidence = fmt.Sprintf("driver %s >= %s, which CUDA %s needs", drv, row.Driver, tk.MajorMinor())
 	return j
 }
 

@@ -68,6 +68,11 @@ func TestJudgeDriverForCUDA(t *testing.T) {
 		{"580.159.04", model.Some(13000), "13.4.2", model.Warn, "13.4 Update 1", ""},
 		{"620.10", model.Some(13050), "13.4.2", model.Pass, "covers CUDA 13.4", ""},
 		{"580.159.04", model.Some(13000), "13.9", model.Warn, "not in the release table", ""},
+		// CUDA 10 has no minor-version compatibility: its own driver.
+		{"440.33", none, "10.2", model.Pass, "which CUDA 10.2 needs", "440.33"},
+		{"440.32", model.Some(10020), "10.2.89", model.Fail, "no minor-version compatibility", "440.33"},
+		{"418.39", none, "10.2", model.Fail, "below 440.33", "440.33"},
+		{"580.65.06", none, "9.2", model.Skip, "no minimum driver known for CUDA 9.2", ""},
 		// Without NVML's answer an unconfirmed table row cannot pass.
 		{"580.95.05", none, "13.0", model.Skip, "cannot be confirmed", "580.65.06"},
 		{"570.124.05", none, "12.8.1", model.Warn, "570.124.06", "570.124.06"},

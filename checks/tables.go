@@ -1,9 +1,6 @@
 package checks
 
 import (
-	"strconv"
-	"strings"
-
 	"github.com/gputop/gputop/checks/knowledge"
 )
 
@@ -11,7 +8,7 @@ import (
 // driver branches, cuDNN, PyTorch wheels, BAR1) lives in checks/knowledge
 // with a source and a verified flag per row. This file keeps the tables
 // that are not version knowledge (NVML return codes, DCGM's variable list,
-// throttle reasons) and adapters for rules written against the old rows.
+// throttle reasons).
 
 const (
 	srcDCGM = "docs.nvidia.com/datacenter/dcgm (dcgmi diag reference) and the DCGM source"
@@ -22,62 +19,6 @@ const (
 	mib = knowledge.MiB
 	gib = knowledge.GiB
 )
-
-// archRow is the old shape of an architecture row, built from
-// knowledge.ArchOfCC for rules that still use it.
-type archRow struct {
-	Name       string
-	MinDriver  string // first driver branch, "" unknown
-	LastBranch int    // last driver branch, 0 when current
-	OpenOnly   bool   // needs the open kernel module
-	NoOpen     bool   // the open module does not support it (pre-Turing)
-	Unverified string // what no primary source confirms, "" when all is
-	Source     string
-}
-
-func archFor(cc int) (archRow, bool) {
-	a, ok := knowledge.ArchOfCC(cc)
-	if !ok {
-		return archRow{}, false
-	}
-	r := archRow{Name: a.Family, LastBranch: a.LastBranch, OpenOnly: a.Module == knowledge.OpenOnly, NoOpen: a.Module == knowledge.ProprietaryOnly}
-	if a.MinBranch != 0 {
-		r.MinDriver = strconv.Itoa(a.MinBranch)
-	}
-	var notes, srcs []string
-	for _, p := range []knowledge.Provenance{a.ModuleProv, a.BranchProv} {
-		if p.Source == "" {
-			continue
-		}
-		srcs = append(srcs, p.Source)
-		if !p.Verified {
-			notes = append(notes, p.Note)
-		}
-	}
-	r.Source, r.Unverified = strings.Join(srcs, "; "), strings.Join(notes, "; ")
-	return r, true
-}
-
-// pciIDRow is the old shape of a PCI id range, from knowledge.ArchOfPCIID.
-type pciIDRow struct {
-	Family     string
-	LastBranch int
-	MinDriver  string
-	OpenOnly   bool
-	Source     string
-}
-
-func pciIDFor(id uint16) (pciIDRow, bool) {
-	p, ok := knowledge.ArchOfPCIID(id)
-	if !ok {
-		return pciIDRow{}, false
-	}
-	r := pciIDRow{Family: p.Family, LastBranch: p.LastBranch, OpenOnly: p.Module == knowledge.OpenOnly, Source: p.Source}
-	if p.MinBranch != 0 {
-		r.MinDriver = strconv.Itoa(p.MinBranch)
-	}
-	return r, true
-}
 
 // nvmlErrorRow explains an NVML return code.
 type nvmlErrorRow struct {

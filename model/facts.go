@@ -33,6 +33,10 @@ type Facts struct {
 
 	NVML NVMLFacts `json:"nvml"`
 
+	// Stack: TensorRT, NCCL, other frameworks, compiled extensions and the
+	// container image's CUDA (checks/probe_stack.go).
+	Stack StackFacts `json:"stack"`
+
 	// Events is the timeline the facts were judged with: the sampler's
 	// events (Xids, GPUs lost) live, the recorded ones for `check --from`.
 	Events []Event `json:"-"`

@@ -33,8 +33,16 @@ func tkUnknown(toolkit string, update int, release, src, note string) ToolkitRel
 	return ToolkitRelease{Toolkit: toolkit, Update: update, Release: release, Provenance: unconfirmed(src, note)}
 }
 
+// tk10: CUDA 10.x had no minor-version compatibility: each release needs
+// the driver it shipped with (minor-version compatibility page, Table 2).
+func tk10(toolkit, release, driver string) ToolkitRelease {
+	return ToolkitRelease{Toolkit: toolkit, Release: release, Driver: driver,
+		Provenance: verified(SrcMinorCompat + " (CUDA Toolkit 10.x Minimum Required Driver Versions)")}
+}
+
 // toolkitReleases: oldest first.
 var toolkitReleases = []ToolkitRelease{
+	tk10("10.0", "10.0.130", "410.48"), tk10("10.1", "10.1.105", "418.39"), tk10("10.2", "10.2.89", "440.33"),
 	tk("11.0", 0, "11.0.2", "450.51.05"), tk("11.0", 1, "11.0.3", "450.51.06"),
 	tk("11.1", 0, "11.1.0", "455.23"), tk("11.1", 1, "11.1.1", "455.32"),
 	tk("11.2", 0, "11.2.0", "460.27.03"), tk("11.2", 1, "11.2.1", "460.32.03"), tk("11.2", 2, "11.2.2", "460.32.03"),
@@ -140,6 +148,11 @@ func Floor(major int) (MinorFloor, bool) {
 
 // Floors returns every floor, oldest major first.
 func Floors() []MinorFloor { return append([]MinorFloor(nil), minorFloors...) }
+
+// NoMinorCompat reports whether a CUDA major predates minor-version
+// compatibility (CUDA 10 and older): its programs need their own release's
+// driver.
+func NoMinorCompat(major int) bool { return major <= 10 }
 
 // NewestToolkitForDriver is the newest toolkit major.minor whose GA driver
 // (per the table) is at or below drv: what this driver runs with full

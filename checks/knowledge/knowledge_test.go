@@ -116,7 +116,9 @@ func TestToolkitDriverBoundaries(t *testing.T) {
 		exact  bool
 		ok     bool
 	}{
-		{"10.2", "", "", false, false},
+		{"9.2", "", "", false, false},
+		{"10.0", "10.0 GA", "410.48", true, true},
+		{"10.2.89", "10.2 GA", "440.33", true, true},
 		{"11.0", "11.0 GA", "450.51.05", true, true},
 		{"11.0.2", "11.0 GA", "450.51.05", true, true},
 		{"11.0.3", "11.0 Update 1", "450.51.06", true, true},
@@ -165,6 +167,12 @@ func TestFloors(t *testing.T) {
 	// Every toolkit's GA driver sits at or above its major's floor, except
 	// CUDA 11.0 whose own driver predates the 11.x floor.
 	for _, r := range toolkitReleases {
+		if NoMinorCompat(MustVersion(r.Toolkit).Major()) {
+			if !r.Confirmed() || r.Driver == "" {
+				t.Errorf("%s: CUDA 10 rows come from the minor-version page and carry a driver", r.Label())
+			}
+			continue
+		}
 		f, ok := Floor(MustVersion(r.Toolkit).Major())
 		if !ok {
 			t.Errorf("%s: no floor", r.Label())
@@ -178,7 +186,7 @@ func TestFloors(t *testing.T) {
 
 func TestNewestToolkitForDriver(t *testing.T) {
 	tests := []struct{ drv, want string }{
-		{"450.51.04", ""}, {"450.51.05", "11.0"}, {"570.25", "12.6"}, {"570.26", "12.8"},
+		{"410.47", ""}, {"410.48", "10.0"}, {"440.33", "10.2"}, {"450.51.04", "10.2"}, {"450.51.05", "11.0"}, {"570.25", "12.6"}, {"570.26", "12.8"},
 		{"570.124.06", "12.8"}, {"580.65.05", "12.9"}, {"580.65.06", "13.0"}, {"610.43.02", "13.3"}, {"700", "13.3"},
 	}
 	for _, tt := range tests {
