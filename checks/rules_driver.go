@@ -698,3 +698,29 @@ func userSpaceFix(f *model.Facts, version string) (string, []string) {
 	return fix + " Ubuntu: nvidia-utils-" + branch + " and libnvidia-compute-" + branch + "; a runfile install: run the same runfile again.",
 		[]string{"ls -l /usr/lib/x86_64-linux-gnu/libnvidia-ml.so*"}
 }
+
+// driverInstallCommand installs driver branch br the way this machine's
+// driver was installed (apt, dnf or NVIDIA's runfile); Ubuntu's package when
+// the method is unknown.
+func driverInstallCommand(f *model.Facts, br int, open bool) string {
+	b := strconv.Itoa(br)
+	switch f.KernelModule.Install {
+	case "runfile":
+		flag := ""
+		if open {
+			flag = " -m=kernel-open"
+		}
+		return "sudo sh NVIDIA-Linux-x86_64-" + b + ".*.run" + flag + "  # NVIDIA's R" + b + " runfile, as this driver was installed; reboot afterwards"
+	case "rpm":
+		stream := b
+		if open {
+			stream += "-open"
+		}
+		return "sudo dnf module install nvidia-driver:" + stream + "  # the R" + b + " driver from NVIDIA's repository; reboot afterwards"
+	}
+	pkg := "nvidia-driver-" + b
+	if open {
+		pkg += "-open"
+	}
+	return "sudo apt install " + pkg + "  # Ubuntu's package of the R" + b + " driver; reboot afterwards"
+}
