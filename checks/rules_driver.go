@@ -348,6 +348,14 @@ func driverModuleRule(f *model.Facts) []model.CheckResult {
 		}
 		if len(open) > 0 {
 			r.Evidence += "; when it is installed, it must be the open flavour for " + strings.Join(open, ", ") + " (" + describeNeeds(needs, false) + ")"
+			// Ubuntu names the flavour in the package: nvidia-driver-570
+			// is proprietary, nvidia-driver-570-open the open one.
+			ev := k.InstallEvidence
+			if k.Install == "deb" && strings.Contains(ev, "nvidia-driver-") && !strings.Contains(ev, "-open") {
+				r.Status, r.Cause = model.Warn, "needs-open"
+				r.Evidence = "the installed package is the proprietary flavour (" + ev + "); " + r.Evidence
+				r.Fix, r.Commands = openModuleFix(f)
+			}
 		}
 		return []model.CheckResult{r}
 	}
