@@ -310,8 +310,27 @@ func FromSnapshot(snap *model.Snapshot) model.Facts {
 	if snap.Events != nil {
 		f.Events = snap.Events
 	}
+	// The facts were taken when the checks last ran; a GPU the recording
+	// saw fail later carries that in its record: judge the worse state.
+	if len(snap.GPUs) > 0 && len(f.NVML.GPUs) > 0 {
+		gpus := append([]model.GPUFacts(nil), f.NVML.GPUs...)
+		for _, rec := range snap.GPUs {
+			for i := range gpus {
+				if gpus[i].Info.Index == rec.Index && worseHealth(rec.Health, gpus[i].Health) {
+					gpus[i].Health = rec.Health
+				}
+			}
+		}
+		f.NVML.GPUs = gpus
+	}
 	if f.Host == "" {
 		f.Host = snap.Host
 	}
 	return f
+}
+
+// worseHealth: a lost or failing state beats a healthy or stale one.
+func worseHealth(a, b model.Health) bool {
+	bad := func(h model.Health) bool { return h.State == model.Lost || h.State == model.Failed }
+	return bad(a) && !bad(b)
 }
