@@ -35,6 +35,13 @@ type Signals struct {
 	// previous reading (from the cumulative KiB counters).
 	NVLinkTxKBps Opt[uint64] `json:"nvlink_tx_kbps"`
 	NVLinkRxKBps Opt[uint64] `json:"nvlink_rx_kbps"`
+	// NVLinkErrorTotals: NVML's totals over every link (CRC flit, CRC data,
+	// replay, recovery), cumulative; the rates are per second between the
+	// last two readings (CRC is flit + data).
+	NVLinkErrorTotals  [4]Opt[uint64] `json:"nvlink_error_totals"`
+	NVLinkCRCPerS      Opt[float64]   `json:"nvlink_crc_per_s"`
+	NVLinkReplayPerS   Opt[float64]   `json:"nvlink_replay_per_s"`
+	NVLinkRecoveryPerS Opt[float64]   `json:"nvlink_recovery_per_s"`
 
 	// PCIeReplayPerMin is the PCIe replay counter's rate over the window
 	// (ReplayWindowS seconds); DCGM's threshold is 8 per minute.
@@ -103,7 +110,8 @@ type NVLink struct {
 	CRC      Opt[uint64] `json:"crc"`
 	Replay   Opt[uint64] `json:"replay"`
 	Recovery Opt[uint64] `json:"recovery"`
-	// Per-second rates over the window between the last two readings.
+	// Per-second rates between the last two per-link readings (made when
+	// the totals rose: see the backend).
 	CRCPerS      Opt[float64] `json:"crc_per_s"`
 	ReplayPerS   Opt[float64] `json:"replay_per_s"`
 	RecoveryPerS Opt[float64] `json:"recovery_per_s"`

@@ -53,6 +53,8 @@ const (
 
 	// Hardware signals (signals.go).
 	callSignalFields
+	callNvLinkFields
+	callNvLinkLinkFields
 	callInforomValidate
 	callInforomVersion
 	callNvLinkState
@@ -113,6 +115,8 @@ var callInfo = [numCallKinds]struct {
 	callSamplesPower:            {"GetSamples(TOTAL_POWER)", "nvmlDeviceGetSamples"},
 	callSamplesUtilization:      {"GetSamples(GPU_UTILIZATION)", "nvmlDeviceGetSamples"},
 	callSignalFields:            {"GetFieldValues(signals)", "nvmlDeviceGetFieldValues"},
+	callNvLinkFields:            {"GetFieldValues(NVLink totals)", "nvmlDeviceGetFieldValues"},
+	callNvLinkLinkFields:        {"GetFieldValues(NVLink per link)", "nvmlDeviceGetFieldValues"},
 	callInforomValidate:         {"ValidateInforom", "nvmlDeviceValidateInforom"},
 	callInforomVersion:          {"GetInforomImageVersion", "nvmlDeviceGetInforomImageVersion"},
 	callNvLinkState:             {"GetNvLinkState", "nvmlDeviceGetNvLinkState"},

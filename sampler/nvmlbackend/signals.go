@@ -3,6 +3,7 @@ package nvmlbackend
 import (
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
@@ -12,15 +13,20 @@ import (
 
 // Hardware signals (model.Signals): read on the slow goroutine, under
 // slowMu, on the tiers their cost allows (measured on 2x H200, see
-// docs/performance.md):
+// docs/performance.md "Hardware signals"):
 //
-//   - medium tier (every MediumEvery slow readings): one batched
+//   - medium tier (every MediumEvery slow readings): a batched
 //     GetFieldValues for the throttle-violation counters, the recovery
-//     action, the PCIe replay counter, NVLink throughput and the per-link
-//     error counters; the encoder and decoder utilisation;
-//   - rare tier: NVLink link states and remote ends, MIG instances;
-//   - once (first rare reading), then every inforomEvery rare readings:
-//     InfoROM validity and version; peer topology and P2P status once.
+//     action and the PCIe replay counter; a second small batch for NVLink
+//     throughput and error totals on GPUs with links; the encoder and
+//     decoder utilisation (~15 µs each);
+//   - rare tier: NVLink link states and remote ends (~90 µs a link); the
+//     per-link error counters (a batch of 3 fields a link that cost 12 ms of
+//     CPU for 18 links on H200) only on the first reading, when the totals
+//     rose, or every perLinkEvery rare readings where there are no totals;
+//     MIG instances when MIG is on;
+//   - once: InfoROM validity (ValidateInforom costs ~70 ms of CPU on H200)
+//     and version, peer topology and P2P status.
 //
 // Between reads the last published *model.Signals is carried forward; it is
 // never modified after publication.
@@ -28,8 +34,9 @@ import (
 // sigWindow is the span rates and throttle time are judged over.
 const sigWindow = 60 * time.Second
 
-// inforomEvery: ValidateInforom walks the InfoROM; once in a while suffices.
-const inforomEvery = 60
+// perLinkEvery: without error totals, the per-link counters are read every
+// perLinkEvery rare readings (a minute at the defaults).
+const perLinkEvery = 6
 
 // sigHistory bounds the readings kept for the window (medium tier every 5 s:
 // 13 covers a minute; more only if MediumEvery is set lower).
@@ -60,21 +67,24 @@ type sigState struct {
 	cur       *model.Signals // last published reading
 	started   bool
 	linkCount int // -1: unknown
-	// fields is the batch asked on the medium tier; fields that answered
-	// NOT_SUPPORTED are dropped from it.
-	fields []nvml.FieldValue
-	hist   []sigPoint
-	links  []model.NVLink // state and remote end, from the rare tier
-	peers  []model.Peer
-	mig    []model.MIGInstance
-	// inforom carries the InfoROM answer between its reads.
-	inforomValid   model.Opt[bool]
-	inforomVersion string
-	rareReads      int
+	// The batches; fields that answered NOT_SUPPORTED are dropped.
+	base, nvl, perLink []nvml.FieldValue
+	hist               []sigPoint
+	links              []model.NVLink // state and remote end, from the rare tier
+	peers              []model.Peer
+	peerBus            map[int]string // NVML bus id of each peer
+	mig                []model.MIGInstance
+	inforomDone        bool
+	inforomValid       model.Opt[bool]
+	inforomVersion     string
+	rareReads          int
+	// Per-link error counters: the last two per-link readings.
+	linkErr, prevLinkErr map[int][3]model.Opt[uint64]
+	linkErrAt, prevErrAt time.Time
+	totalsAtLinkRead     [4]model.Opt[uint64]
 	// useErrorCounter: the DL error fields are unsupported; the older
-	// per-link GetNvLinkErrorCounter is read on the rare tier instead.
+	// per-link GetNvLinkErrorCounter is read instead.
 	useErrorCounter bool
-	legacyErr       map[int][3]model.Opt[uint64]
 	// clock is time.Now unless a test sets it.
 	clock func() time.Time
 }
@@ -93,8 +103,9 @@ type sigPoint struct {
 	replay   model.Opt[uint64]
 	recovery model.Opt[int]
 	tx, rx   model.Opt[uint64]
-	// per link: CRC, replay, recovery.
-	linkErr map[int][3]model.Opt[uint64]
+	// NVLink error totals over every link: CRC flit, CRC data, replay,
+	// recovery.
+	totals [4]model.Opt[uint64]
 }
 
 // readSignals reads the tiers due on this slow reading and sets s.Signals.
@@ -105,15 +116,15 @@ func (b *Backend) readSignals(d *device, s *model.SlowSample, rare bool) error {
 		st.linkCount = -1
 	}
 	changed := false
-	if rare {
-		st.rareReads++
-		if err := b.readSignalsRare(d, s); err != nil {
+	if b.medium(d) || st.cur == nil {
+		if err := b.readSignalsMedium(d); err != nil {
 			return err
 		}
 		changed = true
 	}
-	if b.medium(d) || st.cur == nil {
-		if err := b.readSignalsMedium(d); err != nil {
+	if rare {
+		st.rareReads++
+		if err := b.readSignalsRare(d, s); err != nil {
 			return err
 		}
 		changed = true
@@ -125,11 +136,12 @@ func (b *Backend) readSignals(d *device, s *model.SlowSample, rare bool) error {
 	return nil
 }
 
-// readSignalsRare: link states, InfoROM, peers, MIG instances.
+// readSignalsRare: link states and per-link errors, InfoROM, peers, MIG.
 func (b *Backend) readSignalsRare(d *device, s *model.SlowSample) error {
 	st := &d.sig
 	h := d.handle
-	if st.rareReads == 1 || st.rareReads%inforomEvery == 0 {
+	if !st.inforomDone {
+		st.inforomDone = true
 		if !d.skipped(callInforomValidate) {
 			t := b.begin()
 			ret := h.ValidateInforom()
@@ -184,7 +196,7 @@ var topologyNames = map[nvml.GpuTopologyLevel]string{
 	nvml.TOPOLOGY_SYSTEM:     "SYS",
 }
 
-// P2PStatusName renders NVML's P2P status.
+// p2pStatusName renders NVML's P2P status.
 func p2pStatusName(s nvml.GpuP2PStatus) string {
 	switch s {
 	case nvml.P2P_STATUS_OK:
@@ -203,7 +215,9 @@ func p2pStatusName(s nvml.GpuP2PStatus) string {
 	return "unknown"
 }
 
-// readPeers asks, once, how this GPU reaches every other one.
+// readPeers asks, once, how this GPU reaches every other one. The PCIe
+// path is kept in Topology; NVLink reachability in P2PNVLink (the peer
+// name "NV<n>" is made when the links are known, in publishSignals).
 func (b *Backend) readPeers(d *device) error {
 	st := &d.sig
 	st.peers = []model.Peer{}
@@ -212,6 +226,12 @@ func (b *Backend) readPeers(d *device) error {
 			continue
 		}
 		p := model.Peer{GPU: o.index}
+		if pci, ret := o.handle.GetPciInfo(); ret == nvml.SUCCESS {
+			if st.peerBus == nil {
+				st.peerBus = map[int]string{}
+			}
+			st.peerBus[o.index] = busID(pci)
+		}
 		if err := get(b, d, callTopology, func() (nvml.GpuTopologyLevel, nvml.Return) {
 			return d.handle.GetTopologyCommonAncestor(o.handle)
 		}, func(v nvml.GpuTopologyLevel) { p.Topology = topologyNames[v] }); err != nil {
@@ -227,15 +247,13 @@ func (b *Backend) readPeers(d *device) error {
 		}, func(v nvml.GpuP2PStatus) { p.P2PNVLink = p2pStatusName(v) }); err != nil {
 			return err
 		}
-		if p.P2PNVLink == "OK" {
-			p.Topology = "NV"
-		}
 		st.peers = append(st.peers, p)
 	}
 	return nil
 }
 
-// readLinks reads each link's state and remote end.
+// readLinks reads each link's state and remote end, and the per-link
+// error counters when they are due.
 func (b *Backend) readLinks(d *device) error {
 	st := &d.sig
 	if d.skipped(callNvLinkState) || st.linkCount == 0 {
@@ -265,29 +283,65 @@ func (b *Backend) readLinks(d *device) error {
 		if err != nil {
 			return err
 		}
-		link := model.NVLink{Link: l}
-		if ok {
-			if state == nvml.FEATURE_ENABLED {
-				link.State = "active"
-			} else {
-				link.State = "inactive"
-			}
+		if !ok {
+			continue
 		}
-		if link.State == "active" {
+		link := model.NVLink{Link: l, State: "inactive"}
+		if state == nvml.FEATURE_ENABLED {
+			link.State = "active"
 			if err := get(b, d, callNvLinkRemote, func() (nvml.PciInfo, nvml.Return) { return d.handle.GetNvLinkRemotePciInfo(l) },
 				func(p nvml.PciInfo) { link.Remote = cString(p.BusId[:]) }); err != nil {
 				return err
 			}
 		}
-		if ok {
-			links = append(links, link)
-		}
+		links = append(links, link)
 	}
 	st.links = links
-	if st.useErrorCounter {
-		return b.readLegacyLinkErrors(d)
+	if len(links) == 0 || !b.perLinkDue(d) {
+		return nil
 	}
-	return nil
+	var last [4]model.Opt[uint64]
+	if len(st.hist) > 0 {
+		last = st.hist[len(st.hist)-1].totals
+	}
+	var err error
+	if st.useErrorCounter {
+		err = b.readLegacyLinkErrors(d)
+	} else {
+		err = b.readPerLinkFields(d)
+	}
+	st.totalsAtLinkRead = last
+	return err
+}
+
+// perLinkDue: the per-link counters are costly; read them first, then
+// when the totals rose since, or every perLinkEvery rare readings where
+// there are no totals.
+func (b *Backend) perLinkDue(d *device) bool {
+	st := &d.sig
+	if st.linkErr == nil {
+		return true
+	}
+	if len(st.hist) == 0 {
+		return false
+	}
+	cur := st.hist[len(st.hist)-1].totals
+	anyTotal := false
+	for i, c := range cur {
+		if !c.OK {
+			continue
+		}
+		anyTotal = true
+		if was := st.totalsAtLinkRead[i]; !was.OK || c.V != was.V {
+			return true
+		}
+	}
+	return !anyTotal && st.rareReads%perLinkEvery == 0
+}
+
+func (st *sigState) storeLinkErr(m map[int][3]model.Opt[uint64]) {
+	st.prevLinkErr, st.prevErrAt = st.linkErr, st.linkErrAt
+	st.linkErr, st.linkErrAt = m, st.now()
 }
 
 // readLegacyLinkErrors reads the per-link counters with the older call,
@@ -309,71 +363,158 @@ func (b *Backend) readLegacyLinkErrors(d *device) error {
 		}
 		out[l.Link] = v
 	}
-	st.legacyErr = out
+	st.storeLinkErr(out)
 	return nil
 }
 
-// buildFields builds the medium tier's batch once the link count is known.
-func (st *sigState) buildFields() {
-	f := make([]nvml.FieldValue, 0, len(throttleFields)+4+3*max(st.linkCount, 0))
-	for _, tf := range throttleFields {
-		f = append(f, nvml.FieldValue{FieldId: tf.id})
+// readPerLinkFields reads the DL error fields of every link in one batch;
+// if the driver has none of them, it falls back to the older call.
+func (b *Backend) readPerLinkFields(d *device) error {
+	st := &d.sig
+	if st.perLink == nil {
+		for _, l := range st.links {
+			for _, id := range [...]uint32{nvml.FI_DEV_NVLINK_ERROR_DL_CRC, nvml.FI_DEV_NVLINK_ERROR_DL_REPLAY, nvml.FI_DEV_NVLINK_ERROR_DL_RECOVERY} {
+				st.perLink = append(st.perLink, nvml.FieldValue{FieldId: id, ScopeId: uint32(l.Link)})
+			}
+		}
 	}
-	f = append(f,
+	out := map[int][3]model.Opt[uint64]{}
+	n := len(st.perLink)
+	kept, err := b.readBatch(d, callNvLinkLinkFields, &st.perLink, func(fv nvml.FieldValue, v uint64) {
+		e := out[int(fv.ScopeId)]
+		switch fv.FieldId {
+		case nvml.FI_DEV_NVLINK_ERROR_DL_CRC:
+			e[0].Set(v)
+		case nvml.FI_DEV_NVLINK_ERROR_DL_REPLAY:
+			e[1].Set(v)
+		default:
+			e[2].Set(v)
+		}
+		out[int(fv.ScopeId)] = e
+	})
+	if err != nil {
+		return err
+	}
+	if n > 0 && kept == 0 {
+		st.useErrorCounter = true
+		return b.readLegacyLinkErrors(d)
+	}
+	st.storeLinkErr(out)
+	return nil
+}
+
+// readBatch asks one batch of fields, hands each successful value to use,
+// drops the fields that will never answer, and returns how many remain.
+func (b *Backend) readBatch(d *device, k callKind, fields *[]nvml.FieldValue, use func(nvml.FieldValue, uint64)) (int, error) {
+	f := *fields
+	if len(f) == 0 || d.skipped(k) {
+		return len(f), nil
+	}
+	for i := range f {
+		f[i].NvmlReturn, f[i].ValueType, f[i].Value = uint32(nvml.ERROR_UNKNOWN), 0, [8]byte{}
+	}
+	t := b.begin()
+	ret := d.handle.GetFieldValues(f)
+	ok, err := b.result(d, k, ret, t)
+	if !ok {
+		return len(f), err
+	}
+	keep := f[:0]
+	for _, fv := range f {
+		r := nvml.Return(fv.NvmlReturn)
+		if r != nvml.SUCCESS {
+			if !neverAgain(r) {
+				keep = append(keep, fv)
+			}
+			continue
+		}
+		keep = append(keep, fv)
+		if v, ok := fieldValue(fv.ValueType, fv.Value); ok && v >= 0 {
+			use(fv, uint64(v))
+		}
+	}
+	*fields = keep
+	return len(keep), nil
+}
+
+// buildFields builds the medium tier's batches once the link count is known.
+func (st *sigState) buildFields() {
+	st.base = make([]nvml.FieldValue, 0, len(throttleFields)+2)
+	for _, tf := range throttleFields {
+		st.base = append(st.base, nvml.FieldValue{FieldId: tf.id})
+	}
+	st.base = append(st.base,
 		nvml.FieldValue{FieldId: nvml.FI_DEV_GET_GPU_RECOVERY_ACTION},
 		nvml.FieldValue{FieldId: nvml.FI_DEV_PCIE_REPLAY_COUNTER},
 	)
 	if st.linkCount > 0 {
-		f = append(f,
-			nvml.FieldValue{FieldId: nvml.FI_DEV_NVLINK_THROUGHPUT_DATA_TX, ScopeId: scopeAll},
-			nvml.FieldValue{FieldId: nvml.FI_DEV_NVLINK_THROUGHPUT_DATA_RX, ScopeId: scopeAll},
-		)
-		for l := range st.linkCount {
-			f = append(f,
-				nvml.FieldValue{FieldId: nvml.FI_DEV_NVLINK_ERROR_DL_CRC, ScopeId: uint32(l)},
-				nvml.FieldValue{FieldId: nvml.FI_DEV_NVLINK_ERROR_DL_REPLAY, ScopeId: uint32(l)},
-				nvml.FieldValue{FieldId: nvml.FI_DEV_NVLINK_ERROR_DL_RECOVERY, ScopeId: uint32(l)},
-			)
+		st.nvl = []nvml.FieldValue{
+			{FieldId: nvml.FI_DEV_NVLINK_THROUGHPUT_DATA_TX, ScopeId: scopeAll},
+			{FieldId: nvml.FI_DEV_NVLINK_THROUGHPUT_DATA_RX, ScopeId: scopeAll},
+			{FieldId: nvml.FI_DEV_NVLINK_CRC_FLIT_ERROR_COUNT_TOTAL},
+			{FieldId: nvml.FI_DEV_NVLINK_CRC_DATA_ERROR_COUNT_TOTAL},
+			{FieldId: nvml.FI_DEV_NVLINK_REPLAY_ERROR_COUNT_TOTAL},
+			{FieldId: nvml.FI_DEV_NVLINK_RECOVERY_ERROR_COUNT_TOTAL},
 		}
 	}
-	st.fields = f
 }
 
-// readSignalsMedium reads the batched counters and the encoder/decoder.
+// readSignalsMedium reads the batched counters.
 func (b *Backend) readSignalsMedium(d *device) error {
 	st := &d.sig
-	h := d.handle
-	if st.linkCount < 0 && !d.skipped(callSignalFields) {
-		// First time: how many links? One field, once.
-		fv := []nvml.FieldValue{{FieldId: nvml.FI_DEV_NVLINK_LINK_COUNT}}
-		t := b.begin()
-		ret := h.GetFieldValues(fv)
-		ok, err := b.result(d, callSignalFields, ret, t)
-		if err != nil {
-			return err
-		}
+	if st.linkCount < 0 {
 		st.linkCount = 0
-		if ok && nvml.Return(fv[0].NvmlReturn) == nvml.SUCCESS {
-			if v, ok := fieldValue(fv[0].ValueType, fv[0].Value); ok && v > 0 && v <= nvml.NVLINK_MAX_LINKS {
-				st.linkCount = int(v)
+		if !d.skipped(callSignalFields) {
+			// First time: how many links? One field, once.
+			fv := []nvml.FieldValue{{FieldId: nvml.FI_DEV_NVLINK_LINK_COUNT}}
+			t := b.begin()
+			ret := d.handle.GetFieldValues(fv)
+			ok, err := b.result(d, callSignalFields, ret, t)
+			if err != nil {
+				return err
+			}
+			if ok && nvml.Return(fv[0].NvmlReturn) == nvml.SUCCESS {
+				if v, ok := fieldValue(fv[0].ValueType, fv[0].Value); ok && v > 0 && v <= nvml.NVLINK_MAX_LINKS {
+					st.linkCount = int(v)
+				}
 			}
 		}
 		st.buildFields()
 	}
 	p := sigPoint{at: st.now()}
-	if len(st.fields) > 0 && !d.skipped(callSignalFields) {
-		for i := range st.fields {
-			st.fields[i].NvmlReturn, st.fields[i].ValueType, st.fields[i].Value = 0, 0, [8]byte{}
+	if _, err := b.readBatch(d, callSignalFields, &st.base, func(fv nvml.FieldValue, v uint64) {
+		switch fv.FieldId {
+		case nvml.FI_DEV_GET_GPU_RECOVERY_ACTION:
+			p.recovery = model.Some(int(v))
+		case nvml.FI_DEV_PCIE_REPLAY_COUNTER:
+			p.replay.Set(v)
+		default:
+			for i, tf := range throttleFields {
+				if tf.id == fv.FieldId {
+					p.throttle[i].Set(v)
+				}
+			}
 		}
-		t := b.begin()
-		ret := h.GetFieldValues(st.fields)
-		ok, err := b.result(d, callSignalFields, ret, t)
-		if err != nil {
-			return err
+	}); err != nil {
+		return err
+	}
+	if _, err := b.readBatch(d, callNvLinkFields, &st.nvl, func(fv nvml.FieldValue, v uint64) {
+		switch fv.FieldId {
+		case nvml.FI_DEV_NVLINK_THROUGHPUT_DATA_TX:
+			p.tx.Set(v)
+		case nvml.FI_DEV_NVLINK_THROUGHPUT_DATA_RX:
+			p.rx.Set(v)
+		case nvml.FI_DEV_NVLINK_CRC_FLIT_ERROR_COUNT_TOTAL:
+			p.totals[0].Set(v)
+		case nvml.FI_DEV_NVLINK_CRC_DATA_ERROR_COUNT_TOTAL:
+			p.totals[1].Set(v)
+		case nvml.FI_DEV_NVLINK_REPLAY_ERROR_COUNT_TOTAL:
+			p.totals[2].Set(v)
+		case nvml.FI_DEV_NVLINK_RECOVERY_ERROR_COUNT_TOTAL:
+			p.totals[3].Set(v)
 		}
-		if ok {
-			b.decodeFields(d, &p)
-		}
+	}); err != nil {
+		return err
 	}
 	st.hist = append(st.hist, p)
 	if len(st.hist) > sigHistory {
@@ -382,86 +523,48 @@ func (b *Backend) readSignalsMedium(d *device) error {
 	return nil
 }
 
-// decodeFields stores the batch's answers in p and drops the fields that
-// will never answer.
-func (b *Backend) decodeFields(d *device, p *sigPoint) {
-	st := &d.sig
-	keep := st.fields[:0]
-	dlErrors, dlUnsupported := 0, 0
-	for _, fv := range st.fields {
-		ret := nvml.Return(fv.NvmlReturn)
-		isDL := fv.FieldId == nvml.FI_DEV_NVLINK_ERROR_DL_CRC || fv.FieldId == nvml.FI_DEV_NVLINK_ERROR_DL_REPLAY || fv.FieldId == nvml.FI_DEV_NVLINK_ERROR_DL_RECOVERY
-		if isDL {
-			dlErrors++
-		}
-		if ret != nvml.SUCCESS {
-			if neverAgain(ret) {
-				if isDL {
-					dlUnsupported++
-				}
-				continue
-			}
-			keep = append(keep, fv)
-			continue
-		}
-		keep = append(keep, fv)
-		v, ok := fieldValue(fv.ValueType, fv.Value)
-		if !ok || v < 0 {
-			continue
-		}
-		u := uint64(v)
-		switch fv.FieldId {
-		case nvml.FI_DEV_GET_GPU_RECOVERY_ACTION:
-			p.recovery = model.Some(int(u))
-		case nvml.FI_DEV_PCIE_REPLAY_COUNTER:
-			p.replay.Set(u)
-		case nvml.FI_DEV_NVLINK_THROUGHPUT_DATA_TX:
-			p.tx.Set(u)
-		case nvml.FI_DEV_NVLINK_THROUGHPUT_DATA_RX:
-			p.rx.Set(u)
-		case nvml.FI_DEV_NVLINK_ERROR_DL_CRC, nvml.FI_DEV_NVLINK_ERROR_DL_REPLAY, nvml.FI_DEV_NVLINK_ERROR_DL_RECOVERY:
-			if p.linkErr == nil {
-				p.linkErr = map[int][3]model.Opt[uint64]{}
-			}
-			e := p.linkErr[int(fv.ScopeId)]
-			switch fv.FieldId {
-			case nvml.FI_DEV_NVLINK_ERROR_DL_CRC:
-				e[0].Set(u)
-			case nvml.FI_DEV_NVLINK_ERROR_DL_REPLAY:
-				e[1].Set(u)
-			default:
-				e[2].Set(u)
-			}
-			p.linkErr[int(fv.ScopeId)] = e
-		default:
-			for i, tf := range throttleFields {
-				if tf.id == fv.FieldId {
-					p.throttle[i].Set(u)
-				}
-			}
-		}
+// rateOf is (a-b)/dt, unavailable when either is or the counter went back.
+func rateOf(a, b model.Opt[uint64], dt float64) model.Opt[float64] {
+	if !a.OK || !b.OK || a.V < b.V || dt <= 0 {
+		return model.Opt[float64]{}
 	}
-	st.fields = keep
-	if dlErrors > 0 && dlUnsupported == dlErrors {
-		st.useErrorCounter = true
-	}
+	return model.Some(float64(a.V-b.V) / dt)
 }
 
 // publishSignals builds a new immutable reading from the state.
 func (b *Backend) publishSignals(d *device, ts model.Timestamp) *model.Signals {
 	st := &d.sig
 	sg := &model.Signals{Time: ts, InfoROMValid: st.inforomValid, InfoROMVersion: st.inforomVersion}
-	if len(st.peers) > 0 {
-		sg.Peers = st.peers
-	}
 	if len(st.mig) > 0 {
 		sg.MIG = st.mig
 	}
 	if err := b.readCodecs(d, sg); err != nil {
 		b.log.Debug("nvml: encoder/decoder", "gpu", d.index, "err", err)
 	}
+	// Links with their counters and rates between the last two per-link reads.
+	if len(st.links) > 0 {
+		links := make([]model.NVLink, len(st.links))
+		copy(links, st.links)
+		dt := st.linkErrAt.Sub(st.prevErrAt).Seconds()
+		for i := range links {
+			l := &links[i]
+			if cur, ok := st.linkErr[l.Link]; ok {
+				l.CRC, l.Replay, l.Recovery = cur[0], cur[1], cur[2]
+				if prev, ok := st.prevLinkErr[l.Link]; ok && !st.prevErrAt.IsZero() {
+					l.CRCPerS, l.ReplayPerS, l.RecoveryPerS = rateOf(cur[0], prev[0], dt), rateOf(cur[1], prev[1], dt), rateOf(cur[2], prev[2], dt)
+				}
+			}
+		}
+		sg.NVLinks = links
+	}
+	if len(st.peers) > 0 {
+		sg.Peers = make([]model.Peer, len(st.peers))
+		copy(sg.Peers, st.peers)
+		for i := range sg.Peers {
+			sg.Peers[i].Topology = b.peerTopology(d, sg.Peers[i])
+		}
+	}
 	if len(st.hist) == 0 {
-		sg.NVLinks = append([]model.NVLink(nil), st.links...)
 		return sg
 	}
 	last := st.hist[len(st.hist)-1]
@@ -487,54 +590,64 @@ func (b *Backend) publishSignals(d *device, ts model.Timestamp) *model.Signals {
 	}
 	if win > 0 {
 		sg.ThrottleWindowS = win.Seconds()
-		if last.replay.OK && first.replay.OK && last.replay.V >= first.replay.V {
-			sg.PCIeReplayPerMin.Set(float64(last.replay.V-first.replay.V) / win.Minutes())
+		if r := rateOf(last.replay, first.replay, win.Minutes()); r.OK {
+			sg.PCIeReplayPerMin = r
 			sg.ReplayWindowS = win.Seconds()
 		}
 	}
-	// Throughput and error rates: between the last two readings.
+	// Throughput and error-total rates: between the last two readings.
 	if len(st.hist) >= 2 {
 		prev := st.hist[len(st.hist)-2]
-		if dt := last.at.Sub(prev.at).Seconds(); dt > 0 {
-			if last.tx.OK && prev.tx.OK && last.tx.V >= prev.tx.V {
-				sg.NVLinkTxKBps.Set(uint64(float64(last.tx.V-prev.tx.V) * 1.024 / dt))
-			}
-			if last.rx.OK && prev.rx.OK && last.rx.V >= prev.rx.V {
-				sg.NVLinkRxKBps.Set(uint64(float64(last.rx.V-prev.rx.V) * 1.024 / dt))
-			}
+		dt := last.at.Sub(prev.at).Seconds()
+		if r := rateOf(last.tx, prev.tx, dt); r.OK {
+			sg.NVLinkTxKBps.Set(uint64(r.V * 1.024)) // KiB/s to kB/s
 		}
+		if r := rateOf(last.rx, prev.rx, dt); r.OK {
+			sg.NVLinkRxKBps.Set(uint64(r.V * 1.024))
+		}
+		crc := rateOf(last.totals[0], prev.totals[0], dt)
+		if data := rateOf(last.totals[1], prev.totals[1], dt); data.OK {
+			crc.V += data.V
+			crc.OK = true
+		}
+		sg.NVLinkCRCPerS = crc
+		sg.NVLinkReplayPerS = rateOf(last.totals[2], prev.totals[2], dt)
+		sg.NVLinkRecoveryPerS = rateOf(last.totals[3], prev.totals[3], dt)
 	}
-	links := make([]model.NVLink, len(st.links))
-	copy(links, st.links)
-	for i := range links {
-		l := &links[i]
-		cur, ok := last.linkErr[l.Link]
-		if !ok && st.useErrorCounter {
-			cur, ok = st.legacyErr[l.Link]
+	for i, t := range last.totals {
+		if t.OK {
+			sg.NVLinkErrorTotals[i] = t
 		}
-		if !ok {
-			continue
-		}
-		l.CRC, l.Replay, l.Recovery = cur[0], cur[1], cur[2]
-		if len(st.hist) >= 2 {
-			prev := st.hist[len(st.hist)-2]
-			pe, ok := prev.linkErr[l.Link]
-			dt := last.at.Sub(prev.at).Seconds()
-			if ok && dt > 0 {
-				rate := func(a, b model.Opt[uint64]) model.Opt[float64] {
-					if !a.OK || !b.OK || a.V < b.V {
-						return model.Opt[float64]{}
-					}
-					return model.Some(float64(a.V-b.V) / dt)
-				}
-				l.CRCPerS, l.ReplayPerS, l.RecoveryPerS = rate(cur[0], pe[0]), rate(cur[1], pe[1]), rate(cur[2], pe[2])
-			}
-		}
-	}
-	if len(links) > 0 {
-		sg.NVLinks = links
 	}
 	return sg
+}
+
+// peerTopology is nvidia-smi topo -m's name for the path to a peer: NV<n>
+// over n NVLinks (counted by remote end when the remote is that GPU, else
+// every active link, as through an NVSwitch), else the PCIe path.
+func (b *Backend) peerTopology(d *device, p model.Peer) string {
+	if p.P2PNVLink != "OK" {
+		return p.Topology
+	}
+	st := &d.sig
+	peerBus := st.peerBus[p.GPU]
+	direct, active := 0, 0
+	for _, l := range st.links {
+		if l.State != "active" {
+			continue
+		}
+		active++
+		if peerBus != "" && strings.EqualFold(l.Remote, peerBus) {
+			direct++
+		}
+	}
+	switch {
+	case direct > 0:
+		return fmt.Sprintf("NV%d", direct)
+	case active > 0:
+		return fmt.Sprintf("NV%d", active)
+	}
+	return "NV"
 }
 
 // readCodecs reads the encoder and decoder utilisation.

@@ -28,10 +28,18 @@ func TestRealSignalsCallCost(t *testing.T) {
 		t.Fatalf("ReadSlow: %v", err)
 	}
 	d.slowMu.Lock()
-	batch := append([]nvml.FieldValue(nil), d.sig.fields...)
+	base := append([]nvml.FieldValue(nil), d.sig.base...)
+	nvl := append([]nvml.FieldValue(nil), d.sig.nvl...)
+	perLink := append([]nvml.FieldValue(nil), d.sig.perLink...)
 	links := d.sig.linkCount
 	d.slowMu.Unlock()
-	t.Logf("GPU 0 %s: %d NVLinks (field), batch of %d fields", infos[0].Name, links, len(batch))
+	t.Logf("GPU 0 %s: %d NVLinks (field), batches of %d, %d and %d fields", infos[0].Name, links, len(base), len(nvl), len(perLink))
+	batch := func(f []nvml.FieldValue) func() {
+		return func() { h.GetFieldValues(append([]nvml.FieldValue(nil), f...)) }
+	}
+	tput := []nvml.FieldValue{{FieldId: nvml.FI_DEV_NVLINK_THROUGHPUT_DATA_TX, ScopeId: scopeAll}}
+	total := []nvml.FieldValue{{FieldId: nvml.FI_DEV_NVLINK_CRC_FLIT_ERROR_COUNT_TOTAL}}
+	recov := []nvml.FieldValue{{FieldId: nvml.FI_DEV_GET_GPU_RECOVERY_ACTION}}
 	var other nvml.Device
 	if len(b.devices) > 1 && b.devices[1].broken == nil {
 		other = b.devices[1].handle
@@ -41,10 +49,12 @@ func TestRealSignalsCallCost(t *testing.T) {
 		name string
 		call func()
 	}{
-		{"GetFieldValues(signals batch)", func() {
-			f := append([]nvml.FieldValue(nil), batch...)
-			h.GetFieldValues(f)
-		}},
+		{"GetFieldValues(base batch)", batch(base)},
+		{"GetFieldValues(NVLink totals batch)", batch(nvl)},
+		{"GetFieldValues(per-link batch)", batch(perLink)},
+		{"GetFieldValues(NVLINK_THROUGHPUT_DATA_TX)", batch(tput)},
+		{"GetFieldValues(NVLINK_CRC_FLIT_TOTAL)", batch(total)},
+		{"GetFieldValues(RECOVERY_ACTION)", batch(recov)},
 		{"GetFieldValues(1 violation field)", func() { h.GetFieldValues(one) }},
 		{"GetViolationStatus(POWER)", func() { h.GetViolationStatus(nvml.PERF_POLICY_POWER) }},
 		{"ValidateInforom", func() { h.ValidateInforom() }},

@@ -134,6 +134,14 @@ func setSignals(d *server.Device, i int, fx *sigFix) {
 				if fx.links > 0 && fv.ScopeId == scopeAll {
 					putU64(fv, fx.txKiB/2)
 				}
+			case nvml.FI_DEV_NVLINK_CRC_FLIT_ERROR_COUNT_TOTAL:
+				if fx.links > 0 {
+					putU64(fv, fx.crc*uint64(fx.links))
+				}
+			case nvml.FI_DEV_NVLINK_CRC_DATA_ERROR_COUNT_TOTAL, nvml.FI_DEV_NVLINK_REPLAY_ERROR_COUNT_TOTAL, nvml.FI_DEV_NVLINK_RECOVERY_ERROR_COUNT_TOTAL:
+				if fx.links > 0 {
+					putU64(fv, 0)
+				}
 			case nvml.FI_DEV_NVLINK_ERROR_DL_CRC:
 				if fx.dlFields && int(fv.ScopeId) < fx.links {
 					putU64(fv, fx.crc)
@@ -157,7 +165,7 @@ func (c *fakeClock) now() time.Time { return c.t }
 // a fake clock on GPU 0.
 func signalsBackend(t *testing.T, fx *sigFix, medium int) (*Backend, *fakeClock) {
 	t.Helper()
-	b, _, devs, _ := openFleet(t, Options{RareEvery: 1, MediumEvery: medium, EnergyEvery: 1000})
+	b, _, devs, _ := openFleet(t, Options{RareEvery: 1, MediumEvery: medium, EnergyEvery: 1000, CallStats: true})
 	setSignals(devs[0], 0, fx)
 	clk := &fakeClock{t: time.Unix(1_700_000_000, 0)}
 	b.devices[0].sig.clock = clk.now
@@ -222,7 +230,7 @@ func TestSignalsWindowAndLinks(t *testing.T) {
 	if !sg.EncoderUtil.OK || sg.EncoderUtil.V != 7 || sg.DecoderUtil.V != 11 {
 		t.Errorf("codecs %+v %+v", sg.EncoderUtil, sg.DecoderUtil)
 	}
-	if len(sg.Peers) != 7 || sg.Peers[0].Topology != "NV" || sg.Peers[0].P2PRead != "OK" {
+	if len(sg.Peers) != 7 || sg.Peers[0].Topology != "NV17" || sg.Peers[0].P2PRead != "OK" {
 		t.Errorf("peers %+v", sg.Peers)
 	}
 }
@@ -241,7 +249,7 @@ func TestSignalsCRCRateAndLegacyCounters(t *testing.T) {
 	if l := sg.NVLinks[0]; !l.CRC.OK || l.CRC.V != 1000 {
 		t.Errorf("legacy CRC %+v", l)
 	}
-	// With the fields: the rate between two readings.
+	// With the fields: the totals rose, so the links are read again.
 	fx2 := defaultSigFix()
 	b2, clk2 := signalsBackend(t, fx2, 1)
 	readSig(t, b2)
@@ -249,8 +257,27 @@ func TestSignalsCRCRateAndLegacyCounters(t *testing.T) {
 	fx2.crc = 1000
 	sg = readSig(t, b2)
 	if l := sg.NVLinks[1]; !l.CRCPerS.OK || l.CRCPerS.V != 200 {
-		t.Errorf("CRC rate %+v, want 200/s", l.CRCPerS)
+		t.Errorf("link CRC rate %+v, want 200/s", l.CRCPerS)
 	}
+	if !sg.NVLinkCRCPerS.OK || sg.NVLinkCRCPerS.V != 3600 {
+		t.Errorf("total CRC rate %+v, want 18 links x 200/s", sg.NVLinkCRCPerS)
+	}
+	// Unchanged totals: the per-link batch is not asked again.
+	calls := len(b2.devices[0].sig.perLink)
+	before := perLinkReads(b2)
+	clk2.t = clk2.t.Add(5 * time.Second)
+	readSig(t, b2)
+	if before != 2 {
+		t.Errorf("per-link batch read %d times in two rare readings whose totals rose, want 2", before)
+	}
+	if after := perLinkReads(b2); after != before || calls != 54 {
+		t.Errorf("per-link batch (%d fields) asked %d more times with unchanged totals", calls, after-before)
+	}
+}
+
+// perLinkReads counts GPU 0's per-link batch calls.
+func perLinkReads(b *Backend) int {
+	return int(b.devices[0].stats[callNvLinkLinkFields].count.Load())
 }
 
 func TestSignalsNoNVLinkRecoveryInforomMIG(t *testing.T) {
@@ -302,7 +329,7 @@ func TestSignalsDropsUnsupportedFields(t *testing.T) {
 	fx := defaultSigFix()
 	b, _ := signalsBackend(t, fx, 1)
 	readSig(t, b)
-	for _, f := range b.devices[0].sig.fields {
+	for _, f := range b.devices[0].sig.base {
 		if f.FieldId == nvml.FI_DEV_CLOCKS_EVENT_REASON_HW_POWER_BRAKE_SLOWDOWN {
 			t.Fatal("an unsupported field is still asked")
 		}
