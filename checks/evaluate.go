@@ -47,7 +47,7 @@ func Evaluate(f model.Facts) []model.CheckResult {
 	for _, r := range rules {
 		out = append(out, r.eval(&f)...)
 	}
-	return out
+	return applyEnvironment(&f, out) // judge in the environment's terms (rules_env.go)
 }
 
 // EvaluateLive runs only the rules that depend on live readings (PCIe link,

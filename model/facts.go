@@ -30,6 +30,10 @@ type Facts struct {
 	Env       map[string]string `json:"env"` // relevant variables that are set (even to "")
 
 	NVML NVMLFacts `json:"nvml"`
+
+	// Environment: containers, forward compatibility, loader order,
+	// Operator, Slurm, WSL2, AER/IOMMU (model/environment.go).
+	Environment EnvironmentFacts `json:"environment"`
 }
 
 // KernelModuleFacts comes from /proc/driver/nvidia/version and /sys/module.
