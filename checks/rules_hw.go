@@ -93,7 +93,7 @@ func inforomRule(f *model.Facts) []model.CheckResult {
 		r.Why = "The InfoROM stores the board's configuration and error history (ECC, retired pages); NVML's validation fails when it is corrupted, and the driver may then refuse features or report wrong counters."
 		switch {
 		case !s.InfoROMValid.OK:
-			r.Status, r.Evidence = model.Skip, "NVML cannot validate this GPU's InfoROM (not supported)"
+			return false // NVML cannot validate it here (GeForce, older drivers): nothing to show
 		case s.InfoROMValid.V:
 			r.Status, r.Evidence = model.Pass, "valid (NVML ValidateInforom), image "+orDash(s.InfoROMVersion)
 		default:

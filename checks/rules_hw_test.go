@@ -61,7 +61,6 @@ func TestHardwareSignalRules(t *testing.T) {
 	}{
 		{"inforom valid", "hw.inforom.gpu0", nil, model.Pass, []string{"valid", "G520.0282.02.02"}},
 		{"inforom corrupted", "hw.inforom.gpu0", func(s *model.Signals, _ *model.SlowSample) { s.InfoROMValid = model.Some(false) }, model.Fail, []string{"corrupted"}},
-		{"inforom unknown", "hw.inforom.gpu0", func(s *model.Signals, _ *model.SlowSample) { s.InfoROMValid = model.Opt[bool]{} }, model.Skip, nil},
 		{"no recovery needed", "hw.recovery.gpu0", nil, model.Pass, []string{"none"}},
 		{"reset pending", "hw.recovery.gpu0", func(s *model.Signals, _ *model.SlowSample) { s.RecoveryAction = model.Some(model.RecoveryGPUReset) }, model.Fail, []string{"GPU reset", "nvidia-smi -r -i 0"}},
 		{"reboot pending", "hw.recovery.gpu0", func(s *model.Signals, _ *model.SlowSample) { s.RecoveryAction = model.Some(model.RecoveryNodeReboot) }, model.Fail, []string{"node reboot"}},
@@ -126,9 +125,9 @@ func TestHardwareRowsOnlyWhereTheyApply(t *testing.T) {
 			t.Errorf("%s on facts without signals: %s %s", r.ID, r.Status, r.Evidence)
 		}
 	}
-	f := hwFacts(func(s *model.Signals, _ *model.SlowSample) { s.NVLinks, s.Peers = nil, nil })
+	f := hwFacts(func(s *model.Signals, _ *model.SlowSample) { s.NVLinks, s.Peers, s.InfoROMValid = nil, nil, model.Opt[bool]{} })
 	for _, r := range Evaluate(f) {
-		if strings.HasPrefix(r.ID, "hw.nvlink") || r.ID == "hw.mig.gpu0" || r.ID == "hw.aer" || r.ID == "hw.p2p" {
+		if strings.HasPrefix(r.ID, "hw.nvlink") || r.ID == "hw.mig.gpu0" || r.ID == "hw.aer" || r.ID == "hw.p2p" || r.ID == "hw.inforom.gpu0" {
 			t.Errorf("%s without links/MIG/AER/peers: %s", r.ID, r.Evidence)
 		}
 	}
