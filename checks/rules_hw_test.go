@@ -125,7 +125,9 @@ func TestHardwareRowsOnlyWhereTheyApply(t *testing.T) {
 			t.Errorf("%s on facts without signals: %s %s", r.ID, r.Status, r.Evidence)
 		}
 	}
-	f := hwFacts(func(s *model.Signals, _ *model.SlowSample) { s.NVLinks, s.Peers, s.InfoROMValid = nil, nil, model.Opt[bool]{} })
+	f := hwFacts(func(s *model.Signals, _ *model.SlowSample) {
+		s.NVLinks, s.Peers, s.InfoROMValid = nil, nil, model.Opt[bool]{}
+	})
 	for _, r := range Evaluate(f) {
 		if strings.HasPrefix(r.ID, "hw.nvlink") || r.ID == "hw.mig.gpu0" || r.ID == "hw.aer" || r.ID == "hw.p2p" || r.ID == "hw.inforom.gpu0" {
 			t.Errorf("%s without links/MIG/AER/peers: %s", r.ID, r.Evidence)
