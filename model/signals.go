@@ -7,8 +7,10 @@ package model
 // the simulated fleet invents them, snapshots record them with the slow
 // sample, and checks/rules_hw.go judges them.
 
-// Signals is one reading of the hardware signals of one GPU. A reading is
-// immutable once published: the backend builds a new one each time it reads
+// Signals is one reading of the hardware signals of one GPU. Unavailable
+// values are left out of the JSON (omitzero): snapshots carry one reading
+// per slow sample, so they are kept small. A reading is immutable once
+// published: the backend builds a new one each time it reads
 // and carries the same pointer forward in between.
 type Signals struct {
 	Time Timestamp `json:"t"`
@@ -16,12 +18,12 @@ type Signals struct {
 	// InfoROMValid is NVML's ValidateInforom: false means a corrupted
 	// InfoROM (the board's configuration store); unavailable when the call
 	// is not supported.
-	InfoROMValid   Opt[bool] `json:"inforom_valid"`
+	InfoROMValid   Opt[bool] `json:"inforom_valid,omitzero"`
 	InfoROMVersion string    `json:"inforom_version,omitempty"`
 
 	// RecoveryAction is NVML's GPU recovery action field
 	// (NVML_FI_DEV_GET_GPU_RECOVERY_ACTION): see RecoveryActionName.
-	RecoveryAction Opt[int] `json:"recovery_action"`
+	RecoveryAction Opt[int] `json:"recovery_action,omitzero"`
 
 	// Throttle holds the per-reason violation counters (nanoseconds the
 	// clocks were held down for that reason since the driver loaded) and how
@@ -33,23 +35,23 @@ type Signals struct {
 	NVLinks []NVLink `json:"nvlinks,omitempty"`
 	// NVLinkTxKBps / RxKBps: data throughput over every link since the
 	// previous reading (from the cumulative KiB counters).
-	NVLinkTxKBps Opt[uint64] `json:"nvlink_tx_kbps"`
-	NVLinkRxKBps Opt[uint64] `json:"nvlink_rx_kbps"`
+	NVLinkTxKBps Opt[uint64] `json:"nvlink_tx_kbps,omitzero"`
+	NVLinkRxKBps Opt[uint64] `json:"nvlink_rx_kbps,omitzero"`
 	// NVLinkErrorTotals: NVML's totals over every link (CRC flit, CRC data,
 	// replay, recovery), cumulative; the rates are per second between the
 	// last two readings (CRC is flit + data).
-	NVLinkErrorTotals  [4]Opt[uint64] `json:"nvlink_error_totals"`
-	NVLinkCRCPerS      Opt[float64]   `json:"nvlink_crc_per_s"`
-	NVLinkReplayPerS   Opt[float64]   `json:"nvlink_replay_per_s"`
-	NVLinkRecoveryPerS Opt[float64]   `json:"nvlink_recovery_per_s"`
+	NVLinkErrorTotals  [4]Opt[uint64] `json:"nvlink_error_totals,omitzero"`
+	NVLinkCRCPerS      Opt[float64]   `json:"nvlink_crc_per_s,omitzero"`
+	NVLinkReplayPerS   Opt[float64]   `json:"nvlink_replay_per_s,omitzero"`
+	NVLinkRecoveryPerS Opt[float64]   `json:"nvlink_recovery_per_s,omitzero"`
 
 	// PCIeReplayPerMin is the PCIe replay counter's rate over the window
 	// (ReplayWindowS seconds); DCGM's threshold is 8 per minute.
-	PCIeReplayPerMin Opt[float64] `json:"pcie_replay_per_min"`
+	PCIeReplayPerMin Opt[float64] `json:"pcie_replay_per_min,omitzero"`
 	ReplayWindowS    float64      `json:"replay_window_s,omitempty"`
 
-	EncoderUtil Opt[uint32] `json:"encoder_util"` // percent
-	DecoderUtil Opt[uint32] `json:"decoder_util"`
+	EncoderUtil Opt[uint32] `json:"encoder_util,omitzero"` // percent
+	DecoderUtil Opt[uint32] `json:"decoder_util,omitzero"`
 
 	// Peers: topology and P2P status towards every other GPU (read once).
 	Peers []Peer `json:"peers,omitempty"`
@@ -62,7 +64,7 @@ type Signals struct {
 type ThrottleCounter struct {
 	Reason  string      `json:"reason"` // see ThrottleCounterReasons
 	TotalNs uint64      `json:"total_ns"`
-	Window  Opt[uint64] `json:"window_ns"` // nanoseconds within the window
+	Window  Opt[uint64] `json:"window_ns,omitzero"` // nanoseconds within the window
 }
 
 // ThrottleCounterReason describes one violation counter.
@@ -107,14 +109,9 @@ type NVLink struct {
 	// Remote is the PCI bus id of the other end (a GPU or an NVSwitch).
 	Remote string `json:"remote,omitempty"`
 	// Cumulative data-link error counters since the driver loaded.
-	CRC      Opt[uint64] `json:"crc"`
-	Replay   Opt[uint64] `json:"replay"`
-	Recovery Opt[uint64] `json:"recovery"`
-	// Per-second rates between the last two per-link readings (made when
-	// the totals rose: see the backend).
-	CRCPerS      Opt[float64] `json:"crc_per_s"`
-	ReplayPerS   Opt[float64] `json:"replay_per_s"`
-	RecoveryPerS Opt[float64] `json:"recovery_per_s"`
+	CRC      Opt[uint64] `json:"crc,omitzero"`
+	Replay   Opt[uint64] `json:"replay,omitzero"`
+	Recovery Opt[uint64] `json:"recovery,omitzero"`
 }
 
 // Peer is what NVML says about reaching another GPU.
@@ -132,13 +129,13 @@ type Peer struct {
 // MIGInstance is one MIG device of a GPU.
 type MIGInstance struct {
 	Index    int         `json:"index"` // NVML's MIG device index
-	GI       Opt[int]    `json:"gi"`
-	CI       Opt[int]    `json:"ci"`
+	GI       Opt[int]    `json:"gi,omitzero"`
+	CI       Opt[int]    `json:"ci,omitzero"`
 	Name     string      `json:"name,omitempty"` // "NVIDIA H100 80GB HBM3 MIG 1g.10gb"
 	UUID     string      `json:"uuid,omitempty"`
-	MemUsed  Opt[uint64] `json:"mem_used"`
-	MemTotal Opt[uint64] `json:"mem_total"`
-	UtilGPU  Opt[uint32] `json:"util_gpu"` // usually unavailable: NVML has no per-instance utilisation
+	MemUsed  Opt[uint64] `json:"mem_used,omitzero"`
+	MemTotal Opt[uint64] `json:"mem_total,omitzero"`
+	UtilGPU  Opt[uint32] `json:"util_gpu,omitzero"` // usually unavailable: NVML has no per-instance utilisation
 	PIDs     []uint32    `json:"pids,omitempty"`
 	Error    string      `json:"error,omitempty"`
 }

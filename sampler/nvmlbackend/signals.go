@@ -78,10 +78,9 @@ type sigState struct {
 	inforomValid       model.Opt[bool]
 	inforomVersion     string
 	rareReads          int
-	// Per-link error counters: the last two per-link readings.
-	linkErr, prevLinkErr map[int][3]model.Opt[uint64]
-	linkErrAt, prevErrAt time.Time
-	totalsAtLinkRead     [4]model.Opt[uint64]
+	// Per-link error counters from the last per-link reading.
+	linkErr          map[int][3]model.Opt[uint64]
+	totalsAtLinkRead [4]model.Opt[uint64]
 	// useErrorCounter: the DL error fields are unsupported; the older
 	// per-link GetNvLinkErrorCounter is read instead.
 	useErrorCounter bool
@@ -339,10 +338,7 @@ func (b *Backend) perLinkDue(d *device) bool {
 	return !anyTotal && st.rareReads%perLinkEvery == 0
 }
 
-func (st *sigState) storeLinkErr(m map[int][3]model.Opt[uint64]) {
-	st.prevLinkErr, st.prevErrAt = st.linkErr, st.linkErrAt
-	st.linkErr, st.linkErrAt = m, st.now()
-}
+func (st *sigState) storeLinkErr(m map[int][3]model.Opt[uint64]) { st.linkErr = m }
 
 // readLegacyLinkErrors reads the per-link counters with the older call,
 // for drivers without the DL error fields.
@@ -541,18 +537,14 @@ func (b *Backend) publishSignals(d *device, ts model.Timestamp) *model.Signals {
 	if err := b.readCodecs(d, sg); err != nil {
 		b.log.Debug("nvml: encoder/decoder", "gpu", d.index, "err", err)
 	}
-	// Links with their counters and rates between the last two per-link reads.
+	// Links with their counters from the last per-link read.
 	if len(st.links) > 0 {
 		links := make([]model.NVLink, len(st.links))
 		copy(links, st.links)
-		dt := st.linkErrAt.Sub(st.prevErrAt).Seconds()
 		for i := range links {
 			l := &links[i]
 			if cur, ok := st.linkErr[l.Link]; ok {
 				l.CRC, l.Replay, l.Recovery = cur[0], cur[1], cur[2]
-				if prev, ok := st.prevLinkErr[l.Link]; ok && !st.prevErrAt.IsZero() {
-					l.CRCPerS, l.ReplayPerS, l.RecoveryPerS = rateOf(cur[0], prev[0], dt), rateOf(cur[1], prev[1], dt), rateOf(cur[2], prev[2], dt)
-				}
 			}
 		}
 		sg.NVLinks = links

@@ -256,8 +256,8 @@ func TestSignalsCRCRateAndLegacyCounters(t *testing.T) {
 	clk2.t = clk2.t.Add(5 * time.Second)
 	fx2.crc = 1000
 	sg = readSig(t, b2)
-	if l := sg.NVLinks[1]; !l.CRCPerS.OK || l.CRCPerS.V != 200 {
-		t.Errorf("link CRC rate %+v, want 200/s", l.CRCPerS)
+	if l := sg.NVLinks[1]; !l.CRC.OK || l.CRC.V != 1000 {
+		t.Errorf("link CRC %+v, want 1000 after the totals rose", l.CRC)
 	}
 	if !sg.NVLinkCRCPerS.OK || sg.NVLinkCRCPerS.V != 3600 {
 		t.Errorf("total CRC rate %+v, want 18 links x 200/s", sg.NVLinkCRCPerS)

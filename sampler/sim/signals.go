@@ -34,7 +34,7 @@ func window(t float64) float64 { return math.Max(math.Min(t, 60), 0) }
 // signals computes the GPU's hardware signals at t seconds after Start.
 func (g *gpuSim) signals(t float64, n int, s *model.SlowSample) *model.Signals {
 	c := g.slot.card
-	sg := &model.Signals{}
+	sg := &model.Signals{Time: s.Time}
 	sg.RecoveryAction = model.Some(model.RecoveryNone)
 	if c.datacenter {
 		sg.InfoROMValid = model.Some(true) // GeForce answers NOT_SUPPORTED
@@ -73,8 +73,7 @@ func (g *gpuSim) signals(t float64, n int, s *model.SlowSample) *model.Signals {
 	if links := nvlinkCount(c); links > 0 {
 		for l := range links {
 			nl := model.NVLink{Link: l, State: "active", Remote: "00000000:E1:00.0",
-				CRC: model.Some(uint64(0)), Replay: model.Some(uint64(0)), Recovery: model.Some(uint64(0)),
-				CRCPerS: model.Some(0.0), ReplayPerS: model.Some(0.0), RecoveryPerS: model.Some(0.0)}
+				CRC: model.Some(uint64(0)), Replay: model.Some(uint64(0)), Recovery: model.Some(uint64(0))}
 			if g.index == 2 && l == 4 {
 				nl.State, nl.Remote = "inactive", ""
 				nl.Recovery = model.Some(uint64(3)) // it went down through recoveries
