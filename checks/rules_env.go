@@ -40,12 +40,12 @@ const (
 
 func init() {
 	rules = append(rules,
-		rule{"env.container", false, envContainerRule},
-		rule{"env.forward_compat", false, forwardCompatRule},
-		rule{"env.libraries", false, libraryOrderRule},
-		rule{"env.operator", false, operatorRule},
-		rule{"env.slurm", false, slurmRule},
-		rule{"env.wsl", false, wslRule},
+		rule{"env.container", false, envContainerRule, nil},
+		rule{"env.forward_compat", false, forwardCompatRule, nil},
+		rule{"env.libraries", false, libraryOrderRule, nil},
+		rule{"env.operator", false, operatorRule, nil},
+		rule{"env.slurm", false, slurmRule, nil},
+		rule{"env.wsl", false, wslRule, nil},
 	)
 }
 

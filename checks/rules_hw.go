@@ -35,16 +35,16 @@ const (
 
 func init() {
 	rules = append(rules,
-		rule{"hw.inforom", false, inforomRule},
-		rule{"hw.recovery", true, recoveryRule},
-		rule{"hw.retired_pages", false, retiredSoftRule},
-		rule{"hw.ecc_mode", false, eccModeRule},
-		rule{"hw.throttle_history", true, throttleHistoryRule},
-		rule{"hw.nvlink", true, nvlinkRule},
-		rule{"hw.pcie_replay", true, pcieReplayRule},
-		rule{"hw.aer", false, aerRule},
-		rule{"hw.p2p", false, p2pRule},
-		rule{"hw.mig", false, migInstancesRule},
+		rule{"hw.inforom", false, inforomRule, nil},
+		rule{"hw.recovery", true, recoveryRule, nil},
+		rule{"hw.retired_pages", false, retiredSoftRule, nil},
+		rule{"hw.ecc_mode", false, eccModeRule, nil},
+		rule{"hw.throttle_history", true, throttleHistoryRule, nil},
+		rule{"hw.nvlink", true, nvlinkRule, nil},
+		rule{"hw.pcie_replay", true, pcieReplayRule, nil},
+		rule{"hw.aer", false, aerRule, nil},
+		rule{"hw.p2p", false, p2pRule, nil},
+		rule{"hw.mig", false, migInstancesRule, nil},
 	)
 }
 
