@@ -143,12 +143,12 @@ func loadScenario(t *testing.T, file string) (corpusScenario, model.Facts) {
 		t.Fatalf("%s: facts: %v", file, err)
 	}
 	if sc.Driver != "" {
-		f.KernelModule.Version = sc.Driver
 		kind := "NVIDIA UNIX x86_64 Kernel Module"
 		if f.KernelModule.Open.OK && f.KernelModule.Open.V {
 			kind = "NVIDIA UNIX Open Kernel Module for x86_64"
 		}
-		if f.KernelModule.Loaded {
+		if f.KernelModule.Loaded { // a module that is not loaded has no version to read
+			f.KernelModule.Version = sc.Driver
 			f.KernelModule.VersionText = "NVRM version: " + kind + "  " + sc.Driver + "  Release Build  (dvs-builder@U22-I3-AE18-23-3)"
 		}
 		for _, l := range []*model.LibraryFacts{&f.NVMLLibrary, &f.CUDALibrary} {

@@ -348,6 +348,14 @@ func driverModuleRule(f *model.Facts) []model.CheckResult {
 		}
 		if len(open) > 0 {
 			r.Evidence += "; when it is installed, it must be the open flavour for " + strings.Join(open, ", ") + " (" + describeNeeds(needs, false) + ")"
+			// Ubuntu names the flavour in the package: nvidia-driver-570
+			// is proprietary, nvidia-driver-570-open the open one.
+			ev := k.InstallEvidence
+			if k.Install == "deb" && strings.Contains(ev, "nvidia-driver-") && !strings.Contains(ev, "-open") {
+				r.Status, r.Cause = model.Warn, "needs-open"
+				r.Evidence = "the installed package is the proprietary flavour (" + ev + "); " + r.Evidence
+				r.Fix, r.Commands = openModuleFix(f)
+			}
 		}
 		return []model.CheckResult{r}
 	}
@@ -697,4 +705,30 @@ func userSpaceFix(f *model.Facts, version string) (string, []string) {
 	}
 	return fix + " Ubuntu: nvidia-utils-" + branch + " and libnvidia-compute-" + branch + "; a runfile install: run the same runfile again.",
 		[]string{"ls -l /usr/lib/x86_64-linux-gnu/libnvidia-ml.so*"}
+}
+
+// driverInstallCommand installs driver branch br the way this machine's
+// driver was installed (apt, dnf or NVIDIA's runfile); Ubuntu's package when
+// the method is unknown.
+func driverInstallCommand(f *model.Facts, br int, open bool) string {
+	b := strconv.Itoa(br)
+	switch f.KernelModule.Install {
+	case "runfile":
+		flag := ""
+		if open {
+			flag = " -m=kernel-open"
+		}
+		return "sudo sh NVIDIA-Linux-x86_64-" + b + ".*.run" + flag + "  # NVIDIA's R" + b + " runfile, as this driver was installed; reboot afterwards"
+	case "rpm":
+		stream := b
+		if open {
+			stream += "-open"
+		}
+		return "sudo dnf module install nvidia-driver:" + stream + "  # the R" + b + " driver from NVIDIA's repository; reboot afterwards"
+	}
+	pkg := "nvidia-driver-" + b
+	if open {
+		pkg += "-open"
+	}
+	return "sudo apt install " + pkg + "  # Ubuntu's package of the R" + b + " driver; reboot afterwards"
 }
