@@ -47,6 +47,19 @@ func init() {
 		rule{"env.slurm", false, slurmRule, nil},
 		rule{"env.wsl", false, wslRule, nil},
 	)
+	// Root causes the environment explains (rootcause.go). Orders: the
+	// container's device cgroup and WSL2's missing driver come with the
+	// PCI bus (10); the container's capabilities and cuda-compat are
+	// user-space library causes (35, before the library checks' 40).
+	AddRootEdges(
+		RootEdge{Root: "env.container:device-cgroup", Order: 10, Followers: append([]string{"hw.*"}, driverSide...)},
+		RootEdge{Root: "env.wsl:no-windows-driver", Order: 10, Followers: driverSide},
+		RootEdge{Root: "env.wsl:linux-libcuda", Order: 35, Followers: append([]string{"driver.libcuda", "env.libraries"}, stack...)},
+		RootEdge{Root: "env.container:no-compute", Order: 35, Followers: append([]string{"driver.libcuda", "env.libraries"}, stack...)},
+		RootEdge{Root: "env.container:no-utility", Order: 35, Followers: []string{"nvml.library", "health.*"}},
+		RootEdge{Root: "env.forward_compat", Order: 35, Followers: append([]string{"driver.libcuda", "env.libraries"}, stack...)},
+		RootEdge{Root: "env.libraries:driver-lib-mismatch", Order: 40, Followers: stack},
+	)
 }
 
 func notRecorded(r model.CheckResult) []model.CheckResult {
@@ -94,7 +107,7 @@ func envContainerRule(f *model.Facts) []model.CheckResult {
 		ev = append(ev, "NVIDIA_DRIVER_CAPABILITIES="+strconv.Quote(c.DriverCapabilities.V))
 		if !caps["all"] {
 			if !caps["compute"] {
-				r.Status = model.Fail
+				r.Status, r.Cause = model.Fail, "no-compute"
 				ev = append(ev, "no compute capability: the runtime did not mount libcuda, so CUDA programs find no driver ("+srcContainerCaps+")")
 			}
 			if !caps["utility"] {
@@ -103,6 +116,9 @@ func envContainerRule(f *model.Facts) []model.CheckResult {
 					st = model.Fail
 				}
 				r.Status = worst(r.Status, st)
+				if r.Cause == "" {
+					r.Cause = "no-utility"
+				}
 				ev = append(ev, "no utility capability: NVML and nvidia-smi are not mounted ("+srcContainerCaps+")")
 			}
 			if r.Status != model.Pass {
@@ -112,7 +128,7 @@ func envContainerRule(f *model.Facts) []model.CheckResult {
 		}
 	}
 	if deviceCgroupDenied(f) {
-		r.Status = model.Fail
+		r.Status, r.Cause = model.Fail, "device-cgroup"
 		line := "/dev/nvidiactl exists but opening it read-write is refused (" + f.Environment.Container.ControlOpenError + "): the container's device cgroup no longer grants the GPUs"
 		if f.NVML.ErrorCode == "UNKNOWN" {
 			line += "; NVML fails with \"Unknown Error\": the state a host `systemctl daemon-reload` leaves containers in (" + srcUnknownError + ")"
@@ -134,6 +150,9 @@ func envContainerRule(f *model.Facts) []model.CheckResult {
 			if drvOK {
 				if sv, err := ParseVersion(s.DriverVersion); err == nil && sv.Compare(drv) != 0 {
 					r.Status = worst(r.Status, model.Warn)
+					if r.Cause == "" {
+						r.Cause = "stale-cdi"
+					}
 					line += " but the driver is " + drv.String() + ": containers started with it get the old libraries or fail to start"
 					fixes = append(fixes, "Regenerate the CDI specification after every driver update.")
 					cmds = append(cmds, "sudo nvidia-ctk cdi generate --output="+s.Path+"  # rewrites the spec for the installed driver")
@@ -304,7 +323,7 @@ func libraryOrderRule(f *model.Facts) []model.CheckResult {
 				if judgedElsewhere {
 					line += " [differs from the kernel module " + kernel + ": see driver.libcuda / nvml.library]"
 				} else {
-					r.Status = model.Fail
+					r.Status, r.Cause = model.Fail, "driver-lib-mismatch"
 					line += fmt.Sprintf(": the kernel module is %s; a different user-space driver library fails to initialise (driver/library version mismatch)", kernel)
 					fixes = append(fixes, "Remove "+path.Dir(w.Path)+" from "+w.Via+" (or delete the stale copy) so that the driver's own "+l.Soname+" is loaded.")
 				}
@@ -456,11 +475,11 @@ func wslRule(f *model.Facts) []model.CheckResult {
 	}
 	switch {
 	case !w.DXG || !w.LibDir:
-		r.Status = model.Fail
+		r.Status, r.Cause = model.Fail, "no-windows-driver"
 		r.Fix = "Install (or update) the NVIDIA driver on Windows; it provides /dev/dxg and /usr/lib/wsl/lib to every WSL2 distribution. Do not install a Linux display driver inside WSL. Then restart WSL."
 		r.Commands = []string{"wsl --shutdown  # in Windows, after installing the driver", "wsl --update"}
 	case winner.Path != "" && !strings.HasPrefix(winner.Path, "/usr/lib/wsl/"):
-		r.Status = model.Fail
+		r.Status, r.Cause = model.Fail, "linux-libcuda"
 		ev = append(ev, "the loader picks "+winner.Path+" (via "+winner.Via+") instead of /usr/lib/wsl/lib/libcuda.so.1")
 		r.Fix = "A Linux driver's libcuda inside WSL shadows the Windows driver's: remove it (the Linux display driver must not be installed in WSL), or take its directory off the loader's path."
 		r.Commands = []string{"ls -l " + winner.Path, "dpkg -S " + winner.Path + "  # which package installed it"}

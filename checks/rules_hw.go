@@ -46,6 +46,13 @@ func init() {
 		rule{"hw.p2p", false, p2pRule, nil},
 		rule{"hw.mig", false, migInstancesRule, nil},
 	)
+	AddRootEdges(
+		// A GPU waiting for recovery: its link and throttle findings are
+		// not worth chasing before the reset or reboot.
+		RootEdge{Root: "hw.recovery.gpu#", Order: 52, Followers: []string{"hw.nvlink.gpu#", "hw.throttle_history.gpu#", "hw.pcie_replay.gpu#"}},
+		// A link down is why peer traffic is poor.
+		RootEdge{Root: "hw.nvlink.gpu#", Order: 54, Followers: []string{"hw.p2p"}},
+	)
 }
 
 // signalsOf returns a GPU's latest signals, or nil.
