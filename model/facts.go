@@ -33,6 +33,10 @@ type Facts struct {
 
 	NVML NVMLFacts `json:"nvml"`
 
+	// Environment: containers, forward compatibility, loader order,
+	// Operator, Slurm, WSL2, AER/IOMMU (model/environment.go).
+	Environment EnvironmentFacts `json:"environment"`
+
 	// Stack: TensorRT, NCCL, other frameworks, compiled extensions and the
 	// container image's CUDA (checks/probe_stack.go).
 	Stack StackFacts `json:"stack"`
