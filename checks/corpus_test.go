@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -142,12 +143,12 @@ func loadScenario(t *testing.T, file string) (corpusScenario, model.Facts) {
 		t.Fatalf("%s: facts: %v", file, err)
 	}
 	if sc.Driver != "" {
-		f.KernelModule.Version = sc.Driver
 		kind := "NVIDIA UNIX x86_64 Kernel Module"
 		if f.KernelModule.Open.OK && f.KernelModule.Open.V {
 			kind = "NVIDIA UNIX Open Kernel Module for x86_64"
 		}
-		if f.KernelModule.Loaded {
+		if f.KernelModule.Loaded { // a module that is not loaded has no version to read
+			f.KernelModule.Version = sc.Driver
 			f.KernelModule.VersionText = "NVRM version: " + kind + "  " + sc.Driver + "  Release Build  (dvs-builder@U22-I3-AE18-23-3)"
 		}
 		for _, l := range []*model.LibraryFacts{&f.NVMLLibrary, &f.CUDALibrary} {
@@ -415,4 +416,38 @@ func idList(rs []model.CheckResult) string {
 		ids[i] = r.ID
 	}
 	return strings.Join(ids, " ")
+}
+
+var sourceRE = regexp.MustCompile(`(?:https?://)?(?:docs|developer|www|forums\.developer)\.nvidia\.com/[^\s;),]+|https?://github\.com/[^\s;),]+`)
+
+// TestUserTextCitesSourcesOnce: over the demo, the healthy machine and
+// every corpus machine, no result mentions an internal document or an
+// UNVERIFIED label, and no source is cited twice in one result.
+func TestUserTextCitesSourcesOnce(t *testing.T) {
+	sets := map[string]model.Facts{"demo": DemoFacts(demoFleet(8)), "healthy": healthyFacts()}
+	files, _ := filepath.Glob(filepath.Join("testdata", "corpus", "*.json"))
+	for _, file := range files {
+		_, f := loadScenario(t, file)
+		sets[filepath.Base(file)] = f
+	}
+	for name, f := range sets {
+		for _, r := range Evaluate(f) {
+			text := r.Title + "\n" + r.Evidence + "\n" + r.Why + "\n" + r.Fix + "\n" + strings.Join(r.Commands, "\n")
+			for _, bad := range []string{"compat.md", "UNVERIFIED", "/work/shared"} {
+				if strings.Contains(text, bad) {
+					t.Errorf("%s %s mentions %q: %s", name, r.ID, bad, text)
+				}
+			}
+			seen := map[string]int{}
+			for _, src := range sourceRE.FindAllString(text, -1) {
+				src = strings.TrimPrefix(strings.TrimPrefix(src, "https://"), "http://")
+				seen[src]++
+			}
+			for src, n := range seen {
+				if n > 1 {
+					t.Errorf("%s %s cites %s %d times:\n%s", name, r.ID, src, n, text)
+				}
+			}
+		}
+	}
 }

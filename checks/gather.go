@@ -46,6 +46,7 @@ func Gather(ctx context.Context, env Env, nvml model.NVMLFacts) model.Facts {
 	f.DevNodes = probeDevNodes(env)
 	f.Container = probeContainer(env)
 	f.Env = probeEnvVars(env)
+	f.Environment = probeEnvironment(env, &f) // containers, compat, Operator, Slurm, WSL2 (probe_env.go)
 
 	select {
 	case f.NVCC = <-nvccDone:

@@ -48,6 +48,7 @@ func healthyFacts() model.Facts {
 	g := h100(0)
 	return model.Facts{
 		Source: "probe", Host: "h100",
+		Environment: model.EnvironmentFacts{Probed: true}, // environment probes ran: nothing special (rules_env.go)
 		KernelModule: model.KernelModuleFacts{Loaded: true, Version: "580.159.04", Open: model.Some(true),
 			VersionText: "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.159.04  Release Build"},
 		NVMLLibrary: model.LibraryFacts{Found: true, Path: "/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1", RealPath: "/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.580.159.04", Version: "580.159.04"},

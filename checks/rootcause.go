@@ -61,8 +61,10 @@ var stack = append([]string{"cuda.driver*", "cuda.versions", "torch.install"}, c
 var rootEdges = []RootEdge{
 	// Nothing NVIDIA on the bus (a host without a GPU, a VM without
 	// passthrough, a container given none): every driver-side check follows.
-	{Root: "pci.gpus:no-gpu-on-bus", Order: 10, Followers: driverSide},
-	{Root: "pci.gpus:container-no-gpu", Order: 10, Followers: append([]string{"access.container", "access.visible_devices"}, driverSide...)},
+	{Root: "pci.gpus:no-gpu-on-bus", Order: 10, Followers: append([]string{"env.container", "env.libraries", "env.forward_compat", "hw.*"}, driverSide...)},
+	// In a container given no GPU, the environment checks (rules_env.go:
+	// capabilities, libraries, forward compatibility) repeat the cause.
+	{Root: "pci.gpus:container-no-gpu", Order: 10, Followers: append([]string{"access.container", "access.visible_devices", "env.*", "hw.*"}, driverSide...)},
 	// A GPU whose BAR the firmware could not place is why NVML misses it.
 	{Root: "bar1.pci-*", Order: 15, Followers: []string{"pci.gpus"}},
 	// nouveau holds the GPU: the nvidia module cannot take it.

@@ -2,7 +2,6 @@ package checks
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -84,7 +83,7 @@ func driverLifecycleRule(f *model.Facts) []model.CheckResult {
 			flavour = "-open"
 		}
 		r.Fix = fmt.Sprintf("Move to R%d, a %s supported until %s.", s.Branch, strings.ToLower(string(s.Type)), monthText(s.EndOfLife))
-		r.Commands = []string{"sudo apt install nvidia-driver-" + strconv.Itoa(s.Branch) + flavour + "  # Ubuntu's package of the R" + strconv.Itoa(s.Branch) + " driver; reboot afterwards"}
+		r.Commands = []string{driverInstallCommand(f, s.Branch, flavour == "-open")}
 		cite(&r, s.Provenance)
 		return []model.CheckResult{r}
 	}
