@@ -544,7 +544,7 @@ func imageCUDARule(f *model.Facts) []model.CheckResult {
 		r.Evidence = joinSentences(append(ev, "host driver version unknown"))
 		return []model.CheckResult{r}
 	}
-	j := judgeDriverForCUDA(drv, f.NVML.CUDADriverVersion, cuda)
+	j := withForwardCompat(f, judgeDriverForCUDA(drv, f.NVML.CUDADriverVersion, cuda), cuda)
 	r.Status = j.status
 	r.Evidence = joinSentences(append(ev, "host driver "+drv.String()+" ("+src+")", j.evidence))
 	cite(&r, j.provs...)
