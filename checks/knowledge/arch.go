@@ -53,8 +53,8 @@ var (
 	provProprietary  = verified(SrcKernelModules + " (proprietary flavour required for Maxwell, Pascal, Volta; open only for Turing and newer)")
 	provEither       = verified(SrcKernelModules + " (open modules for Turing and newer; default from R560)")
 	provBlackwellMod = unconfirmed(SrcKernelModules, "Blackwell needing the open modules is stated in the project reference and driver packaging notes, not in the page text read")
-	provLastR580     = unconfirmed("NVIDIA legacy GPU list as repackaged by distributions (legacy580 branch)", "R580 as the last branch for Maxwell/Pascal/Volta is not from an NVIDIA page read in this session")
-	provLastR470     = unconfirmed("https://www.nvidia.com/en-us/drivers/unix/legacy-gpu/", "R470 as Kepler's last branch not re-read")
+	provLastR580     = unconfirmed("https://forums.developer.nvidia.com/t/unix-graphics-feature-deprecation-schedule/60588 (as quoted by the press: \"the release 580 series will be the last to support GPUs based on the Maxwell, Pascal, and Volta architectures\")", "the sentence was read in press quotes of NVIDIA's post, not in the post itself")
+	provLastR470     = verified("https://forums.developer.nvidia.com/t/current-graphics-driver-releases/28500 (legacy releases: 470.239.06 for GKxxx \"Kepler\" GPUs)")
 	provBranchNew    = unconfirmed("NVIDIA driver release notes as summarised for this project", "no NVIDIA page read states the first driver branch for this architecture")
 )
 
