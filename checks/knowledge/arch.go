@@ -41,7 +41,7 @@ type Arch struct {
 func CCString(cc int) string { return strconv.Itoa(cc/10) + "." + strconv.Itoa(cc%10) }
 
 var (
-	provCCTable      = unconfirmed(SrcCCTable, "compute capability and first toolkit from NVIDIA's table as transcribed in the project reference; not re-read in this session")
+	provCCTable      = unconfirmed(SrcCCTable, "compute capability and first toolkit as transcribed from NVIDIA's table, not re-read from it")
 	provCUDA13       = verified("https://docs.nvidia.com/cuda/cuda-features-archive/ (CUDA 13.0: supports all architectures from Turing through Grace Blackwell)")
 	provHopperGuide  = verified("https://docs.nvidia.com/cuda/hopper-compatibility-guide (\"Building Applications Using CUDA Toolkit 11.7 or Earlier\" (PTX only) vs \"Using CUDA Toolkit 11.8\")")
 	provBWGuide      = verified(SrcBlackwellGuide + " (\"Building Applications Using CUDA Toolkit 12.7 or Earlier\" (PTX only) vs \"Using CUDA Toolkit 12.8\")")
@@ -52,7 +52,7 @@ var (
 	provKeplerGone   = verified("https://docs.nvidia.com/cuda/archive/12.6.3/cufft/deprecated-functionality.html (from CUDA 11.0 SM30 is no longer supported; from CUDA 12.0 SM35 and SM37 are no longer supported)")
 	provProprietary  = verified(SrcKernelModules + " (proprietary flavour required for Maxwell, Pascal, Volta; open only for Turing and newer)")
 	provEither       = verified(SrcKernelModules + " (open modules for Turing and newer; default from R560)")
-	provBlackwellMod = unconfirmed(SrcKernelModules, "Blackwell needing the open modules is stated in the project reference and driver packaging notes, not in the page text read")
+	provBlackwellMod = unconfirmed(SrcKernelModules, "Blackwell needing the open modules comes from driver packaging notes, not from the page text read")
 	provLastR580     = unconfirmed("https://forums.developer.nvidia.com/t/unix-graphics-feature-deprecation-schedule/60588 (as quoted by the press: \"the release 580 series will be the last to support GPUs based on the Maxwell, Pascal, and Volta architectures\")", "the sentence was read in press quotes of NVIDIA's post, not in the post itself")
 	provLastR470     = verified("https://forums.developer.nvidia.com/t/current-graphics-driver-releases/28500 (legacy releases: 470.239.06 for GKxxx \"Kepler\" GPUs)")
 	provBranchNew    = unconfirmed("NVIDIA driver release notes as summarised for this project", "no NVIDIA page read states the first driver branch for this architecture")

@@ -62,7 +62,7 @@ func TestEveryRowHasSourceAndDate(t *testing.T) {
 		if p.Confirmed() {
 			verifiedN++
 		}
-		for _, bad := range []string{"compat.md", "UNVERIFIED"} {
+		for _, bad := range []string{"compat.md", "UNVERIFIED", "session", "project reference", "stored copy"} {
 			if strings.Contains(p.Source+p.Note, bad) {
 				t.Errorf("%s: user-facing provenance mentions %q", name, bad)
 			}

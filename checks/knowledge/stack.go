@@ -33,7 +33,7 @@ type TFBuild struct {
 }
 
 func tf(v, cuda, cudnn string) TFBuild {
-	return TFBuild{TF: v, CUDA: cuda, Cudnn: cudnn, Provenance: unconfirmed(SrcTFTested, "recalled from TensorFlow's tested-configurations table, not re-read in this session")}
+	return TFBuild{TF: v, CUDA: cuda, Cudnn: cudnn, Provenance: unconfirmed(SrcTFTested, "from TensorFlow's tested-configurations table, not re-read from it")}
 }
 
 var tfBuilds = []TFBuild{
