@@ -457,8 +457,22 @@ func TestTorchWheels(t *testing.T) {
 		runs, ptx  bool
 		verified   bool
 	}{
-		{"2.0.1", "cu117", 90, false, false, false},
-		{"2.0.1", "cu118", 90, true, false, false},
+		// 2.0 .. 2.5: pytorch/builder release/2.X manywheel/build_cuda.sh.
+		{"2.0.1", "cu117", 90, false, false, true},
+		{"2.0.1", "cu117", 37, true, false, true},
+		{"2.0.1", "cu117", 86, true, false, true},
+		{"2.0.0", "cu118", 90, true, false, true},
+		{"2.0.0", "cu118", 35, false, false, true},
+		{"2.1.2", "cu118", 37, true, false, true},
+		{"2.1.0", "cu121", 37, false, false, true}, // 12.1 builds start at Maxwell
+		{"2.1.0", "cu121", 50, true, false, true},
+		{"2.3.1", "cu121", 90, true, false, true},
+		{"2.4.0", "cu124", 89, true, false, true}, // sm_86 cubin runs on 8.9
+		{"2.4.0", "cu124", 100, false, false, true},
+		{"2.5.1", "cu124", 50, true, false, true},
+		{"2.5.1", "cu124", 120, false, false, true}, // no PTX: reverted before 2.5.0
+		{"2.5.0", "cu118", 37, true, false, true},
+		{"2.6.0", "cu124", 50, true, false, false},
 		{"2.6.0", "cu126", 120, false, false, false},
 		{"2.7.0", "cu128", 120, true, false, false},
 		{"2.7.1", "cu128", 70, false, false, false},
@@ -486,6 +500,22 @@ func TestTorchWheels(t *testing.T) {
 		runs, ptx := w.Runs(tt.cc)
 		if runs != tt.runs || ptx != tt.ptx || w.Confirmed() != tt.verified {
 			t.Errorf("torch %s %s on cc %s: runs=%v ptx=%v verified=%v", tt.torch, tt.tag, CCString(tt.cc), runs, ptx, w.Confirmed())
+		}
+	}
+	for _, tt := range []struct {
+		torch, tag, cudnn string
+		verified          bool
+	}{
+		{"2.0.1", "cu117", "8.5.0", true}, {"2.0.1", "cu118", "8.7.0", true},
+		{"2.1.0", "cu121", "8.9.2", true}, {"2.2.2", "cu118", "8.7.0", true},
+		{"2.3.0", "cu121", "8.9.2", true}, {"2.4.1", "cu118", "9.1.0", true},
+		{"2.4.0", "cu124", "9.1.0", true}, {"2.5.1", "cu124", "9.1.0", false},
+		{"2.6.0", "cu118", "9.1.0", false}, {"2.6.0", "cu124", "9.1.0", true},
+		{"2.6.0", "cu126", "9.5.1", true}, {"2.7.0", "cu126", "9.5.1", false},
+	} {
+		w, _ := TorchWheelFor(MustVersion(tt.torch), tt.tag)
+		if w.Cudnn != tt.cudnn || w.CudnnProv.Confirmed() != tt.verified {
+			t.Errorf("torch %s %s cudnn %q verified=%v, want %q %v", tt.torch, tt.tag, w.Cudnn, w.CudnnProv.Confirmed(), tt.cudnn, tt.verified)
 		}
 	}
 	for _, tt := range []struct{ torch, tag string }{{"1.13.1", "cu117"}, {"2.11.0", "cu118"}, {"2.13.0", "cu130"}, {"2.12.0", "cu128"}} {
