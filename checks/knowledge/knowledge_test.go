@@ -43,6 +43,9 @@ func allProvenance() map[string]Provenance {
 	for _, m := range bar1Models {
 		out["bar1 "+m.Name] = m.Provenance
 	}
+	for _, b := range tfBuilds {
+		out["tensorflow "+b.TF] = b.Provenance
+	}
 	return out
 }
 
@@ -634,6 +637,26 @@ func TestOpenModuleCards(t *testing.T) {
 	for _, id := range []uint16{0x1db5, 0x0000, 0xffff} {
 		if _, ok := OpenModuleCardOf(id); ok {
 			t.Errorf("%04x should not be listed", id)
+		}
+	}
+}
+
+// TestTensorFlowBuilds pins the first and last release of every CUDA line of
+// TensorFlow's tested build configurations (Linux GPU).
+func TestTensorFlowBuilds(t *testing.T) {
+	for _, tt := range []struct{ tf, cuda, cudnn string }{
+		{"2.12.0", "11.8", "8.6"}, {"2.13.1", "11.8", "8.6"}, {"2.14.0", "11.8", "8.7"},
+		{"2.15.1", "12.2", "8.9"}, {"2.16.1", "12.3", "8.9"}, {"2.17.0", "12.3", "8.9"},
+		{"2.18.0", "12.5", "9.3"}, {"2.21.0", "12.5", "9.3"},
+	} {
+		b, ok := TensorFlowBuild(MustVersion(tt.tf))
+		if !ok || b.CUDA != tt.cuda || b.Cudnn != tt.cudnn || !b.Confirmed() {
+			t.Errorf("TensorFlowBuild(%s) = %+v %v, want CUDA %s cuDNN %s confirmed", tt.tf, b, ok, tt.cuda, tt.cudnn)
+		}
+	}
+	for _, v := range []string{"2.11.0", "2.22.0", "1.15.0"} {
+		if b, ok := TensorFlowBuild(MustVersion(v)); ok {
+			t.Errorf("TensorFlowBuild(%s) = %+v, want no row", v, b)
 		}
 	}
 }
