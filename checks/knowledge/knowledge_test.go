@@ -233,6 +233,27 @@ func TestArchTable(t *testing.T) {
 	}
 }
 
+// TestOldArchsPredateCUDA11 pins the architectures NVIDIA's CUDA 10 samples
+// build: their rows name no first toolkit (older than CUDA 11), confirmed;
+// the Tegra parts the samples never built stay unconfirmed.
+func TestOldArchsPredateCUDA11(t *testing.T) {
+	for _, tt := range []struct {
+		cc       int
+		verified bool
+	}{
+		{30, true}, {35, true}, {37, true}, {50, true}, {52, true}, {60, true}, {61, true}, {70, true}, {72, true},
+		{32, false}, {53, false}, {62, false}, {75, false}, {86, false}, {87, false},
+	} {
+		a, _ := ArchOfCC(tt.cc)
+		if a.ToolkitProv.Confirmed() != tt.verified {
+			t.Errorf("cc %s toolkit provenance confirmed=%v, want %v", CCString(tt.cc), a.ToolkitProv.Confirmed(), tt.verified)
+		}
+		if tt.cc < 75 && a.FirstToolkit != "" {
+			t.Errorf("cc %s: first toolkit %q, want none (older than CUDA 11)", CCString(tt.cc), a.FirstToolkit)
+		}
+	}
+}
+
 func TestToolkitSupportsBoundaries(t *testing.T) {
 	tests := []struct {
 		cc       int
