@@ -127,6 +127,10 @@ const (
 	cudnn9   = "CUDNN_VERSION=9.1.0.70 for install_118, install_121 and install_124"
 	// SrcTorch114758 adds 2.2 to RELEASE.md's Release Compatibility Matrix.
 	srcTorch114758 = "https://github.com/pytorch/pytorch/pull/114758 (RELEASE.md: 2.2: CUDA 11.8, CUDNN 8.7.0.84; CUDA 12.1, CUDNN 8.9.2.26)"
+	// The CUDA support RFCs of 2.6 and 2.7 state the CUDA 11.8 build of the
+	// release before them.
+	srcTorch138609 = "https://github.com/pytorch/pytorch/issues/138609 ([RFC] Cuda support matrix for Release 2.6: \"CUDA 11.8, CUDNN 9.1.0.70 - Same as Previous Release 2.5\")"
+	srcTorch145544 = "https://github.com/pytorch/pytorch/issues/145544 ([RFC] Cuda support matrix for Release 2.7: \"CUDA 11.8, CUDNN 9.1.0.70 - Same as Previous Release 2.6\")"
 	// SrcTorch143538 adds 2.6 to RELEASE.md's Release Compatibility Matrix.
 	srcTorch143538 = "https://github.com/pytorch/pytorch/pull/143538 (RELEASE.md: 2.6: CUDA 12.4 (CUDNN 9.1.0.70), CUDA 12.6 (CUDNN 9.5.1.17))"
 )
@@ -170,9 +174,14 @@ var torchWheels = []TorchWheel{
 	twb("2.4", "cu118", a118, "9.1.0", builderCudnn("2.4", cudnn9)),
 	twb("2.4", "cu121", a12, "9.1.0", builderCudnn("2.4", cudnn9)),
 	twb("2.4", "cu124", a12, "9.1.0", builderCudnn("2.4", cudnn9)),
-	// release/2.5 of pytorch/builder no longer installs cuDNN itself.
-	twb("2.5", "cu118", a118, "9.1.0", Provenance{}), twb("2.5", "cu121", a12, "9.1.0", Provenance{}), twb("2.5", "cu124", a12, "9.1.0", Provenance{}),
-	twu("2.6", "cu118", a118, 0, "9.1.0"),
+	// release/2.5 of pytorch/builder no longer installs cuDNN itself; the
+	// CUDA 11.8 builds of 2.5 and 2.6 are named by the next release's RFC.
+	twb("2.5", "cu118", a118, "9.1.0", verified(srcTorch138609)), twb("2.5", "cu121", a12, "9.1.0", Provenance{}), twb("2.5", "cu124", a12, "9.1.0", Provenance{}),
+	func() TorchWheel {
+		w := twu("2.6", "cu118", a118, 0, "9.1.0")
+		w.CudnnProv = verified(srcTorch145544)
+		return w
+	}(),
 	func() TorchWheel {
 		w := twu("2.6", "cu124", a12, 0, "9.1.0")
 		w.CudnnProv = verified(srcTorch143538)
