@@ -139,9 +139,15 @@ func (m *mdWriter) gpuTable(snap *Snapshot) {
 	m.printf("## GPUs\n\n")
 	if len(snap.GPUs) == 0 {
 		m.printf("No GPU recorded.\n\n")
+		if e := snap.NVMLError; e != nil {
+			m.printf("No GPU could be opened: %s: %s\n\n", mdCell(e.Code), mdCell(e.Message))
+			if e.Hint != "" {
+				m.printf("Next: %s\n\n", mdCell(e.Hint))
+			}
+		}
 		return
 	}
-	m.printf("| GPU | Name | Memory used / total | Util | Temp | Power / limit | Health |\n")
+	m.printf("| GPU | Name | Memory used / total | Util | Temp | Power / limit | Verdict |\n")
 	m.printf("|---:|---|---|---:|---:|---|---|\n")
 	for _, g := range snap.GPUs {
 		var last Sample
@@ -152,9 +158,15 @@ func (m *mdWriter) gpuTable(snap *Snapshot) {
 		if !total.OK {
 			total = g.MemoryTotal
 		}
-		health := g.Health.State.String()
+		// The badge the dashboard shows, then the driver's words when the
+		// GPU could not be read.
+		v := g.Verdict
+		if v.Level == "" { // written before verdicts were recorded
+			v = verdictOfRecord(&g, snap.Checks, snap.Events, snap.Created)
+		}
+		health := v.Text()
 		if g.Health.Reason != "" {
-			health += ": " + g.Health.Reason
+			health += " (" + g.Health.Reason + ")"
 		}
 		m.printf("| %d | %s | %s | %s | %s | %s | %s |\n", g.Index, mdCell(g.Name),
 			memoryCell(last.MemUsed, total), percentCell(last.UtilGPU), tempCell(last.TempGPU),
