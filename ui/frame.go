@@ -16,6 +16,9 @@ type gpuFrame struct {
 	Slow    model.SlowSample
 	Health  model.Health
 	Stats   sampler.Stats
+	// Verdict is the GPU's badge (see model.GPUVerdict), judged by the root
+	// after every frame and every change of the checks.
+	Verdict model.Verdict
 	hist    *history
 }
 
@@ -80,8 +83,9 @@ func newFrame(src Source) *frame {
 	return f
 }
 
-// eventsKept is how many recent events the frame copies.
-const eventsKept = 64
+// eventsKept is how many recent events the frame copies: enough for the
+// event log to scroll back through a long session.
+const eventsKept = 2048
 
 // refresh copies the Source's current state into the frame. withStats also
 // reads the sampler's own statistics, which sort a latency ring and are only
@@ -143,6 +147,16 @@ func (f *frame) atCursor(g *gpuFrame, gs GPUSource) {
 	} else {
 		g.Slow = model.SlowSample{}
 	}
+}
+
+// visibleEvents are the events up to the instant shown: all of them when
+// live, those up to the cursor in a replay (the log follows the cursor).
+func (f *frame) visibleEvents() []model.Event {
+	if f.cursor == 0 {
+		return f.Events
+	}
+	n := sort.Search(len(f.Events), func(i int) bool { return f.Events[i].Time > f.cursor })
+	return f.Events[:n]
 }
 
 // lastEvent is the newest event, if any.

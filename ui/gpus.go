@@ -142,9 +142,7 @@ func (p *gpuPanes) card(i, width int) string {
 	}
 	lines := make([]string, 0, cardHeight-2)
 
-	title := st.title.render("GPU "+strconv.Itoa(g.Info.Index)) + " " + st.bold.render(shortName(g.Info.Name))
-	right := st.muted.render(shortBus(g.Info.BusID)) + "  " + st.healthBadge(g.Health, false)
-	lines = append(lines, spread(title, right, inner))
+	lines = append(lines, p.cardTitle(g, inner))
 
 	f := &g.Fast
 	valW := 15
@@ -161,7 +159,7 @@ func (p *gpuPanes) card(i, width int) string {
 			// Bare tracks: the numbers are the last ones read, not live.
 			ok, value = false, st.muted.render(value)
 		}
-		s := st.muted.on(fit(label, 4)) + " " + st.bar(fr, ok, barW) + " " + fitRight(value, valW)
+		s := st.muted.on(fit(label, 4)) + " " + st.bar(fr, ok, barW, meaningOf(m)) + " " + fitRight(value, valW)
 		if sparkW > 0 {
 			p.spark = g.hist.bucketMax(p.spark, m, end, sparkBucket, sparkW)
 			if !(top > 0) { // no known limit: scale to the window's peak
@@ -188,7 +186,7 @@ func (p *gpuPanes) card(i, width int) string {
 	lines = append(lines, st.muted.render("SM ")+fmtMHz(f.ClockSM)+st.muted.render("  MEM ")+fmtMHz(f.ClockMem)+
 		"  "+fmtPState(f.PState)+st.muted.render("  FAN ")+fmtPct(f.FanPercent))
 	if g.Health.State != model.Healthy {
-		lines = append(lines, st.healthBadge(g.Health, true))
+		lines = append(lines, st.verdictBadge(g.Verdict)+" "+st.healthReason(g.Health))
 	} else {
 		thr := st.muted.render("THR  ") + st.throttleTags(f.ThrottleReasons)
 		// While a model loads, the card says when it will be full.
@@ -201,6 +199,31 @@ func (p *gpuPanes) card(i, width int) string {
 		lines[len(lines)-1] = st.muted.render("waiting for the first reading…")
 	}
 	return boxed(box, strings.Join(lines, "\n"), width, cardHeight)
+}
+
+// cardTitle is "GPU 3 RTX 4090 … 18:00.0  ✖ FAIL thermal": the badge is
+// never cut; the bus id goes first, then the name is shortened.
+func (p *gpuPanes) cardTitle(g *gpuFrame, inner int) string {
+	st := p.styles
+	badge := st.verdictBadge(g.Verdict)
+	bus := st.muted.render(shortBus(g.Info.BusID))
+	title := st.title.render("GPU "+strconv.Itoa(g.Info.Index)) + " " + st.bold.render(shortName(g.Info.Name))
+	bw, tw := textWidth(badge), textWidth(title)
+	if tw+1+textWidth(bus)+2+bw <= inner {
+		return spread(title, bus+"  "+badge, inner)
+	}
+	return fit(title, max(inner-bw-1, 0)) + " " + badge
+}
+
+// meaningOf is what a full bar of metric m means.
+func meaningOf(m metric) barMeaning {
+	switch m {
+	case metricMem:
+		return meanCapacity
+	case metricTemp:
+		return meanHeat
+	}
+	return meanBusy
 }
 
 // sparkBucket is the time one sparkline cell covers in a card: one second,
@@ -239,12 +262,12 @@ func (p *gpuPanes) columns(width int) []column {
 		{column{"MEMORY", 15, true, func(g *gpuFrame) string { return fmtGiB(g.Fast.MemUsed, g.memTotal()) }}, 0},
 		{column{"", 10, false, func(g *gpuFrame) string {
 			f, ok := frac(g.Fast.MemUsed, g.memTotal())
-			return st.bar(f, ok, 10)
+			return st.bar(f, ok, 10, meanCapacity)
 		}}, 4},
 		{column{"UTIL", 4, true, func(g *gpuFrame) string { return fmtPct(g.Fast.UtilGPU) }}, 0},
 		{column{"", 10, false, func(g *gpuFrame) string {
 			f, ok := frac(g.Fast.UtilGPU, model.Some[uint32](100))
-			return st.bar(f, ok, 10)
+			return st.bar(f, ok, 10, meanBusy)
 		}}, 5},
 		{column{"BW", 4, true, func(g *gpuFrame) string { return fmtPct(g.Fast.UtilMem) }}, 1},
 		{column{"POWER", 11, true, func(g *gpuFrame) string { return fmtWatts(g.Fast.PowerDraw, g.Fast.PowerLimit) }}, 0},
@@ -255,7 +278,7 @@ func (p *gpuPanes) columns(width int) []column {
 			p.spark = g.hist.bucketMax(p.spark, metricUtil, p.frame.end(g), sparkBucket, 30)
 			return st.spark.on(sparkline(p.spark, 100))
 		}}, 7},
-		{column{"HEALTH", 7, false, func(g *gpuFrame) string { return st.healthBadge(g.Health, false) }}, 0},
+		{column{"STATUS", 16, false, func(g *gpuFrame) string { return st.verdictBadge(g.Verdict) }}, 0},
 		{column{"THROTTLE", 0, false, func(g *gpuFrame) string {
 			if g.Health.State != model.Healthy {
 				return st.fail.render(g.Health.Reason)
@@ -352,7 +375,7 @@ func (p *gpuPanes) rowsView() string {
 			if gone && i >= 2 {
 				// The readings of a lost GPU are history; its row says what
 				// happened instead, across the whole width.
-				row.WriteString(st.healthBadge(g.Health, true))
+				row.WriteString(st.verdictBadge(g.Verdict) + " " + st.healthReason(g.Health))
 				break
 			}
 			v := c.cell(g)

@@ -41,7 +41,7 @@ func (h *helpView) View() string {
 			"; NO_COLOR forces mono)"),
 		st.Muted.Render("legend ") + st.Status(model.Fail) + "  " + st.Status(model.Warn) + "  " +
 			st.Status(model.Skip) + "  " + st.Status(model.Pass) + st.Muted.Render("  ↻ live check  !TAG hardware fault  ") +
-			st.healthBadge(model.Health{State: model.Stale}, false) + " " + st.healthBadge(model.Health{State: model.Lost}, false),
+			st.verdictBadge(model.Verdict{Level: model.VerdictStale}) + " " + st.verdictBadge(model.Verdict{Level: model.VerdictLost}),
 		st.Muted.Render("graphs  one cell per second in the panes (zoom: the last 120 s), each the maximum of its samples"),
 		""}
 	lines = append(lines, h.overhead()...)

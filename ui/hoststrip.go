@@ -93,17 +93,17 @@ func renderHostStrip(hs host.Stats, width int, s *Styles) string {
 	if width >= 110 {
 		barW = 10
 	}
-	bar := func(f float64, ok bool) string {
+	bar := func(f float64, ok bool, m barMeaning) string {
 		if barW == 0 {
 			return ""
 		}
-		return s.bar(f, ok, barW) + " "
+		return s.bar(f, ok, barW, m) + " "
 	}
 	parts := []string{
 		s.Title.Render("HOST"),
-		label("CPU") + bar(cpuF, hs.CPUPercent.OK) + levelStyle(s, cpuF, hs.CPUPercent.OK).Render(pct(hs.CPUPercent)),
+		label("CPU") + bar(cpuF, hs.CPUPercent.OK, meanBusy) + levelStyle(s, cpuF, hs.CPUPercent.OK, meanBusy).Render(pct(hs.CPUPercent)),
 		label("load") + loads,
-		label("RAM") + bar(ramF, ramOK) + levelStyle(s, ramF, ramOK).Render(ram),
+		label("RAM") + bar(ramF, ramOK, meanCapacity) + levelStyle(s, ramF, ramOK, meanCapacity).Render(ram),
 		label("swap") + swap,
 	}
 	line := parts[0]
@@ -118,11 +118,11 @@ func renderHostStrip(hs host.Stats, width int, s *Styles) string {
 }
 
 // levelStyle colours a reading by how close to its limit it is, like bars.
-func levelStyle(s *Styles, f float64, ok bool) lipgloss.Style {
+func levelStyle(s *Styles, f float64, ok bool, m barMeaning) lipgloss.Style {
 	if !ok {
 		return s.Muted
 	}
-	switch levelOf(f) {
+	switch levelOf(f, m) {
 	case levelHigh:
 		return s.Fail
 	case levelMid:

@@ -173,6 +173,7 @@ func (m *Model) refreshLoad() {
 		hintOn, hint = m.cfg.PIDHint()
 	}
 	m.procs.SetData(m.procBuf, m.peakBuf, hintOn, hint)
+	m.judge()
 }
 
 // Init starts waiting for samples and runs the checks once.
@@ -271,7 +272,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.err != nil && msg.gen == m.checks.gen {
 			m.log.Warn("checks failed", "err", msg.err)
 		}
-		return m, m.checks.Update(msg)
+		cmd := m.checks.Update(msg)
+		m.judge()
+		return m, cmd
+	case liveChecksMsg:
+		cmd := m.checks.Update(msg)
+		m.judge()
+		return m, cmd
 	case hostTickMsg:
 		if msg.err != nil {
 			m.log.Debug("host stats", "err", msg.err)
@@ -503,6 +510,7 @@ func (m *Model) replayKey(msg tea.KeyMsg) bool {
 	}
 	if !m.paused {
 		m.frame.refresh(m.cfg.Source, m.now(), m.over == overlayHelp)
+		m.judge()
 	}
 	return true
 }

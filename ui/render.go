@@ -118,27 +118,44 @@ func frac[T uint32 | int32 | uint64](v, limit model.Opt[T]) (float64, bool) {
 	return math.Max(0, math.Min(1, f)), true
 }
 
-// Bar levels; the thresholds are where a reading deserves a second look.
+// Bar levels: low is "in use", mid "worth a look", high "a fault".
 const (
 	levelLow = iota
 	levelMid
 	levelHigh
 )
 
-func levelOf(f float64) int {
-	switch {
-	case f >= 0.9:
-		return levelHigh
-	case f >= 0.7:
-		return levelMid
+// barMeaning is what a full bar means, which decides its colour: a busy GPU
+// (utilisation, bandwidth, power at its cap) is doing its job, not failing.
+type barMeaning int
+
+const (
+	meanBusy     barMeaning = iota // never a fault: one colour at any level
+	meanCapacity                   // memory: nearly full is worth a look
+	meanHeat                       // temperature against the slowdown threshold
+)
+
+func levelOf(f float64, m barMeaning) int {
+	switch m {
+	case meanCapacity:
+		if f >= 0.9 {
+			return levelMid
+		}
+	case meanHeat:
+		switch {
+		case f >= 1: // at or past the slowdown temperature
+			return levelHigh
+		case f >= 0.9:
+			return levelMid
+		}
 	}
 	return levelLow
 }
 
-// bar draws a horizontal bar of width cells filled to f (0..1). An unknown
-// value (ok=false) draws an empty track so a missing reading never looks
-// like a zero one next to its "N/A" label.
-func (s *Styles) bar(f float64, ok bool, width int) string {
+// bar draws a horizontal bar of width cells filled to f (0..1), coloured by
+// what its level means. An unknown value (ok=false) draws an empty track so
+// a missing reading never looks like a zero one next to its "N/A" label.
+func (s *Styles) bar(f float64, ok bool, width int, m barMeaning) string {
 	if width <= 0 {
 		return ""
 	}
@@ -152,7 +169,7 @@ func (s *Styles) bar(f float64, ok bool, width int) string {
 	}
 	filled = min(filled, width)
 	fill, st := g.Low, s.barLow
-	switch levelOf(f) {
+	switch levelOf(f, m) {
 	case levelMid:
 		fill, st = g.Mid, s.barMid
 	case levelHigh:
@@ -473,9 +490,14 @@ func shortBus(bus string) string {
 	return bus
 }
 
-// shortName drops the vendor prefix every NVIDIA GPU name carries.
+// shortName drops the brand words NVIDIA puts before the model
+// ("NVIDIA GeForce RTX 4090" -> "RTX 4090", "Tesla T4" -> "T4"), so that a
+// narrow column still tells an RTX 4090 from an RTX 5090.
 func shortName(name string) string {
-	return strings.TrimPrefix(name, "NVIDIA ")
+	for _, brand := range []string{"NVIDIA ", "GeForce ", "Tesla ", "Quadro "} {
+		name = strings.TrimPrefix(name, brand)
+	}
+	return name
 }
 
 // throttleTags renders the active throttle reasons as short tags, faults
@@ -502,23 +524,24 @@ func (s *Styles) throttleTags(reasons model.Opt[uint64]) string {
 	return strings.Join(tags, " ")
 }
 
-// healthBadge is the GPU's state as glyph + word (+ reason when wide enough).
-func (s *Styles) healthBadge(h model.Health, withReason bool) string {
-	var out string
-	switch h.State {
-	case model.Healthy:
+// verdictBadge is a GPU's verdict as glyph + word + reason, coloured by
+// level: the same words in the card, the table, the zoom and the report.
+func (s *Styles) verdictBadge(v model.Verdict) string {
+	switch v.Level {
+	case model.VerdictOK, "":
 		return s.okBadge
-	case model.Stale:
-		out = s.warn.render("◌ STALE")
-	case model.Lost:
-		out = s.fail.render("✖ LOST")
-	default:
-		out = s.fail.render("✖ ERROR")
+	case model.VerdictWarn, model.VerdictStale:
+		return s.warn.render(v.Text())
 	}
-	if withReason && h.Reason != "" {
-		out += " " + s.muted.render(h.Reason)
+	return s.fail.render(v.Text())
+}
+
+// healthReason is why a GPU cannot be read, muted ("" when it can).
+func (s *Styles) healthReason(h model.Health) string {
+	if h.State == model.Healthy || h.Reason == "" {
+		return ""
 	}
-	return out
+	return s.muted.render(h.Reason)
 }
 
 // memo is one cached rendering and the inputs it was drawn from: frames

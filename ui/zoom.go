@@ -38,7 +38,10 @@ func (z *zoomView) View() string {
 	inner, innerH := z.width-4, z.height-2
 
 	title := st.Title.Render("GPU "+strconv.Itoa(g.Info.Index)) + " " + st.Bold.Render(g.Info.Name) + "  " +
-		st.Muted.Render(g.Info.BusID) + "  " + st.healthBadge(g.Health, true)
+		st.Muted.Render(g.Info.BusID) + "  " + st.verdictBadge(g.Verdict)
+	if r := st.healthReason(g.Health); r != "" {
+		title += " " + r
+	}
 	if fc, peak := z.watch.forecast(z.gpu); inner-textWidth(title) > 30 {
 		// The load watch: growth, forecast and peak since the reset (z).
 		title = spread(title, renderForecast(fc, peak, min(inner-textWidth(title)-2, 70), st), inner)
