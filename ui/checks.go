@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/gputop/gputop/model"
 )
 
@@ -44,6 +45,9 @@ type checksPane struct {
 	cfg *Config
 
 	results    []model.CheckResult // sorted, fails first
+	shown      []int               // indexes into results the list shows (all, or the problems)
+	problems   bool                // show only failing and warning checks
+	titleW     int                 // the longest list title, in cells
 	facts      model.Facts
 	hasFacts   bool
 	selected   int
@@ -77,6 +81,7 @@ type checksViewKey struct {
 	version                  int
 	selected, offset, fixTop int
 	active, fixOpen, running bool
+	problems                 bool
 	noRunChecks              bool
 	spinner, err             string
 	took                     time.Duration
@@ -85,7 +90,7 @@ type checksViewKey struct {
 
 func (p *checksPane) viewKeyNow() checksViewKey {
 	k := checksViewKey{ok: true, stylesGen: p.styles.gen, width: p.width, height: p.height, version: p.version,
-		selected: p.selected, offset: p.offset, fixTop: p.fixTop, active: p.active, fixOpen: p.fixOpen,
+		selected: p.selected, offset: p.offset, fixTop: p.fixTop, active: p.active, fixOpen: p.fixOpen, problems: p.problems,
 		running: p.running, noRunChecks: p.cfg.RunChecks == nil, took: p.took, ranAt: p.ranAt}
 	if p.running {
 		k.spinner = p.spinner.View()
@@ -146,20 +151,56 @@ func (p *checksPane) setResults(rs []model.CheckResult) {
 		p.version++
 	}
 	p.results = sorted
-	p.selected = 0
-	for i, c := range sorted {
-		if c.ID == selID {
-			p.selected = i
-		}
+	p.titleW = 0
+	for _, c := range sorted {
+		p.titleW = max(p.titleW, textWidth(listTitle(c)))
 	}
+	p.refilter(selID)
+}
+
+// refilter rebuilds the rows shown, keeping the selection on check selID
+// when it is still shown.
+func (p *checksPane) refilter(selID string) {
+	p.shown = p.shown[:0]
+	p.selected = 0
+	for i, c := range p.results {
+		if p.problems && c.Status != model.Fail && c.Status != model.Warn {
+			continue
+		}
+		if c.ID == selID {
+			p.selected = len(p.shown)
+		}
+		p.shown = append(p.shown, i)
+	}
+	p.clampScroll()
+}
+
+// listRows is how many checks the list shows at once.
+func (p *checksPane) listRows() int { return max(p.height-3, 1) }
+
+// clampScroll keeps the selection in the list and in view; it runs in
+// Update and SetSize so that View has nothing to correct.
+func (p *checksPane) clampScroll() {
+	p.selected = min(max(p.selected, 0), max(len(p.shown)-1, 0))
+	rows := p.listRows()
+	p.offset = min(max(p.offset, p.selected-rows+1), p.selected)
+	p.offset = max(min(p.offset, len(p.shown)-rows), 0)
+}
+
+func (p *checksPane) SetSize(w, h int) {
+	p.size.SetSize(w, h)
+	p.clampScroll()
 }
 
 func (p *checksPane) current() (model.CheckResult, bool) {
-	if p.selected < 0 || p.selected >= len(p.results) {
+	if p.selected < 0 || p.selected >= len(p.shown) {
 		return model.CheckResult{}, false
 	}
-	return p.results[p.selected], true
+	return p.results[p.shown[p.selected]], true
 }
+
+// atTop reports whether Up would leave the list.
+func (p *checksPane) atTop() bool { return p.selected == 0 }
 
 func (p *checksPane) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
@@ -192,15 +233,31 @@ func (p *checksPane) Update(msg tea.Msg) tea.Cmd {
 		case key.Matches(msg, p.keys.Down) && p.fixOpen:
 			p.fixTop++ // the view clamps it to the text's length
 		case key.Matches(msg, p.keys.Up):
-			p.selected = max(p.selected-1, 0)
+			p.selected--
 		case key.Matches(msg, p.keys.Down):
-			p.selected = min(p.selected+1, max(len(p.results)-1, 0))
+			p.selected++
+		case key.Matches(msg, p.keys.PageUp) && !p.fixOpen:
+			p.selected -= p.listRows()
+		case key.Matches(msg, p.keys.PageDown) && !p.fixOpen:
+			p.selected += p.listRows()
+		case key.Matches(msg, p.keys.Home) && !p.fixOpen:
+			p.selected = 0
+		case key.Matches(msg, p.keys.End) && !p.fixOpen:
+			p.selected = len(p.shown) - 1
+		case key.Matches(msg, p.keys.ProblemsOnly) && !p.fixOpen:
+			sel := ""
+			if c, ok := p.current(); ok {
+				sel = c.ID
+			}
+			p.problems = !p.problems
+			p.refilter(sel)
 		case key.Matches(msg, p.keys.Enter):
 			_, p.fixOpen = p.current()
 			p.fixTop = 0
 		case key.Matches(msg, p.keys.Back):
 			p.fixOpen = false
 		}
+		p.clampScroll()
 	}
 	return nil
 }
@@ -216,10 +273,17 @@ func (p *checksPane) ShortHelp() []key.Binding {
 	}
 	open := p.keys.Enter
 	open.SetHelp("enter", "fix panel")
-	return []key.Binding{open, p.keys.Copy}
+	filter := p.keys.ProblemsOnly
+	if p.problems {
+		filter.SetHelp("f", "show all checks")
+	}
+	return []key.Binding{open, p.keys.Copy, filter, p.keys.PageDown}
 }
 
-func (p *checksPane) FullHelp() [][]key.Binding { return [][]key.Binding{p.ShortHelp()} }
+func (p *checksPane) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{p.keys.Up, p.keys.Down, p.keys.PageUp, p.keys.PageDown, p.keys.Home, p.keys.End},
+		{p.keys.Enter, p.keys.Copy, p.keys.CopyNth, p.keys.ProblemsOnly, p.keys.Back}}
+}
 
 // summary is the one-line state of the checklist.
 func (p *checksPane) summary() string {
@@ -229,6 +293,13 @@ func (p *checksPane) summary() string {
 		counts[r.Status]++
 	}
 	parts := []string{st.title.render("CHECKS")}
+	if len(p.shown) > 0 {
+		pos := strconv.Itoa(p.selected+1) + "/" + strconv.Itoa(len(p.shown))
+		if p.problems {
+			pos += " problems"
+		}
+		parts[0] += st.muted.render(" " + pos)
+	}
 	for _, s := range []model.Status{model.Fail, model.Warn, model.Pass, model.Skip} {
 		if counts[s] > 0 {
 			parts = append(parts, st.Status(s)+" "+strconv.Itoa(counts[s]))
@@ -273,11 +344,11 @@ func (p *checksPane) draw() string {
 	inner, rows := p.width-4, p.height-3
 	var lines []string
 	lines = append(lines, p.summary())
-	p.offset = min(max(p.offset, p.selected-rows+1), p.selected)
-	p.offset = max(p.offset, 0)
-	titleW := min(max(inner/3, 20), 44)
-	for i := p.offset; i < len(p.results) && i < p.offset+rows; i++ {
-		r := p.results[i]
+	// The title column is as wide as the longest title while the evidence
+	// keeps 20 cells: from 160 columns no title is cut.
+	titleW := max(min(p.titleW, inner-10-20), min(20, inner))
+	for i := p.offset; i < len(p.shown) && i < p.offset+rows; i++ {
+		r := p.results[p.shown[i]]
 		marker := " "
 		if p.active && i == p.selected {
 			marker = st.accent.render("›")
@@ -286,15 +357,25 @@ func (p *checksPane) draw() string {
 		if r.Live {
 			live = st.muted.render(" ↻") // re-evaluated as samples arrive
 		}
-		line := marker + st.Status(r.Status) + live + " " + fit(listTitle(r), titleW) + " " + st.muted.render(r.Evidence)
+		title := listTitle(r)
+		if r.Replay != nil {
+			// The replay's mark is a field of its own: the title is cut, never the mark.
+			mark := r.Replay.Text()
+			title = fit(title, max(titleW-textWidth(mark)-1, 4))
+			title = strings.TrimRight(title, " ") + " " + st.warn.render(mark)
+		}
+		line := marker + st.Status(r.Status) + live + " " + fit(title, titleW) + " " + st.muted.render(r.Evidence)
 		line = fit(line, inner)
 		if p.active && i == p.selected {
 			line = st.selectedRow(line)
 		}
 		lines = append(lines, line)
 	}
-	if len(p.results) == 0 && !p.running {
+	switch {
+	case len(p.results) == 0 && !p.running:
 		lines = append(lines, st.muted.render(" no results yet"))
+	case len(p.shown) == 0 && p.problems:
+		lines = append(lines, st.muted.render(" no failing or warning check (f shows all)"))
 	}
 	box := st.Pane
 	if p.active {
@@ -319,6 +400,9 @@ func (p *checksPane) fixView() string {
 	if g, ok := c.GPU.Get(); ok {
 		lines[0] += st.Muted.Render(fmt.Sprintf("  GPU %d", g))
 	}
+	if c.Replay != nil {
+		lines = append(lines, st.warn.render(c.Replay.Text())+" "+st.muted.render(replayNote(*c.Replay)))
+	}
 	lines = append(lines, "")
 	field := func(label, text string) {
 		if text == "" {
@@ -336,9 +420,21 @@ func (p *checksPane) fixView() string {
 	field("Why", c.Why)
 	field("Fix", c.Fix)
 	if len(c.Commands) > 0 {
-		lines = append(lines, st.Muted.Render("Commands"))
-		for _, cmd := range c.Commands {
-			lines = append(lines, "  "+st.Muted.Render("$ ")+st.Accent.Render(cmd))
+		hint := "c copies the first"
+		if len(c.Commands) > 1 {
+			hint = "c copies the first, 1-" + strconv.Itoa(min(len(c.Commands), 9)) + " the Nth"
+		}
+		lines = append(lines, st.Muted.Render("Commands  "+hint))
+		// Commands wrap in full, never cut: what is copied is what is shown.
+		cmdW := max(inner-6, 10)
+		for n, cmd := range c.Commands {
+			for i, part := range wrapHard(cmd, cmdW) {
+				lead := "      "
+				if i == 0 {
+					lead = st.Muted.Render(fitRight(strconv.Itoa(n+1), 3) + " $ ")
+				}
+				lines = append(lines, lead+st.Accent.Render(part))
+			}
 		}
 	}
 	if c.Status == model.Pass && c.Fix == "" && len(c.Commands) == 0 {
@@ -369,4 +465,35 @@ func listTitle(r model.CheckResult) string {
 		title = title[:i]
 	}
 	return "GPU " + strconv.Itoa(r.GPU.V) + " " + title
+}
+
+// replayNote says what a replay mark means.
+func replayNote(m model.ReplayMark) string {
+	switch m.Kind {
+	case model.ReplayChanged:
+		return "today's rules judge the recorded facts differently from the recorded verdict"
+	case model.ReplayNewRule:
+		return "this rule is newer than the gputop that recorded"
+	case model.ReplayRecordedOnly:
+		return "today's rules no longer produce this result; shown as recorded"
+	}
+	return ""
+}
+
+// wrapHard splits s into lines of at most width cells, at spaces where it
+// can and inside a word where it must, dropping nothing.
+func wrapHard(s string, width int) []string {
+	if width <= 0 {
+		return []string{s}
+	}
+	var out []string
+	for textWidth(s) > width {
+		cut := ansi.Truncate(s, width, "")
+		if i := strings.LastIndexByte(cut, ' '); i > 0 {
+			cut = cut[:i+1]
+		}
+		out = append(out, strings.TrimRight(cut, " "))
+		s = s[len(cut):]
+	}
+	return append(out, s)
 }

@@ -79,10 +79,15 @@ func (m *Model) eventsView() string {
 		hostW = min(m.width/2, 90)
 		evW = m.width - hostW
 	}
-	ev, ok := m.frame.lastEvent()
+	// The most severe event the user has not seen (in the log, `e`), so a
+	// newer info line cannot hide an older error; else the newest one.
 	line := st.muted.render(" events: none yet")
-	if ok {
-		line = " " + st.muted.render("events ") + st.eventLine(ev, m.now().Location())
+	evs := m.frame.visibleEvents()
+	loc := m.now().Location()
+	if ev, n, ok := unseenAlert(evs, m.seenEvents); ok {
+		line = " " + st.accent.render("e") + st.muted.render(" "+strconv.Itoa(n)+" new ") + st.eventLine(ev, loc)
+	} else if ev, ok := m.frame.lastEvent(); ok {
+		line = " " + st.muted.render("e log · ") + st.eventLine(ev, loc)
 	}
 	if hostW == 0 {
 		return fit(line, m.width)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gputop/gputop/model"
 	"github.com/gputop/gputop/sampler"
+	"github.com/gputop/gputop/ui/clip"
 )
 
 // Config is everything main hands the UI. Only Source is required (or
@@ -44,6 +45,9 @@ type Config struct {
 	// otherwise) so the sequence reaches the same terminal. nil disables
 	// copying with a footer message.
 	Clipboard io.Writer
+	// Copy copies text to the clipboard (see package clip); nil uses
+	// clip.Copy with Clipboard as the terminal. Tests record instead.
+	Copy func(ctx context.Context, text string) clip.Result
 	// Getenv reads NO_COLOR and TMUX (os.Getenv when nil).
 	Getenv func(string) string
 	// Logger receives failures of checks, export and clipboard (never the

@@ -161,10 +161,11 @@ func (f *frame) visibleEvents() []model.Event {
 
 // lastEvent is the newest event, if any.
 func (f *frame) lastEvent() (model.Event, bool) {
-	if len(f.Events) == 0 {
+	evs := f.visibleEvents()
+	if len(evs) == 0 {
 		return model.Event{}, false
 	}
-	return f.Events[len(f.Events)-1], true
+	return evs[len(evs)-1], true
 }
 
 // end is the instant graphs end at.

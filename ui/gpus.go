@@ -82,8 +82,10 @@ func (p *gpuPanes) View() string {
 	}
 	// Rows the GPUs leave free (beside a full-height checks pane) show the
 	// recent events rather than nothing.
+	// The box is as tall as what it has to show, so it never holds air.
 	if used := strings.Count(view, "\n") + 1; p.height-used >= 4 {
-		view += "\n" + p.eventsBox(p.height-used)
+		need := max(len(p.frame.visibleEvents())+3, 4)
+		view += "\n" + p.eventsBox(min(p.height-used, need))
 	}
 	return fitBlock(view, p.width, p.height)
 }
@@ -91,17 +93,17 @@ func (p *gpuPanes) View() string {
 // eventsBox lists the newest events, newest first, in height rows.
 func (p *gpuPanes) eventsBox(height int) string {
 	loc := p.now().Location()
-	key := eventsKey{count: p.frame.eventCount, n: len(p.frame.Events), width: p.width, height: height,
+	key := eventsKey{count: p.frame.eventCount, n: len(p.frame.visibleEvents()), width: p.width, height: height,
 		stylesGen: p.styles.gen, loc: loc}
 	return p.frame.drawn.events.get(key, func() string { return p.drawEventsBox(height, loc) })
 }
 
 func (p *gpuPanes) drawEventsBox(height int, loc *time.Location) string {
 	st := p.styles
-	lines := []string{st.title.render("EVENTS")}
-	evs := p.frame.Events
-	for i := len(evs) - 1; i >= 0 && len(lines) < height-2; i-- {
-		lines = append(lines, st.eventLine(evs[i], loc))
+	lines := []string{st.title.render("EVENTS") + st.muted.render("  errors and warnings first · e: the full log")}
+	evs := p.frame.visibleEvents()
+	for _, ev := range pinnedEvents(evs, height-3) {
+		lines = append(lines, st.eventLine(ev, loc))
 	}
 	if len(evs) == 0 {
 		lines = append(lines, st.muted.render("none yet: Xid errors, throttling, ECC and lost GPUs appear here"))
@@ -252,6 +254,12 @@ type column struct {
 // Columns are added by importance; the name column takes what is left.
 func (p *gpuPanes) columns(width int) []column {
 	st := p.styles
+	// The status column is as wide as the widest badge: a verdict is never cut.
+	statusW := 6
+	for i := range p.frame.GPUs {
+		statusW = max(statusW, textWidth(p.frame.GPUs[i].Verdict.Text()))
+	}
+	statusW = min(statusW, 24)
 	all := []struct {
 		col      column
 		priority int
@@ -278,7 +286,7 @@ func (p *gpuPanes) columns(width int) []column {
 			p.spark = g.hist.bucketMax(p.spark, metricUtil, p.frame.end(g), sparkBucket, 30)
 			return st.spark.on(sparkline(p.spark, 100))
 		}}, 7},
-		{column{"STATUS", 16, false, func(g *gpuFrame) string { return st.verdictBadge(g.Verdict) }}, 0},
+		{column{"STATUS", statusW, false, func(g *gpuFrame) string { return st.verdictBadge(g.Verdict) }}, 0},
 		{column{"THROTTLE", 0, false, func(g *gpuFrame) string {
 			if g.Health.State != model.Healthy {
 				return st.fail.render(g.Health.Reason)

@@ -10,7 +10,12 @@ type KeyMap struct {
 	Quit, Help, Rerun, Export, Pause, Theme key.Binding
 	Next, Prev, Up, Down, Left, Right       key.Binding
 	Enter, Back, Copy                       key.Binding
-	Procs, ResetPeaks                       key.Binding
+	Procs, ResetPeaks, Events               key.Binding
+	// Lists (checks, event log, help): pages and ends; filters.
+	PageUp, PageDown, Home, End key.Binding
+	FilterSeverity, FilterGPU   key.Binding
+	ProblemsOnly                key.Binding
+	CopyNth                     key.Binding
 	// Replay cursor.
 	StepBack, StepFwd, JumpBack, JumpFwd, Latest key.Binding
 }
@@ -21,28 +26,37 @@ func DefaultKeyMap() *KeyMap {
 		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(help, desc))
 	}
 	return &KeyMap{
-		Quit:       b("q", "quit", "q", "ctrl+c"),
-		Help:       b("?", "help", "?"),
-		Rerun:      b("r", "rerun checks", "r"),
-		Export:     b("s", "export snapshot", "s"),
-		Pause:      b("p", "pause display", "p"),
-		Theme:      b("t", "cycle theme", "t"),
-		Next:       b("tab", "next pane", "tab"),
-		Prev:       b("shift+tab", "previous pane", "shift+tab"),
-		Up:         b("↑/k", "up", "up", "k"),
-		Down:       b("↓/j", "down", "down", "j"),
-		Left:       b("←/h", "left", "left", "h"),
-		Right:      b("→/l", "right", "right", "l"),
-		Enter:      b("enter", "zoom GPU / open fix", "enter"),
-		Back:       b("esc", "close", "esc"),
-		Copy:       b("c", "copy fix command", "c"),
-		Procs:      b("P", "processes", "P"),
-		ResetPeaks: b("z", "reset memory peaks", "z"),
-		StepBack:   b("[", "step back", "["),
-		StepFwd:    b("]", "step forward", "]"),
-		JumpBack:   b("{", "back 10s", "{"),
-		JumpFwd:    b("}", "forward 10s", "}"),
-		Latest:     b("end", "latest", "end"),
+		Quit:           b("q", "quit", "q", "ctrl+c"),
+		Help:           b("?", "help", "?"),
+		Rerun:          b("r", "rerun checks", "r"),
+		Export:         b("s", "export snapshot", "s"),
+		Pause:          b("p", "pause display", "p"),
+		Theme:          b("t", "cycle theme", "t"),
+		Next:           b("tab", "next pane", "tab"),
+		Prev:           b("shift+tab", "previous pane", "shift+tab"),
+		Up:             b("↑/k", "up", "up", "k"),
+		Down:           b("↓/j", "down", "down", "j"),
+		Left:           b("←/h", "left", "left", "h"),
+		Right:          b("→/l", "right", "right", "l"),
+		Enter:          b("enter", "zoom GPU / open fix", "enter"),
+		Back:           b("esc", "close", "esc"),
+		Copy:           b("c", "copy fix command", "c"),
+		Procs:          b("P", "processes", "P"),
+		ResetPeaks:     b("z", "reset memory peaks", "z"),
+		Events:         b("e", "event log", "e"),
+		PageUp:         b("pgup", "page up", "pgup", "ctrl+b"),
+		PageDown:       b("pgdn", "page down", "pgdown", "ctrl+f", " "),
+		Home:           b("home", "first", "home"),
+		End:            b("end/G", "last", "end", "G"),
+		FilterSeverity: b("f", "filter severity", "f"),
+		FilterGPU:      b("g", "filter GPU", "g"),
+		ProblemsOnly:   b("f", "problems only", "f"),
+		CopyNth:        b("1-9", "copy Nth command", "1", "2", "3", "4", "5", "6", "7", "8", "9"),
+		StepBack:       b("[", "step back", "["),
+		StepFwd:        b("]", "step forward", "]"),
+		JumpBack:       b("{", "back 10s", "{"),
+		JumpFwd:        b("}", "forward 10s", "}"),
+		Latest:         b("end", "latest", "end"),
 	}
 }
 
@@ -68,7 +82,7 @@ func (k *KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Next, k.Prev, k.Up, k.Down, k.Left, k.Right},
 		{k.Enter, k.Back, k.Copy, k.Rerun, k.Export},
-		{k.Procs, k.ResetPeaks, k.Pause, k.Theme, k.Help, k.Quit},
+		{k.Events, k.Procs, k.ResetPeaks, k.Pause, k.Theme, k.Help, k.Quit},
 		{k.StepBack, k.StepFwd, k.JumpBack, k.JumpFwd, k.Latest},
 	}
 }

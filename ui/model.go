@@ -16,6 +16,7 @@ import (
 	"github.com/gputop/gputop/model"
 	"github.com/gputop/gputop/sampler/host"
 	"github.com/gputop/gputop/themes"
+	"github.com/gputop/gputop/ui/clip"
 )
 
 // frameEvery is the shortest time between two frames: samples arriving
@@ -34,10 +35,7 @@ type (
 		path string
 		err  error
 	}
-	copiedMsg struct {
-		text string
-		err  error
-	}
+	copiedMsg struct{ res clip.Result }
 	clearFooterMsg struct{ id int }
 )
 
@@ -48,6 +46,7 @@ const (
 	overlayHelp
 	overlayZoom
 	overlayProcs
+	overlayEvents
 )
 
 type footerState struct {
@@ -73,7 +72,11 @@ type Model struct {
 	zoom   *zoomView
 	helpv  *helpView
 	procs  *procsTable
+	events *eventLog
 	over   overlay
+	// seenEvents is the newest event the user has seen in the event log;
+	// the footer names the most severe event after it.
+	seenEvents model.Timestamp
 
 	errH      int // rows of the no-GPU explanation
 	hostStats host.Stats
@@ -109,6 +112,9 @@ func New(cfg Config) *Model {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Copy == nil {
+		cfg.Copy = defaultCopy(&cfg)
+	}
 	th, err := themes.Resolve(cfg.Theme, cfg.Getenv)
 	if err != nil {
 		th, _ = themes.Resolve(themes.Default, cfg.Getenv)
@@ -143,6 +149,7 @@ func New(cfg Config) *Model {
 	m.zoom = newZoomView(c)
 	m.helpv = newHelpView(c)
 	m.procs = newProcsTable(c, cfg.Terminate, cfg.ReadOnly)
+	m.events = newEventLog(c)
 	if err != nil {
 		m.setFooter(err.Error(), true)
 	}
@@ -174,6 +181,7 @@ func (m *Model) refreshLoad() {
 	}
 	m.procs.SetData(m.procBuf, m.peakBuf, hintOn, hint)
 	m.judge()
+	m.eventsChanged()
 }
 
 // Init starts waiting for samples and runs the checks once.
@@ -263,11 +271,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.log.Info("snapshot exported", "path", msg.path)
 		return m, m.setFooter("snapshot exported to "+msg.path, false)
 	case copiedMsg:
-		if msg.err != nil {
-			m.log.Warn("clipboard write failed", "err", msg.err)
-			return m, m.setFooter("copy failed: "+msg.err.Error(), true)
+		for _, p := range msg.res.Paths {
+			if p.Err != nil {
+				m.log.Warn("clipboard path failed", "path", p.Name, "err", p.Err)
+			}
 		}
-		return m, m.setFooter("copied to clipboard: "+msg.text, false)
+		return m, m.setFooter(msg.res.Summary()+": "+msg.res.Text, msg.res.Err() != nil)
 	case checksDoneMsg:
 		if msg.err != nil && msg.gen == m.checks.gen {
 			m.log.Warn("checks failed", "err", msg.err)
@@ -327,6 +336,7 @@ func (m *Model) resize(w, h int) {
 	m.zoom.SetSize(w, bodyH)
 	m.helpv.SetSize(w, bodyH)
 	m.procs.SetSize(w, bodyH)
+	m.events.SetSize(w, bodyH)
 	if m.checks.fixOpen && !m.lay.checksSide {
 		// Below the GPUs the fix panel would be cramped: it takes the body.
 		m.checks.SetSize(w, bodyH)
@@ -343,6 +353,8 @@ func (m *Model) focusedComponent() component {
 		return m.zoom
 	case m.over == overlayProcs:
 		return m.procs
+	case m.over == overlayEvents:
+		return m.events
 	case m.checks.active:
 		return m.checks
 	}
@@ -372,7 +384,9 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		case key.Matches(msg, k.Rerun) && m.cfg.RunChecks != nil:
 			return m.checks.run()
 		case key.Matches(msg, k.Copy):
-			return m.copyCommand()
+			return m.copyCommand(0)
+		case key.Matches(msg, k.CopyNth):
+			return m.copyCommand(int(msg.Runes[0] - '1'))
 		}
 		cmd := m.checks.Update(msg)
 		m.resize(m.width, m.height)
@@ -403,6 +417,8 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 			m.over = overlayProcs
 			m.procs.active = true
 		}
+	case key.Matches(msg, k.Events):
+		m.toggleEventLog()
 	case key.Matches(msg, k.ResetPeaks):
 		m.watch.Reset(m.now())
 		return m.setFooter("memory peaks reset", false)
@@ -421,7 +437,9 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.Export):
 		return m.export()
 	case key.Matches(msg, k.Copy):
-		return m.copyCommand()
+		return m.copyCommand(0)
+	case key.Matches(msg, k.CopyNth) && (m.checks.active || m.checks.fixOpen) && m.over == overlayNone:
+		return m.copyCommand(int(msg.Runes[0] - '1'))
 	case m.replayKey(msg):
 	case m.over != overlayNone:
 		return m.overlayKey(msg)
@@ -472,6 +490,11 @@ func (m *Model) overlayKey(msg tea.KeyMsg) tea.Cmd {
 	if m.over == overlayProcs {
 		return m.procs.Update(msg)
 	}
+	if m.over == overlayEvents {
+		cmd := m.events.Update(msg)
+		m.eventsChanged()
+		return cmd
+	}
 	if m.over != overlayZoom {
 		return nil
 	}
@@ -511,6 +534,7 @@ func (m *Model) replayKey(msg tea.KeyMsg) bool {
 	if !m.paused {
 		m.frame.refresh(m.cfg.Source, m.now(), m.over == overlayHelp)
 		m.judge()
+		m.eventsChanged()
 	}
 	return true
 }
@@ -554,6 +578,8 @@ func (m *Model) draw() string {
 		body = m.zoom.View()
 	case m.over == overlayProcs:
 		body = m.procs.View()
+	case m.over == overlayEvents:
+		body = m.events.View()
 	case m.checks.fixOpen && !m.lay.checksSide:
 		body = m.checks.View()
 	case m.lay.checksSide:

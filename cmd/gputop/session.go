@@ -259,18 +259,15 @@ func compareRecorded(now, recorded []model.CheckResult) []model.CheckResult {
 	for _, r := range now {
 		seen[r.ID] = true
 		if old, ok := byID[r.ID]; ok && old.Status != r.Status {
-			r.Title += fmt.Sprintf(" [recorded %s, now %s]", old.Status, r.Status)
-			r.Evidence += fmt.Sprintf("\nRecorded verdict: %s. Today's rules judge the recorded facts as %s.", old.Status, r.Status)
+			r.Replay = &model.ReplayMark{Kind: model.ReplayChanged, Recorded: old.Status, Now: r.Status}
 		} else if !ok {
-			r.Title += " [new rule]"
-			r.Evidence += "\nNot in the recording: this rule is newer than the gputop that wrote it."
+			r.Replay = &model.ReplayMark{Kind: model.ReplayNewRule}
 		}
 		out = append(out, r)
 	}
 	for _, r := range recorded {
 		if !seen[r.ID] {
-			r.Title += " [recorded only]"
-			r.Evidence += "\nToday's rules no longer produce this result; shown as recorded."
+			r.Replay = &model.ReplayMark{Kind: model.ReplayRecordedOnly}
 			out = append(out, r)
 		}
 	}
