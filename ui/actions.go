@@ -4,9 +4,9 @@ import (
 	"context"
 	"strconv"
 
-	"github.com/gputop/gputop/ui/clip"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/gputop/gputop/themes"
+	"github.com/gputop/gputop/ui/clip"
 )
 
 // The user's actions that reach outside the screen: theme, export, copy.

@@ -35,7 +35,7 @@ type (
 		path string
 		err  error
 	}
-	copiedMsg struct{ res clip.Result }
+	copiedMsg      struct{ res clip.Result }
 	clearFooterMsg struct{ id int }
 )
 
