@@ -7,7 +7,6 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/gputop/gputop/model"
-	"github.com/gputop/gputop/sampler"
 )
 
 // headerView is the top line: where, what driver, how many GPUs, how often,
@@ -121,7 +120,11 @@ func (m *Model) footerView() string {
 	bindings := m.bindings()
 	if m.cfg.Source == nil {
 		// The no-GPU screen: only the checklist's keys work there.
-		bindings = append(m.checks.ShortHelp(), m.keys.Rerun, m.keys.Quit)
+		bindings = append(m.checks.ShortHelp(), m.keys.Rerun)
+		if m.cfg.Export != nil && !m.cfg.ReadOnly {
+			bindings = append(bindings, m.keys.Export)
+		}
+		bindings = append(bindings, m.keys.Quit)
 	}
 	bindings = dedupe(bindings)
 	// The hints change with the focus, not with the samples: render them
@@ -165,19 +168,30 @@ func tooSmallView(st *Styles, l layout) string {
 
 // openErrorView is the screen shown when no GPU could be opened: what
 // happened, the code to search for, and the next step.
-func openErrorView(st *Styles, e *sampler.OpenError, width, height int) string {
+func openErrorView(st *Styles, e *model.OpenFailure, replay *ReplayInfo, width, height int) string {
 	if width < 10 || height < 3 {
 		return fitBlock(st.Fail.Render("no GPU"), width, height)
 	}
-	return boxed(st.PaneLost, strings.Join(openErrorLines(st, e, width), "\n"), width, height)
+	return boxed(st.PaneLost, strings.Join(openErrorLines(st, e, replay, width), "\n"), width, height)
 }
 
 // openErrorLines is the explanation inside the no-GPU box of width cells.
-func openErrorLines(st *Styles, e *sampler.OpenError, width int) []string {
+func openErrorLines(st *Styles, e *model.OpenFailure, replay *ReplayInfo, width int) []string {
 	inner := width - 4
 	wrap := lipgloss.NewStyle().Width(max(inner-10, 10))
+	head := st.Fail.Render("✖ No GPU could be opened")
+	if replay != nil {
+		head += st.Muted.Render("  (recorded")
+		if replay.Host != "" {
+			head += st.Muted.Render(" on " + replay.Host)
+		}
+		if !replay.Recorded.IsZero() {
+			head += st.Muted.Render(" at " + replay.Recorded.Format("2006-01-02 15:04"))
+		}
+		head += st.Muted.Render(")")
+	}
 	lines := []string{
-		st.Fail.Render("✖ No GPU could be opened"),
+		head,
 		"",
 		st.Muted.Render(fit("Code", 10)) + e.Code,
 	}
@@ -190,10 +204,13 @@ func openErrorLines(st *Styles, e *sampler.OpenError, width int) []string {
 			lines = append(lines, st.Muted.Render(fit(lab, 10))+strings.TrimSpace(l))
 		}
 	}
-	add("What", e.Error())
+	add("What", e.Message)
 	if e.Hint != "" {
 		add("Next", e.Hint)
 	}
 	lines = append(lines, "", st.Muted.Render("The checklist below says what else is wrong (enter: the fix).   q quits"))
+	if replay != nil {
+		lines[len(lines)-1] = st.Muted.Render("The checklist below was judged from the recorded facts (enter: the fix).   q quits")
+	}
 	return lines
 }

@@ -34,7 +34,7 @@ type Config struct {
 
 	// OpenError, when set, replaces the dashboard with the explanation of
 	// why no GPU could be opened.
-	OpenError *sampler.OpenError
+	OpenError *model.OpenFailure
 	// Replay is nil when live.
 	Replay *ReplayInfo
 

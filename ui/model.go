@@ -317,7 +317,7 @@ func (m *Model) resize(w, h int) {
 	m.width, m.height = w, h
 	if m.cfg.Source == nil && m.cfg.OpenError != nil {
 		// The explanation on top, the checklist in the rows left.
-		m.errH = min(len(openErrorLines(m.styles, m.cfg.OpenError, max(w, 14)))+2, h)
+		m.errH = min(len(openErrorLines(m.styles, m.cfg.OpenError, m.cfg.Replay, max(w, 14)))+2, h)
 		if m.checks.fixOpen {
 			m.checks.SetSize(w, max(h-1, 0)) // an open fix gets the screen
 		} else {
@@ -383,6 +383,9 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		switch {
 		case key.Matches(msg, k.Rerun) && m.cfg.RunChecks != nil:
 			return m.checks.run()
+		case key.Matches(msg, k.Export):
+			// A broken box can still be recorded: facts, checks, the error.
+			return m.export()
 		case key.Matches(msg, k.Copy):
 			return m.copyCommand(0)
 		case key.Matches(msg, k.CopyNth):
@@ -561,10 +564,10 @@ func (m *Model) draw() string {
 			if m.checks.fixOpen {
 				return fitBlock(m.checks.View()+"\n"+m.footerView(), m.width, m.height)
 			}
-			top := openErrorView(st, err, m.width, m.errH)
+			top := openErrorView(st, err, m.cfg.Replay, m.width, m.errH)
 			return fitBlock(top+"\n"+m.checks.View()+"\n"+m.footerView(), m.width, m.height)
 		}
-		return openErrorView(st, err, m.width, m.height)
+		return openErrorView(st, err, m.cfg.Replay, m.width, m.height)
 	}
 	if m.lay.tooSmall {
 		return tooSmallView(st, m.lay)

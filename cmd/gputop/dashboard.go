@@ -47,7 +47,7 @@ func runDashboard(parent context.Context, o *options) error {
 		Evaluate:     s.evaluateLive,
 		RefreshFacts: s.refreshFacts,
 		Export:       s.export,
-		OpenError:    s.openErr,
+		OpenError:    openFailure(s.openErr),
 		Clipboard:    os.Stdout,
 		Logger:       log,
 		Peaks:        s.peaks,
@@ -70,6 +70,11 @@ func runDashboard(parent context.Context, o *options) error {
 		cfg.Interval = s.sampler.Options().Interval
 	}
 	if s.snap != nil {
+		cfg.ReadOnly = true
+		cfg.Replay = &ui.ReplayInfo{Host: s.snap.Host, Recorded: s.snap.Created.Time(), Path: o.replay}
+		cfg.Evaluate, cfg.RefreshFacts = nil, nil
+	}
+	if s.snap != nil && s.sampler != nil {
 		cfg.Replay = &ui.ReplayInfo{Host: s.snap.Host, Recorded: s.snap.Created.Time(), Path: o.replay}
 		cfg.ReadOnly = true
 		// Recorded facts do not change: keep the recorded-vs-now marks.

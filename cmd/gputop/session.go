@@ -55,6 +55,12 @@ func openSession(ctx context.Context, o *options, log *slog.Logger) (*session, e
 			return nil, &exitError{code: 2, err: err}
 		}
 		s.snap = snap
+		if len(snap.GPUs) == 0 {
+			// Recorded on a box where no GPU could be opened: the replay
+			// shows that screen, with the recorded facts and checks.
+			s.openErr = recordedOpenError(snap)
+			return s, nil
+		}
 		s.backend = replay.Load(snap)
 		ropts := replay.Options(snap)
 		ropts.Logger = log
@@ -137,6 +143,22 @@ func (s *session) sourceName() string {
 		return "demo"
 	}
 	return "nvml"
+}
+
+// recordedOpenError is the NVML error a GPU-less snapshot recorded.
+func recordedOpenError(snap *model.Snapshot) *sampler.OpenError {
+	if e := snap.NVMLError; e != nil {
+		return &sampler.OpenError{Code: e.Code, Message: e.Message, Hint: e.Hint}
+	}
+	return &sampler.OpenError{Code: "NO_GPUS_RECORDED", Message: "the snapshot holds no GPU"}
+}
+
+// openFailure is the NVML error as the UI and snapshots carry it.
+func openFailure(oe *sampler.OpenError) *model.OpenFailure {
+	if oe == nil {
+		return nil
+	}
+	return &model.OpenFailure{Code: oe.Code, Message: oe.Error(), Hint: oe.Hint}
 }
 
 // nvmlFacts is what NVML (or its stand-in) says, for the checks.
@@ -294,16 +316,28 @@ func (s *session) latestChecks(ctx context.Context) (model.Facts, []model.CheckR
 	return f, checks.Evaluate(f), nil
 }
 
-// buildSnapshot freezes the session.
+// buildSnapshot freezes the session. With no GPU it records what there is:
+// the facts, the checks and the NVML error, so a broken box can be taken
+// elsewhere and opened with --replay or check --from.
 func (s *session) buildSnapshot(ctx context.Context) (*model.Snapshot, error) {
-	if s.sampler == nil {
-		return nil, errors.New("no GPU data to record: " + s.openErr.Error())
-	}
 	f, rs, err := s.latestChecks(ctx)
 	if err != nil {
 		return nil, err
 	}
-	in := s.sampler.CaptureInput(snapshotWindow)
+	var in model.SnapshotInput
+	if s.sampler != nil {
+		in = s.sampler.CaptureInput(snapshotWindow)
+	} else {
+		if s.openErr == nil {
+			return nil, errors.New("no GPU data to record")
+		}
+		in.Created = time.Now()
+		in.System = model.System{Host: hostName(), Source: s.sourceName()}
+		if s.snap != nil {
+			in.System = s.snap.System
+		}
+		in.NVMLError = openFailure(s.openErr)
+	}
 	in.Version = gputopVersion()
 	in.Facts = f
 	in.Checks = rs
@@ -361,4 +395,14 @@ func versionsOf(f model.Facts, sys model.System) model.Versions {
 		}
 	}
 	return v
+}
+
+// hostName names this machine in a snapshot taken without a GPU (NVML
+// normally supplies it).
+func hostName() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		return "unknown"
+	}
+	return h
 }
