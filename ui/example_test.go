@@ -21,7 +21,8 @@ func Example() {
 	if err != nil {
 		if oe, ok := sampler.AsOpenError(err); ok {
 			// No GPU: the UI explains why instead of a stack of errors.
-			_, _ = tea.NewProgram(ui.New(ui.Config{OpenError: oe}), tea.WithAltScreen()).Run()
+			fail := &model.OpenFailure{Code: oe.Code, Message: oe.Error(), Hint: oe.Hint}
+			_, _ = tea.NewProgram(ui.New(ui.Config{OpenError: fail}), tea.WithAltScreen()).Run()
 		}
 		return
 	}

@@ -156,7 +156,8 @@ func renderForecast(f model.MemoryForecast, peak model.Opt[uint64], width int, s
 	var head string
 	switch {
 	case f.Climbing && f.Warning:
-		head = s.Fail.Render("▲ " + f.String())
+		// A forecast, not a fault: the warning colour, never the fail one.
+		head = s.Warn.Render("▲ " + f.String())
 	case f.Climbing:
 		head = s.Warn.UnsetBold().Render("↗ " + f.String())
 	default:

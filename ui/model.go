@@ -383,7 +383,7 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		switch {
 		case key.Matches(msg, k.Rerun) && m.cfg.RunChecks != nil:
 			return m.checks.run()
-		case key.Matches(msg, k.Export):
+		case key.Matches(msg, k.Export) && m.cfg.Export != nil:
 			// A broken box can still be recorded: facts, checks, the error.
 			return m.export()
 		case key.Matches(msg, k.Copy):
