@@ -19,22 +19,27 @@ func (m *Model) headerView() string {
 	if host == "" {
 		host = "?"
 	}
-	driver, cuda := na, na
+	// "CUDA 13.0" alone repeats nvidia-smi's ambiguity: it is the newest
+	// CUDA the driver supports, not an installed toolkit.
+	driver := "driver " + na
 	if sys.DriverVersion != "" {
-		driver = sys.DriverVersion
+		driver = "driver " + sys.DriverVersion
 	}
 	if v, ok := sys.CUDADriverVersion.Get(); ok {
-		cuda = model.CUDAVersionString(v)
+		driver += " (CUDA ≤ " + model.CUDAVersionString(v) + ")"
 	}
 	gpus := strconv.Itoa(len(f.GPUs)) + " GPU"
 	if len(f.GPUs) != 1 {
 		gpus += "s"
 	}
-	parts := []string{"gputop", host, "driver " + driver, "CUDA " + cuda, gpus}
+	parts := []string{"gputop", host, driver, gpus}
 	if m.cfg.Interval > 0 {
 		parts = append(parts, "every "+m.cfg.Interval.String())
 	}
 	var badges []string
+	if m.cfg.Demo {
+		badges = append(badges, st.HeaderBadge.Render(" DEMO "))
+	}
 	if m.paused {
 		badges = append(badges, st.HeaderBadge.Render(" PAUSED "))
 	}
@@ -60,11 +65,19 @@ func (m *Model) headerView() string {
 	}
 	right.WriteString(st.header.render(clock))
 	// Badges and the clock matter more than the details: drop the program
-	// name first, then cut the left part.
+	// name first, then the interval, then cut the left part.
 	lw := max(m.width-textWidth(right.String())-1, 0)
 	left := " " + strings.Join(parts, "  ")
-	if textWidth(left) > lw {
-		left = " " + strings.Join(parts[1:], "  ")
+	for _, drop := range []int{0, len(parts) - 1} {
+		if textWidth(left) <= lw {
+			break
+		}
+		if drop == 0 {
+			parts = parts[1:]
+		} else if m.cfg.Interval > 0 {
+			parts = parts[:len(parts)-1]
+		}
+		left = " " + strings.Join(parts, "  ")
 	}
 	return st.header.render(fit(left, lw)+" ") + right.String()
 }

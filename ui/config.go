@@ -17,6 +17,8 @@ type Config struct {
 	Source   Source
 	Interval time.Duration // the sampler's fast interval, shown in the header
 	Theme    string        // themes.Names(); "" is the default
+	// Demo marks the simulated fleet: the header says so, always.
+	Demo bool
 	// ReadOnly disables the actions that write (export), e.g. when replaying.
 	ReadOnly bool
 

@@ -41,6 +41,7 @@ func runDashboard(parent context.Context, o *options) error {
 
 	cfg := ui.Config{
 		Interval:     o.interval,
+		Demo:         o.demo,
 		Theme:        o.theme,
 		ReadOnly:     o.readOnly,
 		RunChecks:    s.runChecks,

@@ -17,10 +17,10 @@ func TestE2EDemoDashboard(t *testing.T) {
 	bin := gputopBinary(t)
 	for _, size := range []struct {
 		w, h int
-		want []string // names visible at this width (80 columns truncates them)
+		want []string // names visible at this width: the model numbers survive 80 columns
 	}{
-		{200, 50, []string{"8 GPUs", "driver 580.159.04", "A100", "RTX 4090", "Tesla T4"}},
-		{80, 24, []string{"8 GPUs", "driver 580.159.04", "A100", "Tesla T4"}},
+		{200, 50, []string{"8 GPUs", "driver 580.159.04 (CUDA ≤ 13.0)", "DEMO", "A100", "RTX 4090", "RTX 5090", " T4 "}},
+		{80, 24, []string{"8 GPUs", "driver 580.159.04", "DEMO", "A100", "RTX 4090", "RTX 5090"}},
 	} {
 		t.Run(sizeName(size.w, size.h), func(t *testing.T) {
 			s := newTmux(t, size.w, size.h)

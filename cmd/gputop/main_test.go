@@ -32,6 +32,9 @@ func TestBadInputExits2WithOneLine(t *testing.T) {
 		{[]string{"--interval", "banana"}, "invalid argument"},
 		{[]string{"--demo", "--gpus", "0"}, "1 to 16"},
 		{[]string{"--demo", "--gpus", "17"}, "1 to 16"},
+		{[]string{"--demo", "--gpus", "abc"}, "want a whole number of GPUs from 1 to 16"},
+		{[]string{"--gpus", "4"}, "use it with --demo"},
+		{[]string{"snapshot", "--gpus", "4"}, "use it with --demo"},
 		{[]string{"--theme", "purple"}, "purple"},
 		{[]string{"--nope"}, "unknown flag"},
 		{[]string{"frobnicate"}, "unknown command"},
@@ -141,7 +144,7 @@ func TestSnapshotDemoRoundTrip(t *testing.T) {
 }
 
 // Without a driver (this machine, CI) check fails on the driver quickly and
-// a headless snapshot refuses with the reason.
+// a headless snapshot records the diagnosis: facts, checks, the NVML error.
 func TestNoDriverCheckAndSnapshot(t *testing.T) {
 	if _, err := os.Stat("/proc/driver/nvidia/version"); err == nil {
 		t.Skip("this machine has an NVIDIA driver")
@@ -150,8 +153,16 @@ func TestNoDriverCheckAndSnapshot(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "driver.loaded") {
 		t.Fatalf("check: exit %d\n%s", code, out)
 	}
-	code, _, stderr := runArgs(t, "snapshot", "-o", filepath.Join(t.TempDir(), "x.json"))
-	if code != 2 || !strings.Contains(stderr, "LIBRARY_NOT_FOUND") {
+	file := filepath.Join(t.TempDir(), "x.json")
+	code, _, stderr := runArgs(t, "snapshot", "-o", file)
+	if code != 0 || !strings.Contains(stderr, "LIBRARY_NOT_FOUND") {
 		t.Fatalf("snapshot: exit %d, %q", code, stderr)
+	}
+	snap, err := model.LoadSnapshot(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if snap.NVMLError == nil || snap.NVMLError.Code != "LIBRARY_NOT_FOUND" || len(snap.Checks) == 0 || len(snap.GPUs) != 0 {
+		t.Errorf("snapshot without a GPU: error %+v, %d checks, %d GPUs", snap.NVMLError, len(snap.Checks), len(snap.GPUs))
 	}
 }

@@ -74,7 +74,8 @@ func openSession(ctx context.Context, o *options, log *slog.Logger) (*session, e
 		s.sampler = smp
 	case o.demo:
 		now := time.Now()
-		fleet := sim.New(sim.Options{GPUs: o.gpus, Seed: o.seed, Start: now.Add(-demoHistory)})
+		fleet := sim.New(sim.Options{GPUs: o.gpus, Seed: o.seed, Start: now.Add(-demoHistory),
+			Faults: demoFaults(o.gpus)})
 		s.backend = fleet
 		smp, err := sampler.Open(ctx, fleet, sopts)
 		if err != nil {
@@ -99,6 +100,21 @@ func openSession(ctx context.Context, o *options, log *slog.Logger) (*session, e
 		s.sampler = smp
 	}
 	return s, nil
+}
+
+// demoFaults make the demo show every badge within its first minute: a GPU
+// that stops answering for a few seconds (STALE), and one that falls off
+// the bus with Xid 79 (LOST) and comes back. Offsets are from the fleet's
+// Start, demoHistory before the dashboard opens. Fleets under four GPUs
+// stay healthy: with one or two GPUs a lost card would be all there is.
+func demoFaults(gpus int) []sim.Fault {
+	if gpus < 4 {
+		return nil
+	}
+	return []sim.Fault{
+		{GPU: gpus - 2, Kind: sim.FaultHang, At: demoHistory + 8*time.Second, For: 5 * time.Second},
+		{GPU: 3, Kind: sim.FaultLost, At: demoHistory + 15*time.Second, For: 40 * time.Second},
+	}
 }
 
 // peakDetector also keeps each process's peak memory from the slow samples.
