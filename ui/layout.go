@@ -51,7 +51,7 @@ func planLayout(width, height, gpus int) layout {
 			// Room for whole check titles (the longest, "Driver supports
 			// nvcc 12.8.93 (/usr/local/cuda-12.8/bin/nvcc)", are about 62
 			// cells) beside the status and 20 cells of evidence.
-			l.checksW = min(max(width*2/5, 100), 120)
+			l.checksW = min(max(width*2/5, 98), 120)
 		}
 		l.gpuW = width - l.checksW
 		l.checksH = bodyH

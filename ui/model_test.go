@@ -546,7 +546,7 @@ func TestHeaderBadges(t *testing.T) {
 	}, "p")
 	defer m.cancel()
 	h := m.headerView()
-	for _, want := range []string{"dgx-test-01", "driver 580.159.04", "CUDA 13.0", "1 GPU ", "every 100ms",
+	for _, want := range []string{"dgx-test-01", "driver 580.159.04", "(CUDA ≤ 13.0)", "1 GPU ", "every 100ms",
 		"PAUSED", "REPLAY node-7 @ 2026-11-21 09:30", "09:30:00"} {
 		if !strings.Contains(h, want) {
 			t.Errorf("header %q lacks %q", h, want)
