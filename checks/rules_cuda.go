@@ -121,8 +121,8 @@ func cudaUses(f *model.Facts) []cudaUse {
 	}
 	if l := f.CUDALink; l.Version != "" {
 		u := cudaUse{id: "cuda.driver.usr_local_cuda", label: "/usr/local/cuda " + l.Version + " (" + l.VersionSource + ")", version: l.Version}
-		if v := versionOr(l.Version); l.VersionSource == "version.json" && len(v.parts) >= 3 {
-			u.update = model.Some(v.parts[2])
+		if v := versionOr(l.Version); l.VersionSource == "version.json" && v.Len() >= 3 {
+			u.update = model.Some(v.Part(2))
 		}
 		uses = append(uses, u)
 	}

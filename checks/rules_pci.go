@@ -24,16 +24,21 @@ func pciGPUsRule(f *model.Facts) []model.CheckResult {
 		}
 	}
 	nvmlCount := len(f.NVML.GPUs)
+	if inContainerWithoutGPU(f) {
+		return []model.CheckResult{containerNoGPU(f, r, len(gpus))}
+	}
 	if len(gpus) == 0 {
 		if f.NVML.Opened && nvmlCount > 0 {
 			r.Status = model.Skip
 			r.Evidence = fmt.Sprintf("sysfs lists no NVIDIA GPU while NVML sees %d (a VM or container hiding the PCI tree)", nvmlCount)
 			return []model.CheckResult{r}
 		}
-		r.Status = model.Fail
-		r.Evidence = "no NVIDIA display/3D controller (vendor 0x10de, class 0x0300/0x0302) in /sys/bus/pci/devices"
-		r.Fix = "No NVIDIA GPU is on the PCI bus. In a VM, attach the GPU (PCI passthrough / vGPU); on bare metal, reseat the card, connect its power cables, and check that the slot is enabled in firmware setup."
-		r.Commands = []string{"lspci -nn | grep -i nvidia"}
+		r.Status, r.Cause = model.Fail, "no-gpu-on-bus"
+		r.Title = "No NVIDIA GPU on this machine's PCI bus"
+		r.Evidence = "no NVIDIA display/3D controller (vendor 0x10de, class 0x0300/0x0302) in /sys/bus/pci/devices; " + nvmlStatus(f)
+		r.Why = "Without an NVIDIA GPU on the PCI bus there is nothing for the driver to drive: every driver, NVML and CUDA check fails as a consequence."
+		r.Fix = "No NVIDIA GPU is on this machine's PCI bus, so installing or loading a driver cannot help. In a VM, attach the GPU (PCI passthrough or vGPU) in the hypervisor; on bare metal, power off, reseat the card, connect its PCIe power cables, and check that the slot is enabled in firmware setup."
+		r.Commands = []string{"lspci -nn | grep -i nvidia", "cat /sys/class/dmi/id/sys_vendor /sys/class/dmi/id/product_name  # a hypervisor's name here means a VM"}
 		return []model.CheckResult{r}
 	}
 
@@ -92,12 +97,36 @@ func pciGPUsRule(f *model.Facts) []model.CheckResult {
 			detail += fmt.Sprintf(" (inside a %s container, NVIDIA_VISIBLE_DEVICES=%q: expected if the container was given a subset)", f.Container.Kind, nv)
 		}
 		r.Status = worst(r.Status, unseenStatus)
+		r.Cause = "unseen"
 		r.Evidence = detail + "; " + r.Evidence
-		fixes = append(fixes, "For GPUs on the bus that the driver does not list: enable \"Above 4G Decoding\" and \"Resizable BAR\" in firmware setup and disable CSM (boot UEFI); in a VM use UEFI firmware with a large 64-bit MMIO window; check the GPU's power cables and seating; check the driver supports the GPU (driver.branch, driver.module).")
+		// Lead with the cause the evidence names: unassigned BARs, NVML's
+		// own error for a GPU, or the driver's kernel log line; Above 4G
+		// decoding leads only when a BAR is unassigned.
+		var nvmlCauses []string
+		for _, g := range f.NVML.GPUs {
+			if g.Health.State == model.Lost || g.Health.State == model.Failed {
+				nvmlCauses = append(nvmlCauses, fmt.Sprintf("NVML reports GPU %d %s (%s): see health.gpu%d", g.Info.Index, g.Health.State, orDash(g.Health.Reason), g.Info.Index))
+			}
+		}
+		var logCauses []string
+		for _, n := range f.KernelLog.Notes {
+			if strings.Contains(n, "NVRM") {
+				logCauses = append(logCauses, bounded(n, 160))
+			}
+		}
+		switch {
+		case anyUnassigned:
+			fixes = append(fixes, "A BAR of the missing GPU is unassigned: the firmware found no address space for it. Enable \"Above 4G Decoding\" (and Resizable BAR) in firmware setup and disable CSM (boot UEFI); in a VM use UEFI firmware with a large 64-bit MMIO window.")
+		case len(nvmlCauses) > 0:
+			r.Evidence += "; " + strings.Join(nvmlCauses, "; ")
+			fixes = append(fixes, "NVML names the cause for the missing GPU(s): follow health.gpuN's fix. Every BAR is assigned, so firmware address space is not the problem.")
+		case len(logCauses) > 0:
+			r.Evidence += "; kernel log: " + strings.Join(logCauses, " | ")
+			fixes = append(fixes, "The driver's kernel log names why it did not take the GPU (quoted above); check that the driver branch and module flavour support the GPU (driver.branch, driver.module). Every BAR is assigned, so firmware address space is not the problem.")
+		default:
+			fixes = append(fixes, "Every BAR of the missing GPU is assigned, so read the kernel log for why the driver did not take it: a GPU the branch does not support or that needs the open module (driver.branch, driver.module), missing PCIe power, or a GPU that fell off the bus (Xid 79); then check seating and power cables.")
+		}
 		cmds = append(cmds, "nvidia-smi -L", "sudo dmesg | grep -iE 'nvrm|BAR.*assign|RmInitAdapter|invalid'")
-	}
-	if anyUnassigned && r.Status != model.Pass {
-		fixes = append(fixes, "Some BARs are unassigned: the firmware found no address space for them, the classic sign of Above 4G decoding being off.")
 	}
 	if len(vfio) > 0 {
 		r.Status = worst(r.Status, model.Warn)
@@ -140,6 +169,12 @@ func bar1Rule(f *model.Facts) []model.CheckResult {
 	seen := map[string]bool{}
 	for _, g := range f.NVML.GPUs {
 		seen[normBDF(g.Info.BusID)] = true
+		if note, stale := notCurrent(g); stale {
+			r := gpuResult("bar1", "BAR1 / Resizable BAR", g.Info)
+			r.Status, r.Evidence = model.Skip, note
+			out = append(out, r)
+			continue
+		}
 		out = append(out, bar1ForGPU(f, g.Info))
 	}
 	// GPUs NVML cannot see: an unassigned BAR is the likely reason.
@@ -242,6 +277,64 @@ func bar1ForGPU(f *model.Facts, g model.GPUInfo) model.CheckResult {
 	default:
 		r.Status = model.Skip
 		r.Evidence += "; framebuffer size unknown and model not in the BAR1 table"
+	}
+	return r
+}
+
+// inContainerWithoutGPU: inside a container that was given no GPU: no
+// /dev/nvidia* node, NVML could not open, and the container runtime did
+// not pass NVIDIA_VISIBLE_DEVICES (or passed none).
+func inContainerWithoutGPU(f *model.Facts) bool {
+	if !f.Container.Detected || f.NVML.Opened || !f.Recorded("dev_nodes") {
+		return false
+	}
+	for _, n := range f.DevNodes.Nodes {
+		if gpuNodeRE.MatchString(n.Path) || n.Path == "/dev/nvidiactl" {
+			return false
+		}
+	}
+	nv, set := f.Env["NVIDIA_VISIBLE_DEVICES"]
+	switch strings.ToLower(strings.TrimSpace(nv)) {
+	case "", "void", "none":
+		return true
+	}
+	return !set
+}
+
+// containerNoGPU is pci.gpus's root cause inside a container without a
+// GPU: the GPU is passed in by the runtime on the host, never installed or
+// loaded inside the container. Sources: NVIDIA Container Toolkit docs
+// (docker --gpus, --runtime=nvidia, CDI) and the NVIDIA device plugin for
+// Kubernetes (resource nvidia.com/gpu).
+func containerNoGPU(f *model.Facts, r model.CheckResult, onBus int) model.CheckResult {
+	r.Status, r.Cause = model.Fail, "container-no-gpu"
+	kind := f.Container.Kind
+	if kind == "" {
+		kind = "container"
+	}
+	nv, set := f.Env["NVIDIA_VISIBLE_DEVICES"]
+	nvText := "NVIDIA_VISIBLE_DEVICES unset"
+	if set {
+		nvText = "NVIDIA_VISIBLE_DEVICES=" + strconv.Quote(nv)
+	}
+	if onBus == 0 {
+		r.Title = "No NVIDIA GPU on this machine's PCI bus / in this container"
+		r.Evidence = fmt.Sprintf("inside a %s container (%s); no NVIDIA GPU in /sys/bus/pci/devices; no /dev/nvidia* nodes; %s; %s", kind, f.Container.Evidence, nvText, nvmlStatus(f))
+	} else {
+		r.Title = "No NVIDIA GPU passed into this container"
+		r.Evidence = fmt.Sprintf("inside a %s container (%s); the host has %d NVIDIA GPU(s) on its PCI bus (/sys/bus/pci/devices) but none was passed in: no /dev/nvidia* nodes; %s; %s", kind, f.Container.Evidence, onBus, nvText, nvmlStatus(f))
+	}
+	r.Why = "A container sees a GPU only when the container runtime passes one in (device nodes, the driver's libraries, NVIDIA_VISIBLE_DEVICES). Nothing can be installed or loaded inside the container to change that: the kernel module belongs to the host."
+	r.Fix = "Start the container with a GPU. The host needs the NVIDIA driver and the NVIDIA Container Toolkit; then use Docker's --gpus flag, the nvidia runtime, or a CDI device; in Kubernetes request the nvidia.com/gpu resource (NVIDIA device plugin or GPU Operator). Do not install a driver or run modprobe inside the container."
+	if kind == "kubernetes" || kind == "kubepods" {
+		r.Fix = "Request a GPU in the pod spec (resources.limits nvidia.com/gpu), on a node where the NVIDIA device plugin or GPU Operator runs. Do not install a driver or run modprobe inside the container."
+	}
+	r.Commands = []string{
+		"docker run --gpus all IMAGE  # Docker with the NVIDIA Container Toolkit on the host",
+		"docker run --runtime=nvidia -e NVIDIA_VISIBLE_DEVICES=all IMAGE  # the nvidia runtime",
+		"docker run --device nvidia.com/gpu=all IMAGE  # CDI (also: podman run --device nvidia.com/gpu=all)",
+		"resources: {limits: {nvidia.com/gpu: 1}}  # Kubernetes pod spec",
+		"nvidia-smi -L  # on the host: the GPUs it can pass in",
 	}
 	return r
 }

@@ -13,9 +13,9 @@ func TestPCIGPUsRule(t *testing.T) {
 	}
 	runRuleCases(t, pciGPUsRule, []ruleCase{
 		{name: "all seen", id: "pci.gpus", want: model.Pass, evidence: []string{"1 GPU(s) on the PCI bus", "0000:18:00.0", "NVML open"}},
-		{name: "one unseen", id: "pci.gpus", want: model.Fail, evidence: []string{"2 on the bus, NVML sees 1", "0000:28:00.0"}, fix: []string{"Above 4G Decoding", "power cables", "seating"},
+		{name: "one unseen", id: "pci.gpus", want: model.Fail, evidence: []string{"2 on the bus, NVML sees 1", "0000:28:00.0"}, fix: []string{"Every BAR of the missing GPU is assigned", "power cables", "seating"},
 			mutate: func(f *model.Facts) { f.PCI.Devices = append(f.PCI.Devices, second(f)) }},
-		{name: "unseen with unassigned BAR", id: "pci.gpus", want: model.Fail, evidence: []string{"BAR1 unassigned"},
+		{name: "unseen with unassigned BAR", id: "pci.gpus", want: model.Fail, evidence: []string{"BAR1 unassigned"}, fix: []string{"Above 4G Decoding"},
 			mutate: func(f *model.Facts) {
 				d := second(f)
 				d.BARs[1].Start, d.BARs[1].Unassigned = 0, true

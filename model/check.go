@@ -37,40 +37,37 @@ type CheckResult struct {
 	Commands []string `json:"commands,omitempty"` // exact commands; the user runs them
 	GPU      Opt[int] `json:"gpu"`                // the GPU it concerns, if one
 	Live     bool     `json:"live,omitempty"`     // re-evaluated as samples arrive
-	// Replay is set only when a replay judged recorded facts again.
-	Replay *ReplayMark `json:"replay,omitempty"`
+
+	// Cause is a short machine-readable reason for a fail or warn
+	// ("no-gpu-on-bus", "container-no-gpu", "module-not-loaded", "lost"):
+	// the root-cause graph (checks/rootcause.go) keys its edges on it.
+	Cause string `json:"cause,omitempty"`
+	// FollowsFrom is the id of the root-cause check this fail or warn is a
+	// consequence of; such a result is shown under its root and counted
+	// once, with it, in the summary and the exit status.
+	FollowsFrom string `json:"follows_from,omitempty"`
+	// Root: other results follow from this one; fix it first.
+	Root bool `json:"root,omitempty"`
+	// Recorded is the verdict a snapshot recorded for this check when
+	// `check --from` judges the recording again ("" when not recorded).
+	Recorded Status `json:"recorded,omitempty"`
 }
 
-// ReplayMarkKind says how a replayed result relates to the recording.
-type ReplayMarkKind string
+// Counted reports whether the result counts on its own in a summary and
+// the exit status: a result that follows from a root cause does not.
+func (r CheckResult) Counted() bool { return r.FollowsFrom == "" }
 
-const (
-	// ReplayChanged: today's rules judge the recorded facts differently
-	// from the verdict recorded.
-	ReplayChanged ReplayMarkKind = "changed"
-	// ReplayNewRule: the rule is newer than the gputop that recorded.
-	ReplayNewRule ReplayMarkKind = "new_rule"
-	// ReplayRecordedOnly: today's rules no longer produce this result.
-	ReplayRecordedOnly ReplayMarkKind = "recorded_only"
-)
-
-// ReplayMark is a replayed result's relation to the recording, kept apart
-// from the title so that no view can cut it off or has to parse it back.
-type ReplayMark struct {
-	Kind     ReplayMarkKind `json:"kind"`
-	Recorded Status         `json:"recorded,omitempty"` // the recorded verdict (ReplayChanged)
-	Now      Status         `json:"now,omitempty"`      // today's verdict (ReplayChanged)
-}
-
-// Text is the mark as the views show it: "[recorded warn, now fail]".
-func (m ReplayMark) Text() string {
-	switch m.Kind {
-	case ReplayChanged:
-		return "[recorded " + string(m.Recorded) + ", now " + string(m.Now) + "]"
-	case ReplayNewRule:
+// RecordedMark is a replayed result's relation to the recording, for the
+// views to draw beside the title (never inside it, where it was cut off):
+// "[recorded warn, now fail]" when today's rules judge the recorded facts
+// differently, "[new rule]" when the recording has no verdict for it, ""
+// otherwise. Only meaningful for results judged from a recording.
+func (r CheckResult) RecordedMark() string {
+	switch {
+	case r.Recorded == "":
 		return "[new rule]"
-	case ReplayRecordedOnly:
-		return "[recorded only]"
+	case r.Recorded != r.Status:
+		return "[recorded " + string(r.Recorded) + ", now " + string(r.Status) + "]"
 	}
 	return ""
 }

@@ -145,8 +145,7 @@ func (p *checksPane) setResults(rs []model.CheckResult) {
 	if c, ok := p.current(); ok {
 		selID = c.ID
 	}
-	sorted := append([]model.CheckResult(nil), rs...)
-	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Status.Rank() < sorted[j].Status.Rank() })
+	sorted := rootsFirst(rs)
 	if !reflect.DeepEqual(sorted, p.results) {
 		p.version++
 	}
@@ -156,6 +155,41 @@ func (p *checksPane) setResults(rs []model.CheckResult) {
 		p.titleW = max(p.titleW, textWidth(listTitle(c)))
 	}
 	p.refilter(selID)
+}
+
+// rootsFirst orders results fails first, a root cause before the other
+// results of its status, and what follows from a root right under it.
+func rootsFirst(rs []model.CheckResult) []model.CheckResult {
+	sorted := append([]model.CheckResult(nil), rs...)
+	sort.SliceStable(sorted, func(i, j int) bool {
+		a, b := sorted[i], sorted[j]
+		if a.Status.Rank() != b.Status.Rank() {
+			return a.Status.Rank() < b.Status.Rank()
+		}
+		return a.Root && !b.Root
+	})
+	present := make(map[string]bool, len(sorted))
+	for _, r := range sorted {
+		present[r.ID] = true
+	}
+	followers := map[string][]model.CheckResult{}
+	out := make([]model.CheckResult, 0, len(sorted))
+	for _, r := range sorted {
+		if r.FollowsFrom != "" && present[r.FollowsFrom] && r.FollowsFrom != r.ID {
+			followers[r.FollowsFrom] = append(followers[r.FollowsFrom], r)
+		}
+	}
+	for _, r := range sorted {
+		if r.FollowsFrom != "" && present[r.FollowsFrom] && r.FollowsFrom != r.ID {
+			continue
+		}
+		out = append(out, r)
+		out = append(out, followers[r.ID]...)
+	}
+	if len(out) != len(sorted) {
+		return sorted // a chain of followers: keep the plain order rather than drop any
+	}
+	return out
 }
 
 // refilter rebuilds the rows shown, keeping the selection on check selID
@@ -358,9 +392,11 @@ func (p *checksPane) draw() string {
 			live = st.muted.render(" ↻") // re-evaluated as samples arrive
 		}
 		title := listTitle(r)
-		if r.Replay != nil {
+		if r.FollowsFrom != "" {
+			title = "↳ " + title // a consequence, listed under its root cause
+		}
+		if mark := p.mark(r); mark != "" {
 			// The replay's mark is a field of its own: the title is cut, never the mark.
-			mark := r.Replay.Text()
 			title = fit(title, max(titleW-textWidth(mark)-1, 4))
 			title = strings.TrimRight(title, " ") + " " + st.warn.render(mark)
 		}
@@ -400,8 +436,11 @@ func (p *checksPane) fixView() string {
 	if g, ok := c.GPU.Get(); ok {
 		lines[0] += st.Muted.Render(fmt.Sprintf("  GPU %d", g))
 	}
-	if c.Replay != nil {
-		lines = append(lines, st.warn.render(c.Replay.Text())+" "+st.muted.render(replayNote(*c.Replay)))
+	if mark := p.mark(c); mark != "" {
+		lines = append(lines, st.warn.render(mark)+" "+st.muted.render(replayNote(c)))
+	}
+	if c.FollowsFrom != "" {
+		lines = append(lines, st.muted.render("follows from "+c.FollowsFrom+": fix that first"))
 	}
 	lines = append(lines, "")
 	field := func(label, text string) {
@@ -467,17 +506,20 @@ func listTitle(r model.CheckResult) string {
 	return "GPU " + strconv.Itoa(r.GPU.V) + " " + title
 }
 
-// replayNote says what a replay mark means.
-func replayNote(m model.ReplayMark) string {
-	switch m.Kind {
-	case model.ReplayChanged:
-		return "today's rules judge the recorded facts differently from the recorded verdict"
-	case model.ReplayNewRule:
-		return "this rule is newer than the gputop that recorded"
-	case model.ReplayRecordedOnly:
-		return "today's rules no longer produce this result; shown as recorded"
+// mark is a result's relation to the recording in a replay ("" live).
+func (p *checksPane) mark(r model.CheckResult) string {
+	if p.cfg.Replay == nil {
+		return ""
 	}
-	return ""
+	return r.RecordedMark()
+}
+
+// replayNote says what a replay mark means.
+func replayNote(r model.CheckResult) string {
+	if r.Recorded == "" {
+		return "this rule is newer than the gputop that recorded"
+	}
+	return "today's rules judge the recorded facts differently from the recorded verdict"
 }
 
 // wrapHard splits s into lines of at most width cells, at spaces where it

@@ -166,8 +166,9 @@ func TestReplayMarksAndCursor(t *testing.T) {
 		c.RunChecks = func(context.Context) ([]model.CheckResult, model.Facts, error) {
 			rs := fleetChecks()
 			for i := range rs {
+				rs[i].Recorded = rs[i].Status
 				if rs[i].ID == "throttle.gpu2" {
-					rs[i].Replay = &model.ReplayMark{Kind: model.ReplayChanged, Recorded: model.Warn, Now: model.Fail}
+					rs[i].Recorded = model.Warn
 				}
 			}
 			return rs, model.Facts{}, nil

@@ -219,8 +219,8 @@ func (s *session) runChecks(ctx context.Context) ([]model.CheckResult, model.Fac
 	var rs []model.CheckResult
 	switch {
 	case s.snap != nil:
-		f = s.snap.Facts
-		rs = compareRecorded(checks.Evaluate(f), s.snap.Checks)
+		f = checks.FromSnapshot(s.snap) // the recorded facts and event timeline
+		rs = checks.CompareRecorded(checks.Evaluate(f), s.snap.Checks)
 	case s.opts.demo:
 		f = checks.DemoFacts(s.nvmlFacts())
 		rs = checks.Evaluate(f)
@@ -229,6 +229,9 @@ func (s *session) runChecks(ctx context.Context) ([]model.CheckResult, model.Fac
 		// errors need a slow reading: judge them, do not skip them.
 		s.waitFirstReadings(ctx, firstReadingsWait)
 		f = checks.Gather(ctx, checks.DefaultEnv(), s.nvmlFacts())
+		if s.sampler != nil {
+			f.Events = s.sampler.Events(nil, 1<<20) // every held event: the Xid rule judges the timeline too
+		}
 		rs = checks.Evaluate(f)
 	}
 	if err := ctx.Err(); err != nil {
@@ -283,33 +286,6 @@ func (s *session) waitFirstReadings(ctx context.Context, max time.Duration) {
 		case <-t.C:
 		}
 	}
-}
-
-// compareRecorded marks where today's rules judge recorded facts differently
-// from the verdict recorded in the snapshot.
-func compareRecorded(now, recorded []model.CheckResult) []model.CheckResult {
-	byID := make(map[string]model.CheckResult, len(recorded))
-	for _, r := range recorded {
-		byID[r.ID] = r
-	}
-	out := make([]model.CheckResult, 0, len(now)+len(recorded))
-	seen := make(map[string]bool, len(now))
-	for _, r := range now {
-		seen[r.ID] = true
-		if old, ok := byID[r.ID]; ok && old.Status != r.Status {
-			r.Replay = &model.ReplayMark{Kind: model.ReplayChanged, Recorded: old.Status, Now: r.Status}
-		} else if !ok {
-			r.Replay = &model.ReplayMark{Kind: model.ReplayNewRule}
-		}
-		out = append(out, r)
-	}
-	for _, r := range recorded {
-		if !seen[r.ID] {
-			r.Replay = &model.ReplayMark{Kind: model.ReplayRecordedOnly}
-			out = append(out, r)
-		}
-	}
-	return out
 }
 
 // latestChecks returns the newest facts and results, running the checks

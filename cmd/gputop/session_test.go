@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"log/slog"
-	"strings"
 	"testing"
 	"time"
 
@@ -43,42 +42,3 @@ func TestWaitFirstReadingsNoGPU(t *testing.T) {
 	}
 }
 
-// A replay shows each check as recorded and as today's rules judge the
-// recorded facts, marking where they differ.
-func TestCompareRecorded(t *testing.T) {
-	recorded := []model.CheckResult{
-		{ID: "same", Title: "Same", Status: model.Pass},
-		{ID: "changed", Title: "Changed", Status: model.Warn},
-		{ID: "gone", Title: "Gone", Status: model.Fail},
-	}
-	now := []model.CheckResult{
-		{ID: "same", Title: "Same", Status: model.Pass},
-		{ID: "changed", Title: "Changed", Status: model.Fail},
-		{ID: "new", Title: "New", Status: model.Skip},
-	}
-	got := map[string]model.CheckResult{}
-	for _, r := range compareRecorded(now, recorded) {
-		got[r.ID] = r
-	}
-	if len(got) != 4 {
-		t.Fatalf("want 4 results, got %v", got)
-	}
-	// The mark is a field: titles stay as the rules wrote them.
-	for id, r := range got {
-		if strings.Contains(r.Title, "[") {
-			t.Errorf("%s: the mark was glued into the title %q", id, r.Title)
-		}
-	}
-	if got["same"].Replay != nil {
-		t.Errorf("unchanged result marked: %+v", got["same"].Replay)
-	}
-	if c := got["changed"]; c.Status != model.Fail || c.Replay == nil || c.Replay.Text() != "[recorded warn, now fail]" {
-		t.Errorf("changed: %+v", c)
-	}
-	if g := got["gone"]; g.Status != model.Fail || g.Replay == nil || g.Replay.Text() != "[recorded only]" {
-		t.Errorf("recorded-only: %+v", g)
-	}
-	if n := got["new"]; n.Replay == nil || n.Replay.Text() != "[new rule]" {
-		t.Errorf("new rule: %+v", n)
-	}
-}

@@ -1,0 +1,155 @@
+package knowledge
+
+import (
+	"strconv"
+	"strings"
+)
+
+// TorchWheel is one PyTorch release line built for one CUDA tag: the GPU
+// architectures it carries kernels for (TORCH_CUDA_ARCH_LIST of
+// .ci/manywheel/build_cuda.sh at the release) and the cuDNN it installs.
+type TorchWheel struct {
+	Torch   string `json:"torch"`    // major.minor, "2.8"
+	CUDATag string `json:"cuda_tag"` // "cu128"
+	Archs   []int  `json:"archs"`    // compute capabilities with cubins
+	PTX     int    `json:"ptx,omitempty"`
+	Provenance
+	// Cudnn is the cuDNN the wheel installs ("9.10.2"), "" when unknown.
+	Cudnn     string     `json:"cudnn,omitempty"`
+	CudnnProv Provenance `json:"cudnn_prov"`
+}
+
+// CUDA is the wheel's CUDA major.minor ("12.8").
+func (w TorchWheel) CUDA() Version { v, _ := CUDAOfTag(w.CUDATag); return v }
+
+// Index is the wheel index users install it from.
+func (w TorchWheel) Index() string { return "https://download.pytorch.org/whl/" + w.CUDATag }
+
+// ArchList renders the architectures ("sm_75, sm_80, ..., compute_120").
+func (w TorchWheel) ArchList() string {
+	var s []string
+	for _, a := range w.Archs {
+		s = append(s, "sm_"+strconv.Itoa(a))
+	}
+	if w.PTX != 0 {
+		s = append(s, "compute_"+strconv.Itoa(w.PTX))
+	}
+	return strings.Join(s, ", ")
+}
+
+// Runs reports whether the wheel has code for a GPU of compute capability
+// cc: a cubin of the same major and lower-or-equal minor, or PTX of an
+// older compute capability the driver can compile.
+func (w TorchWheel) Runs(cc int) (ok bool, viaPTX bool) {
+	for _, a := range w.Archs {
+		if CubinRuns(a, cc) {
+			return true, false
+		}
+	}
+	if w.PTX != 0 && cc >= w.PTX {
+		return true, true
+	}
+	return false, false
+}
+
+// CUDATag turns a CUDA version into PyTorch's tag (12.8 -> "cu128").
+func CUDATag(cuda Version) string {
+	return "cu" + strconv.Itoa(cuda.Major()) + strconv.Itoa(cuda.Minor())
+}
+
+// CUDAOfTag turns "cu128" into 12.8.
+func CUDAOfTag(tag string) (Version, bool) {
+	t := strings.TrimPrefix(tag, "cu")
+	if len(t) != 3 || t == tag {
+		return Version{}, false
+	}
+	v, err := ParseVersion(t[:2] + "." + t[2:])
+	return v, err == nil
+}
+
+var (
+	a117   = []int{37, 50, 60, 70, 75, 80, 86}
+	a118   = []int{37, 50, 60, 70, 75, 80, 86, 90}
+	a12    = []int{50, 60, 70, 75, 80, 86, 90}
+	a128v  = []int{70, 75, 80, 86, 90, 100, 120}
+	a128   = []int{75, 80, 86, 90, 100, 120}
+	srcTag = func(v string) string {
+		return SrcTorchBuild + " at v" + v + ".0 (not readable here: the repository snapshot is too large to fetch)"
+	}
+	notRead = "arch list recalled from PyTorch's build script history and release discussions, not read at the tag"
+)
+
+func tw(torch, tag string, archs []int, ptx int, p Provenance, cudnn string) TorchWheel {
+	return TorchWheel{Torch: torch, CUDATag: tag, Archs: archs, PTX: ptx, Provenance: p, Cudnn: cudnn,
+		CudnnProv: unconfirmed("PyTorch wheel metadata (nvidia-cudnn-cu* pin)", "bundled cuDNN recalled, not read from the wheel metadata")}
+}
+
+func twu(torch, tag string, archs []int, ptx int, cudnn string) TorchWheel {
+	return tw(torch, tag, archs, ptx, unconfirmed(srcTag(torch), notRead), cudnn)
+}
+
+var (
+	prov28  = verified(SrcTorch158700 + " (get_arch_list of the CUDA 12.8/12.9 build: sm_70..sm_120, compute_120); " + SrcTorch157517 + "; " + SrcTorchBuild + " on the 2.8 branch (12.6: 5.0;6.0;7.0;7.5;8.0;8.6;9.0, 12.8: 7.0;...;12.0, 12.9: ...;12.0+PTX)")
+	prov211 = verified(SrcTorch172352 + ": 12.6.3 Maxwell(5.0)..Hopper(9.0); 12.8.1 Turing(7.5)..Blackwell(10.0, 12.0); 13.0 Turing..Blackwell(10.0, 12.0+PTX)")
+)
+
+var torchWheels = []TorchWheel{
+	twu("2.0", "cu117", a117, 0, "8.5.0"), twu("2.0", "cu118", a118, 0, "8.7.0"),
+	twu("2.1", "cu118", a118, 0, "8.7.0"), twu("2.1", "cu121", a12, 0, "8.9.2"),
+	twu("2.2", "cu118", a118, 0, "8.7.0"), twu("2.2", "cu121", a12, 0, "8.9.2"),
+	twu("2.3", "cu118", a118, 0, "8.7.0"), twu("2.3", "cu121", a12, 0, "8.9.2"),
+	twu("2.4", "cu118", a118, 0, "9.1.0"), twu("2.4", "cu121", a12, 0, "9.1.0"), twu("2.4", "cu124", a12, 0, "9.1.0"),
+	twu("2.5", "cu118", a118, 0, "9.1.0"), twu("2.5", "cu121", a12, 0, "9.1.0"), twu("2.5", "cu124", a12, 0, "9.1.0"),
+	twu("2.6", "cu118", a118, 0, "9.1.0"), twu("2.6", "cu124", a12, 0, "9.1.0"), twu("2.6", "cu126", a12, 0, "9.5.1"),
+	twu("2.7", "cu118", a118, 0, "9.1.0"), twu("2.7", "cu126", a12, 0, "9.5.1"),
+	tw("2.7", "cu128", a128, 0, unconfirmed(SrcTorch146265+"; "+srcTag("2.7"), "sm_50/60/70 removed from the CUDA 12.8 builds before 2.7 per the PR discussion; not read at the tag"), "9.7.1"),
+	tw("2.8", "cu126", a12, 0, prov28, "9.10.2"), tw("2.8", "cu128", a128v, 0, prov28, "9.10.2"), tw("2.8", "cu129", a128v, 120, prov28, "9.10.2"),
+	twu("2.9", "cu126", a12, 0, "9.10.2"), twu("2.9", "cu128", a128v, 0, "9.10.2"), twu("2.9", "cu130", a128, 120, "9.13.0"),
+	twu("2.10", "cu126", a12, 0, "9.10.2"), twu("2.10", "cu128", a128v, 0, "9.10.2"), twu("2.10", "cu130", a128, 120, ""),
+	tw("2.11", "cu126", a12, 0, prov211, ""), tw("2.11", "cu128", a128, 0, prov211, ""),
+	func() TorchWheel {
+		w := tw("2.11", "cu130", a128, 120, prov211, "9.19.0")
+		w.CudnnProv = verified(SrcMeasuredH200)
+		return w
+	}(),
+}
+
+// TorchWheels returns every row.
+func TorchWheels() []TorchWheel { return append([]TorchWheel(nil), torchWheels...) }
+
+// TorchWheelFor finds the wheel of a torch version ("2.8.0", "2.8.0+cu128")
+// and CUDA tag ("cu128").
+func TorchWheelFor(torch Version, cudaTag string) (TorchWheel, bool) {
+	mm := torch.MajorMinor()
+	for _, w := range torchWheels {
+		if MustVersion(w.Torch).Compare(mm) == 0 && w.CUDATag == cudaTag {
+			return w, true
+		}
+	}
+	return TorchWheel{}, false
+}
+
+// TorchTags lists the CUDA tags a torch major.minor was built for.
+func TorchTags(torch Version) []TorchWheel {
+	mm := torch.MajorMinor()
+	var out []TorchWheel
+	for _, w := range torchWheels {
+		if MustVersion(w.Torch).Compare(mm) == 0 {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// NewestTorch is the newest torch major.minor in the table.
+func NewestTorch() string { return torchWheels[len(torchWheels)-1].Torch }
+
+// WheelDriverFloor is the minimum driver of a wheel's CUDA tag: the CUDA
+// major's minor-version floor (PyTorch wheels bundle their CUDA runtime).
+func WheelDriverFloor(cudaTag string) (MinorFloor, bool) {
+	v, ok := CUDAOfTag(cudaTag)
+	if !ok {
+		return MinorFloor{}, false
+	}
+	return Floor(v.Major())
+}
