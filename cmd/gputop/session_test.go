@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gputop/gputop/model"
 	"github.com/gputop/gputop/sampler"
 	"github.com/gputop/gputop/sampler/sim"
 )
