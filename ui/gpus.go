@@ -150,7 +150,7 @@ func (p *gpuPanes) card(i, width int) string {
 	valW := 15
 	avail := inner - 5 - valW - 1
 	barW, sparkW := avail, 0
-	if avail >= 30 {
+	if avail >= 20 { // even a narrow card keeps its history, in coarser cells
 		barW = avail * 45 / 100
 		sparkW = avail - barW - 1
 	}
@@ -163,7 +163,7 @@ func (p *gpuPanes) card(i, width int) string {
 		}
 		s := st.muted.on(fit(label, 4)) + " " + st.bar(fr, ok, barW, meaningOf(m)) + " " + fitRight(value, valW)
 		if sparkW > 0 {
-			p.spark = g.hist.bucketMax(p.spark, m, end, sparkBucket, sparkW)
+			p.spark = g.hist.bucketMax(p.spark, m, end, sparkBucketFor(sparkW), sparkW)
 			if !(top > 0) { // no known limit: scale to the window's peak
 				top = float64(maxOf(p.spark))
 			}
@@ -185,8 +185,20 @@ func (p *gpuPanes) card(i, width int) string {
 	lines = append(lines, metricLine("TEMP", tempF, tempOK, fmtTemp(f.TempGPU, g.Info.TempSlowdown), metricTemp,
 		float64(g.Info.TempSlowdown.Or(100))))
 
-	lines = append(lines, st.muted.render("SM ")+fmtMHz(f.ClockSM)+st.muted.render("  MEM ")+fmtMHz(f.ClockMem)+
-		"  "+fmtPState(f.PState)+st.muted.render("  FAN ")+fmtPct(f.FanPercent))
+	clocks := st.muted.render("SM ") + fmtMHz(f.ClockSM) + st.muted.render("  MEM ") + fmtMHz(f.ClockMem) +
+		"  " + fmtPState(f.PState) + st.muted.render("  FAN ") + fmtPct(f.FanPercent)
+	if sparkW > 0 {
+		// The graphs' time scale, the same in every layout.
+		label := "graphs: last " + sparkSpanLabel
+		if textWidth(clocks)+1+len(label) > inner {
+			label = "graphs " + sparkSpanLabel
+		}
+		if textWidth(clocks)+1+len(label) > inner {
+			label = sparkSpanLabel
+		}
+		clocks = spread(clocks, st.muted.render(label), inner)
+	}
+	lines = append(lines, clocks)
 	if g.Health.State != model.Healthy {
 		lines = append(lines, st.verdictBadge(g.Verdict)+" "+st.healthReason(g.Health))
 	} else {
@@ -228,9 +240,25 @@ func meaningOf(m metric) barMeaning {
 	return meanBusy
 }
 
-// sparkBucket is the time one sparkline cell covers in a card: one second,
-// each cell the maximum of that second's samples.
+// sparkBucket is the time one sparkline cell covers at the widest: one
+// second, each cell the maximum of that second's samples.
 const sparkBucket = int64(1e9)
+
+// sparkSpan is the history every pane's sparkline covers, whatever its
+// width: a narrower graph has coarser cells, not a shorter past.
+const (
+	sparkSpan      = int64(60e9)
+	sparkSpanLabel = "60s"
+)
+
+// sparkBucketFor is the time one cell covers when width cells show
+// sparkSpan (at least sparkBucket).
+func sparkBucketFor(width int) int64 {
+	if width <= 0 {
+		return sparkBucket
+	}
+	return max((sparkSpan+int64(width)-1)/int64(width), sparkBucket)
+}
 
 // spread places left and right at the two ends of width cells; when they do
 // not fit, right is dropped before left is cut.
@@ -282,10 +310,12 @@ func (p *gpuPanes) columns(width int) []column {
 		{column{"TEMP", 8, true, func(g *gpuFrame) string { return fmtTemp(g.Fast.TempGPU, g.Info.TempSlowdown) }}, 0},
 		{column{"SM CLK", 8, true, func(g *gpuFrame) string { return fmtMHz(g.Fast.ClockSM) }}, 3},
 		{column{"P", 3, false, func(g *gpuFrame) string { return fmtPState(g.Fast.PState) }}, 3},
-		{column{"UTIL 30s", 30, false, func(g *gpuFrame) string {
-			p.spark = g.hist.bucketMax(p.spark, metricUtil, p.frame.end(g), sparkBucket, 30)
+		// History in the table too: a compact sparkline over the same span
+		// as the cards', its span in the title.
+		{column{"UTIL " + sparkSpanLabel, 12, false, func(g *gpuFrame) string {
+			p.spark = g.hist.bucketMax(p.spark, metricUtil, p.frame.end(g), sparkBucketFor(12), 12)
 			return st.spark.on(sparkline(p.spark, 100))
-		}}, 7},
+		}}, 2},
 		{column{"STATUS", statusW, false, func(g *gpuFrame) string { return st.verdictBadge(g.Verdict) }}, 0},
 		{column{"THROTTLE", 0, false, func(g *gpuFrame) string {
 			if g.Health.State != model.Healthy {
