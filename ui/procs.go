@@ -21,10 +21,23 @@ const (
 	sortPID
 	sortUser
 	sortCommand
+	sortPeak
+	sortSM
+	sortRSS
+	sortGPU
 	sortCount
 )
 
-var procSortNames = [...]string{"memory", "CPU", "PID", "user", "command"}
+var procSortNames = [...]string{"memory", "CPU", "PID", "user", "command", "peak", "SM", "RSS", "GPU"}
+
+// bigFirst: the quantities that read best largest first.
+func (s procSort) bigFirst() bool {
+	switch s {
+	case sortMem, sortPeak, sortSM, sortCPU, sortRSS:
+		return true
+	}
+	return false
+}
 
 func (s procSort) String() string { return procSortNames[s] }
 
@@ -32,6 +45,7 @@ func (s procSort) String() string { return procSortNames[s] }
 // than in KeyMap so the table is self-contained; none clashes with KeyMap.
 type procKeys struct {
 	Sort, Reverse, Kill, Yes, No key.Binding
+	Filter                       key.Binding
 }
 
 func newProcKeys(readOnly, canKill bool) procKeys {
@@ -41,6 +55,7 @@ func newProcKeys(readOnly, canKill bool) procKeys {
 		Kill:    key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "terminate process")),
 		Yes:     key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", "confirm")),
 		No:      key.NewBinding(key.WithKeys("n", "N", "esc"), key.WithHelp("n/esc", "cancel")),
+		Filter:  key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 	}
 	// Like export, the key stays bound when it cannot work, so pressing it
 	// says why instead of doing nothing.
@@ -73,7 +88,8 @@ type procsTable struct {
 	// active: the table has the focus (thick border, selection shown).
 	active bool
 
-	procs  []model.Process // sorted
+	all    []model.Process // every process, as SetData gave them
+	procs  []model.Process // sorted, filtered
 	peaks  map[model.ProcessKey]uint64
 	hintOn bool
 	hint   string
@@ -90,6 +106,11 @@ type procsTable struct {
 	confirming bool
 	target     model.Process
 
+	// filter keeps the processes whose PID, user or command contain it;
+	// editing: the user is typing it (every key goes to the filter).
+	filter  string
+	editing bool
+
 	status    string // result of the last action
 	statusErr bool
 }
@@ -105,7 +126,7 @@ func newProcsTable(c *common, terminate func(pid int32) error, readOnly bool) *p
 // GPU concatenated, the per-process peaks (ProcessPeaks.List) and the PID
 // namespace hint (host.Resolver.PIDNamespaceHint).
 func (p *procsTable) SetData(procs []model.Process, peaks []model.ProcessPeak, hintOn bool, hint string) {
-	p.procs = append(p.procs[:0], procs...)
+	p.all = append(p.all[:0], procs...)
 	if p.peaks == nil {
 		p.peaks = make(map[model.ProcessKey]uint64, len(peaks))
 	}
@@ -117,9 +138,21 @@ func (p *procsTable) SetData(procs []model.Process, peaks []model.ProcessPeak, h
 	p.sort()
 }
 
-// Confirming reports whether a confirmation prompt is open; the root must
-// then send every key here first (esc and n cancel, y confirms).
-func (p *procsTable) Confirming() bool { return p.confirming }
+// Confirming reports whether a confirmation prompt or the filter is open;
+// the root must then send every key here first (esc and n cancel, y
+// confirms; the filter takes text).
+func (p *procsTable) Confirming() bool { return p.confirming || p.editing }
+
+// matches reports whether pr passes the filter.
+func (p *procsTable) matches(pr model.Process) bool {
+	if p.filter == "" {
+		return true
+	}
+	f := strings.ToLower(p.filter)
+	return strings.Contains(strconv.FormatUint(uint64(pr.PID), 10), f) ||
+		strings.Contains(strings.ToLower(pr.User), f) || strings.Contains(strings.ToLower(p.command(pr)), f) ||
+		strings.Contains(strings.ToLower(pr.Name), f)
+}
 
 func procKeyOf(pr model.Process) model.ProcessKey {
 	return model.ProcessKey{GPU: pr.GPUIndex, PID: pr.PID}
@@ -134,12 +167,25 @@ func (p *procsTable) command(pr model.Process) string {
 
 // sort orders the list and puts the selection back on the same process.
 func (p *procsTable) sort() {
+	p.procs = p.procs[:0]
+	for _, pr := range p.all {
+		if p.matches(pr) {
+			p.procs = append(p.procs, pr)
+		}
+	}
 	// missing: the sort value is unavailable. Those rows go last in either
 	// direction, so reversing never brings a block of N/A to the top.
 	missing := func(pr model.Process) bool {
 		switch p.sortBy {
 		case sortMem:
 			return !pr.UsedMemory.OK
+		case sortPeak:
+			_, ok := p.peaks[procKeyOf(pr)]
+			return !ok
+		case sortSM:
+			return !pr.SMUtil.OK
+		case sortRSS:
+			return !pr.RSS.OK
 		case sortCPU:
 			return !pr.CPUPercent.OK
 		case sortUser, sortCommand:
@@ -148,7 +194,7 @@ func (p *procsTable) sort() {
 		return false
 	}
 	// Memory and CPU read best biggest first; PID, user and command A-Z.
-	descending := (p.sortBy == sortMem || p.sortBy == sortCPU) != p.desc
+	descending := p.sortBy.bigFirst() != p.desc
 	slices.SortStableFunc(p.procs, func(a, b model.Process) int {
 		if ma, mb := missing(a), missing(b); ma != mb {
 			if ma {
@@ -160,6 +206,14 @@ func (p *procsTable) sort() {
 		switch p.sortBy {
 		case sortMem:
 			c = cmp.Compare(a.UsedMemory.V, b.UsedMemory.V)
+		case sortPeak:
+			c = cmp.Compare(p.peaks[procKeyOf(a)], p.peaks[procKeyOf(b)])
+		case sortSM:
+			c = cmp.Compare(a.SMUtil.V, b.SMUtil.V)
+		case sortRSS:
+			c = cmp.Compare(a.RSS.V, b.RSS.V)
+		case sortGPU:
+			c = cmp.Compare(a.GPUIndex, b.GPUIndex)
 		case sortCPU:
 			c = cmp.Compare(a.CPUPercent.V, b.CPUPercent.V)
 		case sortPID:
@@ -214,6 +268,22 @@ func (p *procsTable) Update(msg tea.Msg) tea.Cmd {
 }
 
 func (p *procsTable) key(msg tea.KeyMsg) tea.Cmd {
+	if p.editing {
+		switch msg.Type {
+		case tea.KeyEnter:
+			p.editing = false
+		case tea.KeyEsc:
+			p.editing, p.filter = false, ""
+		case tea.KeyBackspace:
+			if r := []rune(p.filter); len(r) > 0 {
+				p.filter = string(r[:len(r)-1])
+			}
+		case tea.KeyRunes, tea.KeySpace:
+			p.filter += string(msg.Runes)
+		}
+		p.sort()
+		return nil
+	}
 	if p.confirming {
 		p.confirming = false
 		if !key.Matches(msg, p.keys.Yes) {
@@ -239,6 +309,8 @@ func (p *procsTable) key(msg tea.KeyMsg) tea.Cmd {
 		p.sort()
 	case key.Matches(msg, p.keys.Kill):
 		p.askTerminate()
+	case key.Matches(msg, p.keys.Filter):
+		p.editing = true
 	}
 	return nil
 }
@@ -256,16 +328,13 @@ func (p *procsTable) askTerminate() {
 		// A PID from another namespace would signal an unrelated process here.
 		p.status, p.statusErr = "PID "+strconv.FormatUint(uint64(p.procs[p.selected].PID), 10)+
 			" is not visible from this namespace: not signalling it", true
-	case p.procs[p.selected].Command == zombieCommand:
+	case p.procs[p.selected].Zombie:
 		p.status, p.statusErr = "a zombie has already exited; its parent must reap it", true
 	default:
 		p.confirming, p.target = true, p.procs[p.selected]
 		p.status = ""
 	}
 }
-
-// zombieCommand is what the host resolver writes for a zombie.
-const zombieCommand = "<zombie>"
 
 func (p *procsTable) runTerminate(pr model.Process) tea.Cmd {
 	if p.readOnly || p.terminate == nil {
@@ -286,7 +355,12 @@ func (p *procsTable) ShortHelp() []key.Binding {
 	if p.confirming {
 		return []key.Binding{p.keys.Yes, p.keys.No}
 	}
-	return []key.Binding{p.keys.Sort, p.keys.Reverse, p.keys.Kill}
+	if p.editing {
+		done := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "keep filter"))
+		clearF := key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter"))
+		return []key.Binding{done, clearF}
+	}
+	return []key.Binding{p.keys.Sort, p.keys.Reverse, p.keys.Filter, p.keys.Kill}
 }
 
 func (p *procsTable) FullHelp() [][]key.Binding { return [][]key.Binding{p.ShortHelp()} }
@@ -301,22 +375,22 @@ type procCol struct {
 }
 
 var procCols = []procCol{
-	{"GPU", 3, true, func(_ *procsTable, pr model.Process) string { return strconv.Itoa(pr.GPUIndex) }, -1},
+	{"GPU", 3, true, func(_ *procsTable, pr model.Process) string { return strconv.Itoa(pr.GPUIndex) }, sortGPU},
 	{"PID", 7, true, func(_ *procsTable, pr model.Process) string { return strconv.FormatUint(uint64(pr.PID), 10) }, sortPID},
 	{"USER", 8, false, func(_ *procsTable, pr model.Process) string { return pr.User }, sortUser},
 	{"GPU MEM", 8, true, func(_ *procsTable, pr model.Process) string { return fmtBytes(pr.UsedMemory) }, sortMem},
 	{"PEAK", 8, true, func(p *procsTable, pr model.Process) string {
 		pk, ok := p.peaks[procKeyOf(pr)]
 		return fmtBytes(model.Opt[uint64]{V: pk, OK: ok})
-	}, -1},
-	{"SM", 4, true, func(_ *procsTable, pr model.Process) string { return fmtPct(pr.SMUtil) }, -1},
+	}, sortPeak},
+	{"SM", 4, true, func(_ *procsTable, pr model.Process) string { return fmtPct(pr.SMUtil) }, sortSM},
 	{"CPU", 5, true, func(_ *procsTable, pr model.Process) string {
 		if !pr.CPUPercent.OK {
 			return na
 		}
 		return strconv.FormatFloat(pr.CPUPercent.V, 'f', 0, 64) + "%"
 	}, sortCPU},
-	{"RSS", 8, true, func(_ *procsTable, pr model.Process) string { return fmtBytes(pr.RSS) }, -1},
+	{"RSS", 8, true, func(_ *procsTable, pr model.Process) string { return fmtBytes(pr.RSS) }, sortRSS},
 }
 
 // procCmdMin is the narrowest the command column gets before other columns
@@ -369,6 +443,12 @@ func (p *procsTable) View() string {
 	}
 	title := st.Title.Render("PROCESSES") + st.Muted.Render(" "+strconv.Itoa(len(p.procs))+
 		"  sort: "+p.sortBy.String()+p.dirWord())
+	switch {
+	case p.editing:
+		title += st.Muted.Render("  filter: ") + p.filter + st.Accent.Render("▏")
+	case p.filter != "":
+		title += st.Muted.Render("  filter: ") + p.filter + st.Muted.Render(" (of "+strconv.Itoa(len(p.all))+")")
+	}
 	lines := []string{fit(title, inner)}
 
 	// The status line (prompt or last result) takes the bottom row.
@@ -394,6 +474,8 @@ func (p *procsTable) View() string {
 			lines = append(lines, st.Muted.Render(fit("GPU "+strconv.Itoa(pr.GPUIndex)+"  PID "+
 				strconv.FormatUint(uint64(pr.PID), 10)+"  "+fmtBytes(pr.UsedMemory), inner)))
 		}
+	case len(p.procs) == 0 && p.filter != "":
+		lines = append(lines, st.Muted.Render("no process matches the filter (/ edits it, esc while editing clears it)"))
 	case len(p.procs) == 0:
 		lines = append(lines, st.Muted.Render("no processes on the GPUs"))
 	default:
@@ -407,7 +489,7 @@ func (p *procsTable) View() string {
 }
 
 func (p *procsTable) dirWord() string {
-	if (p.sortBy == sortMem || p.sortBy == sortCPU) != p.desc {
+	if p.sortBy.bigFirst() != p.desc {
 		return " ↓"
 	}
 	return " ↑"
@@ -486,8 +568,9 @@ func (p *procsTable) table(width, rows int) []string {
 		switch {
 		case !pr.Resolved:
 			cmd = st.Muted.Render("(not visible from this PID namespace)")
-		case pr.Command == zombieCommand:
-			cmd = st.Warn.Render("<zombie>") + st.Muted.Render(" exited, not reaped")
+		case pr.Zombie:
+			// Drawn as what it is, whatever its command line was.
+			cmd = st.Warn.Render("<zombie>") + st.Muted.Render(" exited, not reaped: "+cmd)
 		}
 		marker := " "
 		if p.active && i == p.selected {

@@ -40,7 +40,7 @@ func testProcs() []model.Process {
 			Command:    "/usr/bin/python3 -m vllm.entrypoints.openai.api_server --model meta-llama/Llama-3.1-70B-Instruct",
 			CPUPercent: model.Some(12.0), RSS: model.Some[uint64](3 << 30)},
 		{PID: 777, GPUIndex: 0, Kind: "compute", UsedMemory: model.Some[uint64](512 << 20),
-			Resolved: true, User: "carol", Name: "python3", Command: zombieCommand},
+			Resolved: true, User: "carol", Name: "python3", Command: "python3 crash.py", Zombie: true}, // its command line was known
 		{PID: 99001, GPUIndex: 1, Kind: "compute", UsedMemory: model.Some[uint64](2 << 30)},
 		{PID: 31337, GPUIndex: 0, Kind: "graphics", UsedMemory: model.Some[uint64](300 << 20), SMUtil: model.Some[uint32](3),
 			Resolved: true, User: "root", Name: "Xorg", Command: "/usr/lib/xorg/Xorg :0",
@@ -177,7 +177,12 @@ func TestProcsSortKeys(t *testing.T) {
 		{[]string{"o", "o", "o", "o"}, []uint32{5150, 31337, 777, 4242, 99001}, sortCommand},
 		{[]string{"o", "o", "o", "o", "O"}, []uint32{4242, 777, 31337, 5150, 99001}, sortCommand},
 		{[]string{"o", "o", "O"}, []uint32{99001, 31337, 5150, 4242, 777}, sortPID},
-		{[]string{"o", "o", "o", "o", "o"}, []uint32{5150, 4242, 99001, 777, 31337}, sortMem},
+		// Peak, SM and RSS: biggest first, unavailable last; GPU: 0 first.
+		{[]string{"o", "o", "o", "o", "o"}, []uint32{4242, 5150, 777, 31337, 99001}, sortPeak},
+		{[]string{"o", "o", "o", "o", "o", "o"}, []uint32{4242, 31337, 777, 5150, 99001}, sortSM},
+		{[]string{"o", "o", "o", "o", "o", "o", "o"}, []uint32{4242, 5150, 31337, 777, 99001}, sortRSS},
+		{[]string{"o", "o", "o", "o", "o", "o", "o", "o"}, []uint32{777, 4242, 31337, 5150, 99001}, sortGPU},
+		{[]string{"o", "o", "o", "o", "o", "o", "o", "o", "o"}, []uint32{5150, 4242, 99001, 777, 31337}, sortMem},
 		// Cycling to the next column starts it in its natural order again.
 		{[]string{"O", "o"}, []uint32{4242, 5150, 31337, 777, 99001}, sortCPU},
 	}
@@ -420,5 +425,28 @@ func TestProcsStatusClearsOnNextKey(t *testing.T) {
 	sendProcKeys(p, "down")
 	if p.status != "" {
 		t.Errorf("status %q still shown after the next key", p.status)
+	}
+}
+
+// / filters the table by PID, user or command; esc while typing clears it;
+// while typing, keys are text (q does not quit, x does not terminate).
+func TestProcsFilter(t *testing.T) {
+	p := newTestTable(t, &fakeTerminate{}, false)
+	p.SetSize(120, 10)
+	sendProcKeys(p, "/", "v", "l", "l", "m")
+	if !p.Confirming() {
+		t.Fatal("typing a filter must capture the keys")
+	}
+	if got := procPIDs(p); !slices.Equal(got, []uint32{5150}) {
+		t.Errorf("filter vllm: %v", got)
+	}
+	p.Update(tea.KeyMsg{Type: tea.KeyEnter})
+	if p.Confirming() || !strings.Contains(p.View(), "filter: vllm (of 5)") {
+		t.Errorf("enter keeps the filter and ends typing:\n%s", p.View())
+	}
+	sendProcKeys(p, "/")
+	p.Update(tea.KeyMsg{Type: tea.KeyEsc})
+	if len(p.procs) != 5 {
+		t.Errorf("esc while typing clears the filter: %d rows", len(p.procs))
 	}
 }
