@@ -68,7 +68,11 @@ func (p *gpuPanes) ShortHelp() []key.Binding {
 	return []key.Binding{zoom}
 }
 
-func (p *gpuPanes) FullHelp() [][]key.Binding { return [][]key.Binding{p.ShortHelp()} }
+func (p *gpuPanes) FullHelp() [][]key.Binding {
+	move := p.keys.Left
+	move.SetHelp("←↑→↓/hjkl", "move between GPUs")
+	return [][]key.Binding{{move, p.ShortHelp()[0], p.keys.Events, p.keys.Procs}}
+}
 
 func (p *gpuPanes) View() string {
 	if p.count() == 0 {

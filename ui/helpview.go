@@ -17,35 +17,107 @@ import (
 type helpView struct {
 	*common
 	size
+	// pane is the component that had the focus when help opened: its keys
+	// come first, generated from its own KeyMap.
+	pane   help.KeyMap
+	name   string
+	offset int // first line shown
 }
 
 func newHelpView(c *common) *helpView { return &helpView{common: c} }
 
-func (h *helpView) Update(tea.Msg) tea.Cmd { return nil }
+// open shows help for the pane that has the focus.
+func (h *helpView) open(pane help.KeyMap, name string) {
+	h.pane, h.name, h.offset = pane, name, 0
+}
 
-func (h *helpView) ShortHelp() []key.Binding  { return []key.Binding{h.keys.Back, h.keys.Quit} }
+// rows is how many lines of help fit.
+func (h *helpView) rows() int { return max(h.height-3, 1) }
+
+func (h *helpView) Update(msg tea.Msg) tea.Cmd {
+	km, ok := msg.(tea.KeyMsg)
+	if !ok {
+		return nil
+	}
+	switch k := h.keys; {
+	case key.Matches(km, k.Up):
+		h.offset--
+	case key.Matches(km, k.Down):
+		h.offset++
+	case key.Matches(km, k.PageUp):
+		h.offset -= h.rows()
+	case key.Matches(km, k.PageDown):
+		h.offset += h.rows()
+	case key.Matches(km, k.Home):
+		h.offset = 0
+	case key.Matches(km, k.End):
+		h.offset = len(h.content())
+	}
+	h.clamp()
+	return nil
+}
+
+func (h *helpView) clamp() {
+	h.offset = max(min(h.offset, len(h.content())-h.rows()), 0)
+}
+
+func (h *helpView) SetSize(w, hgt int) {
+	h.size.SetSize(w, hgt)
+	h.clamp()
+}
+
+func (h *helpView) ShortHelp() []key.Binding {
+	scroll := h.keys.Down
+	scroll.SetHelp("↑/↓ pgup/pgdn", "scroll")
+	return []key.Binding{scroll, h.keys.Back, h.keys.Quit}
+}
 func (h *helpView) FullHelp() [][]key.Binding { return h.keys.FullHelp() }
 
 func (h *helpView) View() string {
 	if h.width < 10 || h.height < 3 {
 		return fitBlock("", h.width, h.height)
 	}
+	lines := h.content()
+	rows := h.rows()
+	off := max(min(h.offset, len(lines)-rows), 0)
+	end := min(off+rows, len(lines))
+	shown := append([]string(nil), lines[off:end]...)
+	if len(lines) > rows {
+		shown = append(shown, h.styles.muted.render("lines "+strconv.Itoa(off+1)+"-"+strconv.Itoa(end)+" of "+
+			strconv.Itoa(len(lines))+" · ↑/↓ pgup/pgdn scroll"))
+	}
+	return boxed(h.styles.PaneFocused, strings.Join(shown, "\n"), h.width, h.height)
+}
+
+// content is every line of help, before scrolling.
+func (h *helpView) content() []string {
 	st := h.styles
-	inner := h.width - 4
+	inner := max(h.width-4, 10)
 	hm := help.New()
 	hm.Styles = st.Help
 	hm.Width = inner
 	hm.FullSeparator = "    "
-	lines := []string{st.Title.Render("KEYS"), hm.FullHelpView(h.keys.FullHelp()), "",
+	var lines []string
+	if h.pane != nil {
+		name := h.name
+		if name == "" {
+			name = "this pane"
+		}
+		lines = append(lines, st.Title.Render("KEYS OF "+strings.ToUpper(name)))
+		lines = append(lines, strings.Split(hm.FullHelpView(h.pane.FullHelp()), "\n")...)
+		lines = append(lines, "")
+	}
+	lines = append(lines, st.Title.Render("KEYS EVERYWHERE"))
+	lines = append(lines, strings.Split(hm.FullHelpView(h.keys.FullHelp()), "\n")...)
+	lines = append(lines, "",
 		st.Muted.Render("theme  ") + st.Theme.Name + st.Muted.Render("  (t cycles "+strings.Join(themes.Names(), ", ")+
 			"; NO_COLOR forces mono)"),
 		st.Muted.Render("legend ") + st.Status(model.Fail) + "  " + st.Status(model.Warn) + "  " +
 			st.Status(model.Skip) + "  " + st.Status(model.Pass) + st.Muted.Render("  ↻ live check  !TAG hardware fault  ") +
 			st.verdictBadge(model.Verdict{Level: model.VerdictStale}) + " " + st.verdictBadge(model.Verdict{Level: model.VerdictLost}),
-		st.Muted.Render("graphs  one cell per second in the panes (zoom: the last 120 s), each the maximum of its samples"),
-		""}
-	lines = append(lines, h.overhead()...)
-	return boxed(st.PaneFocused, strings.Join(lines, "\n"), h.width, h.height)
+		st.Muted.Render("graphs  the panes' and the table's cover the last "+sparkSpanLabel+" (zoom: 120 s), each cell the maximum of its samples"),
+		"")
+	return append(lines, h.overhead()...)
 }
 
 // overhead is the "about" section: the sampler's own cost and timeliness.
@@ -94,4 +166,21 @@ func (h *helpView) driverCalls() []string {
 		}
 	}
 	return out
+}
+
+// focusName names the focused pane for help's heading.
+func (m *Model) focusName() string {
+	switch {
+	case m.over == overlayZoom:
+		return "the zoom"
+	case m.over == overlayProcs:
+		return "the process table"
+	case m.over == overlayEvents:
+		return "the event log"
+	case m.checks.fixOpen:
+		return "the fix panel"
+	case m.checks.active:
+		return "the checklist"
+	}
+	return "the GPU panes"
 }

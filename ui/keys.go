@@ -80,8 +80,8 @@ func (k *KeyMap) ShortHelp() []key.Binding {
 // FullHelp is the help overlay, one column per group.
 func (k *KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
-		{k.Next, k.Prev, k.Up, k.Down, k.Left, k.Right},
-		{k.Enter, k.Back, k.Copy, k.Rerun, k.Export},
+		{k.Next, k.Prev, k.Up, k.Down, k.Left, k.Right, k.PageUp, k.PageDown},
+		{k.Enter, k.Back, k.Copy, k.CopyNth, k.Rerun, k.Export},
 		{k.Events, k.Procs, k.ResetPeaks, k.Pause, k.Theme, k.Help, k.Quit},
 		{k.StepBack, k.StepFwd, k.JumpBack, k.JumpFwd, k.Latest},
 	}

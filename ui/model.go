@@ -398,6 +398,8 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		if m.over == overlayHelp {
 			m.over = overlayNone
 		} else {
+			m.helpv.open(m.focusedComponent(), m.focusName())
+			m.helpv.SetSize(m.width, max(m.height-chromeRows, 0))
 			m.over = overlayHelp
 			if m.paused {
 				m.frame.refreshStats(m.cfg.Source) // the values stay frozen
@@ -492,6 +494,9 @@ func (m *Model) moveFocus(forward bool) {
 func (m *Model) overlayKey(msg tea.KeyMsg) tea.Cmd {
 	if m.over == overlayProcs {
 		return m.procs.Update(msg)
+	}
+	if m.over == overlayHelp {
+		return m.helpv.Update(msg)
 	}
 	if m.over == overlayEvents {
 		cmd := m.events.Update(msg)

@@ -363,7 +363,10 @@ func (p *procsTable) ShortHelp() []key.Binding {
 	return []key.Binding{p.keys.Sort, p.keys.Reverse, p.keys.Filter, p.keys.Kill}
 }
 
-func (p *procsTable) FullHelp() [][]key.Binding { return [][]key.Binding{p.ShortHelp()} }
+func (p *procsTable) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{p.common.keys.Up, p.common.keys.Down, p.keys.Sort, p.keys.Reverse},
+		{p.keys.Filter, p.keys.Kill, p.keys.Yes, p.keys.No}}
+}
 
 // procCol is one column of the table.
 type procCol struct {

@@ -24,7 +24,11 @@ func newZoomView(c *common) *zoomView { return &zoomView{common: c} }
 func (z *zoomView) Update(tea.Msg) tea.Cmd { return nil }
 
 func (z *zoomView) ShortHelp() []key.Binding  { return []key.Binding{z.keys.Back} }
-func (z *zoomView) FullHelp() [][]key.Binding { return [][]key.Binding{z.ShortHelp()} }
+func (z *zoomView) FullHelp() [][]key.Binding {
+	next := z.keys.Right
+	next.SetHelp("←/→ tab", "previous / next GPU")
+	return [][]key.Binding{{next, z.keys.Back}}
+}
 
 // zoomSpan is the history the zoomed graphs cover.
 const zoomSpan = int64(120e9)
