@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/gputop/gputop/model"
 )
@@ -218,5 +219,24 @@ func TestGoldenNoGPUSizes(t *testing.T) {
 			checkScreen(t, v, sz[0], sz[1])
 			golden.RequireEqual(t, []byte(v))
 		})
+	}
+}
+
+// A click focuses the GPU or the check under it; the wheel scrolls.
+func TestMouseFocusAndScroll(t *testing.T) {
+	m := fleetScreen(t, 200, 50, nil)
+	defer m.cancel()
+	// 200x50 with 8 GPUs: two columns of cards, 10 rows each, from row 1.
+	drive(m, tea.MouseMsg{X: 60, Y: 1 + 10 + 3, Button: tea.MouseButtonLeft, Action: tea.MouseActionPress})
+	if m.checks.active || m.gpus.focused != 3 {
+		t.Errorf("click on the second card of the second row: focus GPU %d (checks %v), want GPU 3", m.gpus.focused, m.checks.active)
+	}
+	drive(m, tea.MouseMsg{X: 150, Y: 1 + 2 + 2, Button: tea.MouseButtonLeft, Action: tea.MouseActionPress})
+	if !m.checks.active || m.checks.selected != 2 {
+		t.Errorf("click on the third check: checks %v selected %d", m.checks.active, m.checks.selected)
+	}
+	drive(m, tea.MouseMsg{X: 150, Y: 10, Button: tea.MouseButtonWheelDown, Action: tea.MouseActionPress})
+	if m.checks.selected != 3 {
+		t.Errorf("wheel down moved the selection to %d, want 3", m.checks.selected)
 	}
 }

@@ -262,6 +262,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.checks.maybeEvaluate(m.now())
 	case tea.KeyMsg:
 		return m, m.handleKey(msg)
+	case tea.MouseMsg:
+		return m, m.handleMouse(msg)
 	case exportDoneMsg:
 		m.exporting = false
 		if msg.err != nil {

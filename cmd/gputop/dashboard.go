@@ -104,7 +104,8 @@ func runDashboard(parent context.Context, o *options) error {
 	// The UI draws at most 20 frames a second; bubbletea's renderer would
 	// otherwise wake 60 times a second to find nothing new (about 0.6% of
 	// a core, measured).
-	p := tea.NewProgram(ui.New(cfg), tea.WithAltScreen(), tea.WithContext(ctx), tea.WithFPS(20))
+	p := tea.NewProgram(ui.New(cfg), tea.WithAltScreen(), tea.WithContext(ctx), tea.WithFPS(20),
+		tea.WithMouseCellMotion()) // click to focus, wheel to scroll
 	_, runErr := p.Run()
 	stopSampler()
 	<-samplerDone
