@@ -110,11 +110,11 @@ func (h *helpView) content() []string {
 	lines = append(lines, st.Title.Render("KEYS EVERYWHERE"))
 	lines = append(lines, strings.Split(hm.FullHelpView(h.keys.FullHelp()), "\n")...)
 	lines = append(lines, "",
-		st.Muted.Render("theme  ") + st.Theme.Name + st.Muted.Render("  (t cycles "+strings.Join(themes.Names(), ", ")+
+		st.Muted.Render("theme  ")+st.Theme.Name+st.Muted.Render("  (t cycles "+strings.Join(themes.Names(), ", ")+
 			"; NO_COLOR forces mono)"),
-		st.Muted.Render("legend ") + st.Status(model.Fail) + "  " + st.Status(model.Warn) + "  " +
-			st.Status(model.Skip) + "  " + st.Status(model.Pass) + st.Muted.Render("  ↻ live check  !TAG hardware fault  ") +
-			st.verdictBadge(model.Verdict{Level: model.VerdictStale}) + " " + st.verdictBadge(model.Verdict{Level: model.VerdictLost}),
+		st.Muted.Render("legend ")+st.Status(model.Fail)+"  "+st.Status(model.Warn)+"  "+
+			st.Status(model.Skip)+"  "+st.Status(model.Pass)+st.Muted.Render("  ↻ live check  !TAG hardware fault  ")+
+			st.verdictBadge(model.Verdict{Level: model.VerdictStale})+" "+st.verdictBadge(model.Verdict{Level: model.VerdictLost}),
 		st.Muted.Render("graphs  the panes' and the table's cover the last "+sparkSpanLabel+" (zoom: 120 s), each cell the maximum of its samples"),
 		"")
 	return append(lines, h.overhead()...)

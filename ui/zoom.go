@@ -23,7 +23,7 @@ func newZoomView(c *common) *zoomView { return &zoomView{common: c} }
 
 func (z *zoomView) Update(tea.Msg) tea.Cmd { return nil }
 
-func (z *zoomView) ShortHelp() []key.Binding  { return []key.Binding{z.keys.Back} }
+func (z *zoomView) ShortHelp() []key.Binding { return []key.Binding{z.keys.Back} }
 func (z *zoomView) FullHelp() [][]key.Binding {
 	next := z.keys.Right
 	next.SetHelp("←/→ tab", "previous / next GPU")
