@@ -551,7 +551,7 @@ func (m *Model) replayKey(msg tea.KeyMsg) bool {
 
 func (m *Model) View() string {
 	if !m.viewValid {
-		m.view, m.viewValid = m.draw(), true
+		m.view, m.viewValid = m.styles.paintBackground(m.draw()), true
 	}
 	return m.view
 }

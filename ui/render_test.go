@@ -319,3 +319,19 @@ func TestPaintMatchesLipgloss(t *testing.T) {
 		}
 	}
 }
+
+// The light theme paints its background behind every cell, styled or not.
+func TestLightThemeBackground(t *testing.T) {
+	th, _ := themes.Get("light")
+	st := NewStyles(th)
+	st.bgPre = "\x1b[48;5;255m" // the test profile has no colour: set it as a 256-colour terminal would
+	got := st.paintBackground("ab\x1b[1mc\x1b[0md\n e")
+	want := "\x1b[48;5;255mab\x1b[1mc\x1b[0m\x1b[48;5;255md\x1b[0m\n\x1b[48;5;255m e\x1b[0m"
+	if got != want {
+		t.Errorf("paintBackground = %q, want %q", got, want)
+	}
+	dark, _ := themes.Get("dark")
+	if s := NewStyles(dark); s.paintBackground("x") != "x" {
+		t.Error("a theme without a background must leave the screen alone")
+	}
+}

@@ -43,6 +43,10 @@ type Styles struct {
 	status  map[model.Status]string
 	okBadge string
 
+	// bgPre sets the theme's background ("" when it has none); paintBackground
+	// puts it behind every cell of a screen.
+	bgPre string
+
 	// gen tells one set of styles from another for the panes' view caches:
 	// a theme change overwrites the Styles in place, so a pointer would not.
 	gen uint64
@@ -130,6 +134,11 @@ func NewStyles(t themes.Theme) *Styles {
 		model.Skip: s.Muted.Render("○ skip"),
 	}
 	s.okBadge = s.OK.Render("● ok")
+	if t.Background != nil {
+		if _, none := t.Background.(lipgloss.NoColor); !none {
+			s.bgPre = paintOf(lipgloss.NewStyle().Background(t.Background)).pre
+		}
+	}
 	s.Help = help.Styles{
 		Ellipsis:       s.Muted,
 		ShortKey:       s.Accent,
@@ -201,4 +210,26 @@ func (s *Styles) Severity(sev model.Severity) lipgloss.Style {
 		return s.Warn
 	}
 	return s.Text
+}
+
+// paintBackground puts the theme's background behind every cell of screen:
+// each line starts with it and every reset inside a line turns it on again,
+// so styled spans keep their own colours and everything else gets the
+// background, padding included.
+func (s *Styles) paintBackground(screen string) string {
+	if s.bgPre == "" {
+		return screen
+	}
+	const reset = "\x1b[0m"
+	var b strings.Builder
+	b.Grow(len(screen) + len(screen)/8)
+	for i, line := range strings.Split(screen, "\n") {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(s.bgPre)
+		b.WriteString(strings.ReplaceAll(strings.ReplaceAll(line, reset, reset+s.bgPre), "\x1b[m", reset+s.bgPre))
+		b.WriteString(reset)
+	}
+	return b.String()
 }
