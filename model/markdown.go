@@ -37,7 +37,7 @@ func (m *mdWriter) printf(format string, args ...any) {
 	}
 }
 
-const notAvailable = "n/a"
+const notAvailable = NotAvailable
 
 func (m *mdWriter) report(snap *Snapshot) {
 	host := snap.Host
@@ -169,7 +169,7 @@ func (m *mdWriter) gpuTable(snap *Snapshot) {
 			health += " (" + g.Health.Reason + ")"
 		}
 		m.printf("| %d | %s | %s | %s | %s | %s | %s |\n", g.Index, mdCell(g.Name),
-			memoryCell(last.MemUsed, total), percentCell(last.UtilGPU), tempCell(last.TempGPU),
+			memoryCell(last.MemUsed, total), percentCell(last.UtilGPU), FormatTemp(last.TempGPU, g.TempSlowdown),
 			powerCell(last.PowerDraw, last.PowerLimit), mdCell(health))
 	}
 	m.printf("\n")
@@ -238,9 +238,7 @@ func (m *mdWriter) events(events []Event) {
 	m.printf("\n")
 }
 
-func memoryCell(used, total Opt[uint64]) string {
-	return bytesCell(used) + " / " + bytesCell(total)
-}
+func memoryCell(used, total Opt[uint64]) string { return FormatMemory(used, total) }
 
 func bytesCell(b Opt[uint64]) string {
 	if !b.OK {
@@ -249,29 +247,10 @@ func bytesCell(b Opt[uint64]) string {
 	return strconv.FormatFloat(float64(b.V)/(1<<30), 'f', 1, 64) + " GiB"
 }
 
-func percentCell(p Opt[uint32]) string {
-	if !p.OK {
-		return notAvailable
-	}
-	return strconv.FormatUint(uint64(p.V), 10) + "%"
-}
+func percentCell(p Opt[uint32]) string { return FormatPercent(p) }
 
-func tempCell(t Opt[int32]) string {
-	if !t.OK {
-		return notAvailable
-	}
-	return strconv.Itoa(int(t.V)) + " °C"
-}
 
-func powerCell(draw, limit Opt[uint32]) string {
-	watts := func(mw Opt[uint32]) string {
-		if !mw.OK {
-			return notAvailable
-		}
-		return strconv.Itoa(int(mw.V/1000)) + " W"
-	}
-	return watts(draw) + " / " + watts(limit)
-}
+func powerCell(draw, limit Opt[uint32]) string { return FormatPower(draw, limit) }
 
 func orNotFound(s string) string {
 	if s == "" {

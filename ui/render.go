@@ -14,20 +14,10 @@ import (
 
 // na is how every unavailable value is shown. It is never 0: "the card
 // reports 0 W" and "the card does not report power" must look different.
-const na = "N/A"
+const na = model.NotAvailable
 
-// fmtGiB renders used/total memory as "45.2/79.6 GiB" ("45.2 GiB" without
-// a total, "N/A" without a reading).
-func fmtGiB(used, total model.Opt[uint64]) string {
-	if !used.OK {
-		return na
-	}
-	u := strconv.FormatFloat(float64(used.V)/gib, 'f', 1, 64)
-	if !total.OK {
-		return u + " GiB"
-	}
-	return u + "/" + strconv.FormatFloat(float64(total.V)/gib, 'f', 1, 64) + " GiB"
-}
+// fmtGiB is model.FormatMemory ("45.2/79.6 GiB").
+func fmtGiB(used, total model.Opt[uint64]) string { return model.FormatMemory(used, total) }
 
 // fmtBytes renders a byte count with a binary unit ("512 MiB", "1.5 GiB").
 func fmtBytes(b model.Opt[uint64]) string {
@@ -45,37 +35,14 @@ func fmtBytes(b model.Opt[uint64]) string {
 	return strconv.FormatUint(b.V, 10) + " B"
 }
 
-// fmtPct renders a percentage ("67%").
-func fmtPct(p model.Opt[uint32]) string {
-	if !p.OK {
-		return na
-	}
-	return strconv.FormatUint(uint64(p.V), 10) + "%"
-}
+// fmtPct is model.FormatPercent ("67%").
+func fmtPct(p model.Opt[uint32]) string { return model.FormatPercent(p) }
 
-// fmtWatts renders draw against the enforced limit, both in mW, as "412/700 W".
-func fmtWatts(draw, limit model.Opt[uint32]) string {
-	if !draw.OK {
-		return na
-	}
-	d := strconv.Itoa(int(math.Round(float64(draw.V) / 1000)))
-	if !limit.OK {
-		return d + " W"
-	}
-	return d + "/" + strconv.Itoa(int(math.Round(float64(limit.V)/1000))) + " W"
-}
+// fmtWatts is model.FormatPower ("412/700 W").
+func fmtWatts(draw, limit model.Opt[uint32]) string { return model.FormatPower(draw, limit) }
 
-// fmtTemp renders a temperature against its slowdown threshold ("54/87°C").
-func fmtTemp(t, slowdown model.Opt[int32]) string {
-	if !t.OK {
-		return na
-	}
-	v := strconv.Itoa(int(t.V))
-	if !slowdown.OK {
-		return v + "°C"
-	}
-	return v + "/" + strconv.Itoa(int(slowdown.V)) + "°C"
-}
+// fmtTemp is model.FormatTemp ("54/87°C").
+func fmtTemp(t, slowdown model.Opt[int32]) string { return model.FormatTemp(t, slowdown) }
 
 // fmtMHz renders a clock ("1980 MHz").
 func fmtMHz(c model.Opt[uint32]) string {
@@ -478,17 +445,8 @@ func fitRows(s string, height int) string {
 	return strings.Join(lines, "\n")
 }
 
-// shortBus trims the PCI domain NVML prints ("00000000:18:00.0" -> "18:00.0")
-// when it is zero, which it is on almost every machine.
-func shortBus(bus string) string {
-	if rest, ok := strings.CutPrefix(bus, "00000000:"); ok {
-		return rest
-	}
-	if rest, ok := strings.CutPrefix(bus, "0000:"); ok {
-		return rest
-	}
-	return bus
-}
+// shortBus is model.FormatBusID ("18:00.0").
+func shortBus(bus string) string { return model.FormatBusID(bus) }
 
 // shortName drops the brand words NVIDIA puts before the model
 // ("NVIDIA GeForce RTX 4090" -> "RTX 4090", "Tesla T4" -> "T4"), so that a

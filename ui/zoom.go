@@ -42,7 +42,7 @@ func (z *zoomView) View() string {
 	inner, innerH := z.width-4, z.height-2
 
 	title := st.Title.Render("GPU "+strconv.Itoa(g.Info.Index)) + " " + st.Bold.Render(g.Info.Name) + "  " +
-		st.Muted.Render(g.Info.BusID) + "  " + st.verdictBadge(g.Verdict)
+		st.Muted.Render(shortBus(g.Info.BusID)) + "  " + st.verdictBadge(g.Verdict)
 	if r := st.healthReason(g.Health); r != "" {
 		title += " " + r
 	}
