@@ -249,7 +249,6 @@ func bytesCell(b Opt[uint64]) string {
 
 func percentCell(p Opt[uint32]) string { return FormatPercent(p) }
 
-
 func powerCell(draw, limit Opt[uint32]) string { return FormatPower(draw, limit) }
 
 func orNotFound(s string) string {
