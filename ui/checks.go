@@ -54,8 +54,7 @@ type checksPane struct {
 	offset     int // first row shown
 	active     bool
 	fixOpen    bool
-	fixTop     int  // first line of the fix panel shown, when it scrolls
-	fixScrolls bool // the fix text is longer than the panel
+	fixTop     int // first line of the fix panel shown, when it scrolls
 
 	running  bool
 	gen      int // drops results of a run that a newer one replaced
@@ -224,6 +223,7 @@ func (p *checksPane) clampScroll() {
 func (p *checksPane) SetSize(w, h int) {
 	p.size.SetSize(w, h)
 	p.clampScroll()
+	p.clampFix()
 }
 
 func (p *checksPane) current() (model.CheckResult, bool) {
@@ -265,7 +265,7 @@ func (p *checksPane) Update(msg tea.Msg) tea.Cmd {
 		case key.Matches(msg, p.keys.Up) && p.fixOpen:
 			p.fixTop = max(p.fixTop-1, 0)
 		case key.Matches(msg, p.keys.Down) && p.fixOpen:
-			p.fixTop++ // the view clamps it to the text's length
+			p.fixTop++
 		case key.Matches(msg, p.keys.Up):
 			p.selected--
 		case key.Matches(msg, p.keys.Down):
@@ -292,13 +292,14 @@ func (p *checksPane) Update(msg tea.Msg) tea.Cmd {
 			p.fixOpen = false
 		}
 		p.clampScroll()
+		p.clampFix()
 	}
 	return nil
 }
 
 func (p *checksPane) ShortHelp() []key.Binding {
 	if p.fixOpen {
-		if !p.fixScrolls {
+		if !p.fixScrolls() {
 			return []key.Binding{p.keys.Copy, p.keys.Back}
 		}
 		scroll := p.keys.Down
@@ -422,10 +423,44 @@ func (p *checksPane) draw() string {
 
 // fixView is the fix panel: everything needed to act on one finding.
 func (p *checksPane) fixView() string {
+	if _, ok := p.current(); !ok || p.width < 8 || p.height < 3 {
+		return fitBlock("", p.width, p.height)
+	}
+	lines := p.fixLines()
+	// Text longer than the panel scrolls with the arrows; the heading stays.
+	if rows := p.height - 2; p.fixScrolls() {
+		body := lines[1:]
+		visible := rows - 2 // heading and the "more" line
+		top := min(p.fixTop, len(body)-visible)
+		more := p.styles.Muted.Render(fmt.Sprintf("↑↓ scroll · lines %d-%d of %d", top+1, top+visible, len(body)))
+		lines = append(append([]string{lines[0]}, body[top:top+visible]...), more)
+	}
+	return boxed(p.styles.PaneFocused, strings.Join(lines, "\n"), p.width, p.height)
+}
+
+// fixScrolls reports whether the fix text is longer than the panel.
+func (p *checksPane) fixScrolls() bool {
+	rows := p.height - 2
+	return rows > 2 && len(p.fixLines()) > rows
+}
+
+// clampFix keeps the fix panel's scroll inside its text (Update, SetSize).
+func (p *checksPane) clampFix() {
+	if !p.fixOpen || !p.fixScrolls() {
+		p.fixTop = 0
+		return
+	}
+	visible := p.height - 4
+	p.fixTop = max(min(p.fixTop, len(p.fixLines())-1-visible), 0)
+}
+
+// fixLines is the whole fix panel text of the selected check, before
+// scrolling: heading, evidence, why, fix, the commands wrapped in full.
+func (p *checksPane) fixLines() []string {
 	st := p.styles
 	c, ok := p.current()
-	if !ok || p.width < 8 || p.height < 3 {
-		return fitBlock("", p.width, p.height)
+	if !ok {
+		return nil
 	}
 	inner := p.width - 4
 	const labelW = 10
@@ -479,17 +514,7 @@ func (p *checksPane) fixView() string {
 	if c.Status == model.Pass && c.Fix == "" && len(c.Commands) == 0 {
 		lines = append(lines, st.Muted.Render("nothing to fix"))
 	}
-	// Text longer than the panel scrolls with the arrows; the heading stays.
-	rows := p.height - 2
-	p.fixScrolls = len(lines) > rows && rows > 2
-	if p.fixScrolls {
-		body := lines[1:]
-		visible := rows - 2 // heading and the "more" line
-		p.fixTop = min(p.fixTop, len(body)-visible)
-		more := st.Muted.Render(fmt.Sprintf("↑↓ scroll · lines %d-%d of %d", p.fixTop+1, p.fixTop+visible, len(body)))
-		lines = append(append([]string{lines[0]}, body[p.fixTop:p.fixTop+visible]...), more)
-	}
-	return boxed(st.PaneFocused, strings.Join(lines, "\n"), p.width, p.height)
+	return lines
 }
 
 // listTitle puts a per-GPU result's GPU first ("GPU 3 PCIe link" rather than

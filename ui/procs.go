@@ -246,6 +246,13 @@ func (p *procsTable) sort() {
 
 func (p *procsTable) remember() {
 	p.selected = min(max(p.selected, 0), max(len(p.procs)-1, 0))
+	// Scroll just enough to keep the selection in view (rows: the table's
+	// lines, estimated from the size; View clamps its own copy again).
+	if rows := max(p.height-5, 1); p.selected < p.offset {
+		p.offset = p.selected
+	} else if p.selected >= p.offset+rows {
+		p.offset = p.selected - rows + 1
+	}
 	p.hasSel = len(p.procs) > 0
 	if p.hasSel {
 		p.selKey = procKeyOf(p.procs[p.selected])
@@ -546,14 +553,11 @@ func (p *procsTable) table(width, rows int) []string {
 	hb.WriteString(cmdHead)
 	out := []string{st.Muted.Render(fit(" "+hb.String(), width+1))}
 
-	if p.selected < p.offset {
-		p.offset = p.selected
-	}
-	if p.selected >= p.offset+rows {
-		p.offset = p.selected - rows + 1
-	}
-	p.offset = min(max(p.offset, 0), max(len(p.procs)-rows, 0))
-	for i := p.offset; i < len(p.procs) && i < p.offset+rows; i++ {
+	// The scroll that keeps the selection in view, worked out here without
+	// changing the table (View has no side effects).
+	off := min(max(p.offset, p.selected-rows+1), p.selected)
+	off = min(max(off, 0), max(len(p.procs)-rows, 0))
+	for i := off; i < len(p.procs) && i < off+rows; i++ {
 		pr := p.procs[i]
 		var b strings.Builder
 		for _, c := range cols {
