@@ -44,17 +44,17 @@ type checksPane struct {
 	ctx context.Context
 	cfg *Config
 
-	results    []model.CheckResult // sorted, fails first
-	shown      []int               // indexes into results the list shows (all, or the problems)
-	problems   bool                // show only failing and warning checks
-	titleW     int                 // the longest list title, in cells
-	facts      model.Facts
-	hasFacts   bool
-	selected   int
-	offset     int // first row shown
-	active     bool
-	fixOpen    bool
-	fixTop     int // first line of the fix panel shown, when it scrolls
+	results  []model.CheckResult // sorted, fails first
+	shown    []int               // indexes into results the list shows (all, or the problems)
+	problems bool                // show only failing and warning checks
+	titleW   int                 // the longest list title, in cells
+	facts    model.Facts
+	hasFacts bool
+	selected int
+	offset   int // first row shown
+	active   bool
+	fixOpen  bool
+	fixTop   int // first line of the fix panel shown, when it scrolls
 
 	running  bool
 	gen      int // drops results of a run that a newer one replaced

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/gputop/gputop/model"
-	"github.com/gputop/gputop/sampler"
 	"github.com/gputop/gputop/ui/clip"
 )
 
@@ -70,7 +69,7 @@ type Config struct {
 	PIDHint func() (bool, string)
 	// CallStats is the backend's driver call costs (atomics, no driver
 	// call) for the overhead section of help; nil hides it.
-	CallStats func() []sampler.CallStat
+	CallStats func() []model.CallStat
 }
 
 // ReplayInfo describes the recording a replay shows.

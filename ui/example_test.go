@@ -12,7 +12,8 @@ import (
 )
 
 // How main wires the UI: the sampler polls on its own goroutines, the UI
-// reads it through FromSampler, and quitting returns from Run.
+// reads it through a ui.Source (cmd/gputop adapts the sampler: this package
+// depends on model only), and quitting returns from Run.
 func Example() {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -27,9 +28,10 @@ func Example() {
 		return
 	}
 	go func() { _ = s.Run(ctx) }()
+	var src ui.Source // cmd/gputop's adapter of s
 
 	m := ui.New(ui.Config{
-		Source:    ui.FromSampler(s),
+		Source:    src,
 		Interval:  s.Options().Interval,
 		Theme:     "dark",
 		Clipboard: os.Stdout, // the writer the program draws to

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/gputop/gputop/model"
-	"github.com/gputop/gputop/sampler"
 )
 
 // gpuFrame is what one GPU looks like in the frame being drawn.
@@ -15,7 +14,7 @@ type gpuFrame struct {
 	HasFast bool
 	Slow    model.SlowSample
 	Health  model.Health
-	Stats   sampler.Stats
+	Stats   model.SamplerStats
 	// Verdict is the GPU's badge (see model.GPUVerdict), judged by the root
 	// after every frame and every change of the checks.
 	Verdict model.Verdict

@@ -7,7 +7,6 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/gputop/gputop/model"
-	"github.com/gputop/gputop/sampler/host"
 )
 
 // hostEvery is how often the host strip is read: the /proc reads are cheap,
@@ -16,13 +15,13 @@ const hostEvery = time.Second
 
 // hostReader reads the host strip; *host.Sampler is the real one.
 type hostReader interface {
-	Read() (host.Stats, error)
+	Read() (model.HostStats, error)
 }
 
 // hostTickMsg carries one host reading. err names the parts that could not
 // be read; those values are unavailable in stats, the rest is valid.
 type hostTickMsg struct {
-	stats host.Stats
+	stats model.HostStats
 	err   error
 }
 
@@ -57,7 +56,7 @@ func hostTick(r hostReader, every time.Duration) tea.Cmd {
 // renderHostStrip draws the host strip in exactly width cells: CPU, load
 // averages, RAM and swap. Parts that do not fit are left off from the end
 // (swap first); unavailable values read N/A.
-func renderHostStrip(hs host.Stats, width int, s *Styles) string {
+func renderHostStrip(hs model.HostStats, width int, s *Styles) string {
 	if width <= 0 {
 		return ""
 	}

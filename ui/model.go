@@ -14,7 +14,6 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/gputop/gputop/model"
-	"github.com/gputop/gputop/sampler/host"
 	"github.com/gputop/gputop/themes"
 	"github.com/gputop/gputop/ui/clip"
 )
@@ -79,7 +78,7 @@ type Model struct {
 	seenEvents model.Timestamp
 
 	errH      int // rows of the no-GPU explanation
-	hostStats host.Stats
+	hostStats model.HostStats
 	hostOK    bool
 	procBuf   []model.Process
 	peakBuf   []model.ProcessPeak

@@ -59,7 +59,7 @@ func TestFromSampler(t *testing.T) {
 	b.lost[1] = true
 	s.Step(t0.Add(2*time.Second), false)
 
-	src := FromSampler(s)
+	src := testFromSampler(s)
 	if src.GPUCount() != 2 || src.GPU(1).Info().Index != 1 || src.System().Host != "stub" {
 		t.Fatalf("adapter: %d GPUs, host %q", src.GPUCount(), src.System().Host)
 	}
@@ -87,3 +87,39 @@ func TestFromSampler(t *testing.T) {
 		t.Error("no notification on the sampler's channel after an event")
 	}
 }
+
+// testFromSampler is the adapter cmd/gputop wires in production (the ui
+// package itself depends on model only).
+func testFromSampler(s *sampler.Sampler) Source {
+	gpus := make([]GPUSource, len(s.GPUs()))
+	for i, g := range s.GPUs() {
+		gpus[i] = testSamplerGPU{g}
+	}
+	return testSamplerSource{s: s, gpus: gpus}
+}
+
+type testSamplerSource struct {
+	s    *sampler.Sampler
+	gpus []GPUSource
+}
+
+func (a testSamplerSource) System() model.System     { return a.s.System() }
+func (a testSamplerSource) GPUCount() int            { return len(a.gpus) }
+func (a testSamplerSource) GPU(i int) GPUSource      { return a.gpus[i] }
+func (a testSamplerSource) Updates() <-chan struct{} { return a.s.Updates() }
+func (a testSamplerSource) EventCount() uint64       { return a.s.EventCount() }
+func (a testSamplerSource) Events(dst []model.Event, n int) []model.Event {
+	return a.s.Events(dst, n)
+}
+
+type testSamplerGPU struct{ g *sampler.GPU }
+
+func (a testSamplerGPU) Info() model.GPUInfo { return a.g.Info }
+func (a testSamplerGPU) Latest() (model.Sample, bool, model.SlowSample, model.Health) {
+	return a.g.Latest()
+}
+func (a testSamplerGPU) History(dst []model.Sample, n int) []model.Sample { return a.g.History(dst, n) }
+func (a testSamplerGPU) SlowHistory(dst []model.SlowSample, n int) []model.SlowSample {
+	return a.g.SlowHistory(dst, n)
+}
+func (a testSamplerGPU) Stats() model.SamplerStats { return a.g.Stats() }

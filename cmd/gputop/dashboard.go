@@ -67,7 +67,7 @@ func runDashboard(parent context.Context, o *options) error {
 		}
 	}
 	if s.sampler != nil {
-		cfg.Source = ui.FromSampler(s.sampler)
+		cfg.Source = fromSampler(s.sampler)
 		cfg.Interval = s.sampler.Options().Interval
 	}
 	if s.snap != nil {
