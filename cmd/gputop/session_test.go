@@ -40,4 +40,3 @@ func TestWaitFirstReadingsNoGPU(t *testing.T) {
 		t.Fatal("waited without a sampler")
 	}
 }
-
