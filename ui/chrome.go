@@ -131,7 +131,7 @@ func (m *Model) footerView() string {
 	}
 	m.help.Width = max(m.width-1, 0)
 	bindings := m.bindings()
-	if m.cfg.Source == nil {
+	if m.noGPU {
 		// The no-GPU screen: only the checklist's keys work there.
 		bindings = append(m.checks.ShortHelp(), m.keys.Rerun)
 		if m.cfg.Export != nil && !m.cfg.ReadOnly {

@@ -103,9 +103,6 @@ func newLoadWatch(now time.Time, interval time.Duration, opts model.ForecastOpti
 // forecast window and the time since the previous refresh, so the peak
 // misses nothing the ring still holds.
 func (w *loadWatch) refresh(src Source, now time.Time) {
-	if src == nil {
-		return
-	}
 	n := src.GPUCount()
 	if cap(w.fc) < n {
 		w.fc = make([]model.MemoryForecast, n)

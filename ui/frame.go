@@ -70,9 +70,6 @@ type eventsKey struct {
 
 func newFrame(src Source) *frame {
 	f := &frame{}
-	if src == nil {
-		return f
-	}
 	f.System = src.System()
 	f.GPUs = make([]gpuFrame, src.GPUCount())
 	for i := range f.GPUs {
@@ -90,9 +87,6 @@ const eventsKept = 2048
 // reads the sampler's own statistics, which sort a latency ring and are only
 // worth it while the overhead view is open.
 func (f *frame) refresh(src Source, now time.Time, withStats bool) {
-	if src == nil {
-		return
-	}
 	f.At = now
 	for i := range f.GPUs {
 		g := &f.GPUs[i]
@@ -118,9 +112,6 @@ func (f *frame) refresh(src Source, now time.Time, withStats bool) {
 // refreshStats reads only the sampler's own statistics, for the overhead
 // view while the values are paused.
 func (f *frame) refreshStats(src Source) {
-	if src == nil {
-		return
-	}
 	for i := range f.GPUs {
 		f.GPUs[i].Stats = src.GPU(i).Stats()
 	}

@@ -59,6 +59,7 @@ type footerState struct {
 type Model struct {
 	*common
 	cfg    Config
+	noGPU  bool // no Source was given: the no-GPU screen
 	ctx    context.Context
 	cancel context.CancelFunc
 	help   help.Model
@@ -114,6 +115,10 @@ func New(cfg Config) *Model {
 	if cfg.Copy == nil {
 		cfg.Copy = defaultCopy(&cfg)
 	}
+	noGPU := cfg.Source == nil
+	if noGPU {
+		cfg.Source = nullSource{} // a null object: nothing below checks for nil
+	}
 	th, err := themes.Resolve(cfg.Theme, cfg.Getenv)
 	if err != nil {
 		th, _ = themes.Resolve(themes.Default, cfg.Getenv)
@@ -140,7 +145,7 @@ func New(cfg Config) *Model {
 	if cfg.RunChecks == nil {
 		c.keys.Rerun.SetHelp("r", "rerun checks (not available)")
 	}
-	m := &Model{common: c, cfg: cfg, ctx: ctx, cancel: cancel, help: help.New(), getenv: cfg.Getenv, after: tea.Tick,
+	m := &Model{common: c, cfg: cfg, noGPU: noGPU, ctx: ctx, cancel: cancel, help: help.New(), getenv: cfg.Getenv, after: tea.Tick,
 		log: cfg.Logger}
 	m.help.Styles = c.styles.Help
 	m.gpus = newGPUPanes(c)
@@ -159,9 +164,6 @@ func New(cfg Config) *Model {
 
 // refreshLoad feeds the process table and the load watch from the frame.
 func (m *Model) refreshLoad() {
-	if m.cfg.Source == nil {
-		return
-	}
 	if m.cfg.Replay == nil {
 		// The watch reads the newest samples, not a replay's cursor.
 		m.watch.refresh(m.cfg.Source, m.now())
@@ -185,7 +187,7 @@ func (m *Model) refreshLoad() {
 
 // Init starts waiting for samples and runs the checks once.
 func (m *Model) Init() tea.Cmd {
-	if m.cfg.Source == nil {
+	if m.noGPU {
 		// No GPU: the checklist is the diagnosis, so it still runs.
 		if m.cfg.RunChecks != nil {
 			m.setFocus(true)
@@ -316,7 +318,7 @@ func (m *Model) setFooter(text string, isErr bool) tea.Cmd {
 
 func (m *Model) resize(w, h int) {
 	m.width, m.height = w, h
-	if m.cfg.Source == nil && m.cfg.OpenError != nil {
+	if m.noGPU && m.cfg.OpenError != nil {
 		// The explanation on top, the checklist in the rows left.
 		m.errH = min(len(openErrorLines(m.styles, m.cfg.OpenError, m.cfg.Replay, max(w, 14)))+2, h)
 		if m.checks.fixOpen {
@@ -379,7 +381,7 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		m.quitting = true
 		m.cancel()
 		return tea.Quit
-	case m.cfg.Source == nil:
+	case m.noGPU:
 		// The no-GPU screen: only the checklist under the explanation.
 		switch {
 		case key.Matches(msg, k.Rerun) && m.cfg.RunChecks != nil:
@@ -561,7 +563,7 @@ func (m *Model) draw() string {
 		return ""
 	}
 	st := m.styles
-	if m.cfg.OpenError != nil || m.cfg.Source == nil {
+	if m.cfg.OpenError != nil || m.noGPU {
 		err := m.cfg.OpenError
 		if err == nil {
 			return fitBlock(st.Fail.Render("no data source"), m.width, m.height)

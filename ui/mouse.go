@@ -21,7 +21,7 @@ func (m *Model) handleMouse(msg tea.MouseMsg) tea.Cmd {
 		return nil
 	}
 	switch {
-	case m.cfg.Source == nil:
+	case m.noGPU:
 		return m.checks.Update(arrow)
 	case m.over != overlayNone:
 		return m.overlayKey(arrow)
@@ -31,7 +31,7 @@ func (m *Model) handleMouse(msg tea.MouseMsg) tea.Cmd {
 
 // click focuses what is at cell (x, y) of the dashboard.
 func (m *Model) click(x, y int) {
-	if m.cfg.Source == nil || m.over != overlayNone || m.checks.fixOpen || m.lay.tooSmall {
+	if m.noGPU || m.over != overlayNone || m.checks.fixOpen || m.lay.tooSmall {
 		return
 	}
 	row := y - 1 // the header takes the first line

@@ -27,3 +27,14 @@ type GPUSource interface {
 	SlowHistory(dst []model.SlowSample, n int) []model.SlowSample
 	Stats() model.SamplerStats
 }
+
+// nullSource is the Source of a session without GPUs (the no-GPU screen):
+// no GPU, no event, no update ever, so nothing downstream checks for nil.
+type nullSource struct{}
+
+func (nullSource) System() model.System                          { return model.System{} }
+func (nullSource) GPUCount() int                                 { return 0 }
+func (nullSource) GPU(int) GPUSource                             { return nil }
+func (nullSource) Updates() <-chan struct{}                      { return nil }
+func (nullSource) Events(dst []model.Event, _ int) []model.Event { return dst }
+func (nullSource) EventCount() uint64                            { return 0 }
