@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"strconv"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/gputop/gputop/themes"
@@ -42,25 +41,15 @@ func (m *Model) export() tea.Cmd {
 	})
 }
 
-// copyCommand puts the selected check's nth command (0: the first) on the
-// clipboard by every path that can work here (see package clip); the
-// footer then says which paths were used and whether one confirmed it.
-func (m *Model) copyCommand(n int) tea.Cmd {
-	c, ok := m.checks.current()
-	if !ok || (!m.checks.active && !m.checks.fixOpen) {
-		return m.setFooter("select a check first (tab to the checks pane)", true)
-	}
-	if len(c.Commands) == 0 {
-		return m.setFooter("this check has no command to copy", true)
-	}
-	if n >= len(c.Commands) {
-		return m.setFooter("this check has "+strconv.Itoa(len(c.Commands))+" command(s)", true)
-	}
+// copyText puts text on the clipboard by every path that can work here
+// (see package clip); the footer then says which paths were used and
+// whether one confirmed it. Panes ask for it with copyRequestMsg.
+func (m *Model) copyText(text string) tea.Cmd {
 	copyFn := m.cfg.Copy
 	if copyFn == nil {
 		return m.setFooter("clipboard not available", true)
 	}
-	text, ctx := c.Commands[n], m.ctx
+	ctx := m.ctx
 	return func() tea.Msg {
 		return copiedMsg{res: copyFn(ctx, text)}
 	}

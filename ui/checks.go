@@ -247,12 +247,25 @@ func (p *checksPane) Update(msg tea.Msg) tea.Cmd {
 		if msg.err == nil {
 			p.setResults(msg.results)
 			p.facts, p.hasFacts = msg.facts, true
+			return send(checksChangedMsg{p.results})
 		}
 	case liveChecksMsg:
 		p.evalBusy = false
 		if msg.gen == p.gen && !p.running {
 			p.setResults(msg.results)
 			p.facts = msg.facts
+			return send(checksChangedMsg{p.results})
+		}
+	case closeFixMsg:
+		if p.fixOpen {
+			p.fixOpen, p.fixTop = false, 0
+			return send(fixPanelMsg{open: false})
+		}
+	case selectRowMsg:
+		// Line 0 is the border, line 1 the summary.
+		if i := p.offset + msg.row - 2; msg.row >= 2 && i < len(p.shown) && !p.fixOpen {
+			p.selected = i
+			p.clampScroll()
 		}
 	case spinner.TickMsg:
 		if p.running {
@@ -261,7 +274,13 @@ func (p *checksPane) Update(msg tea.Msg) tea.Cmd {
 			return cmd
 		}
 	case tea.KeyMsg:
+		wasOpen := p.fixOpen
+		var cmd tea.Cmd
 		switch {
+		case key.Matches(msg, p.keys.Copy):
+			cmd = p.copy(0)
+		case key.Matches(msg, p.keys.CopyNth):
+			cmd = p.copy(int(msg.Runes[0] - '1'))
 		case key.Matches(msg, p.keys.Up) && p.fixOpen:
 			p.fixTop = max(p.fixTop-1, 0)
 		case key.Matches(msg, p.keys.Down) && p.fixOpen:
@@ -293,8 +312,27 @@ func (p *checksPane) Update(msg tea.Msg) tea.Cmd {
 		}
 		p.clampScroll()
 		p.clampFix()
+		if p.fixOpen != wasOpen {
+			return tea.Batch(cmd, send(fixPanelMsg{open: p.fixOpen}))
+		}
+		return cmd
 	}
 	return nil
+}
+
+// copy asks the root to copy the selected check's nth command (0: the
+// first), or says why it cannot.
+func (p *checksPane) copy(n int) tea.Cmd {
+	c, ok := p.current()
+	switch {
+	case !ok:
+		return send(footerMsg{"no check selected", true})
+	case len(c.Commands) == 0:
+		return send(footerMsg{"this check has no command to copy", true})
+	case n >= len(c.Commands):
+		return send(footerMsg{"this check has " + strconv.Itoa(len(c.Commands)) + " command(s)", true})
+	}
+	return send(copyRequestMsg{text: c.Commands[n]})
 }
 
 func (p *checksPane) ShortHelp() []key.Binding {

@@ -110,7 +110,7 @@ func (m *Model) eventsView() string {
 // bindings are the dashboard's footer hints for what has the focus.
 func (m *Model) bindings() []key.Binding {
 	bindings := append(m.focusedComponent().ShortHelp(), m.keys.Help)
-	if m.over == overlayNone && !m.checks.fixOpen {
+	if m.over == overlayNone && !m.fixOpen {
 		bindings = append(bindings, m.keys.Next, m.keys.Rerun)
 		if m.cfg.Export != nil && !m.cfg.ReadOnly {
 			bindings = append(bindings, m.keys.Export)

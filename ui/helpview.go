@@ -177,7 +177,7 @@ func (m *Model) focusName() string {
 		return "the process table"
 	case m.over == overlayEvents:
 		return "the event log"
-	case m.checks.fixOpen:
+	case m.fixOpen:
 		return "the fix panel"
 	case m.checks.active:
 		return "the checklist"

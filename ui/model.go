@@ -74,6 +74,11 @@ type Model struct {
 	procs  *procsTable
 	events *eventLog
 	over   overlay
+	// fixOpen mirrors the checks pane's fix panel (fixPanelMsg); capture:
+	// the process table takes every key (captureKeysMsg); results are the
+	// checks' latest (checksChangedMsg), which the verdicts are judged on.
+	fixOpen, capture bool
+	results          []model.CheckResult
 	// seenEvents is the newest event the user has seen in the event log;
 	// the footer names the most severe event after it.
 	seenEvents model.Timestamp
@@ -284,13 +289,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.err != nil && msg.gen == m.checks.gen {
 			m.log.Warn("checks failed", "err", msg.err)
 		}
-		cmd := m.checks.Update(msg)
-		m.judge()
-		return m, cmd
+		return m, m.checks.Update(msg)
 	case liveChecksMsg:
-		cmd := m.checks.Update(msg)
-		m.judge()
-		return m, cmd
+		return m, m.checks.Update(msg)
 	case hostTickMsg:
 		if msg.err != nil {
 			m.log.Debug("host stats", "err", msg.err)
@@ -303,6 +304,18 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.id == m.footer.id {
 			m.footer.text = ""
 		}
+	case fixPanelMsg:
+		m.fixOpen = msg.open
+		m.resize(m.width, m.height) // an open fix panel takes the body
+	case copyRequestMsg:
+		return m, m.copyText(msg.text)
+	case footerMsg:
+		return m, m.setFooter(msg.text, msg.isErr)
+	case captureKeysMsg:
+		m.capture = msg.on
+	case checksChangedMsg:
+		m.results = msg.results
+		m.judge()
 	default:
 		return m, m.checks.Update(msg)
 	}
@@ -321,7 +334,7 @@ func (m *Model) resize(w, h int) {
 	if m.noGPU && m.cfg.OpenError != nil {
 		// The explanation on top, the checklist in the rows left.
 		m.errH = min(len(openErrorLines(m.styles, m.cfg.OpenError, m.cfg.Replay, max(w, 14)))+2, h)
-		if m.checks.fixOpen {
+		if m.fixOpen {
 			m.checks.SetSize(w, max(h-1, 0)) // an open fix gets the screen
 		} else {
 			m.checks.SetSize(w, max(h-m.errH-1, 0))
@@ -340,7 +353,7 @@ func (m *Model) resize(w, h int) {
 	m.helpv.SetSize(w, bodyH)
 	m.procs.SetSize(w, bodyH)
 	m.events.SetSize(w, bodyH)
-	if m.checks.fixOpen && !m.lay.checksSide {
+	if m.fixOpen && !m.lay.checksSide {
 		// Below the GPUs the fix panel would be cramped: it takes the body.
 		m.checks.SetSize(w, bodyH)
 	}
@@ -372,7 +385,7 @@ func (m *Model) setFocus(checks bool) {
 
 func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	k := m.keys
-	if m.over == overlayProcs && m.procs.Confirming() {
+	if m.over == overlayProcs && m.capture {
 		// y / n / esc answer the prompt; nothing else may act meanwhile.
 		return m.procs.Update(msg)
 	}
@@ -389,14 +402,8 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		case key.Matches(msg, k.Export) && m.cfg.Export != nil:
 			// A broken box can still be recorded: facts, checks, the error.
 			return m.export()
-		case key.Matches(msg, k.Copy):
-			return m.copyCommand(0)
-		case key.Matches(msg, k.CopyNth):
-			return m.copyCommand(int(msg.Runes[0] - '1'))
 		}
-		cmd := m.checks.Update(msg)
-		m.resize(m.width, m.height)
-		return cmd
+		return m.checks.Update(msg)
 	case key.Matches(msg, k.Help):
 		if m.over == overlayHelp {
 			m.over = overlayNone
@@ -414,9 +421,8 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		switch {
 		case m.over != overlayNone:
 			m.over = overlayNone
-		case m.checks.fixOpen:
-			m.checks.Update(msg)
-			m.resize(m.width, m.height)
+		case m.fixOpen:
+			return m.checks.Update(msg)
 		}
 	case key.Matches(msg, k.Procs):
 		if m.over == overlayProcs {
@@ -444,10 +450,9 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		return m.checks.run()
 	case key.Matches(msg, k.Export):
 		return m.export()
-	case key.Matches(msg, k.Copy):
-		return m.copyCommand(0)
-	case key.Matches(msg, k.CopyNth) && (m.checks.active || m.checks.fixOpen) && m.over == overlayNone:
-		return m.copyCommand(int(msg.Runes[0] - '1'))
+	case key.Matches(msg, k.Copy) && !m.checks.active && !m.fixOpen:
+		// The checks pane copies its own commands (copyRequestMsg).
+		return m.setFooter("select a check first (tab to the checks pane)", true)
 	case m.replayKey(msg):
 	case m.over != overlayNone:
 		return m.overlayKey(msg)
@@ -459,21 +464,20 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		}
 	case key.Matches(msg, k.Down) && !m.checks.active && m.gpus.atBottom():
 		m.setFocus(true)
-	case key.Matches(msg, k.Up) && m.checks.active && m.checks.selected == 0 && !m.checks.fixOpen:
+	case key.Matches(msg, k.Up) && m.checks.active && m.checks.atTop() && !m.fixOpen:
 		m.setFocus(false)
 	default:
-		cmd := m.focusedComponent().Update(msg)
-		m.resize(m.width, m.height) // the fix panel takes the whole body
-		return cmd
+		return m.focusedComponent().Update(msg)
 	}
 	return nil
 }
 
 // moveFocus is tab / shift+tab: through every GPU, then the checks pane.
 func (m *Model) moveFocus(forward bool) {
-	if m.checks.fixOpen {
+	if m.fixOpen {
 		// Leaving the checks closes their fix panel, which may cover the GPUs.
-		m.checks.fixOpen = false
+		m.checks.Update(closeFixMsg{}) // its fixPanelMsg would come late: act now
+		m.fixOpen = false
 		defer m.resize(m.width, m.height)
 	}
 	n := len(m.frame.GPUs)
@@ -569,7 +573,7 @@ func (m *Model) draw() string {
 			return fitBlock(st.Fail.Render("no data source"), m.width, m.height)
 		}
 		if rest := m.height - m.errH - 1; rest >= 4 && m.cfg.RunChecks != nil && m.width >= 40 {
-			if m.checks.fixOpen {
+			if m.fixOpen {
 				return fitBlock(m.checks.View()+"\n"+m.footerView(), m.width, m.height)
 			}
 			top := openErrorView(st, err, m.cfg.Replay, m.width, m.errH)
@@ -591,7 +595,7 @@ func (m *Model) draw() string {
 		body = m.procs.View()
 	case m.over == overlayEvents:
 		body = m.events.View()
-	case m.checks.fixOpen && !m.lay.checksSide:
+	case m.fixOpen && !m.lay.checksSide:
 		body = m.checks.View()
 	case m.lay.checksSide:
 		body = joinColumns(m.gpus.View(), m.checks.View())

@@ -31,7 +31,7 @@ func (m *Model) handleMouse(msg tea.MouseMsg) tea.Cmd {
 
 // click focuses what is at cell (x, y) of the dashboard.
 func (m *Model) click(x, y int) {
-	if m.noGPU || m.over != overlayNone || m.checks.fixOpen || m.lay.tooSmall {
+	if m.noGPU || m.over != overlayNone || m.fixOpen || m.lay.tooSmall {
 		return
 	}
 	row := y - 1 // the header takes the first line
@@ -56,10 +56,7 @@ func (m *Model) click(x, y int) {
 // the pane (border and summary come first).
 func (m *Model) clickCheck(row int) {
 	m.setFocus(true)
-	if i := m.checks.offset + row - 2; row >= 2 && i < len(m.checks.shown) {
-		m.checks.selected = i
-		m.checks.clampScroll()
-	}
+	m.checks.Update(selectRowMsg{row: row})
 }
 
 // gpuAt is the GPU drawn at cell (x, row) of the GPU area, or -1.

@@ -269,7 +269,13 @@ func (p *procsTable) Update(msg tea.Msg) tea.Cmd {
 			p.status, p.statusErr = who+" on GPU "+strconv.Itoa(msg.gpu)+" exited", false
 		}
 	case tea.KeyMsg:
-		return p.key(msg)
+		before := p.Confirming()
+		cmd := p.key(msg)
+		if after := p.Confirming(); after != before {
+			// A prompt or the filter takes every key until it closes.
+			return tea.Batch(cmd, send(captureKeysMsg{on: after}))
+		}
+		return cmd
 	}
 	return nil
 }

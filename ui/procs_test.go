@@ -95,11 +95,24 @@ func newTestTable(t *testing.T, term *fakeTerminate, readOnly bool) *procsTable 
 // back, as the program would.
 func sendProcKeys(p *procsTable, ks ...string) {
 	for _, k := range ks {
-		cmd := p.Update(press(k))
-		for cmd != nil {
-			msg := cmd()
-			cmd = p.Update(msg)
+		runProcCmd(p, p.Update(press(k)))
+	}
+}
+
+// runProcCmd runs what the table returned, as the program would; the
+// messages meant for the root (captureKeysMsg) stop there.
+func runProcCmd(p *procsTable, cmd tea.Cmd) {
+	if cmd == nil {
+		return
+	}
+	switch msg := cmd().(type) {
+	case tea.BatchMsg:
+		for _, c := range msg {
+			runProcCmd(p, c)
 		}
+	case captureKeysMsg, nil:
+	default:
+		runProcCmd(p, p.Update(msg))
 	}
 }
 
@@ -287,8 +300,11 @@ func TestProcsConfirmPromptAndCommand(t *testing.T) {
 	ft := &fakeTerminate{err: errors.New("operation not permitted")}
 	p := newTestTable(t, ft, false)
 	p.SetSize(100, 10)
-	if cmd := p.Update(press("x")); cmd != nil {
-		t.Fatal("x returned a command before confirmation")
+	// x only tells the root that the prompt takes the keys now.
+	if cmd := p.Update(press("x")); cmd == nil {
+		t.Fatal("x did not ask the root to route every key to the prompt")
+	} else if msg, ok := cmd().(captureKeysMsg); !ok || !msg.on {
+		t.Fatalf("x returned %#v before confirmation", msg)
 	}
 	if !p.Confirming() {
 		t.Fatal("x did not open the prompt")
@@ -307,11 +323,10 @@ func TestProcsConfirmPromptAndCommand(t *testing.T) {
 	if len(ft.got()) != 0 {
 		t.Fatal("terminate ran in Update instead of in the command")
 	}
-	msg := cmd()
+	runProcCmd(p, cmd) // the command, and its result back to the table
 	if got := ft.got(); !slices.Equal(got, []int32{5150}) {
 		t.Fatalf("terminate calls %v, want [5150]", got)
 	}
-	p.Update(msg)
 	if !p.statusErr || !strings.Contains(p.status, "operation not permitted") {
 		t.Errorf("status %q (err %v), want the error", p.status, p.statusErr)
 	}

@@ -15,6 +15,6 @@ func (m *Model) judge() {
 	for i := range f.GPUs {
 		g := &f.GPUs[i]
 		g.Verdict = model.GPUVerdict(model.VerdictInput{Info: g.Info, Health: g.Health, Fast: g.Fast, Slow: g.Slow,
-			Checks: m.checks.results, Events: events, Now: now})
+			Checks: m.results, Events: events, Now: now})
 	}
 }
