@@ -505,10 +505,17 @@ func (p *checksPane) fixLines() []string {
 	textW := max(inner-labelW, 10)
 	wrap := lipgloss.NewStyle().Width(textW)
 	var lines []string
-	lines = append(lines, st.Status(c.Status)+"  "+st.Bold.Render(c.Title)+"  "+st.Muted.Render(c.ID))
-	if g, ok := c.GPU.Get(); ok {
-		lines[0] += st.Muted.Render(fmt.Sprintf("  GPU %d", g))
+	// The title wraps rather than being cut; the id and GPU follow it.
+	titleParts := wrapHard(c.Title, max(inner-8, 10))
+	lines = append(lines, st.Status(c.Status)+"  "+st.Bold.Render(titleParts[0]))
+	for _, part := range titleParts[1:] {
+		lines = append(lines, "        "+st.Bold.Render(part))
 	}
+	id := c.ID
+	if g, ok := c.GPU.Get(); ok {
+		id += fmt.Sprintf("  GPU %d", g)
+	}
+	lines = append(lines, "        "+st.Muted.Render(id))
 	if mark := p.mark(c); mark != "" {
 		lines = append(lines, st.warn.render(mark)+" "+st.muted.render(replayNote(c)))
 	}
