@@ -361,8 +361,14 @@ func (p *checksPane) FullHelp() [][]key.Binding {
 // summary is the one-line state of the checklist.
 func (p *checksPane) summary() string {
 	st := p.styles
-	counts := map[model.Status]int{}
+	// A result that follows from a root cause is counted once, with its
+	// root (as `gputop check` counts it).
+	counts, follow := map[model.Status]int{}, 0
 	for _, r := range p.results {
+		if !r.Counted() {
+			follow++
+			continue
+		}
 		counts[r.Status]++
 	}
 	parts := []string{st.title.render("CHECKS")}
@@ -377,6 +383,9 @@ func (p *checksPane) summary() string {
 		if counts[s] > 0 {
 			parts = append(parts, st.Status(s)+" "+strconv.Itoa(counts[s]))
 		}
+	}
+	if follow > 0 {
+		parts = append(parts, st.muted.render("+"+strconv.Itoa(follow)+" follow from a root cause"))
 	}
 	switch {
 	case p.running:

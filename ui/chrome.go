@@ -181,15 +181,26 @@ func tooSmallView(st *Styles, l layout) string {
 
 // openErrorView is the screen shown when no GPU could be opened: what
 // happened, the code to search for, and the next step.
-func openErrorView(st *Styles, e *model.OpenFailure, replay *ReplayInfo, width, height int) string {
+func openErrorView(st *Styles, e *model.OpenFailure, replay *ReplayInfo, root string, width, height int) string {
 	if width < 10 || height < 3 {
 		return fitBlock(st.Fail.Render("no GPU"), width, height)
 	}
-	return boxed(st.PaneLost, strings.Join(openErrorLines(st, e, replay, width), "\n"), width, height)
+	return boxed(st.PaneLost, strings.Join(openErrorLines(st, e, replay, root, width), "\n"), width, height)
+}
+
+// rootCause is the title of the checklist's first failing root cause ("":
+// none yet), which the no-GPU screen names first.
+func rootCause(results []model.CheckResult) string {
+	for _, r := range results {
+		if r.Status == model.Fail && r.Counted() {
+			return r.Title
+		}
+	}
+	return ""
 }
 
 // openErrorLines is the explanation inside the no-GPU box of width cells.
-func openErrorLines(st *Styles, e *model.OpenFailure, replay *ReplayInfo, width int) []string {
+func openErrorLines(st *Styles, e *model.OpenFailure, replay *ReplayInfo, root string, width int) []string {
 	inner := width - 4
 	wrap := lipgloss.NewStyle().Width(max(inner-10, 10))
 	head := st.Fail.Render("✖ No GPU could be opened")
@@ -203,11 +214,12 @@ func openErrorLines(st *Styles, e *model.OpenFailure, replay *ReplayInfo, width 
 		}
 		head += st.Muted.Render(")")
 	}
-	lines := []string{
-		head,
-		"",
-		st.Muted.Render(fit("Code", 10)) + e.Code,
+	lines := []string{head, ""}
+	if root != "" {
+		// The checks' root cause leads: NVML's code is its symptom.
+		lines = append(lines, st.Muted.Render(fit("Cause", 10))+st.Fail.Render("✖ "+root)+st.Muted.Render(" fails: first in the list below"))
 	}
+	lines = append(lines, st.Muted.Render(fit("Code", 10))+e.Code)
 	add := func(label, text string) {
 		for i, l := range strings.Split(wrap.Render(text), "\n") {
 			lab := ""

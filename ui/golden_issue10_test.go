@@ -208,7 +208,7 @@ func TestGoldenNoGPUSizes(t *testing.T) {
 					Message: "the NVIDIA kernel module is not loaded: nvmlInit: DRIVER_NOT_LOADED",
 					Hint:    "Load it with `sudo modprobe nvidia`, then run gputop again."},
 				RunChecks: func(context.Context) ([]model.CheckResult, model.Facts, error) {
-					return fleetChecks(), model.Facts{}, nil
+					return noGPUChecks(), model.Facts{}, nil
 				},
 				Now: func() time.Time { return t0 }, Getenv: func(string) string { return "" },
 			})
@@ -238,5 +238,45 @@ func TestMouseFocusAndScroll(t *testing.T) {
 	drive(m, tea.MouseMsg{X: 150, Y: 10, Button: tea.MouseButtonWheelDown, Action: tea.MouseActionPress})
 	if m.checks.selected != 3 {
 		t.Errorf("wheel down moved the selection to %d, want 3", m.checks.selected)
+	}
+}
+
+// noGPUChecks is a broken box's checklist: one root cause, what follows
+// from it, and the checks that still pass; listed in no particular order.
+func noGPUChecks() []model.CheckResult {
+	return []model.CheckResult{
+		{ID: "container.env", Title: "Container", Status: model.Pass, Evidence: "not in a container"},
+		{ID: "nvml.library", Title: "NVML library present and matching the kernel module", Status: model.Fail,
+			Evidence: "libnvidia-ml.so.1 580.159.04, kernel module not loaded", FollowsFrom: "driver.loaded"},
+		{ID: "driver.loaded", Title: "NVIDIA kernel driver loaded", Status: model.Fail, Root: true,
+			Evidence: "/proc/driver/nvidia/version absent; lsmod shows no nvidia module",
+			Fix: "Load the module; if that fails, the kernel log says why (Secure Boot, nouveau).",
+			Commands: []string{"sudo modprobe nvidia", "sudo dmesg | grep -i nvidia | tail -20"}},
+		{ID: "driver.libcuda", Title: "CUDA driver library (libcuda.so.1)", Status: model.Warn,
+			Evidence: "libcuda.so.1 present, driver not loaded", FollowsFrom: "driver.loaded"},
+		{ID: "cuda.toolkit", Title: "CUDA toolkit: nvcc on PATH vs /usr/local/cuda", Status: model.Skip,
+			Evidence: "no CUDA toolkit installed"},
+	}
+}
+
+// The no-GPU screen leads with the root cause: named in the explanation,
+// first in the list, its consequences under it and counted once.
+func TestNoGPUScreenLeadsWithTheRootCause(t *testing.T) {
+	m := New(Config{
+		OpenError: &model.OpenFailure{Code: "DRIVER_NOT_LOADED", Message: "the NVIDIA kernel module is not loaded"},
+		RunChecks: func(context.Context) ([]model.CheckResult, model.Facts, error) { return noGPUChecks(), model.Facts{}, nil },
+		Now:       func() time.Time { return t0 }, Getenv: func(string) string { return "" },
+	})
+	m.after = noTimers
+	start(m, 120, 40)
+	v := m.View()
+	cause := strings.Index(v, "Cause     ✖ NVIDIA kernel driver loaded fails")
+	first := strings.Index(v, "✖ FAIL   NVIDIA kernel driver loaded")
+	follow := strings.Index(v, "↳ NVML library")
+	if cause < 0 || first < 0 || follow < first {
+		t.Errorf("root cause not leading (cause %d, first %d, follower %d):\n%s", cause, first, follow, v)
+	}
+	if !strings.Contains(v, "✖ FAIL 1") || !strings.Contains(v, "+2 follow from a root cause") {
+		t.Errorf("consequences counted apart from their root:\n%s", v)
 	}
 }

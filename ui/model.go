@@ -316,6 +316,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case checksChangedMsg:
 		m.results = msg.results
 		m.judge()
+		if m.noGPU {
+			m.resize(m.width, m.height) // the explanation names the root cause
+		}
 	default:
 		return m, m.checks.Update(msg)
 	}
@@ -333,7 +336,10 @@ func (m *Model) resize(w, h int) {
 	m.width, m.height = w, h
 	if m.noGPU && m.cfg.OpenError != nil {
 		// The explanation on top, the checklist in the rows left.
-		m.errH = min(len(openErrorLines(m.styles, m.cfg.OpenError, m.cfg.Replay, max(w, 14)))+2, h)
+		// The explanation takes at most half the screen: the checklist under
+		// it is the diagnosis, and the cause and code come first anyway.
+		m.errH = min(len(openErrorLines(m.styles, m.cfg.OpenError, m.cfg.Replay, rootCause(m.results), max(w, 14)))+2,
+			max(h/2, 9), h)
 		if m.fixOpen {
 			m.checks.SetSize(w, max(h-1, 0)) // an open fix gets the screen
 		} else {
@@ -576,10 +582,10 @@ func (m *Model) draw() string {
 			if m.fixOpen {
 				return fitBlock(m.checks.View()+"\n"+m.footerView(), m.width, m.height)
 			}
-			top := openErrorView(st, err, m.cfg.Replay, m.width, m.errH)
+			top := openErrorView(st, err, m.cfg.Replay, rootCause(m.results), m.width, m.errH)
 			return fitBlock(top+"\n"+m.checks.View()+"\n"+m.footerView(), m.width, m.height)
 		}
-		return openErrorView(st, err, m.cfg.Replay, m.width, m.height)
+		return openErrorView(st, err, m.cfg.Replay, rootCause(m.results), m.width, m.height)
 	}
 	if m.lay.tooSmall {
 		return tooSmallView(st, m.lay)
