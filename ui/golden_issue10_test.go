@@ -250,7 +250,7 @@ func noGPUChecks() []model.CheckResult {
 			Evidence: "libnvidia-ml.so.1 580.159.04, kernel module not loaded", FollowsFrom: "driver.loaded"},
 		{ID: "driver.loaded", Title: "NVIDIA kernel driver loaded", Status: model.Fail, Root: true,
 			Evidence: "/proc/driver/nvidia/version absent; lsmod shows no nvidia module",
-			Fix: "Load the module; if that fails, the kernel log says why (Secure Boot, nouveau).",
+			Fix:      "Load the module; if that fails, the kernel log says why (Secure Boot, nouveau).",
 			Commands: []string{"sudo modprobe nvidia", "sudo dmesg | grep -i nvidia | tail -20"}},
 		{ID: "driver.libcuda", Title: "CUDA driver library (libcuda.so.1)", Status: model.Warn,
 			Evidence: "libcuda.so.1 present, driver not loaded", FollowsFrom: "driver.loaded"},
@@ -264,8 +264,10 @@ func noGPUChecks() []model.CheckResult {
 func TestNoGPUScreenLeadsWithTheRootCause(t *testing.T) {
 	m := New(Config{
 		OpenError: &model.OpenFailure{Code: "DRIVER_NOT_LOADED", Message: "the NVIDIA kernel module is not loaded"},
-		RunChecks: func(context.Context) ([]model.CheckResult, model.Facts, error) { return noGPUChecks(), model.Facts{}, nil },
-		Now:       func() time.Time { return t0 }, Getenv: func(string) string { return "" },
+		RunChecks: func(context.Context) ([]model.CheckResult, model.Facts, error) {
+			return noGPUChecks(), model.Facts{}, nil
+		},
+		Now: func() time.Time { return t0 }, Getenv: func(string) string { return "" },
 	})
 	m.after = noTimers
 	start(m, 120, 40)
