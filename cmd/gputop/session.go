@@ -103,8 +103,9 @@ func openSession(ctx context.Context, o *options, log *slog.Logger) (*session, e
 }
 
 // demoFaults make the demo show every badge within its first minute: a GPU
-// that stops answering for a few seconds (STALE), and one that falls off
-// the bus with Xid 79 (LOST) and comes back. Offsets are from the fleet's
+// that stops answering for a few seconds (STALE), one that falls off the
+// bus with Xid 79 (LOST) and one whose readings fail with Xid 119 (ERROR),
+// both coming back. Offsets are from the fleet's
 // Start, demoHistory before the dashboard opens. Fleets under four GPUs
 // stay healthy: with one or two GPUs a lost card would be all there is.
 func demoFaults(gpus int) []sim.Fault {
@@ -114,6 +115,8 @@ func demoFaults(gpus int) []sim.Fault {
 	return []sim.Fault{
 		{GPU: gpus - 2, Kind: sim.FaultHang, At: demoHistory + 8*time.Second, For: 5 * time.Second},
 		{GPU: 3, Kind: sim.FaultLost, At: demoHistory + 15*time.Second, For: 40 * time.Second},
+		// Readings that fail with RESET_REQUIRED (Xid 119): ✖ ERROR.
+		{GPU: 1, Kind: sim.FaultResetRequired, At: demoHistory + 25*time.Second, For: 25 * time.Second},
 	}
 }
 

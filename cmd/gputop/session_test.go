@@ -40,3 +40,26 @@ func TestWaitFirstReadingsNoGPU(t *testing.T) {
 		t.Fatal("waited without a sampler")
 	}
 }
+
+// The demo shows every badge within its first minute: the faults start
+// after the minute of prefilled history and end again.
+func TestDemoFaultsShowEveryStatusInTheFirstMinute(t *testing.T) {
+	kinds := map[sim.FaultKind]bool{}
+	for _, f := range demoFaults(8) {
+		if f.At < demoHistory || f.At >= demoHistory+time.Minute || f.For <= 0 {
+			t.Errorf("fault %+v is not inside the demo's first minute", f)
+		}
+		if f.GPU < 0 || f.GPU >= 8 {
+			t.Errorf("fault on GPU %d of 8", f.GPU)
+		}
+		kinds[f.Kind] = true
+	}
+	for _, k := range []sim.FaultKind{sim.FaultHang, sim.FaultLost, sim.FaultResetRequired} {
+		if !kinds[k] {
+			t.Errorf("no fault of kind %v: a status would never show", k)
+		}
+	}
+	if len(demoFaults(2)) != 0 {
+		t.Error("a two-GPU demo must stay healthy")
+	}
+}
