@@ -274,17 +274,15 @@ func spread(left, right string, width int) string {
 	return left + strings.Repeat(" ", width-lw-rw) + right
 }
 
-// column is one column of the compact table.
-type column struct {
-	title string
-	width int
-	right bool
-	cell  func(g *gpuFrame) string
+// gpuCol is one column of the compact GPU table: its layout and its cell.
+type gpuCol struct {
+	tableCol
+	cell func(g *gpuFrame) string
 }
 
-// columns returns the compact table's columns that fit width, in order.
-// Columns are added by importance; the name column takes what is left.
-func (p *gpuPanes) columns(width int) []column {
+// columns are the compact table's columns, most important first in Keep;
+// the table component drops the rest when the terminal is narrow.
+func (p *gpuPanes) columns(width int) []gpuCol {
 	st := p.styles
 	// The status column is as wide as the widest badge: a verdict is never cut.
 	statusW := 6
@@ -292,142 +290,85 @@ func (p *gpuPanes) columns(width int) []column {
 		statusW = max(statusW, textWidth(p.frame.GPUs[i].Verdict.Text()))
 	}
 	statusW = min(statusW, 24)
-	all := []struct {
-		col      column
-		priority int
-	}{
-		{column{"#", 2, true, func(g *gpuFrame) string { return strconv.Itoa(g.Info.Index) }}, 0},
-		{column{"NAME", 0, false, func(g *gpuFrame) string { return shortName(g.Info.Name) }}, 0},
-		{column{"BUS", 7, false, func(g *gpuFrame) string { return st.muted.render(shortBus(g.Info.BusID)) }}, 6},
-		{column{"MEMORY", 15, true, func(g *gpuFrame) string { return fmtGiB(g.Fast.MemUsed, g.memTotal()) }}, 0},
-		{column{"", 10, false, func(g *gpuFrame) string {
+	// The throttle column holds e.g. "!HWSLOW THERM" when there is room.
+	throttleW := 8
+	if width >= 100 {
+		throttleW = 16
+	}
+	col := func(title string, w int, right bool, keep int, cell func(g *gpuFrame) string) gpuCol {
+		return gpuCol{tableCol{Title: title, Width: w, Right: right, Keep: keep}, cell}
+	}
+	name := col("NAME", 10, false, 0, func(g *gpuFrame) string { return shortName(g.Info.Name) })
+	name.Grow = 10
+	throttle := col("THROTTLE", throttleW, false, 2, func(g *gpuFrame) string {
+		if g.Health.State != model.Healthy {
+			return st.fail.render(g.Health.Reason)
+		}
+		return st.throttleTags(g.Fast.ThrottleReasons)
+	})
+	throttle.Grow = -1
+	return []gpuCol{
+		col("#", 2, true, 0, func(g *gpuFrame) string { return strconv.Itoa(g.Info.Index) }),
+		name,
+		col("BUS", 7, false, 6, func(g *gpuFrame) string { return st.muted.render(shortBus(g.Info.BusID)) }),
+		col("MEMORY", 15, true, 0, func(g *gpuFrame) string { return fmtGiB(g.Fast.MemUsed, g.memTotal()) }),
+		col("", 10, false, 4, func(g *gpuFrame) string {
 			f, ok := frac(g.Fast.MemUsed, g.memTotal())
 			return st.bar(f, ok, 10, meanCapacity)
-		}}, 4},
-		{column{"UTIL", 4, true, func(g *gpuFrame) string { return fmtPct(g.Fast.UtilGPU) }}, 0},
-		{column{"", 10, false, func(g *gpuFrame) string {
+		}),
+		col("UTIL", 4, true, 0, func(g *gpuFrame) string { return fmtPct(g.Fast.UtilGPU) }),
+		col("", 10, false, 5, func(g *gpuFrame) string {
 			f, ok := frac(g.Fast.UtilGPU, model.Some[uint32](100))
 			return st.bar(f, ok, 10, meanBusy)
-		}}, 5},
-		{column{"BW", 4, true, func(g *gpuFrame) string { return fmtPct(g.Fast.UtilMem) }}, 1},
-		{column{"POWER", 11, true, func(g *gpuFrame) string { return fmtWatts(g.Fast.PowerDraw, g.Fast.PowerLimit) }}, 0},
-		{column{"TEMP", 8, true, func(g *gpuFrame) string { return fmtTemp(g.Fast.TempGPU, g.Info.TempSlowdown) }}, 0},
-		{column{"SM CLK", 8, true, func(g *gpuFrame) string { return fmtMHz(g.Fast.ClockSM) }}, 3},
-		{column{"P", 3, false, func(g *gpuFrame) string { return fmtPState(g.Fast.PState) }}, 3},
+		}),
+		col("BW", 4, true, 1, func(g *gpuFrame) string { return fmtPct(g.Fast.UtilMem) }),
+		col("POWER", 11, true, 0, func(g *gpuFrame) string { return fmtWatts(g.Fast.PowerDraw, g.Fast.PowerLimit) }),
+		col("TEMP", 8, true, 0, func(g *gpuFrame) string { return fmtTemp(g.Fast.TempGPU, g.Info.TempSlowdown) }),
+		col("SM CLK", 8, true, 3, func(g *gpuFrame) string { return fmtMHz(g.Fast.ClockSM) }),
+		col("P", 3, false, 3, func(g *gpuFrame) string { return fmtPState(g.Fast.PState) }),
 		// History in the table too: a compact sparkline over the same span
 		// as the cards', its span in the title.
-		{column{"UTIL " + sparkSpanLabel, 12, false, func(g *gpuFrame) string {
+		col("UTIL "+sparkSpanLabel, 12, false, 2, func(g *gpuFrame) string {
 			p.spark = g.hist.bucketMax(p.spark, metricUtil, p.frame.end(g), sparkBucketFor(12), 12)
 			return st.spark.on(sparkline(p.spark, 100))
-		}}, 2},
-		{column{"STATUS", statusW, false, func(g *gpuFrame) string { return st.verdictBadge(g.Verdict) }}, 0},
-		{column{"THROTTLE", 0, false, func(g *gpuFrame) string {
-			if g.Health.State != model.Healthy {
-				return st.fail.render(g.Health.Reason)
-			}
-			return st.throttleTags(g.Fast.ThrottleReasons)
-		}}, 2},
+		}),
+		col("STATUS", statusW, false, 0, func(g *gpuFrame) string { return st.verdictBadge(g.Verdict) }),
+		throttle,
 	}
-	// The throttle column holds e.g. "!HWSLOW THERM" when there is room.
-	const nameMin, flexMin, throttleWide = 10, 8, 16
-	// Keep columns while they fit, least important dropped first.
-	keep := make([]bool, len(all))
-	used := 0
-	for prio := 0; prio <= 7; prio++ {
-		for i, c := range all {
-			if c.priority != prio {
-				continue
-			}
-			w := c.col.width
-			if w == 0 {
-				w = flexMin
-				switch {
-				case c.col.title == "NAME":
-					w = nameMin
-				case width >= 100:
-					w = throttleWide
-				}
-			}
-			if used+w+1 <= width {
-				keep[i] = true
-				used += w + 1
-			}
-		}
-	}
-	var cols []column
-	spare := width - used
-	for i, c := range all {
-		if !keep[i] {
-			continue
-		}
-		col := c.col
-		if col.width == 0 {
-			col.width = flexMin
-			if width >= 100 {
-				col.width = throttleWide
-			}
-			if col.title == "NAME" {
-				col.width = nameMin + min(spare, 10)
-				spare -= min(spare, 10)
-			}
-		}
-		cols = append(cols, col)
-	}
-	// The last flexible column takes whatever is left.
-	for i := len(cols) - 1; i >= 0; i-- {
-		if cols[i].title == "THROTTLE" {
-			cols[i].width += max(spare, 0)
-			break
-		}
-	}
-	return cols
 }
 
 func (p *gpuPanes) rowsView() string {
-	cols := p.columns(p.width - 1) // one cell for the focus marker
+	width := p.width - 1 // one cell for the focus marker
+	gcols := p.columns(width)
+	cols := make([]tableCol, len(gcols))
+	for i, c := range gcols {
+		cols[i] = c.tableCol
+	}
+	keep, widths := tableLayout(cols, width)
 	st := p.styles
 	var b strings.Builder
-	b.WriteString(" ")
-	for i, c := range cols {
-		if i > 0 {
-			b.WriteString(" ")
-		}
-		t := c.title
-		if c.right {
-			b.WriteString(st.muted.render(fitRight(t, c.width)))
-		} else {
-			b.WriteString(st.muted.render(fit(t, c.width)))
-		}
-	}
+	b.WriteString(" " + tableHeader(st, cols, keep, widths, -1, ""))
+	cells := make([]string, len(keep))
 	for gi := range p.frame.GPUs {
 		g := &p.frame.GPUs[gi]
 		b.WriteString("\n")
-		var row strings.Builder
 		focused := p.active && gi == p.focused
+		marker := " "
 		if focused {
-			row.WriteString(st.accent.render("›"))
+			marker = st.accent.render("›")
+		}
+		var line string
+		if g.Health.State == model.Lost || g.Health.State == model.Failed {
+			// The readings of a lost GPU are history; its row says what
+			// happened instead, after its number and name.
+			line = marker + tableRow(cols, keep[:2], widths[:2], []string{gcols[keep[0]].cell(g), gcols[keep[1]].cell(g)}) +
+				" " + st.verdictBadge(g.Verdict) + " " + st.healthReason(g.Health)
 		} else {
-			row.WriteString(" ")
+			for k, i := range keep {
+				cells[k] = gcols[i].cell(g)
+			}
+			line = marker + tableRow(cols, keep, widths, cells)
 		}
-		gone := g.Health.State == model.Lost || g.Health.State == model.Failed
-		for i, c := range cols {
-			if i > 0 {
-				row.WriteString(" ")
-			}
-			if gone && i >= 2 {
-				// The readings of a lost GPU are history; its row says what
-				// happened instead, across the whole width.
-				row.WriteString(st.verdictBadge(g.Verdict) + " " + st.healthReason(g.Health))
-				break
-			}
-			v := c.cell(g)
-			if c.right {
-				row.WriteString(fitRight(v, c.width))
-			} else {
-				row.WriteString(fit(v, c.width))
-			}
-		}
-		line := row.String()
 		if focused {
 			line = st.selectedRow(line)
 		}
