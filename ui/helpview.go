@@ -126,17 +126,19 @@ func (h *helpView) overhead() []string {
 	out := []string{
 		st.Title.Render("ABOUT / OVERHEAD") + st.Muted.Render("  fast interval "+h.interval.String()+
 			", display at most "+strconv.Itoa(int(1e9/frameEvery))+" frames/s"),
-		st.Muted.Render(fitRight("GPU", 4) + fitRight("fast reads", 12) + fitRight("fast mean", 11) +
-			fitRight("slow reads", 12) + fitRight("slow mean", 11) + fitRight("late p50", 10) +
-			fitRight("late p99", 10) + fitRight("skipped", 9)),
 	}
+	keep, widths := tableLayout(overheadCols, max(h.width-4, 10))
+	out = append(out, tableHeader(st, overheadCols, keep, widths, -1, ""))
+	cells := make([]string, len(overheadCols))
 	for i := range h.frame.GPUs {
 		s := h.frame.GPUs[i].Stats
-		out = append(out, fitRight(strconv.Itoa(i), 4)+
-			fitRight(strconv.FormatUint(s.FastReads, 10), 12)+fitRight(fmtDuration(s.FastMean), 11)+
-			fitRight(strconv.FormatUint(s.SlowReads, 10), 12)+fitRight(fmtDuration(s.SlowMean), 11)+
-			fitRight(fmtDuration(s.LateP50), 10)+fitRight(fmtDuration(s.LateP99), 10)+
-			fitRight(strconv.FormatUint(s.SkippedTicks, 10), 9))
+		all := []string{strconv.Itoa(i), strconv.FormatUint(s.FastReads, 10), fmtDuration(s.FastMean),
+			strconv.FormatUint(s.SlowReads, 10), fmtDuration(s.SlowMean), fmtDuration(s.LateP50),
+			fmtDuration(s.LateP99), strconv.FormatUint(s.SkippedTicks, 10)}
+		for k, c := range keep {
+			cells[k] = all[c]
+		}
+		out = append(out, tableRow(overheadCols, keep, widths, cells[:len(keep)]))
 	}
 	return append(out, h.driverCalls()...)
 }
@@ -183,4 +185,12 @@ func (m *Model) focusName() string {
 		return "the checklist"
 	}
 	return "the GPU panes"
+}
+
+// overheadCols are the sampler's cost per GPU, in the help overlay.
+var overheadCols = []tableCol{
+	{Title: "GPU", Width: 3, Right: true}, {Title: "fast reads", Width: 11, Right: true},
+	{Title: "fast mean", Width: 10, Right: true}, {Title: "slow reads", Width: 11, Right: true, Keep: 1},
+	{Title: "slow mean", Width: 10, Right: true, Keep: 1}, {Title: "late p50", Width: 9, Right: true, Keep: 2},
+	{Title: "late p99", Width: 9, Right: true, Keep: 2}, {Title: "skipped", Width: 8, Right: true},
 }

@@ -381,71 +381,53 @@ func (p *procsTable) FullHelp() [][]key.Binding {
 		{p.keys.Filter, p.keys.Kill, p.keys.Yes, p.keys.No}}
 }
 
-// procCol is one column of the table.
+// procCol is one column of the table: its layout, its cell and the sort
+// it stands for (-1: not sortable).
 type procCol struct {
-	name  string
-	width int
-	right bool
-	cell  func(p *procsTable, pr model.Process) string
-	sort  procSort // -1: not sortable
-}
-
-var procCols = []procCol{
-	{"GPU", 3, true, func(_ *procsTable, pr model.Process) string { return strconv.Itoa(pr.GPUIndex) }, sortGPU},
-	{"PID", 7, true, func(_ *procsTable, pr model.Process) string { return strconv.FormatUint(uint64(pr.PID), 10) }, sortPID},
-	{"USER", 8, false, func(_ *procsTable, pr model.Process) string { return pr.User }, sortUser},
-	{"GPU MEM", 8, true, func(_ *procsTable, pr model.Process) string { return fmtBytes(pr.UsedMemory) }, sortMem},
-	{"PEAK", 8, true, func(p *procsTable, pr model.Process) string {
-		pk, ok := p.peaks[procKeyOf(pr)]
-		return fmtBytes(model.Opt[uint64]{V: pk, OK: ok})
-	}, sortPeak},
-	{"SM", 4, true, func(_ *procsTable, pr model.Process) string { return fmtPct(pr.SMUtil) }, sortSM},
-	{"CPU", 5, true, func(_ *procsTable, pr model.Process) string {
-		if !pr.CPUPercent.OK {
-			return na
-		}
-		return strconv.FormatFloat(pr.CPUPercent.V, 'f', 0, 64) + "%"
-	}, sortCPU},
-	{"RSS", 8, true, func(_ *procsTable, pr model.Process) string { return fmtBytes(pr.RSS) }, sortRSS},
+	tableCol
+	cell func(p *procsTable, pr model.Process) string
+	sort procSort
 }
 
 // procCmdMin is the narrowest the command column gets before other columns
 // are dropped: the command is what identifies a process.
 const procCmdMin = 16
 
-// procDropOrder is the order columns leave a narrow table (indexes in procCols):
-// RSS, CPU, then SM and PEAK, then GPU MEM last but one and PID last.
-var procDropOrder = []int{7, 6, 5, 4, 0, 2}
-
-// columns picks the columns that fit in width with the command column.
-func (p *procsTable) columns(width int) []procCol {
-	keep := make([]bool, len(procCols))
-	for i := range keep {
-		keep[i] = true
-	}
-	used := func() int {
-		n := 0
-		for i, c := range procCols {
-			if keep[i] {
-				n += c.width + 1
-			}
+// procCols are the table's columns. Keep: PID and GPU memory stay longest
+// with the command; RSS, CPU, SM and PEAK leave a narrow table first.
+var procCols = []procCol{
+	{tableCol{Title: "GPU", Width: 3, Right: true, Keep: 2},
+		func(_ *procsTable, pr model.Process) string { return strconv.Itoa(pr.GPUIndex) }, sortGPU},
+	{tableCol{Title: "PID", Width: 7, Right: true},
+		func(_ *procsTable, pr model.Process) string { return strconv.FormatUint(uint64(pr.PID), 10) }, sortPID},
+	{tableCol{Title: "USER", Width: 8, Keep: 1}, func(_ *procsTable, pr model.Process) string { return pr.User }, sortUser},
+	{tableCol{Title: "GPU MEM", Width: 8, Right: true},
+		func(_ *procsTable, pr model.Process) string { return fmtBytes(pr.UsedMemory) }, sortMem},
+	{tableCol{Title: "PEAK", Width: 8, Right: true, Keep: 3}, func(p *procsTable, pr model.Process) string {
+		pk, ok := p.peaks[procKeyOf(pr)]
+		return fmtBytes(model.Opt[uint64]{V: pk, OK: ok})
+	}, sortPeak},
+	{tableCol{Title: "SM", Width: 4, Right: true, Keep: 4},
+		func(_ *procsTable, pr model.Process) string { return fmtPct(pr.SMUtil) }, sortSM},
+	{tableCol{Title: "CPU", Width: 5, Right: true, Keep: 5}, func(_ *procsTable, pr model.Process) string {
+		if !pr.CPUPercent.OK {
+			return na
 		}
-		return n
-	}
-	for _, d := range procDropOrder {
-		if width-used() >= procCmdMin {
-			break
-		}
-		keep[d] = false
-	}
-	var cols []procCol
-	for i, c := range procCols {
-		if keep[i] {
-			cols = append(cols, c)
-		}
-	}
-	return cols
+		return strconv.FormatFloat(pr.CPUPercent.V, 'f', 0, 64) + "%"
+	}, sortCPU},
+	{tableCol{Title: "RSS", Width: 8, Right: true, Keep: 6},
+		func(_ *procsTable, pr model.Process) string { return fmtBytes(pr.RSS) }, sortRSS},
+	{tableCol{Title: "COMMAND", Width: procCmdMin, Grow: -1}, nil, sortCommand},
 }
+
+// procTableCols are procCols' layouts, for the table component.
+var procTableCols = func() []tableCol {
+	out := make([]tableCol, len(procCols))
+	for i, c := range procCols {
+		out[i] = c.tableCol
+	}
+	return out
+}()
 
 func (p *procsTable) View() string {
 	st := p.styles
@@ -535,61 +517,46 @@ func (p *procsTable) table(width, rows int) []string {
 	// One cell for the selection marker: the highlight alone is lost
 	// without colour.
 	width--
-	cols := p.columns(width)
-	cmdW := width
-	for _, c := range cols {
-		cmdW -= c.width + 1
-	}
-	var hb strings.Builder
-	for _, c := range cols {
-		name := c.name
+	keep, widths := tableLayout(procTableCols, width)
+	sorted := -1
+	for i, c := range procCols {
 		if c.sort == p.sortBy {
-			name += p.dirWord()[1:]
-		}
-		if c.right {
-			hb.WriteString(fitRight(name, c.width) + " ")
-		} else {
-			hb.WriteString(fit(name, c.width) + " ")
+			sorted = i
 		}
 	}
-	cmdHead := "COMMAND"
-	if p.sortBy == sortCommand {
-		cmdHead += p.dirWord()[1:]
-	}
-	hb.WriteString(cmdHead)
-	out := []string{st.Muted.Render(fit(" "+hb.String(), width+1))}
+	out := []string{" " + tableHeader(st, procTableCols, keep, widths, sorted, p.dirWord()[1:])}
 
 	// The scroll that keeps the selection in view, worked out here without
 	// changing the table (View has no side effects).
 	off := min(max(p.offset, p.selected-rows+1), p.selected)
 	off = min(max(off, 0), max(len(p.procs)-rows, 0))
+	cells := make([]string, len(keep))
 	for i := off; i < len(p.procs) && i < off+rows; i++ {
 		pr := p.procs[i]
-		var b strings.Builder
-		for _, c := range cols {
-			v := c.cell(p, pr)
-			if !pr.Resolved && (c.name == "USER" || c.name == "CPU" || c.name == "RSS") {
-				v = "?"
+		for k, ci := range keep {
+			c := procCols[ci]
+			switch {
+			case c.cell == nil: // the command
+				cmd := p.command(pr)
+				switch {
+				case !pr.Resolved:
+					cmd = st.Muted.Render("(not visible from this PID namespace)")
+				case pr.Zombie:
+					// Drawn as what it is, whatever its command line was.
+					cmd = st.Warn.Render("<zombie>") + st.Muted.Render(" exited, not reaped: "+cmd)
+				}
+				cells[k] = cmd
+			case !pr.Resolved && (c.Title == "USER" || c.Title == "CPU" || c.Title == "RSS"):
+				cells[k] = "?"
+			default:
+				cells[k] = c.cell(p, pr)
 			}
-			if c.right {
-				b.WriteString(fitRight(v, c.width) + " ")
-			} else {
-				b.WriteString(fit(v, c.width) + " ")
-			}
-		}
-		cmd := p.command(pr)
-		switch {
-		case !pr.Resolved:
-			cmd = st.Muted.Render("(not visible from this PID namespace)")
-		case pr.Zombie:
-			// Drawn as what it is, whatever its command line was.
-			cmd = st.Warn.Render("<zombie>") + st.Muted.Render(" exited, not reaped: "+cmd)
 		}
 		marker := " "
 		if p.active && i == p.selected {
 			marker = st.Accent.Render("›")
 		}
-		line := marker + fit(b.String()+fit(cmd, cmdW), width)
+		line := marker + tableRow(procTableCols, keep, widths, cells)
 		if p.active && i == p.selected {
 			line = st.selectedRow(line)
 		}

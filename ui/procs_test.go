@@ -367,16 +367,17 @@ func TestProcsFitsAnyWidth(t *testing.T) {
 		}
 	}
 	has := func(w int, col string) bool {
-		for _, c := range p.columns(w) {
-			if c.name == col {
+		keep, _ := tableLayout(procTableCols, w)
+		for _, i := range keep {
+			if procCols[i].Title == col {
 				return true
 			}
 		}
 		return false
 	}
-	full := 0
-	for _, c := range procCols {
-		full += c.width + 1
+	full := 0 // every column but the command, each with its gap
+	for _, c := range procCols[:len(procCols)-1] {
+		full += c.Width + 1
 	}
 	if !has(full+procCmdMin, "RSS") {
 		t.Error("RSS dropped although everything fits")
@@ -387,8 +388,9 @@ func TestProcsFitsAnyWidth(t *testing.T) {
 	if !has(full+procCmdMin-1, "CPU") {
 		t.Error("CPU dropped before RSS")
 	}
-	if !has(10, "PID") || !has(10, "GPU MEM") {
-		t.Error("PID and GPU memory must survive the narrowest table")
+	// The narrowest table the dashboard draws (60 columns less borders).
+	if !has(40, "PID") || !has(40, "GPU MEM") || !has(40, "COMMAND") {
+		t.Error("PID, GPU memory and the command must survive the narrowest table")
 	}
 }
 
