@@ -479,7 +479,7 @@ func (p *checksPane) fixView() string {
 		body := lines[1:]
 		visible := rows - 2 // heading and the "more" line
 		top := min(p.fixTop, len(body)-visible)
-		more := p.styles.Muted.Render(fmt.Sprintf("↑↓ scroll · lines %d-%d of %d", top+1, top+visible, len(body)))
+		more := p.styles.muted.render(fmt.Sprintf("↑↓ scroll · lines %d-%d of %d", top+1, top+visible, len(body)))
 		lines = append(append([]string{lines[0]}, body[top:top+visible]...), more)
 	}
 	return boxed(p.styles.PaneFocused, strings.Join(lines, "\n"), p.width, p.height)
@@ -516,15 +516,15 @@ func (p *checksPane) fixLines() []string {
 	var lines []string
 	// The title wraps rather than being cut; the id and GPU follow it.
 	titleParts := wrapHard(c.Title, max(inner-8, 10))
-	lines = append(lines, st.Status(c.Status)+"  "+st.Bold.Render(titleParts[0]))
+	lines = append(lines, st.Status(c.Status)+"  "+st.bold.render(titleParts[0]))
 	for _, part := range titleParts[1:] {
-		lines = append(lines, "        "+st.Bold.Render(part))
+		lines = append(lines, "        "+st.bold.render(part))
 	}
 	id := c.ID
 	if g, ok := c.GPU.Get(); ok {
 		id += fmt.Sprintf("  GPU %d", g)
 	}
-	lines = append(lines, "        "+st.Muted.Render(id))
+	lines = append(lines, "        "+st.muted.render(id))
 	if mark := p.mark(c); mark != "" {
 		lines = append(lines, st.warn.render(mark)+" "+st.muted.render(replayNote(c)))
 	}
@@ -541,7 +541,7 @@ func (p *checksPane) fixLines() []string {
 			if i == 0 {
 				lab = label
 			}
-			lines = append(lines, st.Muted.Render(fit(lab, labelW))+strings.TrimSpace(l))
+			lines = append(lines, st.muted.render(fit(lab, labelW))+strings.TrimSpace(l))
 		}
 	}
 	field("Evidence", c.Evidence)
@@ -552,21 +552,21 @@ func (p *checksPane) fixLines() []string {
 		if len(c.Commands) > 1 {
 			hint = "c copies the first, 1-" + strconv.Itoa(min(len(c.Commands), 9)) + " the Nth"
 		}
-		lines = append(lines, st.Muted.Render("Commands  "+hint))
+		lines = append(lines, st.muted.render("Commands  "+hint))
 		// Commands wrap in full, never cut: what is copied is what is shown.
 		cmdW := max(inner-6, 10)
 		for n, cmd := range c.Commands {
 			for i, part := range wrapHard(cmd, cmdW) {
 				lead := "      "
 				if i == 0 {
-					lead = st.Muted.Render(fitRight(strconv.Itoa(n+1), 3) + " $ ")
+					lead = st.muted.render(fitRight(strconv.Itoa(n+1), 3) + " $ ")
 				}
-				lines = append(lines, lead+st.Accent.Render(part))
+				lines = append(lines, lead+st.accent.render(part))
 			}
 		}
 	}
 	if c.Status == model.Pass && c.Fix == "" && len(c.Commands) == 0 {
-		lines = append(lines, st.Muted.Render("nothing to fix"))
+		lines = append(lines, st.muted.render("nothing to fix"))
 	}
 	return lines
 }

@@ -38,10 +38,10 @@ func (m *Model) headerView() string {
 	}
 	var badges []string
 	if m.cfg.Demo {
-		badges = append(badges, st.HeaderBadge.Render(" DEMO "))
+		badges = append(badges, st.headerBadge.render(" DEMO "))
 	}
 	if m.paused {
-		badges = append(badges, st.HeaderBadge.Render(" PAUSED "))
+		badges = append(badges, st.headerBadge.render(" PAUSED "))
 	}
 	if r := m.cfg.Replay; r != nil {
 		label := " REPLAY " + r.Host
@@ -51,7 +51,7 @@ func (m *Model) headerView() string {
 		if m.frame.cursor != 0 {
 			label += " ◂ cursor"
 		}
-		badges = append(badges, st.HeaderBadge.Render(label+" "))
+		badges = append(badges, st.headerBadge.render(label+" "))
 	}
 	clock := ""
 	if !f.At.IsZero() {
@@ -175,7 +175,7 @@ func tooSmallView(st *Styles, l layout) string {
 	if l.width < textWidth(msg) {
 		msg = "too small: need " + strconv.Itoa(l.needW) + "x" + strconv.Itoa(l.needH)
 	}
-	return fitBlock(lipgloss.Place(l.width, l.height, lipgloss.Center, lipgloss.Center, st.Warn.Render(msg)),
+	return fitBlock(lipgloss.Place(l.width, l.height, lipgloss.Center, lipgloss.Center, st.warn.render(msg)),
 		l.width, l.height)
 }
 
@@ -183,7 +183,7 @@ func tooSmallView(st *Styles, l layout) string {
 // happened, the code to search for, and the next step.
 func openErrorView(st *Styles, e *model.OpenFailure, replay *ReplayInfo, root string, width, height int) string {
 	if width < 10 || height < 3 {
-		return fitBlock(st.Fail.Render("no GPU"), width, height)
+		return fitBlock(st.fail.render("no GPU"), width, height)
 	}
 	return boxed(st.PaneLost, strings.Join(openErrorLines(st, e, replay, root, width), "\n"), width, height)
 }
@@ -203,39 +203,39 @@ func rootCause(results []model.CheckResult) string {
 func openErrorLines(st *Styles, e *model.OpenFailure, replay *ReplayInfo, root string, width int) []string {
 	inner := width - 4
 	wrap := lipgloss.NewStyle().Width(max(inner-10, 10))
-	head := st.Fail.Render("✖ No GPU could be opened")
+	head := st.fail.render("✖ No GPU could be opened")
 	if replay != nil {
-		head += st.Muted.Render("  (recorded")
+		head += st.muted.render("  (recorded")
 		if replay.Host != "" {
-			head += st.Muted.Render(" on " + replay.Host)
+			head += st.muted.render(" on " + replay.Host)
 		}
 		if !replay.Recorded.IsZero() {
-			head += st.Muted.Render(" at " + replay.Recorded.Format("2006-01-02 15:04"))
+			head += st.muted.render(" at " + replay.Recorded.Format("2006-01-02 15:04"))
 		}
-		head += st.Muted.Render(")")
+		head += st.muted.render(")")
 	}
 	lines := []string{head, ""}
 	if root != "" {
 		// The checks' root cause leads: NVML's code is its symptom.
-		lines = append(lines, st.Muted.Render(fit("Cause", 10))+st.Fail.Render("✖ "+root)+st.Muted.Render(" fails: first in the list below"))
+		lines = append(lines, st.muted.render(fit("Cause", 10))+st.fail.render("✖ "+root)+st.muted.render(" fails: first in the list below"))
 	}
-	lines = append(lines, st.Muted.Render(fit("Code", 10))+e.Code)
+	lines = append(lines, st.muted.render(fit("Code", 10))+e.Code)
 	add := func(label, text string) {
 		for i, l := range strings.Split(wrap.Render(text), "\n") {
 			lab := ""
 			if i == 0 {
 				lab = label
 			}
-			lines = append(lines, st.Muted.Render(fit(lab, 10))+strings.TrimSpace(l))
+			lines = append(lines, st.muted.render(fit(lab, 10))+strings.TrimSpace(l))
 		}
 	}
 	add("What", e.Message)
 	if e.Hint != "" {
 		add("Next", e.Hint)
 	}
-	lines = append(lines, "", st.Muted.Render("The checklist below says what else is wrong (enter: the fix).   q quits"))
+	lines = append(lines, "", st.muted.render("The checklist below says what else is wrong (enter: the fix).   q quits"))
 	if replay != nil {
-		lines[len(lines)-1] = st.Muted.Render("The checklist below was judged from the recorded facts (enter: the fix).   q quits")
+		lines[len(lines)-1] = st.muted.render("The checklist below was judged from the recorded facts (enter: the fix).   q quits")
 	}
 	return lines
 }

@@ -145,7 +145,7 @@ func renderForecast(f model.MemoryForecast, peak model.Opt[uint64], width int, s
 		return ""
 	}
 	if !f.Used.OK {
-		return fit(s.Muted.Render("load watch "+na+" (no memory reading)"), width)
+		return fit(s.muted.render("load watch "+na+" (no memory reading)"), width)
 	}
 	if !peak.OK {
 		peak = f.Peak
@@ -154,15 +154,15 @@ func renderForecast(f model.MemoryForecast, peak model.Opt[uint64], width int, s
 	switch {
 	case f.Climbing && f.Warning:
 		// A forecast, not a fault: the warning colour, never the fail one.
-		head = s.Warn.Render("▲ " + f.String())
+		head = s.warn.render("▲ " + f.String())
 	case f.Climbing:
-		head = s.Warn.UnsetBold().Render("↗ " + f.String())
+		head = s.rising.render("↗ " + f.String())
 	default:
-		head = s.Muted.Render("→ steady")
+		head = s.muted.render("→ steady")
 	}
 	line := head
 	if peak.OK {
-		tail := s.Muted.Render("  peak ") + fmtBytes(peak)
+		tail := s.muted.render("  peak ") + fmtBytes(peak)
 		if lipgloss.Width(line+tail) <= width {
 			line += tail
 		}

@@ -76,7 +76,7 @@ func (p *gpuPanes) FullHelp() [][]key.Binding {
 
 func (p *gpuPanes) View() string {
 	if p.count() == 0 {
-		return fitBlock(p.styles.Muted.Render("no GPUs to show"), p.width, p.height)
+		return fitBlock(p.styles.muted.render("no GPUs to show"), p.width, p.height)
 	}
 	var view string
 	if p.lay.mode == modeCompact {

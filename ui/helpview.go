@@ -103,19 +103,19 @@ func (h *helpView) content() []string {
 		if name == "" {
 			name = "this pane"
 		}
-		lines = append(lines, st.Title.Render("KEYS OF "+strings.ToUpper(name)))
+		lines = append(lines, st.title.render("KEYS OF "+strings.ToUpper(name)))
 		lines = append(lines, strings.Split(hm.FullHelpView(h.pane.FullHelp()), "\n")...)
 		lines = append(lines, "")
 	}
-	lines = append(lines, st.Title.Render("KEYS EVERYWHERE"))
+	lines = append(lines, st.title.render("KEYS EVERYWHERE"))
 	lines = append(lines, strings.Split(hm.FullHelpView(h.keys.FullHelp()), "\n")...)
 	lines = append(lines, "",
-		st.Muted.Render("theme  ")+st.Theme.Name+st.Muted.Render("  (t cycles "+strings.Join(themes.Names(), ", ")+
+		st.muted.render("theme  ")+st.Theme.Name+st.muted.render("  (t cycles "+strings.Join(themes.Names(), ", ")+
 			"; NO_COLOR forces mono)"),
-		st.Muted.Render("legend ")+st.Status(model.Fail)+"  "+st.Status(model.Warn)+"  "+
-			st.Status(model.Skip)+"  "+st.Status(model.Pass)+st.Muted.Render("  ↻ live check  !TAG hardware fault  ")+
+		st.muted.render("legend ")+st.Status(model.Fail)+"  "+st.Status(model.Warn)+"  "+
+			st.Status(model.Skip)+"  "+st.Status(model.Pass)+st.muted.render("  ↻ live check  !TAG hardware fault  ")+
 			st.verdictBadge(model.Verdict{Level: model.VerdictStale})+" "+st.verdictBadge(model.Verdict{Level: model.VerdictLost}),
-		st.Muted.Render("graphs  the panes' and the table's cover the last "+sparkSpanLabel+" (zoom: 120 s), each cell the maximum of its samples"),
+		st.muted.render("graphs  the panes' and the table's cover the last "+sparkSpanLabel+" (zoom: 120 s), each cell the maximum of its samples"),
 		"")
 	return append(lines, h.overhead()...)
 }
@@ -124,7 +124,7 @@ func (h *helpView) content() []string {
 func (h *helpView) overhead() []string {
 	st := h.styles
 	out := []string{
-		st.Title.Render("ABOUT / OVERHEAD") + st.Muted.Render("  fast interval "+h.interval.String()+
+		st.title.render("ABOUT / OVERHEAD") + st.muted.render("  fast interval "+h.interval.String()+
 			", display at most "+strconv.Itoa(int(1e9/frameEvery))+" frames/s"),
 	}
 	keep, widths := tableLayout(overheadCols, max(h.width-4, 10))
@@ -155,7 +155,7 @@ func (h *helpView) driverCalls() []string {
 	}
 	sort.Slice(calls, func(i, j int) bool { return calls[i].Mean > calls[j].Mean })
 	st := h.styles
-	out := []string{"", st.Title.Render("DRIVER CALLS") + st.Muted.Render("  mean wall time per call, all GPUs, costliest first")}
+	out := []string{"", st.title.render("DRIVER CALLS") + st.muted.render("  mean wall time per call, all GPUs, costliest first")}
 	const cellW = 48
 	perLine := max((h.width-4)/cellW, 1)
 	var line strings.Builder

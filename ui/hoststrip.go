@@ -60,7 +60,7 @@ func renderHostStrip(hs model.HostStats, width int, s *Styles) string {
 	if width <= 0 {
 		return ""
 	}
-	label := func(l string) string { return s.Muted.Render(l + " ") }
+	label := func(l string) string { return s.muted.render(l + " ") }
 	pct := func(o model.Opt[float64]) string {
 		if !o.OK {
 			return na
@@ -99,10 +99,10 @@ func renderHostStrip(hs model.HostStats, width int, s *Styles) string {
 		return s.bar(f, ok, barW, m) + " "
 	}
 	parts := []string{
-		s.Title.Render("HOST"),
-		label("CPU") + bar(cpuF, hs.CPUPercent.OK, meanBusy) + levelStyle(s, cpuF, hs.CPUPercent.OK, meanBusy).Render(pct(hs.CPUPercent)),
+		s.title.render("HOST"),
+		label("CPU") + bar(cpuF, hs.CPUPercent.OK, meanBusy) + levelStyle(s, cpuF, hs.CPUPercent.OK, meanBusy).render(pct(hs.CPUPercent)),
 		label("load") + loads,
-		label("RAM") + bar(ramF, ramOK, meanCapacity) + levelStyle(s, ramF, ramOK, meanCapacity).Render(ram),
+		label("RAM") + bar(ramF, ramOK, meanCapacity) + levelStyle(s, ramF, ramOK, meanCapacity).render(ram),
 		label("swap") + swap,
 	}
 	line := parts[0]
@@ -117,15 +117,15 @@ func renderHostStrip(hs model.HostStats, width int, s *Styles) string {
 }
 
 // levelStyle colours a reading by how close to its limit it is, like bars.
-func levelStyle(s *Styles, f float64, ok bool, m barMeaning) lipgloss.Style {
+func levelStyle(s *Styles, f float64, ok bool, m barMeaning) paint {
 	if !ok {
-		return s.Muted
+		return s.muted
 	}
 	switch levelOf(f, m) {
 	case levelHigh:
-		return s.Fail
+		return s.fail
 	case levelMid:
-		return s.Warn
+		return s.warn
 	}
-	return s.Text
+	return s.text
 }

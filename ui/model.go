@@ -576,7 +576,7 @@ func (m *Model) draw() string {
 	if m.cfg.OpenError != nil || m.noGPU {
 		err := m.cfg.OpenError
 		if err == nil {
-			return fitBlock(st.Fail.Render("no data source"), m.width, m.height)
+			return fitBlock(st.fail.render("no data source"), m.width, m.height)
 		}
 		if rest := m.height - m.errH - 1; rest >= 4 && m.cfg.RunChecks != nil && m.width >= 40 {
 			if m.fixOpen {

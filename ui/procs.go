@@ -439,13 +439,13 @@ func (p *procsTable) View() string {
 	if p.active {
 		box = st.PaneFocused
 	}
-	title := st.Title.Render("PROCESSES") + st.Muted.Render(" "+strconv.Itoa(len(p.procs))+
+	title := st.title.render("PROCESSES") + st.muted.render(" "+strconv.Itoa(len(p.procs))+
 		"  sort: "+p.sortBy.String()+p.dirWord())
 	switch {
 	case p.editing:
-		title += st.Muted.Render("  filter: ") + p.filter + st.Accent.Render("▏")
+		title += st.muted.render("  filter: ") + p.filter + st.accent.render("▏")
 	case p.filter != "":
-		title += st.Muted.Render("  filter: ") + p.filter + st.Muted.Render(" (of "+strconv.Itoa(len(p.all))+")")
+		title += st.muted.render("  filter: ") + p.filter + st.muted.render(" (of "+strconv.Itoa(len(p.all))+")")
 	}
 	lines := []string{fit(title, inner)}
 
@@ -453,11 +453,11 @@ func (p *procsTable) View() string {
 	var status string
 	switch {
 	case p.confirming:
-		status = st.Warn.Render(p.prompt())
+		status = st.warn.render(p.prompt())
 	case p.status != "" && p.statusErr:
-		status = st.Fail.Render(p.status)
+		status = st.fail.render(p.status)
 	case p.status != "":
-		status = st.OK.Render(p.status)
+		status = st.ok.render(p.status)
 	}
 	rows := innerH - 2 // title + header
 	if status != "" {
@@ -467,15 +467,15 @@ func (p *procsTable) View() string {
 	switch {
 	case p.hintOn && !p.anyResolved():
 		// One explanation instead of a table of unknowns.
-		lines = append(lines, wrapHint(st.Warn.Render("▲ ")+p.hint, inner)...)
+		lines = append(lines, wrapHint(st.warn.render("▲ ")+p.hint, inner)...)
 		for _, pr := range p.procs {
-			lines = append(lines, st.Muted.Render(fit("GPU "+strconv.Itoa(pr.GPUIndex)+"  PID "+
+			lines = append(lines, st.muted.render(fit("GPU "+strconv.Itoa(pr.GPUIndex)+"  PID "+
 				strconv.FormatUint(uint64(pr.PID), 10)+"  "+fmtBytes(pr.UsedMemory), inner)))
 		}
 	case len(p.procs) == 0 && p.filter != "":
-		lines = append(lines, st.Muted.Render("no process matches the filter (/ edits it, esc while editing clears it)"))
+		lines = append(lines, st.muted.render("no process matches the filter (/ edits it, esc while editing clears it)"))
 	case len(p.procs) == 0:
-		lines = append(lines, st.Muted.Render("no processes on the GPUs"))
+		lines = append(lines, st.muted.render("no processes on the GPUs"))
 	default:
 		lines = append(lines, p.table(inner, max(rows, 1))...)
 	}
@@ -540,10 +540,10 @@ func (p *procsTable) table(width, rows int) []string {
 				cmd := p.command(pr)
 				switch {
 				case !pr.Resolved:
-					cmd = st.Muted.Render("(not visible from this PID namespace)")
+					cmd = st.muted.render("(not visible from this PID namespace)")
 				case pr.Zombie:
 					// Drawn as what it is, whatever its command line was.
-					cmd = st.Warn.Render("<zombie>") + st.Muted.Render(" exited, not reaped: "+cmd)
+					cmd = st.warn.render("<zombie>") + st.muted.render(" exited, not reaped: "+cmd)
 				}
 				cells[k] = cmd
 			case !pr.Resolved && (c.Title == "USER" || c.Title == "CPU" || c.Title == "RSS"):
@@ -554,7 +554,7 @@ func (p *procsTable) table(width, rows int) []string {
 		}
 		marker := " "
 		if p.active && i == p.selected {
-			marker = st.Accent.Render("›")
+			marker = st.accent.render("›")
 		}
 		line := marker + tableRow(procTableCols, keep, widths, cells)
 		if p.active && i == p.selected {

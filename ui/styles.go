@@ -12,8 +12,11 @@ import (
 	"github.com/gputop/gputop/themes"
 )
 
-// Styles are every lipgloss style the UI uses, built from a Theme here and
-// nowhere else, so switching theme (`t`) is one assignment.
+// Styles are every style the UI uses, built from a Theme here and nowhere
+// else, so switching theme (`t`) is one assignment. Views draw with one
+// API, the paints (st.muted.render, st.fail.on, ...); the lipgloss styles
+// they are made from stay exported for what needs a lipgloss.Style (help,
+// borders) and for tests.
 type Styles struct {
 	Theme themes.Theme
 
@@ -38,6 +41,7 @@ type Styles struct {
 	barLow, barMid, barHigh, barEmpty, muted, spark paint
 	title, bold, accent, ok, warn, fail, text       paint
 	header, headerBadge, selected                   paint
+	rising                                          paint // a load climbing, not yet a warning
 
 	// Strings every frame draws the same way, rendered once.
 	status  map[model.Status]string
@@ -127,6 +131,7 @@ func NewStyles(t themes.Theme) *Styles {
 	s.title, s.bold, s.accent, s.text = paintOf(s.Title), paintOf(s.Bold), paintOf(s.Accent), paintOf(s.Text)
 	s.ok, s.warn, s.fail = paintOf(s.OK), paintOf(s.Warn), paintOf(s.Fail)
 	s.header, s.headerBadge, s.selected = paintOf(s.Header), paintOf(s.HeaderBadge), paintOf(s.Selected)
+	s.rising = paintOf(s.Warn.UnsetBold())
 	s.status = map[model.Status]string{
 		model.Pass: s.OK.Render("✔ pass"),
 		model.Warn: s.Warn.Render("▲ warn"),
