@@ -3,7 +3,6 @@ package ui
 import (
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -201,15 +200,6 @@ func unseenAlert(evs []model.Event, seen model.Timestamp) (model.Event, int, boo
 		}
 	}
 	return best, n, found
-}
-
-// eventAge is "12s ago" for the footer's alert.
-func eventAge(ev model.Event, now time.Time) string {
-	d := now.Sub(ev.Time.Time()).Round(time.Second)
-	if d < 0 {
-		d = 0
-	}
-	return d.String() + " ago"
 }
 
 // toggleEventLog opens or closes the event log; opening it marks every

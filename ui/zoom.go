@@ -135,6 +135,11 @@ func (z *zoomView) graphs(g *gpuFrame, width, height int) []string {
 		if top <= 0 || math.IsNaN(top) {
 			top = float64(peak) // no known limit: scale to the window's peak
 		}
+		if peak == peak && float64(peak) > top {
+			// Past the limit (a GPU above its slowdown temperature): the axis
+			// grows so the value is drawn, not clipped at the limit.
+			top = float64(peak)
+		}
 		peakText := na
 		if peak == peak {
 			peakText = strconv.FormatFloat(float64(peak), 'f', decimals(s.unit), 64) + s.unit
