@@ -336,10 +336,10 @@ func (m *Model) resize(w, h int) {
 	m.width, m.height = w, h
 	if m.noGPU && m.cfg.OpenError != nil {
 		// The explanation on top, the checklist in the rows left.
-		// The explanation takes at most half the screen: the checklist under
-		// it is the diagnosis, and the cause and code come first anyway.
+		// The explanation leaves the checklist (the diagnosis) at least four
+		// checks; the cause and the code come first in it anyway.
 		m.errH = min(len(openErrorLines(m.styles, m.cfg.OpenError, m.cfg.Replay, rootCause(m.results), max(w, 14)))+2,
-			max(h/2, 9), h)
+			max(h-8, h/2, 9), h)
 		if m.fixOpen {
 			m.checks.SetSize(w, max(h-1, 0)) // an open fix gets the screen
 		} else {
