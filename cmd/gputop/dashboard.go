@@ -108,12 +108,26 @@ func runDashboard(parent context.Context, o *options) error {
 		tea.WithMouseCellMotion()) // click to focus, wheel to scroll
 	_, runErr := p.Run()
 	stopSampler()
+	releaseHangs(s)
 	<-samplerDone
 	logStats(s, log)
 	if runErr != nil && !errors.Is(runErr, tea.ErrProgramKilled) && !errors.Is(runErr, context.Canceled) {
 		return &exitError{code: 2, err: runErr}
 	}
 	return nil
+}
+
+// releaseHangs ends the simulated fleet's injected hangs (the demo's STALE
+// GPU) so that quitting does not wait for them; a real backend has none to
+// release.
+func releaseHangs(s *session) {
+	r, ok := s.backend.(interface{ Release(gpu int) })
+	if !ok || s.sampler == nil {
+		return
+	}
+	for i := range s.sampler.GPUs() {
+		r.Release(i)
+	}
 }
 
 // terminateGrace is how long a process has to exit after SIGTERM before
