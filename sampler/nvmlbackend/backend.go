@@ -89,6 +89,9 @@ type Backend struct {
 	// so Close frees the event set before NVML shuts down under it.
 	closing atomic.Bool
 	events  sync.WaitGroup
+	// waits counts EventSet.Wait calls and their time, for CallStats: a
+	// Wait that returns at once shows up as a high count and a low mean.
+	waits callCounter
 }
 
 var (

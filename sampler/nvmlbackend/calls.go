@@ -131,5 +131,8 @@ func (b *Backend) CallStats() []CallStat {
 		}
 		out = append(out, CallStat{Name: k.String(), Count: count, Mean: time.Duration(nanos / count)})
 	}
+	if n := b.waits.count.Load(); b.opts.CallStats && n > 0 {
+		out = append(out, CallStat{Name: "EventSet.Wait", Count: n, Mean: time.Duration(b.waits.nanos.Load() / n)})
+	}
 	return out
 }
