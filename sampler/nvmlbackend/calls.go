@@ -54,6 +54,10 @@ const (
 	numCallKinds
 )
 
+// numFastKinds: the kinds before it are the fast tier's, each with a
+// costGuard.
+const numFastKinds = callFanSpeed + 1
+
 // callInfo describes a call kind: the name shown in the overview and the C
 // symbol behind it. The symbol is looked up once at Open: an older driver's
 // library that lacks it would crash the process if go-nvml called it, so a
