@@ -16,6 +16,7 @@ import (
 	"github.com/gputop/gputop/sampler/host"
 	"github.com/gputop/gputop/sampler/replay"
 	"github.com/gputop/gputop/ui"
+	"github.com/gputop/gputop/ui/tty"
 )
 
 // runDashboard opens the data source, starts the sampler and runs the TUI;
@@ -95,11 +96,10 @@ func runDashboard(parent context.Context, o *options) error {
 		close(samplerDone)
 	}
 
-	// The UI draws at most 20 frames a second; bubbletea's renderer would
-	// otherwise wake 60 times a second to find nothing new (about 0.6% of
-	// a core, measured).
-	p := tea.NewProgram(ui.New(cfg), tea.WithAltScreen(), tea.WithContext(ctx), tea.WithFPS(20))
-	_, runErr := p.Run()
+	// The UI draws at most 20 frames a second, and only when something
+	// changed; tty's renderer writes a frame when the view changed and
+	// otherwise never wakes (bubbletea's own ticked 20-60 times a second).
+	_, runErr := tty.Run(ctx, ui.New(cfg), os.Stdin, os.Stdout)
 	stopSampler()
 	<-samplerDone
 	logStats(s, log)
