@@ -82,6 +82,10 @@ type Model struct {
 	peakBuf   []model.ProcessPeak
 
 	paused, dirty, framePending bool
+	// waiting: a read of the Source's channel is armed; hostArmed: a host
+	// reading is pending. While paused neither is re-armed, so a paused
+	// display wakes for nothing (the sampler keeps sampling).
+	waiting, hostArmed bool
 	exporting                   bool
 	footer                      footerState
 	getenv                      func(string) string
@@ -185,8 +189,10 @@ func (m *Model) Init() tea.Cmd {
 		}
 		return nil
 	}
+	m.waiting = true
 	cmds := []tea.Cmd{m.waitForUpdate(), m.checks.run()}
 	if m.cfg.Host != nil {
+		m.hostArmed = true
 		cmds = append(cmds, readHost(m.cfg.Host))
 	}
 	return tea.Batch(cmds...)
@@ -241,7 +247,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.resize(msg.Width, msg.Height)
 	case updateMsg:
-		m.dirty = true
+		m.dirty, m.waiting = true, false
+		if m.paused {
+			// Stop listening: unpausing reads the newest state at once.
+			return m, nil
+		}
+		m.waiting = true
 		return m, tea.Batch(m.waitForUpdate(), m.scheduleFrame())
 	case frameMsg:
 		m.framePending = false
@@ -277,7 +288,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.log.Debug("host stats", "err", msg.err)
 		}
 		m.hostStats, m.hostOK = msg.stats, true
-		return m, hostTick(m.cfg.Host, time.Second)
+		m.hostArmed = !m.paused
+		if m.paused {
+			return m, nil
+		}
+		return m, hostTickWith(m.after, m.cfg.Host, hostEvery)
 	case procTerminatedMsg:
 		return m, m.procs.Update(msg)
 	case clearFooterMsg:
@@ -401,9 +416,22 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		return m.setFooter("memory peaks reset", false)
 	case key.Matches(msg, k.Pause):
 		m.paused = !m.paused
-		if !m.paused && m.dirty {
+		if m.paused {
+			return nil
+		}
+		if m.dirty {
 			m.refresh()
 		}
+		var cmds []tea.Cmd
+		if !m.waiting && m.cfg.Source != nil {
+			m.waiting = true
+			cmds = append(cmds, m.waitForUpdate())
+		}
+		if !m.hostArmed && m.cfg.Host != nil {
+			m.hostArmed = true
+			cmds = append(cmds, readHost(m.cfg.Host))
+		}
+		return tea.Batch(cmds...)
 	case key.Matches(msg, k.Theme):
 		return m.cycleTheme()
 	case key.Matches(msg, k.Rerun):
