@@ -86,10 +86,10 @@ type Model struct {
 	// reading is pending. While paused neither is re-armed, so a paused
 	// display wakes for nothing (the sampler keeps sampling).
 	waiting, hostArmed bool
-	exporting                   bool
-	footer                      footerState
-	getenv                      func(string) string
-	quitting                    bool
+	exporting          bool
+	footer             footerState
+	getenv             func(string) string
+	quitting           bool
 
 	// view is the last screen drawn; bubbletea asks for it after every
 	// message, but most messages (a sample arrived, nothing to draw yet)
