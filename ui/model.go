@@ -82,14 +82,15 @@ type Model struct {
 	peakBuf   []model.ProcessPeak
 
 	paused, dirty, framePending bool
+	exporting                   bool
+	footer                      footerState
+	getenv                      func(string) string
+	quitting                    bool
+
 	// waiting: a read of the Source's channel is armed; hostArmed: a host
 	// reading is pending. While paused neither is re-armed, so a paused
 	// display wakes for nothing (the sampler keeps sampling).
 	waiting, hostArmed bool
-	exporting          bool
-	footer             footerState
-	getenv             func(string) string
-	quitting           bool
 
 	// view is the last screen drawn; bubbletea asks for it after every
 	// message, but most messages (a sample arrived, nothing to draw yet)
