@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -153,5 +155,27 @@ func TestNoDriverCheckAndSnapshot(t *testing.T) {
 	code, _, stderr := runArgs(t, "snapshot", "-o", filepath.Join(t.TempDir(), "x.json"))
 	if code != 2 || !strings.Contains(stderr, "LIBRARY_NOT_FOUND") {
 		t.Fatalf("snapshot: exit %d, %q", code, stderr)
+	}
+}
+
+func TestTuneRuntime(t *testing.T) {
+	procs, gc := runtime.GOMAXPROCS(0), debug.SetGCPercent(100)
+	defer func() { runtime.GOMAXPROCS(procs); debug.SetGCPercent(gc) }()
+
+	tuneRuntime(func(string) string { return "" })
+	if got := runtime.GOMAXPROCS(0); got != min(runtime.NumCPU(), maxProcs) {
+		t.Errorf("GOMAXPROCS %d, want %d", got, min(runtime.NumCPU(), maxProcs))
+	}
+	if got := debug.SetGCPercent(100); got != gcPercent {
+		t.Errorf("GC percent %d, want %d", got, gcPercent)
+	}
+	// The environment wins.
+	runtime.GOMAXPROCS(7)
+	tuneRuntime(func(k string) string { return map[string]string{"GOMAXPROCS": "7", "GOGC": "100"}[k] })
+	if got := runtime.GOMAXPROCS(0); got != 7 {
+		t.Errorf("GOMAXPROCS %d with GOMAXPROCS=7 set", got)
+	}
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("GC percent %d with GOGC=100 set", got)
 	}
 }

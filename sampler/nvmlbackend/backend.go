@@ -132,6 +132,8 @@ type device struct {
 	eccEnabled bool              // from the last rare reading
 	lastTx     model.Opt[uint32] // PCIe throughput, carried between reads
 	lastRx     model.Opt[uint32]
+	lastGen    model.Opt[int] // PCIe link generation and width, carried between reads
+	lastWidth  model.Opt[int]
 	lastUtilPk model.Opt[uint32] // utilisation peak, carried between reads
 
 	// Fast goroutine only: the clocks' last reading (sample time) and values.
