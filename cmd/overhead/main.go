@@ -99,7 +99,11 @@ func main() {
 		}
 		starts[iv]++
 		name := fmt.Sprintf("%s-%s-%d", *label, iv, starts[iv])
-		t := tool{label: *label + " --interval " + iv, log: filepath.Join(logDir, name+".log")}
+		dir := logDir
+		if *diag != "" {
+			dir = *diag // keep the logs with the profiles
+		}
+		t := tool{label: *label + " --interval " + iv, log: filepath.Join(dir, name+".log")}
 		if starts[iv] > 1 {
 			t.label += fmt.Sprintf(" (start %d)", starts[iv])
 		}
@@ -451,6 +455,27 @@ func samplerStats(path string) string {
 	}
 	if len(parts) == 0 {
 		return "no sampler stats in log"
+	}
+	// Driver calls that took over half a millisecond on average: a call in
+	// a slow path shows here (gputop then spaces it out).
+	for _, line := range strings.Split(string(b), "\n") {
+		if !strings.Contains(line, "nvml call") {
+			continue
+		}
+		var name, count, mean string
+		for _, kv := range strings.Fields(line) {
+			switch {
+			case strings.HasPrefix(kv, "call="):
+				name = strings.Trim(strings.TrimPrefix(kv, "call="), `"`)
+			case strings.HasPrefix(kv, "count="):
+				count = strings.TrimPrefix(kv, "count=")
+			case strings.HasPrefix(kv, "mean="):
+				mean = strings.TrimPrefix(kv, "mean=")
+			}
+		}
+		if d, err := time.ParseDuration(mean); err == nil && d > 500*time.Microsecond {
+			parts = append(parts, fmt.Sprintf("%s %sx%v", name, count, d.Round(10*time.Microsecond)))
+		}
 	}
 	return strings.Join(parts, "; ")
 }
