@@ -248,21 +248,39 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.resize(msg.Width, msg.Height)
 	case updateMsg:
+		// One notification arms one frame; the Source is not read again
+		// until that frame is taken (the other GPUs' readings of the same
+		// tick then wake nothing: they are in the frame). While paused
+		// nothing is armed; unpausing reads the newest state at once.
 		m.dirty, m.waiting = true, false
 		if m.paused {
-			// Stop listening: unpausing reads the newest state at once.
 			return m, nil
 		}
-		m.waiting = true
-		return m, tea.Batch(m.waitForUpdate(), m.scheduleFrame())
+		return m, m.scheduleFrame()
 	case frameMsg:
 		m.framePending = false
-		if m.paused || !m.dirty {
+		if m.paused {
 			return m, nil
+		}
+		// What arrived until now is in this frame: drop its notification
+		// (one receive: the channel holds at most one).
+		if m.cfg.Source != nil {
+			select {
+			case <-m.cfg.Source.Updates():
+			default:
+			}
+		}
+		var rearm tea.Cmd
+		if !m.waiting {
+			m.waiting = true
+			rearm = m.waitForUpdate()
+		}
+		if !m.dirty {
+			return m, rearm
 		}
 		m.refresh()
 		m.viewValid = false
-		return m, m.checks.maybeEvaluate(m.now())
+		return m, tea.Batch(rearm, m.checks.maybeEvaluate(m.now()))
 	case tea.KeyMsg:
 		return m, m.handleKey(msg)
 	case exportDoneMsg:

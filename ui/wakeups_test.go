@@ -20,17 +20,25 @@ func TestPausedDisplayArmsNothing(t *testing.T) {
 		return nil
 	}
 
-	// Live: a sample arms the Source read again and one frame.
-	_, cmd := m.Update(updateMsg{})
-	if cmd == nil || len(armed) != 1 || armed[0] != frameEvery {
-		t.Fatalf("a sample armed %v (cmd %v), want one frame timer", armed, cmd != nil)
+	// Live: a sample arms one frame and nothing else: the Source is not
+	// listened to until the frame (the other GPUs' readings of the tick
+	// wake nothing).
+	m.Update(updateMsg{})
+	if len(armed) != 1 || armed[0] != frameEvery {
+		t.Fatalf("a sample armed %v, want one frame timer", armed)
+	}
+	if m.waiting {
+		t.Error("a sample re-armed the Source read before its frame")
 	}
 	_, _ = m.Update(updateMsg{}) // a second sample before the frame: no second timer
 	if len(armed) != 1 {
 		t.Fatalf("two samples armed %d frame timers", len(armed))
 	}
-	m.Update(frameMsg{})
-	_, cmd = m.Update(hostTickMsg{stats: fullHostStats()})
+	// The frame takes the data and listens again.
+	if _, cmd := m.Update(frameMsg{}); cmd == nil || !m.waiting {
+		t.Fatal("the frame did not re-arm the Source read")
+	}
+	_, cmd := m.Update(hostTickMsg{stats: fullHostStats()})
 	if cmd != nil || len(armed) != 2 || armed[1] != hostEvery {
 		t.Fatalf("a host reading re-armed %v, want the host timer on the model's clock", armed)
 	}
