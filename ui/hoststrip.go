@@ -41,13 +41,19 @@ func readHost(r hostReader) tea.Cmd {
 // re-arms it on each hostTickMsg, so exactly one read is pending at a time
 // and a slow /proc never piles reads up.
 func hostTick(r hostReader, every time.Duration) tea.Cmd {
+	return hostTickWith(tea.Tick, r, every)
+}
+
+// hostTickWith is hostTick on the model's timer (tea.Tick, or none in
+// unit tests, which then run no one-second sleeps).
+func hostTickWith(after func(time.Duration, func(time.Time) tea.Msg) tea.Cmd, r hostReader, every time.Duration) tea.Cmd {
 	if r == nil {
 		return nil
 	}
 	if every <= 0 {
 		every = hostEvery
 	}
-	return tea.Tick(every, func(time.Time) tea.Msg {
+	return after(every, func(time.Time) tea.Msg {
 		st, err := r.Read()
 		return hostTickMsg{stats: st, err: err}
 	})

@@ -95,6 +95,11 @@ type Model struct {
 	getenv                      func(string) string
 	quitting                    bool
 
+	// waiting: a read of the Source's channel is armed; hostArmed: a host
+	// reading is pending. While paused neither is re-armed, so a paused
+	// display wakes for nothing (the sampler keeps sampling).
+	waiting, hostArmed bool
+
 	// view is the last screen drawn; bubbletea asks for it after every
 	// message, but most messages (a sample arrived, nothing to draw yet)
 	// change nothing, and drawing is the costly part of a frame.
@@ -200,8 +205,10 @@ func (m *Model) Init() tea.Cmd {
 		}
 		return nil
 	}
+	m.waiting = true
 	cmds := []tea.Cmd{m.waitForUpdate(), m.checks.run()}
 	if m.cfg.Host != nil {
+		m.hostArmed = true
 		cmds = append(cmds, readHost(m.cfg.Host))
 	}
 	return tea.Batch(cmds...)
@@ -256,16 +263,39 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.resize(msg.Width, msg.Height)
 	case updateMsg:
-		m.dirty = true
-		return m, tea.Batch(m.waitForUpdate(), m.scheduleFrame())
+		// One notification arms one frame; the Source is not read again
+		// until that frame is taken (the other GPUs' readings of the same
+		// tick then wake nothing: they are in the frame). While paused
+		// nothing is armed; unpausing reads the newest state at once.
+		m.dirty, m.waiting = true, false
+		if m.paused {
+			return m, nil
+		}
+		return m, m.scheduleFrame()
 	case frameMsg:
 		m.framePending = false
-		if m.paused || !m.dirty {
+		if m.paused {
 			return m, nil
+		}
+		// What arrived until now is in this frame: drop its notification
+		// (one receive: the channel holds at most one).
+		if m.cfg.Source != nil {
+			select {
+			case <-m.cfg.Source.Updates():
+			default:
+			}
+		}
+		var rearm tea.Cmd
+		if !m.waiting {
+			m.waiting = true
+			rearm = m.waitForUpdate()
+		}
+		if !m.dirty {
+			return m, rearm
 		}
 		m.refresh()
 		m.viewValid = false
-		return m, m.checks.maybeEvaluate(m.now())
+		return m, tea.Batch(rearm, m.checks.maybeEvaluate(m.now()))
 	case tea.KeyMsg:
 		return m, m.handleKey(msg)
 	case tea.MouseMsg:
@@ -297,7 +327,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.log.Debug("host stats", "err", msg.err)
 		}
 		m.hostStats, m.hostOK = msg.stats, true
-		return m, hostTick(m.cfg.Host, time.Second)
+		m.hostArmed = !m.paused
+		if m.paused {
+			return m, nil
+		}
+		return m, hostTickWith(m.after, m.cfg.Host, hostEvery)
 	case procTerminatedMsg:
 		return m, m.procs.Update(msg)
 	case clearFooterMsg:
@@ -444,9 +478,22 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		return m.setFooter("memory peaks reset", false)
 	case key.Matches(msg, k.Pause):
 		m.paused = !m.paused
-		if !m.paused && m.dirty {
+		if m.paused {
+			return nil
+		}
+		if m.dirty {
 			m.refresh()
 		}
+		var cmds []tea.Cmd
+		if !m.waiting && m.cfg.Source != nil {
+			m.waiting = true
+			cmds = append(cmds, m.waitForUpdate())
+		}
+		if !m.hostArmed && m.cfg.Host != nil {
+			m.hostArmed = true
+			cmds = append(cmds, readHost(m.cfg.Host))
+		}
+		return tea.Batch(cmds...)
 	case key.Matches(msg, k.Theme):
 		return m.cycleTheme()
 	case key.Matches(msg, k.Rerun):

@@ -16,6 +16,7 @@ import (
 	"github.com/gputop/gputop/sampler/host"
 	"github.com/gputop/gputop/sampler/replay"
 	"github.com/gputop/gputop/ui"
+	"github.com/gputop/gputop/ui/tty"
 )
 
 // runDashboard opens the data source, starts the sampler and runs the TUI;
@@ -101,12 +102,14 @@ func runDashboard(parent context.Context, o *options) error {
 		close(samplerDone)
 	}
 
-	// The UI draws at most 20 frames a second; bubbletea's renderer would
-	// otherwise wake 60 times a second to find nothing new (about 0.6% of
-	// a core, measured).
-	p := tea.NewProgram(ui.New(cfg), tea.WithAltScreen(), tea.WithContext(ctx), tea.WithFPS(20),
-		tea.WithMouseCellMotion()) // click to focus, wheel to scroll
-	_, runErr := p.Run()
+	// The UI draws at most 20 frames a second, and only when something
+	// changed; tty's renderer writes a frame when the view changed and
+	// otherwise never wakes (bubbletea's own ticked 20-60 times a second).
+	// Without bubbletea's renderer nobody turns mouse reporting on: do it
+	// here (button and wheel events, SGR coordinates) and off again after.
+	os.Stdout.WriteString(mouseOn) //nolint:errcheck // best effort: a terminal without it still works
+	_, runErr := tty.Run(ctx, ui.New(cfg), os.Stdin, os.Stdout)
+	os.Stdout.WriteString(mouseOff) //nolint:errcheck
 	stopSampler()
 	releaseHangs(s)
 	<-samplerDone
@@ -116,6 +119,13 @@ func runDashboard(parent context.Context, o *options) error {
 	}
 	return nil
 }
+
+// Mouse reporting for click-to-focus and the wheel: cell motion (1002) in
+// SGR encoding (1006), which bubbletea's input reader parses.
+const (
+	mouseOn  = "\x1b[?1002h\x1b[?1006h"
+	mouseOff = "\x1b[?1002l\x1b[?1006l"
+)
 
 // releaseHangs ends the simulated fleet's injected hangs (the demo's STALE
 // GPU) so that quitting does not wait for them; a real backend has none to

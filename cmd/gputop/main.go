@@ -198,6 +198,7 @@ func themeList() string {
 }
 
 func main() {
+	tuneRuntime(os.Getenv)
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

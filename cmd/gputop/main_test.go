@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -164,5 +166,27 @@ func TestNoDriverCheckAndSnapshot(t *testing.T) {
 	}
 	if snap.NVMLError == nil || snap.NVMLError.Code != "LIBRARY_NOT_FOUND" || len(snap.Checks) == 0 || len(snap.GPUs) != 0 {
 		t.Errorf("snapshot without a GPU: error %+v, %d checks, %d GPUs", snap.NVMLError, len(snap.Checks), len(snap.GPUs))
+	}
+}
+
+func TestTuneRuntime(t *testing.T) {
+	procs, gc := runtime.GOMAXPROCS(0), debug.SetGCPercent(100)
+	defer func() { runtime.GOMAXPROCS(procs); debug.SetGCPercent(gc) }()
+
+	tuneRuntime(func(string) string { return "" })
+	if got := runtime.GOMAXPROCS(0); got != min(runtime.NumCPU(), maxProcs) {
+		t.Errorf("GOMAXPROCS %d, want %d", got, min(runtime.NumCPU(), maxProcs))
+	}
+	if got := debug.SetGCPercent(100); got != gcPercent {
+		t.Errorf("GC percent %d, want %d", got, gcPercent)
+	}
+	// The environment wins.
+	runtime.GOMAXPROCS(7)
+	tuneRuntime(func(k string) string { return map[string]string{"GOMAXPROCS": "7", "GOGC": "100"}[k] })
+	if got := runtime.GOMAXPROCS(0); got != 7 {
+		t.Errorf("GOMAXPROCS %d with GOMAXPROCS=7 set", got)
+	}
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("GC percent %d with GOGC=100 set", got)
 	}
 }
