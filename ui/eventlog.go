@@ -101,19 +101,12 @@ func (l *eventLog) Update(msg tea.Msg) tea.Cmd {
 		return nil
 	}
 	k := l.keys
+	if off, ok := k.scroll(km, l.offset, l.page(), len(l.rows)); ok {
+		l.offset = off
+		l.clamp()
+		return nil
+	}
 	switch {
-	case key.Matches(km, k.Up):
-		l.offset--
-	case key.Matches(km, k.Down):
-		l.offset++
-	case key.Matches(km, k.PageUp):
-		l.offset -= l.page()
-	case key.Matches(km, k.PageDown):
-		l.offset += l.page()
-	case key.Matches(km, k.Home):
-		l.offset = 0
-	case key.Matches(km, k.End):
-		l.offset = len(l.rows)
 	case key.Matches(km, k.FilterSeverity):
 		l.sev = (l.sev + 1) % 3
 		l.offset = 0

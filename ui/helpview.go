@@ -39,21 +39,10 @@ func (h *helpView) Update(msg tea.Msg) tea.Cmd {
 	if !ok {
 		return nil
 	}
-	switch k := h.keys; {
-	case key.Matches(km, k.Up):
-		h.offset--
-	case key.Matches(km, k.Down):
-		h.offset++
-	case key.Matches(km, k.PageUp):
-		h.offset -= h.rows()
-	case key.Matches(km, k.PageDown):
-		h.offset += h.rows()
-	case key.Matches(km, k.Home):
-		h.offset = 0
-	case key.Matches(km, k.End):
-		h.offset = len(h.content())
+	if off, ok := h.keys.scroll(km, h.offset, h.rows(), len(h.content())); ok {
+		h.offset = off
+		h.clamp()
 	}
-	h.clamp()
 	return nil
 }
 

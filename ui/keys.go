@@ -1,6 +1,9 @@
 package ui
 
-import "github.com/charmbracelet/bubbles/key"
+import (
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+)
 
 // KeyMap is every binding of the UI. It implements help.KeyMap, and the help
 // overlay and footer are generated from it, so they cannot drift from what
@@ -85,4 +88,25 @@ func (k *KeyMap) FullHelp() [][]key.Binding {
 		{k.Events, k.Procs, k.ResetPeaks, k.Pause, k.Theme, k.Help, k.Quit},
 		{k.StepBack, k.StepFwd, k.JumpBack, k.JumpFwd, k.Latest},
 	}
+}
+
+// scroll is what the list keys do to a scrolled view's first line: one
+// line, one page of page lines, or to either end of total lines. ok is
+// false for any other key. The caller clamps the result.
+func (k *KeyMap) scroll(km tea.KeyMsg, offset, page, total int) (int, bool) {
+	switch {
+	case key.Matches(km, k.Up):
+		return offset - 1, true
+	case key.Matches(km, k.Down):
+		return offset + 1, true
+	case key.Matches(km, k.PageUp):
+		return offset - page, true
+	case key.Matches(km, k.PageDown):
+		return offset + page, true
+	case key.Matches(km, k.Home):
+		return 0, true
+	case key.Matches(km, k.End):
+		return total, true
+	}
+	return offset, false
 }
