@@ -108,7 +108,7 @@ func TestE2EExportThenReplay(t *testing.T) {
 	s.waitFor("CHECKS", 20*time.Second)
 	s.waitFor("took", 10*time.Second) // the checks finished
 	s.send("s")
-	scr := s.waitFor(".json", 10*time.Second)
+	scr := s.waitFor("snapshot exported to", 10*time.Second) // not ".json": check titles name version.json
 	s.send("q")
 	s.waitFor("EXIT=0", 10*time.Second)
 	files, _ := filepath.Glob(filepath.Join(dir, "gputop-*.json"))

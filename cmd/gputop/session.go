@@ -81,7 +81,7 @@ func openSession(ctx context.Context, o *options, log *slog.Logger) (*session, e
 		if err != nil {
 			return nil, &exitError{code: 2, err: fmt.Errorf("simulated fleet: %w", err)}
 		}
-		prefill(smp, now.Add(-demoHistory), now)
+		prefill(smp, now.Add(-demoHistory), now, fleet.EventsBetween(now.Add(-demoHistory), now))
 		s.sampler = smp
 	default:
 		s.resolver = host.NewResolver(host.Options{Logger: log})
@@ -133,10 +133,17 @@ func (d peakDetector) Slow(gpu int, s *model.SlowSample, emit func(model.Event))
 
 // prefill steps a time-pure backend (the simulated fleet) through [from, to)
 // so history exists from the first frame.
-func prefill(smp *sampler.Sampler, from, to time.Time) {
+// past are the backend's own events in [from, to) (the simulated Xids),
+// emitted in time order between the steps so the timeline stays sorted: the
+// demo then opens with the Xid its first minute had.
+func prefill(smp *sampler.Sampler, from, to time.Time, past []model.Event) {
 	o := smp.Options()
 	nextSlow := from
 	for t := from; t.Before(to); t = t.Add(o.Interval) {
+		for len(past) > 0 && past[0].Time <= model.TimestampOf(t) {
+			smp.Emit(past[0])
+			past = past[1:]
+		}
 		slow := !t.Before(nextSlow)
 		if slow {
 			nextSlow = nextSlow.Add(o.SlowInterval)
@@ -226,6 +233,7 @@ func (s *session) runChecks(ctx context.Context) ([]model.CheckResult, model.Fac
 		rs = checks.CompareRecorded(checks.Evaluate(f), s.snap.Checks)
 	case s.opts.demo:
 		f = checks.DemoFacts(s.nvmlFacts())
+		f.Events = s.sampler.Events(nil, 1<<20) // the simulated Xids are judged like real ones
 		rs = checks.Evaluate(f)
 	default:
 		// Rules on persistence, MIG, compute mode, power limit and memory
