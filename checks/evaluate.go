@@ -78,7 +78,7 @@ func Evaluate(f model.Facts) []model.CheckResult {
 	for _, r := range rules {
 		out = append(out, r.run(&f)...)
 	}
-	return Link(out)
+	return Link(applyEnvironment(&f, out)) // judge in the environment's terms (rules_env.go), then link roots
 }
 
 // EvaluateLive runs only the rules that depend on live readings (health,

@@ -42,9 +42,11 @@ func Gather(ctx context.Context, env Env, nvml model.NVMLFacts) model.Facts {
 	f.SiteDirs = siteDirs(env)
 	f.CuDNN = probeCuDNN(env, f.CUDALink, f.Toolkits, f.SiteDirs)
 	f.Torch = probeTorch(env, f.SiteDirs)
+	f.Stack = probeStack(env, f.SiteDirs)
 	f.DevNodes = probeDevNodes(env)
 	f.Container = probeContainer(env)
 	f.Env = probeEnvVars(env)
+	f.Environment = probeEnvironment(env, &f) // containers, compat, Operator, Slurm, WSL2 (probe_env.go)
 
 	select {
 	case f.NVCC = <-nvccDone:

@@ -3,7 +3,6 @@ package checks
 import (
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 
 	"github.com/gputop/gputop/model"
@@ -86,34 +85,7 @@ func ExitCode(rs []model.CheckResult) int {
 // Sorted returns a copy of rs ordered fails, warns, skips, passes, keeping
 // the rules' order inside each group; inside a group root causes come
 // first, and every result that follows from a root comes right after it.
-func Sorted(rs []model.CheckResult) []model.CheckResult {
-	primary := make([]model.CheckResult, 0, len(rs))
-	followers := map[string][]model.CheckResult{}
-	ids := make(map[string]bool, len(rs))
-	for _, r := range rs {
-		ids[r.ID] = true
-	}
-	for _, r := range rs {
-		if r.FollowsFrom != "" && ids[r.FollowsFrom] && r.FollowsFrom != r.ID {
-			followers[r.FollowsFrom] = append(followers[r.FollowsFrom], r)
-			continue
-		}
-		primary = append(primary, r)
-	}
-	sort.SliceStable(primary, func(i, j int) bool {
-		a, b := primary[i], primary[j]
-		if a.Status.Rank() != b.Status.Rank() {
-			return a.Status.Rank() < b.Status.Rank()
-		}
-		return a.Root && !b.Root
-	})
-	out := make([]model.CheckResult, 0, len(rs))
-	for _, r := range primary {
-		out = append(out, r)
-		out = append(out, followers[r.ID]...)
-	}
-	return out
-}
+func Sorted(rs []model.CheckResult) []model.CheckResult { return model.SortChecks(rs) }
 
 const (
 	ansiReset = "\x1b[0m"
@@ -232,6 +204,9 @@ func WriteReport(w io.Writer, f model.Facts, rs []model.CheckResult, o TextOptio
 			for _, c := range r.Commands {
 				ew.printf("%s  $ %s\n", indent, clean(c))
 			}
+			if len(r.Sources) > 0 {
+				ew.printf("%ssource: %s\n", indent, clean(strings.Join(r.Sources, "; ")))
+			}
 		}
 	}
 	sum := Summarize(rs)
@@ -338,8 +313,27 @@ func FromSnapshot(snap *model.Snapshot) model.Facts {
 	if snap.Events != nil {
 		f.Events = snap.Events
 	}
+	// The facts were taken when the checks last ran; a GPU the recording
+	// saw fail later carries that in its record: judge the worse state.
+	if len(snap.GPUs) > 0 && len(f.NVML.GPUs) > 0 {
+		gpus := append([]model.GPUFacts(nil), f.NVML.GPUs...)
+		for _, rec := range snap.GPUs {
+			for i := range gpus {
+				if gpus[i].Info.Index == rec.Index && worseHealth(rec.Health, gpus[i].Health) {
+					gpus[i].Health = rec.Health
+				}
+			}
+		}
+		f.NVML.GPUs = gpus
+	}
 	if f.Host == "" {
 		f.Host = snap.Host
 	}
 	return f
+}
+
+// worseHealth: a lost or failing state beats a healthy or stale one.
+func worseHealth(a, b model.Health) bool {
+	bad := func(h model.Health) bool { return h.State == model.Lost || h.State == model.Failed }
+	return bad(a) && !bad(b)
 }

@@ -60,7 +60,7 @@ func probeKernelLog(ctx context.Context, env Env) model.KernelLogFacts {
 			errs = append(errs, name+": not found")
 			return false
 		}
-		out, err := env.run(ctx, p, args...)
+		out, err := env.run(ctx, env.hostResolved(p), args...)
 		if err != nil {
 			msg := strings.TrimSpace(string(out))
 			if msg == "" {

@@ -40,6 +40,9 @@ type RootEdge struct {
 	// Order: 10 PCI bus / container, 20 driver vs card, 30 kernel module,
 	// 40 user-space libraries, 50 per-GPU health, 60 the CUDA stack.
 	Order int
+	// OnWarn: the root links its followers when it warns too (a summary
+	// check that repeats a warning).
+	OnWarn bool
 }
 
 // driverSide are the checks that cannot succeed without a GPU the driver
@@ -58,8 +61,12 @@ var stack = append([]string{"cuda.driver*", "cuda.versions", "torch.install"}, c
 var rootEdges = []RootEdge{
 	// Nothing NVIDIA on the bus (a host without a GPU, a VM without
 	// passthrough, a container given none): every driver-side check follows.
-	{Root: "pci.gpus:no-gpu-on-bus", Order: 10, Followers: driverSide},
-	{Root: "pci.gpus:container-no-gpu", Order: 10, Followers: append([]string{"access.container", "access.visible_devices"}, driverSide...)},
+	{Root: "pci.gpus:no-gpu-on-bus", Order: 10, Followers: append([]string{"env.container", "env.libraries", "env.forward_compat", "hw.*"}, driverSide...)},
+	// In a container given no GPU, the environment checks (rules_env.go:
+	// capabilities, libraries, forward compatibility) repeat the cause.
+	{Root: "pci.gpus:container-no-gpu", Order: 10, Followers: append([]string{"access.container", "access.visible_devices", "env.*", "hw.*"}, driverSide...)},
+	// A GPU whose BAR the firmware could not place is why NVML misses it.
+	{Root: "bar1.pci-*", Order: 15, Followers: []string{"pci.gpus"}},
 	// nouveau holds the GPU: the nvidia module cannot take it.
 	{Root: "pci.gpus:nouveau", Order: 25, Followers: append([]string{"driver.loaded", "nvml.library", "driver.libcuda", "access.devnodes"}, stack...)},
 	// The installed branch cannot drive the card, or the card needs the
@@ -76,7 +83,16 @@ var rootEdges = []RootEdge{
 	// torch findings follow.
 	// Only the wheel's own cuDNN (pip) follows; a system or toolkit cuDNN
 	// is judged on its own.
+	// A driver too old for the wheel's CUDA: the wheel's own checks and
+	// the CUDA summary repeat it.
+	{Root: "cuda.driver.torch", Order: 55, Followers: []string{"torch.install", "cudnn.pip*", "cuda.versions"}},
+	// cuda.versions summarises the cuda.driver.* verdicts.
+	{Root: "cuda.driver.*", Order: 58, OnWarn: true, Followers: []string{"cuda.versions"}},
 	{Root: "torch.arch.gpu#", Order: 60, Followers: []string{"torch.install", "torch.arch.*", "cudnn.pip*"}},
+	// The wheel's cuDNN without kernels for the GPU, while the torch row is
+	// not confirmed (warn): one cause (a wheel older than the GPU), one fix
+	// (a newer wheel), so the torch findings follow.
+	{Root: "cudnn.pip*", Order: 62, Followers: []string{"torch.arch.*", "torch.install"}},
 }
 
 // AddRootEdges adds edges to the graph. Call it from init only (the graph
@@ -133,7 +149,8 @@ func Link(rs []model.CheckResult) []model.CheckResult {
 		rootPat, cause, _ := strings.Cut(e.Root, ":")
 		for i := range out {
 			root := out[i]
-			if root.Status != model.Fail || (cause != "" && root.Cause != cause) || !matchPattern(rootPat, "", root.ID) {
+			active := root.Status == model.Fail || (e.OnWarn && root.Status == model.Warn)
+			if !active || (cause != "" && root.Cause != cause) || !matchPattern(rootPat, "", root.ID) {
 				continue
 			}
 			gpu := ""
@@ -145,6 +162,9 @@ func Link(rs []model.CheckResult) []model.CheckResult {
 				r := &out[j]
 				if j == i || r.FollowsFrom != "" || (r.Status != model.Fail && r.Status != model.Warn) {
 					continue
+				}
+				if r.Status.Rank() < root.Status.Rank() {
+					continue // a fail never hides under a warning
 				}
 				if topOf(out, byID, j) == top {
 					continue // would close a cycle

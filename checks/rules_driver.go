@@ -237,11 +237,12 @@ func gpuNeeds(f *model.Facts) []gpuNeed {
 }
 
 // describeNeeds groups GPUs by family ("Hopper: GPU 0, GPU 1") and cites
-// each source once, saying which are not confirmed by a primary source.
+// each source once, with what it does and does not confirm.
 func describeNeeds(needs []gpuNeed, withDriver bool) string {
-	var order, notes []string
+	var order []string
 	groups := map[string][]string{}
-	seenNote := map[string]bool{}
+	var srcOrder []string
+	quals := map[string][]string{}
 	for _, n := range needs {
 		key := n.family
 		prov := n.moduleProv
@@ -260,40 +261,58 @@ func describeNeeds(needs []gpuNeed, withDriver bool) string {
 			order = append(order, key)
 		}
 		groups[key] = append(groups[key], n.label)
-		note := provText(prov)
+		src, qual := provParts(prov)
 		if n.byPCI {
-			note = "classified by PCI id: " + note
+			qual = strings.TrimPrefix(qual+"; classified by PCI id", "; ")
 		}
-		if note != "" && !seenNote[note] {
-			seenNote[note] = true
-			notes = append(notes, note)
+		if _, ok := quals[src]; !ok {
+			srcOrder = append(srcOrder, src)
+			quals[src] = nil
+		}
+		if qual != "" && !containsString(quals[src], qual) {
+			quals[src] = append(quals[src], qual)
 		}
 	}
-	parts := make([]string, 0, len(order)+1)
+	parts := make([]string, 0, len(order))
 	for _, k := range order {
 		parts = append(parts, k+": "+strings.Join(groups[k], ", "))
 	}
 	out := strings.Join(parts, "; ")
-	if len(notes) > 0 {
-		out += " (" + strings.Join(notes, "; ") + ")"
+	var cites []string
+	for _, src := range srcOrder {
+		c := src
+		if len(quals[src]) > 0 {
+			c += " [" + strings.Join(quals[src], "; ") + "]"
+		}
+		cites = append(cites, c)
+	}
+	if len(cites) > 0 {
+		out += " (" + strings.Join(cites, "; ") + ")"
 	}
 	return out
 }
 
-// provText cites a row's source, saying plainly when no primary source
-// confirms it.
-func provText(p knowledge.Provenance) string {
+// provParts splits a row's provenance into its source and what it does not
+// confirm, said plainly.
+func provParts(p knowledge.Provenance) (src, qual string) {
 	if p.Source == "" {
-		return "no source states a driver bound for it"
+		return "no source", "no source states a driver bound for it"
 	}
-	if p.Confirmed() {
-		return p.Source
+	src = p.Source
+	var notes []string
+	// "URL (what it says)": the URL names the source, the rest qualifies it.
+	if i := strings.Index(src, " ("); i > 0 && strings.HasSuffix(src, ")") {
+		notes = append(notes, src[i+2:len(src)-1])
+		src = src[:i]
 	}
-	t := p.Source + ", not confirmed by a primary source"
-	if p.Note != "" {
-		t += ": " + p.Note
+	if !p.Confirmed() {
+		q := "not confirmed by a primary source"
+		if p.Note != "" {
+			q += ": " + p.Note
+		}
+		notes = append(notes, q)
 	}
-	return t
+	return src, strings.Join(notes, "; ")
 }
 
 // driverModuleRule: Blackwell needs the open module; pre-Turing GPUs cannot
@@ -329,6 +348,14 @@ func driverModuleRule(f *model.Facts) []model.CheckResult {
 		}
 		if len(open) > 0 {
 			r.Evidence += "; when it is installed, it must be the open flavour for " + strings.Join(open, ", ") + " (" + describeNeeds(needs, false) + ")"
+			// Ubuntu names the flavour in the package: nvidia-driver-570
+			// is proprietary, nvidia-driver-570-open the open one.
+			ev := k.InstallEvidence
+			if k.Install == "deb" && strings.Contains(ev, "nvidia-driver-") && !strings.Contains(ev, "-open") {
+				r.Status, r.Cause = model.Warn, "needs-open"
+				r.Evidence = "the installed package is the proprietary flavour (" + ev + "); " + r.Evidence
+				r.Fix, r.Commands = openModuleFix(f)
+			}
 		}
 		return []model.CheckResult{r}
 	}
@@ -577,12 +604,18 @@ func nvmlLibraryRule(f *model.Facts) []model.CheckResult {
 		row, _ := nvmlErrorFor("LIB_RM_VERSION_MISMATCH")
 		r.Status, r.Cause = model.Fail, "version-mismatch"
 		r.Fix, r.Commands = row.Fix, row.Commands
+		if mismatch {
+			r.Fix = "Reboot so the installed " + lib.Version + " module replaces the loaded " + k.Version + " (a driver upgrade without a reboot left them apart), or unload and reload the nvidia modules when nothing uses the GPUs. " + holdAdvice(f)
+		}
 	case !lib.Found && (code == "" || code == "LIBRARY_NOT_FOUND"):
 		row, _ := nvmlErrorFor("LIBRARY_NOT_FOUND")
 		r.Status = model.Fail
 		r.Fix, r.Commands = row.Fix, row.Commands
 		if f.Container.Detected {
-			r.Fix += " Inside a container the library comes from the host: start the container with the NVIDIA container toolkit (docker run --gpus all, or CDI devices)."
+			r.Fix = "Inside a container the library comes from the host: start the container with the NVIDIA Container Toolkit (docker run --gpus all, or a CDI device); do not install a driver inside the container."
+			r.Commands = []string{"docker run --gpus all IMAGE  # on the host"}
+		} else if k.Version != "" {
+			r.Fix, r.Commands = userSpaceFix(f, k.Version)
 		}
 	case code != "" && !f.NVML.Opened:
 		r.Status = model.Fail
@@ -643,4 +676,59 @@ func factsTime(f *model.Facts) time.Time {
 		return time.Now()
 	}
 	return f.Collected.Time()
+}
+
+// holdAdvice: how to stop unattended upgrades from replacing the driver
+// under a running module, for the install method found.
+func holdAdvice(f *model.Facts) string {
+	switch f.KernelModule.Install {
+	case "deb":
+		return "Then hold the driver packages (apt-mark hold) so unattended upgrades do not repeat this."
+	case "rpm":
+		return "Then exclude the driver from automatic updates (dnf versionlock) so this does not repeat."
+	}
+	return "Then keep automatic updates from replacing the driver while it is loaded."
+}
+
+// userSpaceFix: the kernel module is loaded but its user-space libraries
+// are missing; install the ones of the same version.
+func userSpaceFix(f *model.Facts, version string) (string, []string) {
+	branch := strconv.Itoa(versionOr(version).Major())
+	fix := "The kernel module " + version + " is loaded but libnvidia-ml.so.1 is missing: install the user-space part of the same driver version."
+	switch f.KernelModule.Install {
+	case "deb":
+		return fix, []string{"sudo apt install nvidia-utils-" + branch + " libnvidia-compute-" + branch + "  # the R" + branch + " user-space libraries (must match " + version + ")"}
+	case "runfile":
+		return fix + " The driver came from NVIDIA's runfile: run the same " + version + " runfile again.", []string{"sudo sh NVIDIA-Linux-x86_64-" + version + ".run  # reinstalls the " + version + " driver, user-space included"}
+	case "rpm":
+		return fix, []string{"sudo dnf install nvidia-driver-libs  # from the repository the " + version + " driver came from"}
+	}
+	return fix + " Ubuntu: nvidia-utils-" + branch + " and libnvidia-compute-" + branch + "; a runfile install: run the same runfile again.",
+		[]string{"ls -l /usr/lib/x86_64-linux-gnu/libnvidia-ml.so*"}
+}
+
+// driverInstallCommand installs driver branch br the way this machine's
+// driver was installed (apt, dnf or NVIDIA's runfile); Ubuntu's package when
+// the method is unknown.
+func driverInstallCommand(f *model.Facts, br int, open bool) string {
+	b := strconv.Itoa(br)
+	switch f.KernelModule.Install {
+	case "runfile":
+		flag := ""
+		if open {
+			flag = " -m=kernel-open"
+		}
+		return "sudo sh NVIDIA-Linux-x86_64-" + b + ".*.run" + flag + "  # NVIDIA's R" + b + " runfile, as this driver was installed; reboot afterwards"
+	case "rpm":
+		stream := b
+		if open {
+			stream += "-open"
+		}
+		return "sudo dnf module install nvidia-driver:" + stream + "  # the R" + b + " driver from NVIDIA's repository; reboot afterwards"
+	}
+	pkg := "nvidia-driver-" + b
+	if open {
+		pkg += "-open"
+	}
+	return "sudo apt install " + pkg + "  # Ubuntu's package of the R" + b + " driver; reboot afterwards"
 }

@@ -93,7 +93,7 @@ func TestXidRule(t *testing.T) {
 			mutate: func(f *model.Facts) { f.Events = []model.Event{model.XidEvent(1, 0, 95)} }},
 		{name: "13 only: an application fault warns", id: "xid.gpu0", want: model.Warn, evidence: []string{"Xid 13"}, fix: []string{"restart the application"},
 			mutate: func(f *model.Facts) { f.Events = []model.Event{model.XidEvent(1, 0, 13)} }},
-		{name: "both sources, worst first", id: "xid.gpu0", want: model.Fail, evidence: []string{"Xid 79 x1 (kernel log): GPU fell off the bus; Xid 31 x1 (timeline)"},
+		{name: "both sources, worst first", id: "xid.gpu0", want: model.Fail, evidence: []string{"Xid 79 x1 (kernel log): GPU fell off the bus, last 5108 s after boot; Xid 31 x1 (timeline)"},
 			mutate: func(f *model.Facts) {
 				lostLog(f)
 				f.Events = []model.Event{model.XidEvent(1, 0, 31)}

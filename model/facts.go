@@ -33,9 +33,17 @@ type Facts struct {
 
 	NVML NVMLFacts `json:"nvml"`
 
+	// Environment: containers, forward compatibility, loader order,
+	// Operator, Slurm, WSL2, AER/IOMMU (model/environment.go).
+	Environment EnvironmentFacts `json:"environment"`
+
+	// Stack: TensorRT, NCCL, other frameworks, compiled extensions and the
+	// container image's CUDA (checks/probe_stack.go).
+	Stack StackFacts `json:"stack"`
+
 	// Events is the timeline the facts were judged with: the sampler's
 	// events (Xids, GPUs lost) live, the recorded ones for `check --from`.
-	Events []Event `json:"events,omitempty"`
+	Events []Event `json:"-"`
 	// KernelLog is what the kernel log said about the NVIDIA driver (Xids,
 	// module load failures), when it could be read.
 	KernelLog KernelLogFacts `json:"kernel_log"`

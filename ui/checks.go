@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"reflect"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -144,7 +143,7 @@ func (p *checksPane) setResults(rs []model.CheckResult) {
 	if c, ok := p.current(); ok {
 		selID = c.ID
 	}
-	sorted := rootsFirst(rs)
+	sorted := model.SortChecks(rs) // fails first, a root cause before what follows from it
 	if !reflect.DeepEqual(sorted, p.results) {
 		p.version++
 	}
@@ -154,41 +153,6 @@ func (p *checksPane) setResults(rs []model.CheckResult) {
 		p.titleW = max(p.titleW, textWidth(listTitle(c)))
 	}
 	p.refilter(selID)
-}
-
-// rootsFirst orders results fails first, a root cause before the other
-// results of its status, and what follows from a root right under it.
-func rootsFirst(rs []model.CheckResult) []model.CheckResult {
-	sorted := append([]model.CheckResult(nil), rs...)
-	sort.SliceStable(sorted, func(i, j int) bool {
-		a, b := sorted[i], sorted[j]
-		if a.Status.Rank() != b.Status.Rank() {
-			return a.Status.Rank() < b.Status.Rank()
-		}
-		return a.Root && !b.Root
-	})
-	present := make(map[string]bool, len(sorted))
-	for _, r := range sorted {
-		present[r.ID] = true
-	}
-	followers := map[string][]model.CheckResult{}
-	out := make([]model.CheckResult, 0, len(sorted))
-	for _, r := range sorted {
-		if r.FollowsFrom != "" && present[r.FollowsFrom] && r.FollowsFrom != r.ID {
-			followers[r.FollowsFrom] = append(followers[r.FollowsFrom], r)
-		}
-	}
-	for _, r := range sorted {
-		if r.FollowsFrom != "" && present[r.FollowsFrom] && r.FollowsFrom != r.ID {
-			continue
-		}
-		out = append(out, r)
-		out = append(out, followers[r.ID]...)
-	}
-	if len(out) != len(sorted) {
-		return sorted // a chain of followers: keep the plain order rather than drop any
-	}
-	return out
 }
 
 // refilter rebuilds the rows shown, keeping the selection on check selID

@@ -191,16 +191,8 @@ func (p *gpuPanes) card(i, width int) string {
 
 	clocks := st.muted.render("SM ") + fmtMHz(f.ClockSM) + st.muted.render("  MEM ") + fmtMHz(f.ClockMem) +
 		"  " + fmtPState(f.PState) + st.muted.render("  FAN ") + fmtPct(f.FanPercent)
-	if sparkW > 0 {
-		// The graphs' time scale, the same in every layout.
-		label := "graphs: last " + sparkSpanLabel
-		if textWidth(clocks)+1+len(label) > inner {
-			label = "graphs " + sparkSpanLabel
-		}
-		if textWidth(clocks)+1+len(label) > inner {
-			label = sparkSpanLabel
-		}
-		clocks = spread(clocks, st.muted.render(label), inner)
+	if right := p.clocksRight(g, clocks, sparkW > 0, inner); right != "" {
+		clocks = spread(clocks, right, inner)
 	}
 	lines = append(lines, clocks)
 	if g.Health.State != model.Healthy {
@@ -210,6 +202,8 @@ func (p *gpuPanes) card(i, width int) string {
 		// While a model loads, the card says when it will be full.
 		if fc, peak := p.watch.forecast(i); fc.Climbing {
 			thr = spread(thr, renderForecast(fc, peak, max(inner-textWidth(thr)-2, 0), st), inner)
+		} else if sig := st.cardSignals(g); sig != "" {
+			thr = spread(thr, sig, inner) // NVLink, throttle history, recovery (signals.go)
 		}
 		lines = append(lines, thr)
 	}
@@ -231,6 +225,29 @@ func (p *gpuPanes) cardTitle(g *gpuFrame, inner int) string {
 		return spread(title, bus+"  "+badge, inner)
 	}
 	return fit(title, max(inner-bw-1, 0)) + " " + badge
+}
+
+// clocksRight is the right end of a card's clocks line: the PCIe/NVLink
+// traffic (signals.go) and the graphs' time scale, the same in every
+// layout, as much of both as fits beside clocks.
+func (p *gpuPanes) clocksRight(g *gpuFrame, clocks string, graphs bool, inner int) string {
+	st := p.styles
+	traffic := st.cardTraffic(g)
+	room := inner - textWidth(clocks) - 1
+	var labels []string
+	if graphs {
+		labels = []string{"graphs: last " + sparkSpanLabel, "graphs " + sparkSpanLabel, sparkSpanLabel}
+	}
+	for _, l := range labels {
+		right := st.muted.render(l)
+		if traffic != "" {
+			right = traffic + "  " + right
+		}
+		if textWidth(right) <= room {
+			return right
+		}
+	}
+	return traffic
 }
 
 // meaningOf is what a full bar of metric m means.
@@ -346,6 +363,7 @@ func (p *gpuPanes) rowsView() string {
 	}
 	keep, widths := tableLayout(cols, width)
 	st := p.styles
+	migBudget := p.height - 1 - p.count() // spare rows for MIG sub-rows (signals.go)
 	var b strings.Builder
 	b.WriteString(" " + tableHeader(st, cols, keep, widths, -1, ""))
 	cells := make([]string, len(keep))
@@ -373,6 +391,7 @@ func (p *gpuPanes) rowsView() string {
 			line = st.selectedRow(line)
 		}
 		b.WriteString(line)
+		b.WriteString(st.migRows(g, p.width, &migBudget))
 	}
 	return b.String()
 }

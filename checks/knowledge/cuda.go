@@ -26,15 +26,23 @@ func (r ToolkitRelease) Label() string {
 
 func tk(toolkit string, update int, release, driver string) ToolkitRelease {
 	return ToolkitRelease{Toolkit: toolkit, Update: update, Release: release, Driver: driver,
-		Provenance: unconfirmed(SrcProjectRef, "the driver column was not re-read from NVIDIA's release notes in this session")}
+		Provenance: unconfirmed(SrcProjectRef, "the driver column was transcribed from the release notes but not re-read from NVIDIA's page")}
 }
 
 func tkUnknown(toolkit string, update int, release, src, note string) ToolkitRelease {
 	return ToolkitRelease{Toolkit: toolkit, Update: update, Release: release, Provenance: unconfirmed(src, note)}
 }
 
+// tk10: CUDA 10.x had no minor-version compatibility: each release needs
+// the driver it shipped with (minor-version compatibility page, Table 2).
+func tk10(toolkit, release, driver string) ToolkitRelease {
+	return ToolkitRelease{Toolkit: toolkit, Release: release, Driver: driver,
+		Provenance: verified(SrcMinorCompat + " (CUDA Toolkit 10.x Minimum Required Driver Versions)")}
+}
+
 // toolkitReleases: oldest first.
 var toolkitReleases = []ToolkitRelease{
+	tk10("10.0", "10.0.130", "410.48"), tk10("10.1", "10.1.105", "418.39"), tk10("10.2", "10.2.89", "440.33"),
 	tk("11.0", 0, "11.0.2", "450.51.05"), tk("11.0", 1, "11.0.3", "450.51.06"),
 	tk("11.1", 0, "11.1.0", "455.23"), tk("11.1", 1, "11.1.1", "455.32"),
 	tk("11.2", 0, "11.2.0", "460.27.03"), tk("11.2", 1, "11.2.1", "460.32.03"), tk("11.2", 2, "11.2.2", "460.32.03"),
@@ -58,10 +66,10 @@ var toolkitReleases = []ToolkitRelease{
 	tk("13.1", 0, "13.1.0", "590.44.01"), tk("13.1", 1, "13.1.1", "590.48.01"),
 	tk("13.2", 0, "13.2.0", "595.45.04"), tk("13.2", 1, "13.2.1", "595.58.03"), tk("13.2", 2, "13.2.2", "595.71.05"),
 	tk("13.3", 0, "13.3.0", "610.43.02"),
-	tkUnknown("13.3", 1, "13.3.1", SrcCUDANotes, "release listed in NVIDIA's notes; its driver was not readable in the stored copy"),
-	tkUnknown("13.4", 0, "13.4.1", SrcCUDA134Notes, "13.4 GA is versioned 13.4.1 (the third digit is a build number); its driver was not readable in the stored copy"),
-	tkUnknown("13.4", 1, "13.4.2", SrcCUDANotes, "13.4 Update 1 (archive 13.4.2); its driver was not readable in the stored copy"),
-	tkUnknown("13.5", 0, "", SrcCUDANotes, "13.5 GA is listed by NVIDIA; its full version and driver were not readable in the stored copy"),
+	tkUnknown("13.3", 1, "13.3.1", SrcCUDANotes, "release listed in NVIDIA's notes; its driver could not be read from NVIDIA's page"),
+	tkUnknown("13.4", 0, "13.4.1", SrcCUDA134Notes, "13.4 GA is versioned 13.4.1 (the third digit is a build number); its driver could not be read from NVIDIA's page"),
+	tkUnknown("13.4", 1, "13.4.2", SrcCUDANotes, "13.4 Update 1 (archive 13.4.2); its driver could not be read from NVIDIA's page"),
+	tkUnknown("13.5", 0, "", SrcCUDANotes, "13.5 GA is listed by NVIDIA; its full version and driver could not be read from NVIDIA's page"),
 }
 
 // buildNumberFrom is the first toolkit whose third version digit is a build
@@ -77,10 +85,15 @@ func ToolkitReleases() []ToolkitRelease { return append([]ToolkitRelease(nil), t
 
 // ToolkitUpdates returns the releases of one major.minor, GA first.
 func ToolkitUpdates(toolkit Version) []ToolkitRelease {
-	mm := toolkit.MajorMinor()
-	var out []ToolkitRelease
-	for _, r := range toolkitReleases {
-		if MustVersion(r.Toolkit).Compare(mm) == 0 {
+	return sameMinor(toolkitReleases, toolkit, func(r ToolkitRelease) string { return r.Toolkit })
+}
+
+// sameMinor keeps the rows whose major.minor (given by key) is v's.
+func sameMinor[T any](rows []T, v Version, key func(T) string) []T {
+	mm := v.MajorMinor()
+	var out []T
+	for _, r := range rows {
+		if MustVersion(key(r)).Compare(mm) == 0 {
 			out = append(out, r)
 		}
 	}
@@ -140,6 +153,11 @@ func Floor(major int) (MinorFloor, bool) {
 
 // Floors returns every floor, oldest major first.
 func Floors() []MinorFloor { return append([]MinorFloor(nil), minorFloors...) }
+
+// NoMinorCompat reports whether a CUDA major predates minor-version
+// compatibility (CUDA 10 and older): its programs need their own release's
+// driver.
+func NoMinorCompat(major int) bool { return major <= 10 }
 
 // NewestToolkitForDriver is the newest toolkit major.minor whose GA driver
 // (per the table) is at or below drv: what this driver runs with full

@@ -110,6 +110,16 @@ func (v Version) String() string {
 	return strings.Join(s, ".")
 }
 
+// Numeric renders only the numeric components ("2.11.0" for "2.11.0+cu130"):
+// what pip's == wants next to an --index-url.
+func (v Version) Numeric() string {
+	s := make([]string, len(v.parts))
+	for i, p := range v.parts {
+		s[i] = strconv.Itoa(p)
+	}
+	return strings.Join(s, ".")
+}
+
 // Len is the number of components.
 func (v Version) Len() int { return len(v.parts) }
 

@@ -129,3 +129,18 @@ func TestCheckFromComparesRecordedVerdicts(t *testing.T) {
 		t.Errorf("--problems exit %d:\n%s", code, prob)
 	}
 }
+
+// A GPU the recording saw fail after its checks last ran (its record's
+// health) is judged in that state, not in the older facts' healthy one.
+func TestCheckFromTakesTheRecordsWorseHealth(t *testing.T) {
+	in := recordedHost()
+	in.GPUs[1].Health = model.Health{State: model.Lost, Reason: "GPU_IS_LOST: GPU is lost"}
+	file := filepath.Join(t.TempDir(), "rec.json")
+	if err := model.NewSnapshot(in).Save(file, model.FormatJSON); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ := runArgs(t, "check", "--from", file)
+	if code != 1 || !strings.Contains(out, "[FAIL] GPU answering: GPU 1") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
