@@ -136,10 +136,27 @@ func GPUVerdict(in VerdictInput) Verdict {
 	case Stale:
 		fs = append(fs, finding{level: VerdictStale, cause: "health"})
 	}
+	xidEvents := false // an Xid of this GPU in the window: the Xid check repeats it
+	for i := range in.Events {
+		ev := &in.Events[i]
+		if ev.Kind == EventXid && ev.GPU.OK && ev.GPU.V == gpu && (in.Now == 0 || (ev.Time <= in.Now && in.Now.Sub(ev.Time) <= RecentEvents)) {
+			xidEvents = true
+		}
+	}
 	for i := range in.Checks {
 		c := &in.Checks[i]
 		if !c.GPU.OK || c.GPU.V != gpu {
 			continue
+		}
+		switch checkFamily(c.ID) {
+		case "health":
+			if in.Health.State != Healthy {
+				continue // the reachability finding already says it
+			}
+		case "xid":
+			if xidEvents {
+				continue // the events say which Xid
+			}
 		}
 		lvl := VerdictOK
 		switch c.Status {
@@ -251,10 +268,22 @@ func CheckBadgeReason(c CheckResult, info GPUInfo, fast Sample, slow SlowSample)
 		return "PyTorch arch"
 	case "cc":
 		return "CUDA arch"
+	case "hw.nvlink":
+		return "NVLink"
+	case "hw.pcie_replay":
+		return "PCIe replays"
+	case "hw.inforom":
+		return "InfoROM"
+	case "hw.ecc_mode":
+		return "ECC mode"
+	case "hw.mig":
+		return "MIG"
+	case "xid":
+		return "Xid"
 	default:
 		if i := strings.LastIndexByte(fam, '.'); i >= 0 {
 			fam = fam[i+1:]
 		}
-		return fam
+		return strings.ReplaceAll(fam, "_", " ") // "throttle_history" -> "throttle history"
 	}
 }

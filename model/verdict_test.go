@@ -32,6 +32,10 @@ func TestGPUVerdict(t *testing.T) {
 		{"future event unseen (replay cursor)", VerdictInput{Info: info, Events: []Event{xid79}, Now: now - 1}, "● ok"},
 		{"lost first", VerdictInput{Info: info, Health: Health{State: Lost}, Events: []Event{xid79}, Checks: []CheckResult{pcie}, Now: now}, "✖ LOST +2"},
 		{"stale below fail", VerdictInput{Info: info, Health: Health{State: Stale}, Fast: hot, Checks: []CheckResult{throttle}, Now: now}, "✖ FAIL thermal +1"},
+		{"the health check repeats the lost state", VerdictInput{Info: info, Health: Health{State: Lost},
+			Checks: []CheckResult{{ID: "health.gpu2", Status: Fail, GPU: Some(2)}}, Now: now}, "✖ LOST"},
+		{"the Xid check repeats the Xid event", VerdictInput{Info: info, Events: []Event{xid79},
+			Checks: []CheckResult{{ID: "xid.gpu2", Status: Fail, GPU: Some(2)}}, Now: now}, "✖ FAIL Xid 79"},
 		{"stale above warn", VerdictInput{Info: info, Health: Health{State: Stale}, Slow: x8, Checks: []CheckResult{pcie}, Now: now}, "◌ STALE +1"},
 	}
 	for _, tt := range tests {
@@ -44,8 +48,10 @@ func TestGPUVerdict(t *testing.T) {
 }
 
 func TestCheckBadgeReasonFallsBackToTheFamily(t *testing.T) {
-	c := CheckResult{ID: "nvlink.links.gpu0", Status: Warn}
-	if got := CheckBadgeReason(c, GPUInfo{}, Sample{}, SlowSample{}); got != "links" {
-		t.Errorf("reason %q, want links", got)
+	for id, want := range map[string]string{"nvlink.links.gpu0": "links", "hw.throttle_history.gpu1": "throttle history",
+		"hw.nvlink.gpu2": "NVLink", "hw.recovery.gpu3": "recovery"} {
+		if got := CheckBadgeReason(CheckResult{ID: id, Status: Warn}, GPUInfo{}, Sample{}, SlowSample{}); got != want {
+			t.Errorf("%s: reason %q, want %q", id, got, want)
+		}
 	}
 }

@@ -238,13 +238,17 @@ func (p *gpuPanes) clocksRight(g *gpuFrame, clocks string, graphs bool, inner in
 	if graphs {
 		labels = []string{"graphs: last " + sparkSpanLabel, "graphs " + sparkSpanLabel, sparkSpanLabel}
 	}
-	for _, l := range labels {
-		right := st.muted.render(l)
-		if traffic != "" {
-			right = traffic + "  " + right
+	// Both when they fit; else the span (the graphs need it); else traffic.
+	if traffic != "" {
+		for _, l := range labels {
+			if right := traffic + "  " + st.muted.render(l); textWidth(right) <= room {
+				return right
+			}
 		}
-		if textWidth(right) <= room {
-			return right
+	}
+	for _, l := range labels {
+		if textWidth(l) <= room {
+			return st.muted.render(l)
 		}
 	}
 	return traffic
