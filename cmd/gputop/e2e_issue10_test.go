@@ -95,3 +95,21 @@ func TestE2ENoGPUSnapshotReplays(t *testing.T) {
 	s.send("q")
 	s.waitFor("EXIT=0", 10*time.Second)
 }
+
+// A click selects the check under the pointer and the wheel moves on: the
+// mouse reaches the UI through the tty renderer (SGR reports, which the
+// dashboard turns on).
+func TestE2EMouseSelectsAndScrolls(t *testing.T) {
+	bin := gputopBinary(t)
+	s := newTmux(t, 200, 50)
+	s.typeLine(bin + " --demo --gpus 4; echo EXIT=$?")
+	s.waitFor("took", 20*time.Second)
+	// Column 150 is inside the checks pane; row 6 is its fourth line: the
+	// border, the summary, then the third check.
+	s.send("-l", "\x1b[<0;150;6M")
+	s.waitFor("CHECKS 3/", 5*time.Second)
+	s.send("-l", "\x1b[<65;150;6M") // wheel down
+	s.waitFor("CHECKS 4/", 5*time.Second)
+	s.send("q")
+	s.waitFor("EXIT=0", 10*time.Second)
+}
