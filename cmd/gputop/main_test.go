@@ -190,3 +190,39 @@ func TestTuneRuntime(t *testing.T) {
 		t.Errorf("GC percent %d with GOGC=100 set", got)
 	}
 }
+
+// The demo's badges are in its snapshot and its report, word for word as
+// the dashboard draws them: every GPU whose checks fail or warn says so.
+func TestDemoSnapshotRecordsTheBadges(t *testing.T) {
+	dir := t.TempDir()
+	file, md := filepath.Join(dir, "demo.json"), filepath.Join(dir, "demo.md")
+	if code, _, stderr := runArgs(t, "snapshot", "--demo", "-o", file); code != 0 {
+		t.Fatalf("snapshot exit %d: %s", code, stderr)
+	}
+	if code, _, stderr := runArgs(t, "snapshot", "--demo", "--format", "md", "-o", md); code != 0 {
+		t.Fatalf("md exit %d: %s", code, stderr)
+	}
+	snap, err := model.LoadSnapshot(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	report, err := os.ReadFile(md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[int]string{2: "✖ FAIL thermal", 4: "▲ warn BAR1", 7: "✖ FAIL recovery"}
+	for gpu, badge := range want {
+		if got := snap.GPUs[gpu].Verdict.Text(); !strings.HasPrefix(got, badge) {
+			t.Errorf("GPU %d: snapshot verdict %q, want %q", gpu, got, badge)
+		}
+		if !strings.Contains(string(report), badge) {
+			t.Errorf("the report lacks GPU %d's badge %q", gpu, badge)
+		}
+	}
+	for _, c := range snap.Checks {
+		if g, ok := c.GPU.Get(); ok && c.Counted() && (c.Status == model.Fail || c.Status == model.Warn) &&
+			snap.GPUs[g].Verdict.Level == model.VerdictOK {
+			t.Errorf("GPU %d reads ok although %s is %s", g, c.ID, c.Status)
+		}
+	}
+}
