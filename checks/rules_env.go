@@ -346,12 +346,21 @@ func libraryOrderRule(f *model.Facts) []model.CheckResult {
 			if len(users) > 0 {
 				who = strings.Join(users, ", ") + " (" + site + ")"
 			}
+			if wh.Version == "" {
+				// The wheel ships libcudnn.so.9 without a version in its
+				// name; its header (cudnn.pip) has it.
+				for _, c := range f.CuDNN {
+					if c.Origin == "pip" && strings.HasPrefix(c.Header, site+"/") && c.Version != "" {
+						wh.Version = c.Version
+					}
+				}
+			}
 			line := fmt.Sprintf("%s of %s: %s", l.Soname, who, orDash(wh.Version))
 			for _, c := range sys {
 				if c.Via != "LD_LIBRARY_PATH" {
 					continue
 				}
-				if c.Version != wh.Version {
+				if c.Version == "" || wh.Version == "" || !sameMinor(c.Version, wh.Version) {
 					r.Status = worst(r.Status, model.Warn)
 					line += fmt.Sprintf(", but LD_LIBRARY_PATH's %s (%s) is found first by libraries that use RUNPATH, as the wheels' do: the framework may load cuDNN %s instead", c.Path, orDash(c.Version), orDash(c.Version))
 					fixes = append(fixes, "Remove "+path.Dir(c.Path)+" from LD_LIBRARY_PATH when running "+who+", so it loads the cuDNN its wheel was built with.")
@@ -489,6 +498,16 @@ func wslRule(f *model.Facts) []model.CheckResult {
 	}
 	r.Evidence = strings.Join(ev, "; ")
 	return []model.CheckResult{r}
+}
+
+// sameMinor: two library versions agree on major.minor (9.14.0 vs 9.14.1).
+func sameMinor(a, b string) bool {
+	va, ea := ParseVersion(a)
+	vb, eb := ParseVersion(b)
+	if ea != nil || eb != nil {
+		return a == b
+	}
+	return va.Major() == vb.Major() && va.Minor() == vb.Minor()
 }
 
 func presentAbsent(b bool) string {

@@ -227,6 +227,18 @@ func TestEnvironmentFixtures(t *testing.T) {
 			},
 		},
 		{
+			name: "LD_LIBRARY_PATH shadows the torch wheel's cuDNN", fixture: "env-cudnn-shadow",
+			links: append(append(driverLinks("0000:18:00.0"), libLinks("/usr/lib/x86_64-linux-gnu", "580.159.04", "libnvidia-ml", "libcuda")...),
+				[2]string{"libcudnn.so.9.1.0", "/opt/cudnn-9.1/lib/libcudnn.so.9"}),
+			vars: map[string]string{"LD_LIBRARY_PATH": "/opt/cudnn-9.1/lib"},
+			nvml: nvmlWith("580.159.04", h100a),
+			want: map[string]model.Status{"env.libraries": model.Warn},
+			evidence: map[string][]string{
+				"env.libraries": {"libcudnn.so.9 of torch 2.11.0+cu130 (/usr/local/lib/python3.12/dist-packages): 9.19.0",
+					"LD_LIBRARY_PATH's /opt/cudnn-9.1/lib/libcudnn.so.9 (9.1.0) is found first", "Remove /opt/cudnn-9.1/lib from LD_LIBRARY_PATH"},
+			},
+		},
+		{
 			name: "GPU Operator node", fixture: "env-operator",
 			links: append(driverLinks("0000:18:00.0"), libLinks("/run/nvidia/driver/usr/lib/x86_64-linux-gnu", "570.124.06", "libnvidia-ml", "libcuda")...),
 			nvml:  NVMLFromError("nvml", "LIBRARY_NOT_FOUND", "libnvidia-ml.so.1: cannot open shared object file"),
