@@ -161,8 +161,16 @@ func envContainerRule(f *model.Facts) []model.CheckResult {
 		}
 		ev = append(ev, line)
 	}
-	if len(ev) == 0 {
-		ev = append(ev, "nothing container-specific to judge")
+	c2 := f.Environment.Container
+	judged := (c.DriverCapabilities.OK && (f.Container.Detected || nvdSet)) || len(c.CDISpecs) > 0 || deviceCgroupDenied(f)
+	if !judged && r.Status == model.Pass {
+		// Nothing the runtime set up to judge (a container given no GPU:
+		// pci.gpus says how to pass one); a pass would claim too much.
+		r.Status = model.Skip
+		ev = append(ev, "no NVIDIA_DRIVER_CAPABILITIES, CDI specification or device node to judge")
+		if c2.ControlOpenTried {
+			ev[len(ev)-1] = "no NVIDIA_DRIVER_CAPABILITIES or CDI specification; /dev/nvidiactl opens"
+		}
 	}
 	r.Evidence = strings.Join(ev, "; ")
 	r.Fix = strings.Join(fixes, " ")
