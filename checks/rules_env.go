@@ -502,10 +502,42 @@ func wslRule(f *model.Facts) []model.CheckResult {
 		r.Commands = []string{"ls -l " + winner.Path, "dpkg -S " + winner.Path + "  # which package installed it"}
 	}
 	if f.NVML.Opened {
-		ev = append(ev, fmt.Sprintf("NVML open, %d GPU(s); readings WSL does not provide show as n/a", len(f.NVML.GPUs)))
+		line := fmt.Sprintf("NVML open, %d GPU(s)", len(f.NVML.GPUs))
+		if lacks := nvmlLacks(f); len(lacks) > 0 {
+			line += "; NVML here does not report: " + strings.Join(lacks, ", ") + " (shown as N/A)"
+		}
+		ev = append(ev, line)
 	}
 	r.Evidence = strings.Join(ev, "; ")
 	return []model.CheckResult{r}
+}
+
+// nvmlLacks lists the readings NVML left unavailable on the first GPU with
+// readings: on WSL2 that is what the paravirtualised driver does not offer.
+func nvmlLacks(f *model.Facts) []string {
+	for _, g := range f.NVML.GPUs {
+		if !g.Sample.OK || !g.Slow.OK {
+			continue
+		}
+		s, sl := g.Sample.V, g.Slow.V
+		var out []string
+		for _, c := range []struct {
+			name string
+			ok   bool
+		}{
+			{"power draw", s.PowerDraw.OK}, {"temperature", s.TempGPU.OK}, {"clocks", s.ClockSM.OK},
+			{"clock-event reasons", s.ThrottleReasons.OK}, {"memory-bandwidth utilisation", s.UtilMem.OK},
+			{"PCIe link", sl.PCIeGen.OK}, {"PCIe throughput", sl.PCIeTxKBps.OK}, {"PCIe replays", sl.PCIeReplays.OK},
+			{"ECC", sl.ECCEnabled.OK}, {"persistence mode", sl.Persistence.OK}, {"compute mode", sl.ComputeMode.OK},
+			{"energy counter", sl.EnergyMilliJ.OK},
+		} {
+			if !c.ok {
+				out = append(out, c.name)
+			}
+		}
+		return out
+	}
+	return nil
 }
 
 // sameMinor: two library versions agree on major.minor (9.14.0 vs 9.14.1).

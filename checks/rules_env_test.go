@@ -45,6 +45,20 @@ func gpuAt(index int, name, bus string) model.GPUFacts {
 	return g
 }
 
+// wslGPU is an RTX 4090 as NVML reports it on WSL2: no replay counter, no
+// persistence mode.
+func wslGPU() model.GPUFacts {
+	g := gpuAt(0, "NVIDIA GeForce RTX 4090", "00000000:01:00.0")
+	sl := g.Slow.V
+	sl.PCIeReplays, sl.Persistence = model.Opt[uint64]{}, model.Opt[bool]{}
+	sl.PCIeTxKBps, sl.EnergyMilliJ = model.Some(uint32(1000)), model.Some(uint64(1))
+	g.Slow = model.Some(sl)
+	s := g.Sample.V
+	s.ClockSM, s.UtilMem = model.Some(uint32(2520)), model.Some(uint32(3))
+	g.Sample = model.Some(s)
+	return g
+}
+
 func driverLinks(bdfs ...string) [][2]string {
 	var l [][2]string
 	for _, b := range bdfs {
@@ -263,10 +277,10 @@ func TestEnvironmentFixtures(t *testing.T) {
 		{
 			name: "WSL2", fixture: "env-wsl",
 			links: [][2]string{{"libcuda.so.1.1", "/usr/lib/wsl/lib/libcuda.so.1"}},
-			nvml:  nvmlWith("581.57", gpuAt(0, "NVIDIA GeForce RTX 4090", "00000000:01:00.0")),
+			nvml:  nvmlWith("581.57", wslGPU()),
 			want:  map[string]model.Status{"env.wsl": model.Pass, "driver.loaded": model.Pass, "pci.gpus": model.Skip},
 			evidence: map[string][]string{
-				"env.wsl":       {"microsoft-standard-WSL2", "/dev/dxg present"},
+				"env.wsl":       {"microsoft-standard-WSL2", "/dev/dxg present", "NVML here does not report: PCIe replays, persistence mode (shown as N/A)"},
 				"driver.loaded": {"WSL2: the driver runs on Windows"},
 			},
 		},
