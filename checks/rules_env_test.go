@@ -392,3 +392,18 @@ func TestLoaderDirsOrder(t *testing.T) {
 		t.Errorf("order %v\nwant %s", got, want)
 	}
 }
+
+// NGC images keep cuda-compat in compat/lib (a link to lib.real).
+func TestProbeForwardCompatNGCLayout(t *testing.T) {
+	root := t.TempDir()
+	writeFile(t, root, "/usr/local/cuda-12.9/compat/lib.real/libcuda.so.575.57.08", "")
+	symlink(t, root, "lib.real", "/usr/local/cuda-12.9/compat/lib")
+	symlink(t, root, "/usr/local/cuda-12.9", "/usr/local/cuda")
+	symlink(t, root, "libcuda.so.575.57.08", "/usr/local/cuda-12.9/compat/lib.real/libcuda.so.1")
+	env := (&fakeEnv{vars: map[string]string{"LD_LIBRARY_PATH": "/usr/local/cuda/compat/lib"}}).env(root)
+	fcs := probeForwardCompat(env, probeLibraryOrder(env, nil))
+	if len(fcs) != 1 || fcs[0].Dir != "/usr/local/cuda-12.9/compat/lib.real" || fcs[0].CUDAVersion != "12.9" ||
+		fcs[0].LibCUDAVersion != "575.57.08" || !fcs[0].Active || fcs[0].ActiveVia != "LD_LIBRARY_PATH" {
+		t.Errorf("forward compat = %+v", fcs)
+	}
+}
