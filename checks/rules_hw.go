@@ -386,7 +386,7 @@ func p2pRule(f *model.Facts) []model.CheckResult {
 	if len(notOK) > 0 {
 		r.Status = model.Warn
 		ev = append(ev, "P2P not possible: "+strings.Join(notOK, ", "))
-		fixes = append(fixes, "Without P2P, NCCL stages copies through host memory (slower, but it works). GeForce cards have P2P over PCIe disabled by the driver; on others, check the platform's PCIe topology and the items below.")
+		fixes = append(fixes, "Without P2P, NCCL stages copies through host memory (slower, but it works). NVML says the driver offers no P2P for these pairs: on GeForce cards that may be the driver's choice, with nothing to set; on others, check the platform's PCIe topology and the IOMMU/ACS items below.")
 	}
 	m := f.Environment.IOMMU
 	if f.Environment.Probed && !nvlinkAll {

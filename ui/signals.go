@@ -197,8 +197,12 @@ func (st *Styles) signalLines(g *gpuFrame, kv func(k, v string) string) []string
 			name = name[i+5:]
 		}
 		v := fmt.Sprintf("%s GI%d/CI%d %s", name, m.GI.V, m.CI.V, fmtGiB(m.MemUsed, m.MemTotal))
-		if len(m.PIDs) > 0 {
-			v += fmt.Sprintf(" %d proc", len(m.PIDs))
+		for i, pid := range m.PIDs {
+			if i == 3 {
+				v += fmt.Sprintf(" +%d", len(m.PIDs)-3)
+				break
+			}
+			v += " pid " + strconv.FormatUint(uint64(pid), 10)
 		}
 		lines = append(lines, kv("  MIG "+strconv.Itoa(m.Index), v))
 	}
