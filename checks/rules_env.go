@@ -106,11 +106,21 @@ func envContainerRule(f *model.Facts) []model.CheckResult {
 		caps := capsOf(c.DriverCapabilities.V)
 		ev = append(ev, "NVIDIA_DRIVER_CAPABILITIES="+strconv.Quote(c.DriverCapabilities.V))
 		if !caps["all"] {
-			if !caps["compute"] {
+			// The variable is what the image asked for; what counts is
+			// what the runtime mounted (Docker's --gpus brings its own).
+			switch {
+			case caps["compute"]:
+			case f.CUDALibrary.Found:
+				ev = append(ev, "no compute capability listed, but libcuda.so.1 is there ("+f.CUDALibrary.Path+")")
+			default:
 				r.Status, r.Cause = model.Fail, "no-compute"
 				ev = append(ev, "no compute capability: the runtime did not mount libcuda, so CUDA programs find no driver ("+srcContainerCaps+")")
 			}
-			if !caps["utility"] {
+			switch {
+			case caps["utility"]:
+			case f.NVML.Opened || f.NVMLLibrary.Found:
+				ev = append(ev, "no utility capability listed, but NVML is there")
+			default:
 				st := model.Warn
 				if f.NVML.ErrorCode == "LIBRARY_NOT_FOUND" {
 					st = model.Fail
@@ -161,14 +171,13 @@ func envContainerRule(f *model.Facts) []model.CheckResult {
 		}
 		ev = append(ev, line)
 	}
-	c2 := f.Environment.Container
 	judged := (c.DriverCapabilities.OK && (f.Container.Detected || nvdSet)) || len(c.CDISpecs) > 0 || deviceCgroupDenied(f)
 	if !judged && r.Status == model.Pass {
 		// Nothing the runtime set up to judge (a container given no GPU:
 		// pci.gpus says how to pass one); a pass would claim too much.
 		r.Status = model.Skip
 		ev = append(ev, "no NVIDIA_DRIVER_CAPABILITIES, CDI specification or device node to judge")
-		if c2.ControlOpenTried {
+		if c.ControlOpenTried {
 			ev[len(ev)-1] = "no NVIDIA_DRIVER_CAPABILITIES or CDI specification; /dev/nvidiactl opens"
 		}
 	}
@@ -702,7 +711,8 @@ func libraryAdjust(f *model.Facts, r *model.CheckResult) {
 			r.Commands = nil
 		}
 	case f.Container.Detected && caps.OK && !capsOf(caps.V)["all"] &&
-		((r.ID == "nvml.library" && !capsOf(caps.V)["utility"]) || (r.ID == "driver.libcuda" && !capsOf(caps.V)["compute"])):
+		((r.ID == "nvml.library" && !capsOf(caps.V)["utility"] && !f.NVMLLibrary.Found) ||
+			(r.ID == "driver.libcuda" && !capsOf(caps.V)["compute"] && !f.CUDALibrary.Found)):
 		r.Evidence = "follows from env.container (NVIDIA_DRIVER_CAPABILITIES=" + strconv.Quote(caps.V) + "). " + r.Evidence
 		r.Fix = "Recreate the container with NVIDIA_DRIVER_CAPABILITIES=compute,utility (or all): the runtime mounts the driver's libraries by capability."
 		r.Commands = []string{"docker run --gpus all -e NVIDIA_DRIVER_CAPABILITIES=compute,utility ...  # example"}
