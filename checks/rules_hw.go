@@ -237,6 +237,13 @@ func nvlinkRule(f *model.Facts) []model.CheckResult {
 		}
 		r.Why = "A GPU's NVLinks carry its peer-to-peer traffic (NCCL); a link down forces traffic onto fewer links or PCIe, and rising CRC/replay/recovery counts mean a marginal link (" + srcDCGMLimits + ")."
 		active, total := s.ActiveLinks()
+		if active == 0 {
+			// A PCIe card with NVLink but no bridge reports every link
+			// inactive by design: not an NVLink system, not a fault.
+			r.Status = model.Skip
+			r.Evidence = fmt.Sprintf("none of the %d NVLinks is connected (a PCIe card without an NVLink bridge; on an NVSwitch system see fabric.manager)", total)
+			return true
+		}
 		var down []string
 		for _, l := range s.NVLinks {
 			if l.State != "active" {

@@ -78,6 +78,11 @@ func TestHardwareSignalRules(t *testing.T) {
 		{"short history", "hw.throttle_history.gpu0", func(s *model.Signals, _ *model.SlowSample) { s.ThrottleWindowS = 10 }, model.Skip, []string{"10 s of history"}},
 		{"all links up", "hw.nvlink.gpu0", nil, model.Pass, []string{"18/18 links active", "NV18 to GPU 1", "no data-link errors"}},
 		{"a link down", "hw.nvlink.gpu0", func(s *model.Signals, _ *model.SlowSample) { s.NVLinks[5].State = "inactive" }, model.Fail, []string{"link(s) 5 down", "17/18"}},
+		{"no bridge: every link inactive", "hw.nvlink.gpu0", func(s *model.Signals, _ *model.SlowSample) {
+			for i := range s.NVLinks {
+				s.NVLinks[i].State = "inactive"
+			}
+		}, model.Skip, []string{"none of the 18 NVLinks is connected"}},
 		{"CRC storm", "hw.nvlink.gpu0", func(s *model.Signals, _ *model.SlowSample) { s.NVLinkCRCPerS = model.Some(250.0) }, model.Warn, []string{"CRC errors 250/s"}},
 		{"CRC trickle", "hw.nvlink.gpu0", func(s *model.Signals, _ *model.SlowSample) { s.NVLinkCRCPerS = model.Some(3.0) }, model.Pass, nil},
 		{"recovery error", "hw.nvlink.gpu0", func(s *model.Signals, _ *model.SlowSample) { s.NVLinkRecoveryPerS = model.Some(0.2) }, model.Warn, []string{"recovery 0.20/s"}},

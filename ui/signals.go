@@ -100,6 +100,8 @@ func (st *Styles) cardSignals(g *gpuFrame) string {
 	if active, total := sg.ActiveLinks(); total > 0 {
 		nv := fmt.Sprintf("NVL %d/%d", active, total)
 		switch {
+		case active == 0:
+			// No link connected (no bridge): nothing to alarm about.
 		case active < total:
 			parts = append(parts, st.fail.render(nv))
 		case sg.NVLinkTxKBps.OK:
