@@ -633,15 +633,14 @@ func wslAdjust(f *model.Facts, r *model.CheckResult) {
 	note := "WSL2: the driver runs on Windows (/dev/dxg, /usr/lib/wsl/lib); see env.wsl"
 	switch {
 	case r.ID == "driver.loaded" && r.Status != model.Pass:
+		r.Status, r.Cause = model.Skip, ""
 		if f.NVML.Opened {
 			r.Status = model.Pass
-		} else {
-			r.Status = model.Skip
 		}
 		r.Evidence = note + "; there is no Linux kernel module to load. " + r.Evidence
 		r.Fix, r.Commands = "", nil
 	case (r.ID == "driver.module" || r.ID == "pci.gpus" || strings.HasPrefix(r.ID, "bar1") || r.ID == "access.devnodes") && r.Status != model.Pass:
-		r.Status = model.Skip
+		r.Status, r.Cause = model.Skip, ""
 		r.Evidence = note + ": no kernel module, PCI device or /dev/nvidia* to judge. " + r.Evidence
 		r.Fix, r.Commands = "", nil
 	}
@@ -672,7 +671,7 @@ func pciAdjust(f *model.Facts, r *model.CheckResult) {
 	n := len(f.NVML.GPUs)
 	switch {
 	case granted > 0 && n == granted:
-		r.Status = model.Pass
+		r.Status, r.Cause = model.Pass, ""
 		r.Evidence = fmt.Sprintf("expected: %s, and NVML sees those %d. ", why, n) + r.Evidence
 		r.Fix, r.Commands = "", nil
 	default:
