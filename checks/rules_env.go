@@ -701,7 +701,7 @@ func libraryAdjust(f *model.Facts, r *model.CheckResult) {
 	case compat != nil:
 		// A libcuda newer than the kernel module is what cuda-compat is.
 		if _, _, ok := ForwardCompatCUDA(f); ok {
-			r.Status = model.Pass
+			r.Status, r.Cause = model.Pass, ""
 			r.Evidence = "the libcuda is NVIDIA's cuda-compat package (" + compat.Dir + "), judged by env.forward_compat. " + r.Evidence
 			r.Fix, r.Commands = "", nil
 		} else {
