@@ -158,7 +158,7 @@ func (b *Backend) readSignalsRare(d *device, s *model.SlowSample) error {
 			}
 		}
 		if err := get(b, d, callInforomVersion, h.GetInforomImageVersion,
-			func(v string) { st.inforomVersion = v }); err != nil {
+			func(v string) { st.inforomVersion = printable(v) }); err != nil {
 			return err
 		}
 	}
@@ -175,6 +175,18 @@ func (b *Backend) readSignalsRare(d *device, s *model.SlowSample) error {
 	}
 	st.mig = nil
 	return nil
+}
+
+// printable drops control characters from a string the driver gave: a
+// published reading is shared and never rewritten later, so it is clean
+// from the start.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return -1
+		}
+		return r
+	}, s)
 }
 
 // countCall records a call's cost without judging its answer.
@@ -289,7 +301,7 @@ func (b *Backend) readLinks(d *device) error {
 		if state == nvml.FEATURE_ENABLED {
 			link.State = "active"
 			if err := get(b, d, callNvLinkRemote, func() (nvml.PciInfo, nvml.Return) { return d.handle.GetNvLinkRemotePciInfo(l) },
-				func(p nvml.PciInfo) { link.Remote = cString(p.BusId[:]) }); err != nil {
+				func(p nvml.PciInfo) { link.Remote = printable(cString(p.BusId[:])) }); err != nil {
 				return err
 			}
 		}
@@ -693,10 +705,10 @@ func (b *Backend) readMIGInstances(d *device) error {
 			inst.CI.Set(v)
 		}
 		if v, r := m.GetName(); r == nvml.SUCCESS {
-			inst.Name = v
+			inst.Name = printable(v)
 		}
 		if v, r := m.GetUUID(); r == nvml.SUCCESS {
-			inst.UUID = v
+			inst.UUID = printable(v)
 		}
 		t = b.begin()
 		mem, r := m.GetMemoryInfo()
