@@ -25,14 +25,19 @@ import (
 //     CPU for 18 links on H200) only on the first reading, when the totals
 //     rose, or every perLinkEvery rare readings where there are no totals;
 //     MIG instances when MIG is on;
-//   - once: InfoROM validity (ValidateInforom costs ~70 ms of CPU on H200)
-//     and version, peer topology and P2P status.
+//   - once: InfoROM validity (ValidateInforom costs ~70 ms of CPU on H200;
+//     staggered by GPU over the first rare readings) and version, peer
+//     topology and P2P status.
 //
 // Between reads the last published *model.Signals is carried forward; it is
 // never modified after publication.
 
 // sigWindow is the span rates and throttle time are judged over.
 const sigWindow = 60 * time.Second
+
+// inforomSpread staggers the InfoROM validation over this many rare
+// readings by GPU index.
+const inforomSpread = 6
 
 // perLinkEvery: without error totals, the per-link counters are read every
 // perLinkEvery rare readings (a minute at the defaults).
@@ -139,7 +144,10 @@ func (b *Backend) readSignals(d *device, s *model.SlowSample, rare bool) error {
 func (b *Backend) readSignalsRare(d *device, s *model.SlowSample) error {
 	st := &d.sig
 	h := d.handle
-	if !st.inforomDone {
+	// ValidateInforom costs ~70 ms of CPU and holds NVML's lock meanwhile:
+	// once per session, and not on every GPU's first reading at once (the
+	// other GPUs' fast readings would queue behind 8 x 70 ms at start).
+	if !st.inforomDone && st.rareReads >= 2+d.index%inforomSpread {
 		st.inforomDone = true
 		if !d.skipped(callInforomValidate) {
 			t := b.begin()

@@ -289,6 +289,10 @@ func TestSignalsNoNVLinkRecoveryInforomMIG(t *testing.T) {
 	b, _, devs, _ := openFleet(t, Options{RareEvery: 1, MediumEvery: 1, EnergyEvery: 1000})
 	setSignals(devs[0], 0, fx)
 	devs[0].GetMigModeFunc = func() (int, int, nvml.Return) { return 1, 1, nvml.SUCCESS }
+	first := readSig(t, b)
+	if first.InfoROMValid.OK {
+		t.Error("InfoROM validated on the first reading: it is staggered after it")
+	}
 	sg := readSig(t, b)
 	if len(sg.NVLinks) != 0 || sg.NVLinkTxKBps.OK {
 		t.Errorf("a GPU without NVLink reports links: %+v", sg.NVLinks)
