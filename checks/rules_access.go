@@ -108,11 +108,14 @@ func visibleDevicesRule(f *model.Facts) []model.CheckResult {
 	if nvdSet {
 		ev = append(ev, "NVIDIA_VISIBLE_DEVICES="+strconv.Quote(nvd))
 	}
-	if !cvdSet && !nvdSet {
-		if inContainerWithoutGPU(f) {
-			r.Status, r.Evidence = model.Skip, "neither variable is set; in this container that means the runtime passed no GPU (see pci.gpus)"
-			return []model.CheckResult{r}
+	if inContainerWithoutGPU(f) {
+		r.Status, r.Evidence = model.Skip, "this container was given no GPU, so there is nothing for these variables to select (see pci.gpus)"
+		if len(ev) > 0 {
+			r.Evidence = strings.Join(ev, ", ") + ": " + r.Evidence
 		}
+		return []model.CheckResult{r}
+	}
+	if !cvdSet && !nvdSet {
 		r.Status, r.Evidence = model.Pass, "neither variable is set: CUDA sees every GPU the driver sees"
 		return []model.CheckResult{r}
 	}

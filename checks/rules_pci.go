@@ -332,8 +332,9 @@ func bar1ForGPU(f *model.Facts, g model.GPUInfo) model.CheckResult {
 }
 
 // inContainerWithoutGPU: inside a container that was given no GPU: no
-// /dev/nvidia* node, NVML could not open, and the container runtime did
-// not pass NVIDIA_VISIBLE_DEVICES (or passed none).
+// /dev/nvidiactl or /dev/nvidiaN node and NVML could not open. The value of
+// NVIDIA_VISIBLE_DEVICES proves nothing: CUDA base images set it to "all"
+// themselves, and without the NVIDIA runtime nobody acts on it.
 func inContainerWithoutGPU(f *model.Facts) bool {
 	if !f.Container.Detected || f.NVML.Opened || !f.Recorded("dev_nodes") {
 		return false
@@ -343,12 +344,7 @@ func inContainerWithoutGPU(f *model.Facts) bool {
 			return false
 		}
 	}
-	nv, set := f.Env["NVIDIA_VISIBLE_DEVICES"]
-	switch strings.ToLower(strings.TrimSpace(nv)) {
-	case "", "void", "none":
-		return true
-	}
-	return !set
+	return true
 }
 
 // containerNoGPU is pci.gpus's root cause inside a container without a
@@ -366,6 +362,11 @@ func containerNoGPU(f *model.Facts, r model.CheckResult, onBus int) model.CheckR
 	nvText := "NVIDIA_VISIBLE_DEVICES unset"
 	if set {
 		nvText = "NVIDIA_VISIBLE_DEVICES=" + strconv.Quote(nv)
+		switch strings.ToLower(strings.TrimSpace(nv)) {
+		case "", "void", "none":
+		default:
+			nvText += " but no device was passed: the variable comes from the image and only the NVIDIA runtime acts on it (it did not run)"
+		}
 	}
 	if onBus == 0 {
 		r.Title = "No NVIDIA GPU on this machine's PCI bus / in this container"
