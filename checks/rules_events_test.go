@@ -121,3 +121,27 @@ func TestSameBus(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseKernelLog: any bytes parse without panicking, within the bounds.
+func FuzzParseKernelLog(f *testing.F) {
+	f.Add([]byte(kernelLogSample))
+	f.Add([]byte("NVRM: Xid (PCI:0000:18:00): 99999999999999999999, x\n"))
+	f.Add([]byte("NVRM: Xid (PCI:ffffffff:ff:ff.7) trailing): 79,\n[ nan] NVRM: Xid (0000:01:00): 3"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var kl model.KernelLogFacts
+		parseKernelLog(&kl, b)
+		if len(kl.Xids) > maxKernelXids || len(kl.Notes) > maxKernelNotes || kl.Bytes > len(b) {
+			t.Fatalf("bounds: %d xids, %d notes, %d bytes of %d", len(kl.Xids), len(kl.Notes), kl.Bytes, len(b))
+		}
+		for _, x := range kl.Xids {
+			if len([]rune(x.Text)) > 203 {
+				t.Fatalf("unbounded text %q", x.Text)
+			}
+		}
+		for _, n := range kl.Notes {
+			if len([]rune(n)) > 303 {
+				t.Fatalf("unbounded note %q", n)
+			}
+		}
+	})
+}
