@@ -44,7 +44,10 @@ func Summarize(rs []model.CheckResult) Summary {
 
 func (s Summary) String() string {
 	out := fmt.Sprintf("%d checks: %d fail, %d warn, %d skip, %d pass", s.Total, s.Fail, s.Warn, s.Skip, s.Pass)
-	if s.Follows > 0 {
+	switch {
+	case s.Follows == 1:
+		out += "; 1 more follows from a root cause"
+	case s.Follows > 1:
 		out += fmt.Sprintf("; %d more follow from a root cause", s.Follows)
 	}
 	return out
