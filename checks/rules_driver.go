@@ -27,6 +27,13 @@ func driverLoadedRule(f *model.Facts) []model.CheckResult {
 	if k.NouveauLoaded {
 		nouveau = "the nouveau module is loaded (/sys/module/nouveau)"
 	}
+	if !k.Loaded && f.NVML.Opened && f.NVML.DriverVersion != "" && !f.Environment.WSL.Detected {
+		// NVML answers only when the module runs: /proc is sandboxed or
+		// hides the driver's directory here (some container runtimes).
+		r.Status = model.Pass
+		r.Evidence = joinSentences([]string{"driver " + f.NVML.DriverVersion + " answers through NVML, so its kernel module is loaded; /proc/driver/nvidia/version is not readable here (" + orDash(k.Error) + ")", nouveau})
+		return []model.CheckResult{r}
+	}
 	if !k.Loaded {
 		return []model.CheckResult{moduleNotLoaded(f, r)}
 	}
