@@ -50,7 +50,9 @@ func TestDriverLoadedRule(t *testing.T) {
 				f.NVML = model.NVMLFacts{Source: "nvml", ErrorCode: "DRIVER_NOT_LOADED"}
 			}},
 		{name: "proc hidden but NVML answers", id: "driver.loaded", want: model.Pass, evidence: []string{"answers through NVML", "not readable here"},
-			mutate: func(f *model.Facts) { f.KernelModule = model.KernelModuleFacts{Error: "open /proc/driver/nvidia/version: no such file or directory"} }},
+			mutate: func(f *model.Facts) {
+				f.KernelModule = model.KernelModuleFacts{Error: "open /proc/driver/nvidia/version: no such file or directory"}
+			}},
 		{name: "version unreadable", id: "driver.loaded", want: model.Warn, evidence: []string{"no version"},
 			mutate: func(f *model.Facts) { f.KernelModule.Version = "" }},
 	})
