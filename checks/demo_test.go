@@ -69,8 +69,8 @@ func TestDemoFactsShowEveryStatus(t *testing.T) {
 		"torch.install":     model.Pass, // the driver is above the CUDA 12 floor
 		"torch.arch.gpu4":   model.Skip, // cu124's arch list is not confirmed at the tag
 		"torch.arch.gpu5":   model.Warn, // sm_120 missing (unconfirmed list: warn)
-		"cc.gpu5":           model.Warn, // /usr/local/cuda 12.4 cannot build for Blackwell (first toolkit unconfirmed)
-		"cc.gpu0":           model.Skip, // Hopper from CUDA 11.8: not confirmed
+		"cc.gpu5":           model.Fail, // /usr/local/cuda 12.4 cannot build for Blackwell
+		"cc.gpu0":           model.Pass,
 		"persistence.gpu3":  model.Warn,
 		"persistence.gpu0":  model.Pass,
 		"throttle.gpu1":     model.Pass, // SW power cap under load is normal

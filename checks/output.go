@@ -207,6 +207,9 @@ func WriteReport(w io.Writer, f model.Facts, rs []model.CheckResult, o TextOptio
 			for _, c := range r.Commands {
 				ew.printf("%s  $ %s\n", indent, clean(c))
 			}
+			if len(r.Sources) > 0 {
+				ew.printf("%ssource: %s\n", indent, clean(strings.Join(r.Sources, "; ")))
+			}
 		}
 	}
 	sum := Summarize(rs)

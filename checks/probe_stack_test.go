@@ -221,6 +221,17 @@ func TestStackRules(t *testing.T) {
 			mutate: withStack(func(s *model.StackFacts) {
 				s.TensorRT = []model.LibraryInstall{{Origin: "deb", Path: "libnvinfer10", Version: "10.3.0.26", CUDAMajor: model.Some(12)}}
 			})},
+		{name: "CUDA 13 build of TensorRT 10 on Volta", id: "tensorrt", want: model.Fail, evidence: []string{"cc 7.0 is below 7.5"},
+			mutate: func(f *model.Facts) {
+				f.NVML.GPUs[0].Info = gpuInfo(0, "Tesla V100-SXM2-32GB", 7, 0, 32*gib, 32*gib)
+				f.Stack.TensorRT = []model.LibraryInstall{{Origin: "pip", Path: "/site/tensorrt_cu13-10.14.1.dist-info", Version: "10.14.1", CUDAMajor: model.Some(13)}}
+			}},
+		{name: "CUDA 12 build of TensorRT 10 on Volta", id: "tensorrt", want: model.Pass,
+			mutate: func(f *model.Facts) {
+				f.NVML.GPUs[0].Info = gpuInfo(0, "Tesla V100-SXM2-32GB", 7, 0, 32*gib, 32*gib)
+				f.Torch[0].CUDA = "12.8"
+				f.Stack.TensorRT = []model.LibraryInstall{{Origin: "pip", Path: "/site/tensorrt_cu12-10.3.0.dist-info", Version: "10.3.0", CUDAMajor: model.Some(12)}}
+			}},
 		{name: "pip build for CUDA 13 beside torch cu130", id: "tensorrt", want: model.Pass,
 			mutate: withStack(func(s *model.StackFacts) {
 				s.TensorRT = []model.LibraryInstall{{Origin: "pip", Path: "/site/tensorrt_cu13-10.14.1.dist-info", Version: "10.14.1", CUDAMajor: model.Some(13)}}

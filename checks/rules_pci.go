@@ -161,9 +161,26 @@ func isConsumer(name string) bool { return !isDataCenterName(name) && name != ""
 // does not list: firmware address space is not the cause, so the fix leads
 // with what the PCI id says about the driver, then power and the kernel log.
 func unseenCause(f *model.Facts, devs []model.PCIDevice) string {
-	var notes []string
+	var notes, listNotes []string
 	drv, _, drvOK := driverVersion(f)
 	for _, d := range devs {
+		// NVIDIA's own list first: it names the card and the first release
+		// of each branch whose open module drives it.
+		if card, ok := knowledge.OpenModuleCardOf(d.Device); ok && drvOK {
+			row, _ := knowledge.ArchOfPCIID(d.Device)
+			listed, known := card.ListedBy(drv)
+			switch {
+			case known && !listed && row.Module == knowledge.OpenOnly:
+				first := card.First()
+				if v, ok := card.FirstInBranch(drv.Major()); ok {
+					first = v
+				}
+				listNotes = append(listNotes, fmt.Sprintf("%s (10de:%04x) is an %s, which NVIDIA's open-module list names from driver %s; driver %s predates it: install %s or newer", d.BDF, d.Device, card.Name, first, drv, first))
+				continue
+			case listed:
+				listNotes = append(listNotes, fmt.Sprintf("%s (10de:%04x) is an %s, which driver %s lists as supported", d.BDF, d.Device, card.Name, drv))
+			}
+		}
 		row, ok := knowledge.ArchOfPCIID(d.Device)
 		if !ok {
 			continue
@@ -181,6 +198,9 @@ func unseenCause(f *model.Facts, devs []model.PCIDevice) string {
 		}
 	}
 	text := "Every BAR of the missing GPUs is assigned, so firmware address space is not the cause."
+	if len(listNotes) > 0 {
+		text += " " + strings.Join(listNotes, "; ") + "."
+	}
 	if len(notes) > 0 {
 		text += " " + strings.Join(notes, "; ") + " (PCI id ranges are not an NVIDIA list: confirm in the kernel log)."
 	}

@@ -172,19 +172,29 @@ func TestCCToolkitRule(t *testing.T) {
 	}
 	runRuleCases(t, ccToolkitRule, []ruleCase{
 		{name: "Hopper with 13.0", id: "cc.gpu0", want: model.Pass, evidence: []string{"Hopper", "nvcc 13.0", "supported"}},
-		{name: "Hopper with 12.4 (first toolkit unconfirmed)", id: "cc.gpu0", want: model.Skip, evidence: []string{"supported from CUDA 11.8", "not confirmed"},
+		{name: "Hopper with 12.4", id: "cc.gpu0", want: model.Pass, evidence: []string{"supported from CUDA 11.8"},
 			mutate: setToolkit("12.4")},
+		{name: "Ada with 12.4", id: "cc.gpu0", want: model.Pass,
+			mutate: func(f *model.Facts) { setGPU("NVIDIA L40S", 8, 9)(f); setToolkit("12.4")(f) }},
+		{name: "Ada with 11.7 runs Ampere code", id: "cc.gpu0", want: model.Pass, evidence: []string{"compiles for cc 8.0, whose cubins run on cc 8.9"},
+			mutate: func(f *model.Facts) { setGPU("NVIDIA L40S", 8, 9)(f); setToolkit("11.7")(f) }},
+		{name: "Turing with 12.4 (first toolkit unconfirmed)", id: "cc.gpu0", want: model.Skip, evidence: []string{"not confirmed"},
+			mutate: func(f *model.Facts) { setGPU("Tesla T4", 7, 5)(f); setToolkit("12.4")(f) }},
+		{name: "Hopper with 11.7", id: "cc.gpu0", want: model.Fail, evidence: []string{"needs CUDA 11.8"},
+			mutate: setToolkit("11.7")},
 		{name: "Volta with 13.0", id: "cc.gpu0", want: model.Fail, evidence: []string{"removed in CUDA 13.0"}, fix: []string{"CUDA 12.9 toolkit"},
 			mutate: setGPU("Tesla V100", 7, 0)},
 		{name: "Volta with 12.9", id: "cc.gpu0", want: model.Pass, mutate: func(f *model.Facts) { setGPU("Tesla V100", 7, 0)(f); setToolkit("12.9")(f) }},
 		{name: "Turing with 13.0", id: "cc.gpu0", want: model.Pass, mutate: setGPU("Tesla T4", 7, 5)},
-		{name: "RTX 5090 with 12.6 (first toolkit unconfirmed)", id: "cc.gpu0", want: model.Warn, evidence: []string{"needs CUDA 12.8", "not confirmed"},
+		{name: "RTX 5090 with 12.6", id: "cc.gpu0", want: model.Fail, evidence: []string{"needs CUDA 12.8"},
 			mutate: func(f *model.Facts) { setGPU("NVIDIA GeForce RTX 5090", 12, 0)(f); setToolkit("12.6")(f) }},
-		{name: "B300 with 12.8", id: "cc.gpu0", want: model.Fail, evidence: []string{"needs CUDA 12.9"},
+		{name: "B300 with 12.8 runs sm_100 code", id: "cc.gpu0", want: model.Pass, evidence: []string{"native cc 10.3 code needs CUDA 12.9"},
 			mutate: func(f *model.Facts) { setGPU("NVIDIA B300", 10, 3)(f); setToolkit("12.8")(f) }},
+		{name: "B300 with 12.6", id: "cc.gpu0", want: model.Fail, evidence: []string{"needs CUDA 12.8 or newer (12.9 for its own cc 10.3 targets)"}, fix: []string{"Install CUDA 12.8"},
+			mutate: func(f *model.Facts) { setGPU("NVIDIA B300", 10, 3)(f); setToolkit("12.6")(f) }},
 		{name: "Kepler with 12.0", id: "cc.gpu0", want: model.Fail, evidence: []string{"removed in CUDA 12.0"}, fix: []string{"CUDA 11.8 toolkit"},
 			mutate: func(f *model.Facts) { setGPU("Tesla K80", 3, 7)(f); setToolkit("12.0")(f) }},
-		{name: "two toolkits, one too old", id: "cc.gpu0", want: model.Warn, evidence: []string{"/usr/local/cuda 12.4"},
+		{name: "two toolkits, one too old", id: "cc.gpu0", want: model.Fail, evidence: []string{"/usr/local/cuda 12.4"},
 			mutate: func(f *model.Facts) {
 				setGPU("NVIDIA GeForce RTX 5090", 12, 0)(f)
 				f.NVCC.Version, f.CUDALink.Version = "12.8", "12.4"

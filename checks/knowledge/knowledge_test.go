@@ -62,7 +62,7 @@ func TestEveryRowHasSourceAndDate(t *testing.T) {
 		if p.Confirmed() {
 			verifiedN++
 		}
-		for _, bad := range []string{"compat.md", "UNVERIFIED"} {
+		for _, bad := range []string{"compat.md", "UNVERIFIED", "session", "project reference", "stored copy"} {
 			if strings.Contains(p.Source+p.Note, bad) {
 				t.Errorf("%s: user-facing provenance mentions %q", name, bad)
 			}
@@ -240,11 +240,14 @@ func TestToolkitSupportsBoundaries(t *testing.T) {
 		{35, "11.8", true, true}, {35, "12.0", false, true}, {30, "10.2", true, true}, {30, "11.0", false, true},
 		{70, "12.9", true, true}, {70, "13.0", false, true}, {50, "13.0", false, true},
 		{75, "10.0", true, false}, {75, "13.0", true, true},
-		{86, "11.0", false, false}, {86, "11.1", true, false},
-		{90, "11.7", false, false}, {90, "11.8", true, false}, {90, "13.0", true, true},
-		{100, "12.6", false, false}, {100, "12.8", true, false},
-		{103, "12.8", false, true}, {103, "12.9", true, true},
-		{120, "12.8", true, false}, {121, "12.8", false, true}, {121, "12.9", true, true}, {121, "13.2", true, true},
+		{80, "10.2", false, true}, {80, "11.0", true, true},
+		{86, "11.0", true, true}, {86, "11.1", true, false}, // 11.0's sm_80 cubins run on 8.6
+		{89, "11.7", true, true}, {89, "11.8", true, true}, // Ampere cubins before 11.8
+		{75, "11.8", true, false},
+		{90, "11.7", false, true}, {90, "11.8", true, true}, {90, "13.0", true, true},
+		{100, "12.6", false, true}, {100, "12.8", true, true},
+		{103, "12.8", true, true}, {103, "12.6", false, true}, {103, "12.9", true, true},
+		{120, "12.8", true, true}, {121, "12.8", true, true}, {121, "12.6", false, true}, {121, "12.9", true, true}, {121, "13.2", true, true},
 	}
 	for _, tt := range tests {
 		a, _ := ArchOfCC(tt.cc)
@@ -284,7 +287,7 @@ func TestPCIRanges(t *testing.T) {
 		{0x133f, "Kepler or older"}, {0x1340, "Maxwell"}, {0x15f7, "Pascal"}, {0x17c2, "Maxwell"}, {0x1800, ""},
 		{0x1b80, "Pascal"}, {0x1db1, "Volta"}, {0x1dff, "Volta"}, {0x1e00, "Turing"}, {0x1e04, "Turing"},
 		{0x20b0, "Ampere"}, {0x2182, "Turing"}, {0x2204, "Ampere"}, {0x2330, "Hopper"}, {0x2335, "Hopper"},
-		{0x2684, "Ada"}, {0x28ff, "Ada"}, {0x2900, "Blackwell"}, {0x2b85, "Blackwell"}, {0x2fff, "Blackwell"}, {0x3000, ""},
+		{0x2684, "Ada"}, {0x28ff, "Ada"}, {0x2900, "Blackwell"}, {0x2b85, "Blackwell"}, {0x2fff, "Blackwell"}, {0x3000, "Blackwell"}, {0x3182, "Blackwell"}, {0x31ff, "Blackwell"}, {0x3200, ""},
 	} {
 		r, ok := ArchOfPCIID(tt.id)
 		if (tt.family == "") == ok || r.Family != tt.family {
@@ -543,6 +546,64 @@ func TestBar1Exact(t *testing.T) {
 		c, k, _ := GeForceReBAR(tt.name)
 		if c != tt.capable || k != tt.known {
 			t.Errorf("GeForceReBAR(%q) = %v %v", tt.name, c, k)
+		}
+	}
+}
+
+func TestOpenModuleCards(t *testing.T) {
+	if OpenModuleCards() < 250 {
+		t.Fatalf("only %d ids", OpenModuleCards())
+	}
+	for i := 1; i < len(openModuleIDs); i++ {
+		if openModuleIDs[i].id <= openModuleIDs[i-1].id {
+			t.Fatalf("ids not ascending at %04x", openModuleIDs[i].id)
+		}
+	}
+	for _, r := range openModuleIDs {
+		for _, f := range strings.Fields(r.firsts) {
+			MustVersion(f)
+		}
+		// Every listed card sits in a Turing-or-newer PCI range: NVIDIA's
+		// list cross-checks the third-party ranges.
+		if p, ok := ArchOfPCIID(r.id); !ok {
+			t.Errorf("%04x %s is in no PCI range", r.id, r.name)
+		} else if p.Module == ProprietaryOnly {
+			t.Errorf("%04x %s listed by the open modules but in a pre-Turing range (%s)", r.id, r.name, p.Family)
+		}
+	}
+	for _, tt := range []struct {
+		id           uint16
+		name         string
+		drv          string
+		listed, know bool
+	}{
+		{0x2b85, "NVIDIA GeForce RTX 5090", "570.86.16", true, true},
+		{0x2b85, "NVIDIA GeForce RTX 5090", "570.86.15", false, true}, // one release too early
+		{0x2b85, "NVIDIA GeForce RTX 5090", "565.57.01", false, true},
+		{0x2b85, "NVIDIA GeForce RTX 5090", "580.65.06", true, true},
+		{0x2335, "NVIDIA H200", "550.40.65", true, true},
+		{0x2335, "NVIDIA H200", "550.40.63", false, true},
+		{0x2335, "NVIDIA H200", "535.247.01", false, true}, // not in R535's list: proprietary only, if at all
+		{0x2330, "NVIDIA H100 80GB HBM3", "580.159.04", true, true},
+		{0x2330, "NVIDIA H100 80GB HBM3", "700.1", false, false}, // newer than every README read
+		{0x3182, "NVIDIA B300 SXM6 AC", "580.95.05", true, true},
+	} {
+		c, ok := OpenModuleCardOf(tt.id)
+		if !ok || c.Name != tt.name {
+			t.Errorf("%04x = %q %v", tt.id, c.Name, ok)
+			continue
+		}
+		l, k := c.ListedBy(MustVersion(tt.drv))
+		if l != tt.listed || k != tt.know {
+			t.Errorf("%s by %s: listed %v known %v", c.Name, tt.drv, l, k)
+		}
+	}
+	if c, _ := OpenModuleCardOf(0x2b85); c.First().String() != "570.86.16" {
+		t.Errorf("RTX 5090 first listed in %s", c.First())
+	}
+	for _, id := range []uint16{0x1db5, 0x0000, 0xffff} {
+		if _, ok := OpenModuleCardOf(id); ok {
+			t.Errorf("%04x should not be listed", id)
 		}
 	}
 }

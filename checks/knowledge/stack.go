@@ -33,7 +33,7 @@ type TFBuild struct {
 }
 
 func tf(v, cuda, cudnn string) TFBuild {
-	return TFBuild{TF: v, CUDA: cuda, Cudnn: cudnn, Provenance: unconfirmed(SrcTFTested, "recalled from TensorFlow's tested-configurations table, not re-read in this session")}
+	return TFBuild{TF: v, CUDA: cuda, Cudnn: cudnn, Provenance: unconfirmed(SrcTFTested, "from TensorFlow's tested-configurations table, not re-read from it")}
 }
 
 var tfBuilds = []TFBuild{
@@ -54,4 +54,19 @@ func TensorFlowBuild(v Version) (TFBuild, bool) {
 		}
 	}
 	return TFBuild{}, false
+}
+
+// TensorRTMinCC is the lowest compute capability a TensorRT build runs on:
+// TensorRT 10 is "compiled to support all NVIDIA hardware with capability
+// SM 7.0 or higher" (10.1.0 support matrix); a build for CUDA 13 cannot go
+// below Turing, the oldest architecture CUDA 13 compiles for. ok is false
+// for releases the table does not cover (TensorRT 8 and older).
+func TensorRTMinCC(trt Version, cudaMajor int) (cc int, p Provenance, ok bool) {
+	if trt.Major() < 10 {
+		return 0, Provenance{}, false
+	}
+	if cudaMajor >= 13 {
+		return 75, provCUDA13, true
+	}
+	return 70, verified("https://docs.nvidia.com/deeplearning/tensorrt/archives/tensorrt-1010/support-matrix/index.html (\"compiled to support all NVIDIA hardware with capability SM 7.0 or higher\")"), true
 }

