@@ -167,8 +167,16 @@ func envContainerRule(f *model.Facts) []model.CheckResult {
 		}
 		ev = append(ev, line)
 	}
-	if len(ev) == 0 {
-		ev = append(ev, "nothing container-specific to judge")
+	c2 := f.Environment.Container
+	judged := (c.DriverCapabilities.OK && (f.Container.Detected || nvdSet)) || len(c.CDISpecs) > 0 || deviceCgroupDenied(f)
+	if !judged && r.Status == model.Pass {
+		// Nothing the runtime set up to judge (a container given no GPU:
+		// pci.gpus says how to pass one); a pass would claim too much.
+		r.Status = model.Skip
+		ev = append(ev, "no NVIDIA_DRIVER_CAPABILITIES, CDI specification or device node to judge")
+		if c2.ControlOpenTried {
+			ev[len(ev)-1] = "no NVIDIA_DRIVER_CAPABILITIES or CDI specification; /dev/nvidiactl opens"
+		}
 	}
 	r.Evidence = strings.Join(ev, "; ")
 	r.Fix = strings.Join(fixes, " ")
@@ -352,12 +360,21 @@ func libraryOrderRule(f *model.Facts) []model.CheckResult {
 			if len(users) > 0 {
 				who = strings.Join(users, ", ") + " (" + site + ")"
 			}
+			if wh.Version == "" {
+				// The wheel ships libcudnn.so.9 without a version in its
+				// name; its header (cudnn.pip) has it.
+				for _, c := range f.CuDNN {
+					if c.Origin == "pip" && strings.HasPrefix(c.Header, site+"/") && c.Version != "" {
+						wh.Version = c.Version
+					}
+				}
+			}
 			line := fmt.Sprintf("%s of %s: %s", l.Soname, who, orDash(wh.Version))
 			for _, c := range sys {
 				if c.Via != "LD_LIBRARY_PATH" {
 					continue
 				}
-				if c.Version != wh.Version {
+				if c.Version == "" || wh.Version == "" || !sameMinor(c.Version, wh.Version) {
 					r.Status = worst(r.Status, model.Warn)
 					line += fmt.Sprintf(", but LD_LIBRARY_PATH's %s (%s) is found first by libraries that use RUNPATH, as the wheels' do: the framework may load cuDNN %s instead", c.Path, orDash(c.Version), orDash(c.Version))
 					fixes = append(fixes, "Remove "+path.Dir(c.Path)+" from LD_LIBRARY_PATH when running "+who+", so it loads the cuDNN its wheel was built with.")
@@ -491,10 +508,52 @@ func wslRule(f *model.Facts) []model.CheckResult {
 		r.Commands = []string{"ls -l " + winner.Path, "dpkg -S " + winner.Path + "  # which package installed it"}
 	}
 	if f.NVML.Opened {
-		ev = append(ev, fmt.Sprintf("NVML open, %d GPU(s); readings WSL does not provide show as n/a", len(f.NVML.GPUs)))
+		line := fmt.Sprintf("NVML open, %d GPU(s)", len(f.NVML.GPUs))
+		if lacks := nvmlLacks(f); len(lacks) > 0 {
+			line += "; NVML here does not report: " + strings.Join(lacks, ", ") + " (shown as N/A)"
+		}
+		ev = append(ev, line)
 	}
 	r.Evidence = strings.Join(ev, "; ")
 	return []model.CheckResult{r}
+}
+
+// nvmlLacks lists the readings NVML left unavailable on the first GPU with
+// readings: on WSL2 that is what the paravirtualised driver does not offer.
+func nvmlLacks(f *model.Facts) []string {
+	for _, g := range f.NVML.GPUs {
+		if !g.Sample.OK || !g.Slow.OK {
+			continue
+		}
+		s, sl := g.Sample.V, g.Slow.V
+		var out []string
+		for _, c := range []struct {
+			name string
+			ok   bool
+		}{
+			{"power draw", s.PowerDraw.OK}, {"temperature", s.TempGPU.OK}, {"clocks", s.ClockSM.OK},
+			{"clock-event reasons", s.ThrottleReasons.OK}, {"memory-bandwidth utilisation", s.UtilMem.OK},
+			{"PCIe link", sl.PCIeGen.OK}, {"PCIe throughput", sl.PCIeTxKBps.OK}, {"PCIe replays", sl.PCIeReplays.OK},
+			{"ECC", sl.ECCEnabled.OK}, {"persistence mode", sl.Persistence.OK}, {"compute mode", sl.ComputeMode.OK},
+			{"energy counter", sl.EnergyMilliJ.OK},
+		} {
+			if !c.ok {
+				out = append(out, c.name)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// sameMinor: two library versions agree on major.minor (9.14.0 vs 9.14.1).
+func sameMinor(a, b string) bool {
+	va, ea := ParseVersion(a)
+	vb, eb := ParseVersion(b)
+	if ea != nil || eb != nil {
+		return a == b
+	}
+	return va.Major() == vb.Major() && va.Minor() == vb.Minor()
 }
 
 func presentAbsent(b bool) string {
