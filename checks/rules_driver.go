@@ -452,15 +452,21 @@ func openModuleFix(f *model.Facts) (string, []string) {
 // installAdvice names the driver a machine whose module is not loaded needs
 // for the GPUs on its bus, when the knowledge says.
 func installAdvice(f *model.Facts) string {
-	minBr, openOnly := 0, false
+	minBr, openOnly, confirmed := 0, false, true
 	for _, n := range gpuNeeds(f) {
 		if n.minBranch > minBr {
 			minBr = n.minBranch
+			confirmed = confirmed && n.branchProv.Confirmed() && !n.byPCI
 		}
-		openOnly = openOnly || n.module == knowledge.OpenOnly
+		if n.module == knowledge.OpenOnly {
+			openOnly = true
+			confirmed = confirmed && n.moduleProv.Confirmed() && !n.byPCI
+		}
 	}
-	if minBr == 0 && !openOnly {
-		return ""
+	drv, src, installed := installedDriver(f)
+	tooOld := installed && minBr != 0 && drv.Major() < minBr
+	if !openOnly && (minBr == 0 || (installed && !tooOld)) {
+		return "" // nothing to add: the installed branch is recent enough
 	}
 	txt := "The GPU(s) on the bus need"
 	if minBr != 0 {
@@ -472,8 +478,11 @@ func installAdvice(f *model.Facts) string {
 		}
 		txt += " the open kernel modules"
 	}
-	if drv, src, ok := installedDriver(f); ok && minBr != 0 && drv.Major() < minBr {
+	if tooOld {
 		txt += "; the installed " + drv.String() + " (" + src + ") is too old for them"
+	}
+	if !confirmed {
+		txt += " (from the GPU's architecture or PCI id; not confirmed by a primary source)"
 	}
 	return txt + "."
 }
