@@ -116,7 +116,7 @@ func EvaluateLive(f model.Facts) []model.CheckResult {
 			out = append(out, r.run(&f)...)
 		}
 	}
-	return out
+	return gateLostGPUs(&f, out)
 }
 
 // MergeLive returns a copy of results in which every live result is
