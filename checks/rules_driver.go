@@ -124,8 +124,13 @@ func moduleNotLoaded(f *model.Facts, r model.CheckResult) model.CheckResult {
 			why += " and an nvidia.ko exists for the running kernel " + k.RunningKernel + ", yet it is not loaded: an unsigned module is refused"
 		}
 		reasons = append(reasons, why)
-		fixes = append(fixes, "Enrol the key the module was signed with (DKMS signs with /var/lib/dkms/mok.pub; Ubuntu asks for a password at the next boot, then choose \"Enroll MOK\"), or sign the module, or turn Secure Boot off in firmware setup.")
-		cmds = append(cmds, "mokutil --sb-state", "sudo mokutil --import /var/lib/dkms/mok.pub  # queues the DKMS signing key for enrolment at the next boot")
+		if k.Install == "runfile" {
+			fixes = append(fixes, "The driver came from NVIDIA's runfile: run it again with a signing key (--module-signing-secret-key / --module-signing-public-key) and enrol that public key with mokutil, or turn Secure Boot off in firmware setup.")
+			cmds = append(cmds, "mokutil --sb-state", "sudo mokutil --import /path/to/signing-key.der  # queues your module-signing key for enrolment at the next boot")
+		} else {
+			fixes = append(fixes, "Enrol the key the module was signed with (DKMS signs with /var/lib/dkms/mok.pub; Ubuntu asks for a password at the next boot, then choose \"Enroll MOK\"), or sign the module, or turn Secure Boot off in firmware setup.")
+			cmds = append(cmds, "mokutil --sb-state", "sudo mokutil --import /var/lib/dkms/mok.pub  # queues the DKMS signing key for enrolment at the next boot")
+		}
 	case k.ModulesSearched && k.RunningKernel != "" && !hasModule && len(k.ModuleKernels) > 0:
 		reasons = append(reasons, "an nvidia.ko exists for "+strings.Join(k.ModuleKernels, ", ")+" but not for the running kernel "+k.RunningKernel+" (/lib/modules): the module was built for another kernel")
 		fixes = append(fixes, "Build the module for the running kernel (install its headers and let DKMS rebuild), or boot the kernel it was built for.")
