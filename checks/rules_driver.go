@@ -125,8 +125,8 @@ func moduleNotLoaded(f *model.Facts, r model.CheckResult) model.CheckResult {
 		}
 		reasons = append(reasons, why)
 		if k.Install == "runfile" {
-			fixes = append(fixes, "The driver came from NVIDIA's runfile: run it again with a signing key (--module-signing-secret-key / --module-signing-public-key) and enrol that public key with mokutil, or turn Secure Boot off in firmware setup.")
-			cmds = append(cmds, "mokutil --sb-state", "sudo mokutil --import /path/to/signing-key.der  # queues your module-signing key for enrolment at the next boot")
+			fixes = append(fixes, "The driver came from NVIDIA's runfile: run it again and let it sign the module (it can generate a key pair, or take yours with --module-signing-secret-key / --module-signing-public-key), then enrol the public certificate with mokutil and confirm it at the next boot; or turn Secure Boot off in firmware setup.")
+			cmds = append(cmds, "mokutil --sb-state", "sudo mokutil --import /usr/share/nvidia/nvidia-modsign-crt-*.der  # queues the certificate the runfile installed for enrolment at the next boot")
 		} else {
 			fixes = append(fixes, "Enrol the key the module was signed with (DKMS signs with /var/lib/dkms/mok.pub; Ubuntu asks for a password at the next boot, then choose \"Enroll MOK\"), or sign the module, or turn Secure Boot off in firmware setup.")
 			cmds = append(cmds, "mokutil --sb-state", "sudo mokutil --import /var/lib/dkms/mok.pub  # queues the DKMS signing key for enrolment at the next boot")
