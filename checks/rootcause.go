@@ -74,7 +74,7 @@ var rootEdges = []RootEdge{
 	{Root: "driver.branch:cannot-drive", Order: 20, Followers: append([]string{"pci.gpus", "access.devnodes", "nvml.library"}, stack...)},
 	{Root: "driver.module:needs-open", Order: 20, Followers: append([]string{"pci.gpus", "access.devnodes", "nvml.library"}, stack...)},
 	// The kernel module is not loaded: NVML, libcuda and CUDA follow.
-	{Root: "driver.loaded:module-not-loaded", Order: 30, Followers: append([]string{"nvml.library", "driver.libcuda", "access.devnodes", "bar1.*"}, stack...)},
+	{Root: "driver.loaded:module-not-loaded", Order: 30, Followers: append([]string{"nvml.library", "driver.libcuda", "access.devnodes", "bar1.gpu*"}, stack...)},
 	// Library and module from different driver versions.
 	{Root: "nvml.library:version-mismatch", Order: 40, Followers: append([]string{"driver.libcuda", "pci.gpus"}, stack...)},
 	// A lost or erroring GPU: its other per-GPU findings are consequences.
