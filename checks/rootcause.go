@@ -47,7 +47,7 @@ type RootEdge struct {
 
 // driverSide are the checks that cannot succeed without a GPU the driver
 // drives.
-var driverSide = append([]string{"driver.*", "nvml.*", "access.devnodes", "cuda.driver*", "cuda.versions",
+var driverSide = append([]string{"driver.loaded", "driver.module", "driver.branch", "driver.libcuda", "nvml.*", "access.devnodes", "cuda.driver*", "cuda.versions",
 	"torch.install", "torch.arch*", "cc.*", "bar1.*", "fabric.manager", "xid*", "health.*"}, cudnnBuilds...)
 
 // cudnnBuilds are the per-install cuDNN results (cudnn.pip, cudnn.system,
