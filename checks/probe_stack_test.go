@@ -265,13 +265,20 @@ func TestStackRules(t *testing.T) {
 	})
 	runRuleCases(t, tensorflowRule, []ruleCase{
 		{name: "absent", id: "tensorflow", want: model.Skip},
-		{name: "2.18 on a CUDA 11 driver (table unconfirmed: warn)", id: "tensorflow", want: model.Warn, evidence: []string{"CUDA 12.5", "not confirmed"},
+		{name: "2.18 on a CUDA 11 driver", id: "tensorflow", want: model.Fail, evidence: []string{"CUDA 12.5", "cuDNN 9.3"},
 			mutate: func(f *model.Facts) {
 				old(f)
 				f.Stack.Wheels = []model.WheelInstall{{Name: "tensorflow", Version: "2.18.0"}}
 			}},
-		{name: "2.18 on 580 (table unconfirmed: skip)", id: "tensorflow", want: model.Skip,
+		{name: "2.14 (CUDA 11.8) on a CUDA 11 driver", id: "tensorflow", want: model.Pass, evidence: []string{"CUDA 11.8", "cuDNN 8.7"},
+			mutate: func(f *model.Facts) {
+				old(f)
+				f.Stack.Wheels = []model.WheelInstall{{Name: "tensorflow", Version: "2.14.1"}}
+			}},
+		{name: "2.18 on 580", id: "tensorflow", want: model.Pass,
 			mutate: withStack(func(s *model.StackFacts) { s.Wheels = []model.WheelInstall{{Name: "tensorflow", Version: "2.18.0"}} })},
+		{name: "2.11 has no row", id: "tensorflow", want: model.Skip, evidence: []string{"no build table row"},
+			mutate: withStack(func(s *model.StackFacts) { s.Wheels = []model.WheelInstall{{Name: "tensorflow", Version: "2.11.1"}} })},
 	})
 	runRuleCases(t, extensionsRule, []ruleCase{
 		{name: "none", id: "ext", want: model.Skip},

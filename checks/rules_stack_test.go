@@ -127,9 +127,16 @@ func TestTorchArchRule(t *testing.T) {
 	v100 := setGPU("Tesla V100-SXM2-32GB", 7, 0)
 	runRuleCases(t, torchArchRule, []ruleCase{
 		{name: "cu130 on Hopper", id: "torch.arch.gpu0", want: model.Pass, evidence: []string{"sm_75, sm_80, sm_86, sm_90, sm_100, sm_120, compute_120", "cc 9.0"}},
-		{name: "cu124 on RTX 5090 (unconfirmed list: warn)", id: "torch.arch.gpu0", want: model.Warn, evidence: []string{"no kernel image is available", "not confirmed"},
+		{name: "cu124 torch 2.6 on RTX 5090 (unconfirmed list: warn)", id: "torch.arch.gpu0", want: model.Warn, evidence: []string{"no kernel image is available", "not confirmed"},
+			fix:    []string{"PyTorch 2.12 built for CUDA 13.0"},
+			mutate: func(f *model.Facts) { setTorch("2.6.0+cu124", "12.4")(f); rtx5090(f) }},
+		{name: "cu124 torch 2.5 on RTX 5090 (list read at pytorch/builder release/2.5)", id: "torch.arch.gpu0", want: model.Fail, evidence: []string{"no kernel image is available", "sm_90"},
 			fix:    []string{"PyTorch 2.12 built for CUDA 13.0"},
 			mutate: func(f *model.Facts) { setTorch("2.5.1+cu124", "12.4")(f); rtx5090(f) }},
+		{name: "cu124 torch 2.5 on Ada (sm_86 cubin runs on cc 8.9)", id: "torch.arch.gpu0", want: model.Pass,
+			mutate: func(f *model.Facts) { setTorch("2.5.1+cu124", "12.4")(f); setGPU("NVIDIA L40S", 8, 9)(f) }},
+		{name: "cu121 torch 2.1 on a Kepler K80 (no sm_37 in the 12.1 builds)", id: "torch.arch.gpu0", want: model.Fail, evidence: []string{"cc 3.7 is not covered"},
+			mutate: func(f *model.Facts) { setTorch("2.1.2+cu121", "12.1")(f); setGPU("Tesla K80", 3, 7)(f) }},
 		{name: "cu126 torch 2.11 on RTX 5090", id: "torch.arch.gpu0", want: model.Fail, evidence: []string{"no kernel image is available"},
 			fix:    []string{"PyTorch 2.11 built for CUDA 13.0"},
 			mutate: func(f *model.Facts) { setTorch("2.11.0+cu126", "12.6")(f); rtx5090(f) }},

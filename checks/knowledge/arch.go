@@ -41,7 +41,18 @@ type Arch struct {
 func CCString(cc int) string { return strconv.Itoa(cc/10) + "." + strconv.Itoa(cc%10) }
 
 var (
-	provCCTable      = unconfirmed(SrcCCTable, "compute capability and first toolkit as transcribed from NVIDIA's table, not re-read from it")
+	provCCTable = unconfirmed(SrcCCTable, "compute capability and first toolkit as transcribed from NVIDIA's table, not re-read from it")
+	// NVIDIA's CUDA samples at the tag of one toolkit build every sample for
+	// the SMS list of their Makefiles with that toolkit: a positive reading
+	// that the toolkit compiles for those architectures.
+	provSamples100  = verified("https://github.com/NVIDIA/cuda-samples/blob/v10.0/Samples/simpleCUFFT/Makefile (samples for CUDA Toolkit 10.0: SMS ?= 30 35 37 50 52 60 61 70 75, so a toolkit older than 11.0 compiles for them)")
+	provSamples101  = verified("https://github.com/NVIDIA/cuda-samples/blob/v10.1/Samples/simpleCUFFT/Makefile (samples for CUDA Toolkit 10.1, armv7l/aarch64: SMS ?= 30 35 37 50 52 60 61 70 72 75)")
+	provTuringFirst = unconfirmed(SrcCCTable+"; https://github.com/NVIDIA/cuda-samples/blob/v10.0/Samples/simpleCUFFT/Makefile",
+		"NVIDIA's samples first build sm_75 at v10.0 (v9.2 stops at sm_70); that CUDA 9.2 cannot is inferred from that absence, not stated by NVIDIA")
+	provGA10xFirst = unconfirmed(SrcCCTable+"; https://github.com/NVIDIA/cuda-samples/blob/v11.1/Samples/simpleCUFFT/Makefile",
+		"NVIDIA's samples first build sm_86 at v11.1 (v11.0 stops at sm_80); that CUDA 11.0 cannot is inferred from that absence, not stated by NVIDIA")
+	provOrinFirst = unconfirmed(SrcCCTable,
+		"first toolkit as transcribed; NVIDIA's samples build sm_87 only from v11.6 (aarch64), so their Makefiles do not confirm 11.4")
 	provCUDA13       = verified("https://docs.nvidia.com/cuda/cuda-features-archive/ (CUDA 13.0: supports all architectures from Turing through Grace Blackwell)")
 	provHopperGuide  = verified("https://docs.nvidia.com/cuda/hopper-compatibility-guide (\"Building Applications Using CUDA Toolkit 11.7 or Earlier\" (PTX only) vs \"Using CUDA Toolkit 11.8\")")
 	provBWGuide      = verified(SrcBlackwellGuide + " (\"Building Applications Using CUDA Toolkit 12.7 or Earlier\" (PTX only) vs \"Using CUDA Toolkit 12.8\")")
@@ -67,22 +78,22 @@ func arch(cc int, family, name, first string, removed string, removedProv Proven
 var none = Provenance{}
 
 var archs = []Arch{
-	arch(30, "Kepler", "Kepler (GK10x)", "", "11.0", provKeplerGone, 0, 470, provLastR470, ProprietaryOnly, provProprietary, provCCTable),
+	arch(30, "Kepler", "Kepler (GK10x)", "", "11.0", provKeplerGone, 0, 470, provLastR470, ProprietaryOnly, provProprietary, provSamples100),
 	arch(32, "Kepler", "Kepler (Tegra K1)", "", "11.0", provKeplerGone, 0, 470, provLastR470, ProprietaryOnly, provProprietary, provCCTable),
-	arch(35, "Kepler", "Kepler (GK110)", "", "12.0", provKeplerGone, 0, 470, provLastR470, ProprietaryOnly, provProprietary, provCCTable),
-	arch(37, "Kepler", "Kepler (GK210, K80)", "", "12.0", provKeplerGone, 0, 470, provLastR470, ProprietaryOnly, provProprietary, provCCTable),
-	arch(50, "Maxwell", "Maxwell (GM10x)", "", "13.0", provRemoved13, 0, 580, provLastR580, ProprietaryOnly, provProprietary, provCCTable),
-	arch(52, "Maxwell", "Maxwell (GM20x)", "", "13.0", provRemoved13, 0, 580, provLastR580, ProprietaryOnly, provProprietary, provCCTable),
+	arch(35, "Kepler", "Kepler (GK110)", "", "12.0", provKeplerGone, 0, 470, provLastR470, ProprietaryOnly, provProprietary, provSamples100),
+	arch(37, "Kepler", "Kepler (GK210, K80)", "", "12.0", provKeplerGone, 0, 470, provLastR470, ProprietaryOnly, provProprietary, provSamples100),
+	arch(50, "Maxwell", "Maxwell (GM10x)", "", "13.0", provRemoved13, 0, 580, provLastR580, ProprietaryOnly, provProprietary, provSamples100),
+	arch(52, "Maxwell", "Maxwell (GM20x)", "", "13.0", provRemoved13, 0, 580, provLastR580, ProprietaryOnly, provProprietary, provSamples100),
 	arch(53, "Maxwell", "Maxwell (Tegra X1)", "", "13.0", provRemoved13, 0, 580, provLastR580, ProprietaryOnly, provProprietary, provCCTable),
-	arch(60, "Pascal", "Pascal (GP100)", "", "13.0", provRemoved13, 0, 580, provLastR580, ProprietaryOnly, provProprietary, provCCTable),
-	arch(61, "Pascal", "Pascal (GP10x)", "", "13.0", provRemoved13, 0, 580, provLastR580, ProprietaryOnly, provProprietary, provCCTable),
+	arch(60, "Pascal", "Pascal (GP100)", "", "13.0", provRemoved13, 0, 580, provLastR580, ProprietaryOnly, provProprietary, provSamples100),
+	arch(61, "Pascal", "Pascal (GP10x)", "", "13.0", provRemoved13, 0, 580, provLastR580, ProprietaryOnly, provProprietary, provSamples100),
 	arch(62, "Pascal", "Pascal (Tegra X2)", "", "13.0", provRemoved13, 0, 580, provLastR580, ProprietaryOnly, provProprietary, provCCTable),
-	arch(70, "Volta", "Volta (GV100)", "", "13.0", provRemoved13, 0, 580, provLastR580, ProprietaryOnly, provProprietary, provCCTable),
-	arch(72, "Volta", "Volta (Xavier)", "", "13.0", provRemoved13, 0, 580, provLastR580, ProprietaryOnly, provProprietary, provCCTable),
-	arch(75, "Turing", "Turing", "10.0", "", none, 0, 0, none, EitherModule, provEither, provCCTable),
+	arch(70, "Volta", "Volta (GV100)", "", "13.0", provRemoved13, 0, 580, provLastR580, ProprietaryOnly, provProprietary, provSamples100),
+	arch(72, "Volta", "Volta (Xavier)", "", "13.0", provRemoved13, 0, 580, provLastR580, ProprietaryOnly, provProprietary, provSamples101),
+	arch(75, "Turing", "Turing", "10.0", "", none, 0, 0, none, EitherModule, provEither, provTuringFirst),
 	arch(80, "Ampere", "Ampere (GA100)", "11.0", "", none, 0, 0, none, EitherModule, provEither, provAmpereGuide),
-	arch(86, "Ampere", "Ampere (GA10x)", "11.1", "", none, 0, 0, none, EitherModule, provEither, provCCTable),
-	arch(87, "Ampere", "Ampere (Orin)", "11.4", "", none, 0, 0, none, EitherModule, provEither, provCCTable),
+	arch(86, "Ampere", "Ampere (GA10x)", "11.1", "", none, 0, 0, none, EitherModule, provEither, provGA10xFirst),
+	arch(87, "Ampere", "Ampere (Orin)", "11.4", "", none, 0, 0, none, EitherModule, provEither, provOrinFirst),
 	arch(89, "Ada", "Ada Lovelace", "11.8", "", none, 520, 0, provBranchNew, EitherModule, provEither, provAdaGuide),
 	arch(90, "Hopper", "Hopper", "11.8", "", none, 520, 0, provBranchNew, EitherModule, provEither, provHopperGuide),
 	arch(100, "Blackwell", "Blackwell (B200/GB200)", "12.8", "", none, 570, 0, provBranchNew, OpenOnly, provBlackwellMod, provBWGuide),

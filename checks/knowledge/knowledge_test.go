@@ -43,6 +43,9 @@ func allProvenance() map[string]Provenance {
 	for _, m := range bar1Models {
 		out["bar1 "+m.Name] = m.Provenance
 	}
+	for _, b := range tfBuilds {
+		out["tensorflow "+b.TF] = b.Provenance
+	}
 	return out
 }
 
@@ -226,6 +229,27 @@ func TestArchTable(t *testing.T) {
 		a, ok := ArchOfCC(tt.cc)
 		if ok != tt.ok || a.Family != tt.family || a.Module != tt.mod {
 			t.Errorf("ArchOfCC(%d) = %s %s %v", tt.cc, a.Family, a.Module, ok)
+		}
+	}
+}
+
+// TestOldArchsPredateCUDA11 pins the architectures NVIDIA's CUDA 10 samples
+// build: their rows name no first toolkit (older than CUDA 11), confirmed;
+// the Tegra parts the samples never built stay unconfirmed.
+func TestOldArchsPredateCUDA11(t *testing.T) {
+	for _, tt := range []struct {
+		cc       int
+		verified bool
+	}{
+		{30, true}, {35, true}, {37, true}, {50, true}, {52, true}, {60, true}, {61, true}, {70, true}, {72, true},
+		{32, false}, {53, false}, {62, false}, {75, false}, {86, false}, {87, false},
+	} {
+		a, _ := ArchOfCC(tt.cc)
+		if a.ToolkitProv.Confirmed() != tt.verified {
+			t.Errorf("cc %s toolkit provenance confirmed=%v, want %v", CCString(tt.cc), a.ToolkitProv.Confirmed(), tt.verified)
+		}
+		if tt.cc < 75 && a.FirstToolkit != "" {
+			t.Errorf("cc %s: first toolkit %q, want none (older than CUDA 11)", CCString(tt.cc), a.FirstToolkit)
 		}
 	}
 }
@@ -457,8 +481,22 @@ func TestTorchWheels(t *testing.T) {
 		runs, ptx  bool
 		verified   bool
 	}{
-		{"2.0.1", "cu117", 90, false, false, false},
-		{"2.0.1", "cu118", 90, true, false, false},
+		// 2.0 .. 2.5: pytorch/builder release/2.X manywheel/build_cuda.sh.
+		{"2.0.1", "cu117", 90, false, false, true},
+		{"2.0.1", "cu117", 37, true, false, true},
+		{"2.0.1", "cu117", 86, true, false, true},
+		{"2.0.0", "cu118", 90, true, false, true},
+		{"2.0.0", "cu118", 35, false, false, true},
+		{"2.1.2", "cu118", 37, true, false, true},
+		{"2.1.0", "cu121", 37, false, false, true}, // 12.1 builds start at Maxwell
+		{"2.1.0", "cu121", 50, true, false, true},
+		{"2.3.1", "cu121", 90, true, false, true},
+		{"2.4.0", "cu124", 89, true, false, true}, // sm_86 cubin runs on 8.9
+		{"2.4.0", "cu124", 100, false, false, true},
+		{"2.5.1", "cu124", 50, true, false, true},
+		{"2.5.1", "cu124", 120, false, false, true}, // no PTX: reverted before 2.5.0
+		{"2.5.0", "cu118", 37, true, false, true},
+		{"2.6.0", "cu124", 50, true, false, false},
 		{"2.6.0", "cu126", 120, false, false, false},
 		{"2.7.0", "cu128", 120, true, false, false},
 		{"2.7.1", "cu128", 70, false, false, false},
@@ -486,6 +524,22 @@ func TestTorchWheels(t *testing.T) {
 		runs, ptx := w.Runs(tt.cc)
 		if runs != tt.runs || ptx != tt.ptx || w.Confirmed() != tt.verified {
 			t.Errorf("torch %s %s on cc %s: runs=%v ptx=%v verified=%v", tt.torch, tt.tag, CCString(tt.cc), runs, ptx, w.Confirmed())
+		}
+	}
+	for _, tt := range []struct {
+		torch, tag, cudnn string
+		verified          bool
+	}{
+		{"2.0.1", "cu117", "8.5.0", true}, {"2.0.1", "cu118", "8.7.0", true},
+		{"2.1.0", "cu121", "8.9.2", true}, {"2.2.2", "cu118", "8.7.0", true},
+		{"2.3.0", "cu121", "8.9.2", true}, {"2.4.1", "cu118", "9.1.0", true},
+		{"2.4.0", "cu124", "9.1.0", true}, {"2.5.1", "cu124", "9.1.0", false},
+		{"2.6.0", "cu118", "9.1.0", false}, {"2.6.0", "cu124", "9.1.0", true},
+		{"2.6.0", "cu126", "9.5.1", true}, {"2.7.0", "cu126", "9.5.1", false},
+	} {
+		w, _ := TorchWheelFor(MustVersion(tt.torch), tt.tag)
+		if w.Cudnn != tt.cudnn || w.CudnnProv.Confirmed() != tt.verified {
+			t.Errorf("torch %s %s cudnn %q verified=%v, want %q %v", tt.torch, tt.tag, w.Cudnn, w.CudnnProv.Confirmed(), tt.cudnn, tt.verified)
 		}
 	}
 	for _, tt := range []struct{ torch, tag string }{{"1.13.1", "cu117"}, {"2.11.0", "cu118"}, {"2.13.0", "cu130"}, {"2.12.0", "cu128"}} {
@@ -604,6 +658,26 @@ func TestOpenModuleCards(t *testing.T) {
 	for _, id := range []uint16{0x1db5, 0x0000, 0xffff} {
 		if _, ok := OpenModuleCardOf(id); ok {
 			t.Errorf("%04x should not be listed", id)
+		}
+	}
+}
+
+// TestTensorFlowBuilds pins the first and last release of every CUDA line of
+// TensorFlow's tested build configurations (Linux GPU).
+func TestTensorFlowBuilds(t *testing.T) {
+	for _, tt := range []struct{ tf, cuda, cudnn string }{
+		{"2.12.0", "11.8", "8.6"}, {"2.13.1", "11.8", "8.6"}, {"2.14.0", "11.8", "8.7"},
+		{"2.15.1", "12.2", "8.9"}, {"2.16.1", "12.3", "8.9"}, {"2.17.0", "12.3", "8.9"},
+		{"2.18.0", "12.5", "9.3"}, {"2.21.0", "12.5", "9.3"},
+	} {
+		b, ok := TensorFlowBuild(MustVersion(tt.tf))
+		if !ok || b.CUDA != tt.cuda || b.Cudnn != tt.cudnn || !b.Confirmed() {
+			t.Errorf("TensorFlowBuild(%s) = %+v %v, want CUDA %s cuDNN %s confirmed", tt.tf, b, ok, tt.cuda, tt.cudnn)
+		}
+	}
+	for _, v := range []string{"2.11.0", "2.22.0", "1.15.0"} {
+		if b, ok := TensorFlowBuild(MustVersion(v)); ok {
+			t.Errorf("TensorFlowBuild(%s) = %+v, want no row", v, b)
 		}
 	}
 }

@@ -32,14 +32,18 @@ type TFBuild struct {
 	Provenance
 }
 
+// srcTFDocs is the source of the page SrcTFTested publishes, at the commit
+// read: its "Linux > GPU" table lists cuDNN and CUDA per tensorflow-X.Y.Z.
+const srcTFDocs = "https://github.com/tensorflow/docs/blob/7c3650212740204359d4ceae481abc79345541be/site/en/install/source.md (Linux GPU tested build configurations, published at " + SrcTFTested + ")"
+
 func tf(v, cuda, cudnn string) TFBuild {
-	return TFBuild{TF: v, CUDA: cuda, Cudnn: cudnn, Provenance: unconfirmed(SrcTFTested, "from TensorFlow's tested-configurations table, not re-read from it")}
+	return TFBuild{TF: v, CUDA: cuda, Cudnn: cudnn, Provenance: verified(srcTFDocs)}
 }
 
 var tfBuilds = []TFBuild{
 	tf("2.12", "11.8", "8.6"), tf("2.13", "11.8", "8.6"), tf("2.14", "11.8", "8.7"),
 	tf("2.15", "12.2", "8.9"), tf("2.16", "12.3", "8.9"), tf("2.17", "12.3", "8.9"),
-	tf("2.18", "12.5", "9.3"), tf("2.19", "12.5", "9.3"),
+	tf("2.18", "12.5", "9.3"), tf("2.19", "12.5", "9.3"), tf("2.20", "12.5", "9.3"), tf("2.21", "12.5", "9.3"),
 }
 
 // TFBuilds returns every row.
