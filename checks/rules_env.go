@@ -112,11 +112,21 @@ func envContainerRule(f *model.Facts) []model.CheckResult {
 		caps := capsOf(c.DriverCapabilities.V)
 		ev = append(ev, "NVIDIA_DRIVER_CAPABILITIES="+strconv.Quote(c.DriverCapabilities.V))
 		if !caps["all"] {
-			if !caps["compute"] {
+			// The variable is what the image asked for; what counts is
+			// what the runtime mounted (Docker's --gpus brings its own).
+			switch {
+			case caps["compute"]:
+			case f.CUDALibrary.Found:
+				ev = append(ev, "no compute capability listed, but libcuda.so.1 is there ("+f.CUDALibrary.Path+")")
+			default:
 				r.Status, r.Cause = model.Fail, "no-compute"
 				ev = append(ev, "no compute capability: the runtime did not mount libcuda, so CUDA programs find no driver ("+srcContainerCaps+")")
 			}
-			if !caps["utility"] {
+			switch {
+			case caps["utility"]:
+			case f.NVML.Opened || f.NVMLLibrary.Found:
+				ev = append(ev, "no utility capability listed, but NVML is there")
+			default:
 				st := model.Warn
 				if f.NVML.ErrorCode == "LIBRARY_NOT_FOUND" {
 					st = model.Fail
@@ -167,14 +177,13 @@ func envContainerRule(f *model.Facts) []model.CheckResult {
 		}
 		ev = append(ev, line)
 	}
-	c2 := f.Environment.Container
 	judged := (c.DriverCapabilities.OK && (f.Container.Detected || nvdSet)) || len(c.CDISpecs) > 0 || deviceCgroupDenied(f)
 	if !judged && r.Status == model.Pass {
 		// Nothing the runtime set up to judge (a container given no GPU:
 		// pci.gpus says how to pass one); a pass would claim too much.
 		r.Status = model.Skip
 		ev = append(ev, "no NVIDIA_DRIVER_CAPABILITIES, CDI specification or device node to judge")
-		if c2.ControlOpenTried {
+		if c.ControlOpenTried {
 			ev[len(ev)-1] = "no NVIDIA_DRIVER_CAPABILITIES or CDI specification; /dev/nvidiactl opens"
 		}
 	}
@@ -630,15 +639,14 @@ func wslAdjust(f *model.Facts, r *model.CheckResult) {
 	note := "WSL2: the driver runs on Windows (/dev/dxg, /usr/lib/wsl/lib); see env.wsl"
 	switch {
 	case r.ID == "driver.loaded" && r.Status != model.Pass:
+		r.Status, r.Cause = model.Skip, ""
 		if f.NVML.Opened {
 			r.Status = model.Pass
-		} else {
-			r.Status = model.Skip
 		}
 		r.Evidence = note + "; there is no Linux kernel module to load. " + r.Evidence
 		r.Fix, r.Commands = "", nil
 	case (r.ID == "driver.module" || r.ID == "pci.gpus" || strings.HasPrefix(r.ID, "bar1") || r.ID == "access.devnodes") && r.Status != model.Pass:
-		r.Status = model.Skip
+		r.Status, r.Cause = model.Skip, ""
 		r.Evidence = note + ": no kernel module, PCI device or /dev/nvidia* to judge. " + r.Evidence
 		r.Fix, r.Commands = "", nil
 	}
@@ -669,7 +677,7 @@ func pciAdjust(f *model.Facts, r *model.CheckResult) {
 	n := len(f.NVML.GPUs)
 	switch {
 	case granted > 0 && n == granted:
-		r.Status = model.Pass
+		r.Status, r.Cause = model.Pass, ""
 		r.Evidence = fmt.Sprintf("expected: %s, and NVML sees those %d. ", why, n) + r.Evidence
 		r.Fix, r.Commands = "", nil
 	default:
@@ -699,7 +707,7 @@ func libraryAdjust(f *model.Facts, r *model.CheckResult) {
 	case compat != nil:
 		// A libcuda newer than the kernel module is what cuda-compat is.
 		if _, _, ok := ForwardCompatCUDA(f); ok {
-			r.Status = model.Pass
+			r.Status, r.Cause = model.Pass, ""
 			r.Evidence = "the libcuda is NVIDIA's cuda-compat package (" + compat.Dir + "), judged by env.forward_compat. " + r.Evidence
 			r.Fix, r.Commands = "", nil
 		} else {
@@ -708,7 +716,8 @@ func libraryAdjust(f *model.Facts, r *model.CheckResult) {
 			r.Commands = nil
 		}
 	case f.Container.Detected && caps.OK && !capsOf(caps.V)["all"] &&
-		((r.ID == "nvml.library" && !capsOf(caps.V)["utility"]) || (r.ID == "driver.libcuda" && !capsOf(caps.V)["compute"])):
+		((r.ID == "nvml.library" && !capsOf(caps.V)["utility"] && !f.NVMLLibrary.Found) ||
+			(r.ID == "driver.libcuda" && !capsOf(caps.V)["compute"] && !f.CUDALibrary.Found)):
 		r.Evidence = "follows from env.container (NVIDIA_DRIVER_CAPABILITIES=" + strconv.Quote(caps.V) + "). " + r.Evidence
 		r.Fix = "Recreate the container with NVIDIA_DRIVER_CAPABILITIES=compute,utility (or all): the runtime mounts the driver's libraries by capability."
 		r.Commands = []string{"docker run --gpus all -e NVIDIA_DRIVER_CAPABILITIES=compute,utility ...  # example"}

@@ -164,6 +164,17 @@ func TestEnvironmentFixtures(t *testing.T) {
 			follows: map[string]string{"driver.libcuda": "env.container"},
 		},
 		{
+			// Docker's --gpus mounts compute whatever the image's variable says.
+			name: "capabilities variable without compute, libcuda mounted anyway", fixture: "env-container-caps",
+			links: append(driverLinks("0000:18:00.0", "0000:28:00.0"), libLinks("/usr/lib/x86_64-linux-gnu", "580.159.04", "libnvidia-ml", "libcuda")...),
+			vars:  map[string]string{"NVIDIA_VISIBLE_DEVICES": "0", "NVIDIA_DRIVER_CAPABILITIES": "utility"},
+			nvml:  nvmlWith("580.159.04", h100a),
+			want:  map[string]model.Status{"env.container": model.Pass, "driver.libcuda": model.Pass},
+			evidence: map[string][]string{
+				"env.container": {"no compute capability listed, but libcuda.so.1 is there"},
+			},
+		},
+		{
 			name: "container with capabilities", fixture: "env-container-caps",
 			links: append(driverLinks("0000:18:00.0", "0000:28:00.0"), libLinks("/usr/lib/x86_64-linux-gnu", "580.159.04", "libnvidia-ml", "libcuda")...),
 			vars:  map[string]string{"NVIDIA_VISIBLE_DEVICES": "GPU-00000000", "NVIDIA_DRIVER_CAPABILITIES": "compute,utility"},

@@ -185,8 +185,8 @@ func (p *gpuPanes) card(i, width int) string {
 	lines = append(lines, metricLine("TEMP", tempF, tempOK, fmtTemp(f.TempGPU, g.Info.TempSlowdown), metricTemp,
 		float64(g.Info.TempSlowdown.Or(100))))
 
-	lines = append(lines, spread(st.muted.render("SM ")+fmtMHz(f.ClockSM)+st.muted.render("  MEM ")+fmtMHz(f.ClockMem)+
-		"  "+fmtPState(f.PState)+st.muted.render("  FAN ")+fmtPct(f.FanPercent), st.cardTraffic(g), inner)) // signals.go
+	lines = append(lines, st.muted.render("SM ")+fmtMHz(f.ClockSM)+st.muted.render("  MEM ")+fmtMHz(f.ClockMem)+
+		"  "+fmtPState(f.PState)+st.muted.render("  FAN ")+fmtPct(f.FanPercent))
 	if g.Health.State != model.Healthy {
 		lines = append(lines, st.healthBadge(g.Health, true))
 	} else {
@@ -194,8 +194,8 @@ func (p *gpuPanes) card(i, width int) string {
 		// While a model loads, the card says when it will be full.
 		if fc, peak := p.watch.forecast(i); fc.Climbing {
 			thr = spread(thr, renderForecast(fc, peak, max(inner-textWidth(thr)-2, 0), st), inner)
-		} else if sig := st.cardSignals(g); sig != "" {
-			thr = spread(thr, sig, inner) // NVLink, throttle history, recovery (signals.go)
+		} else if sig := st.cardRight(g, inner-textWidth(thr)-2); sig != "" {
+			thr = spread(thr, sig, inner) // signals, PCIe and NVLink traffic (signals.go)
 		}
 		lines = append(lines, thr)
 	}

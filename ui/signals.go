@@ -8,10 +8,11 @@ import (
 	"github.com/gputop/gputop/model"
 )
 
-// Hardware signals on screen (model.Signals): a short summary on the card
-// (PCIe and NVLink traffic, encoder/decoder, throttle history, link and
-// recovery alarms), full lines in the zoom, and MIG instances as sub-rows
-// of their GPU in the compact table.
+// Hardware signals on screen (model.Signals): a short summary on the
+// card's throttle line (recovery and link alarms, NVLink traffic, throttle
+// history, MIG, then PCIe RX/TX and encoder/decoder when they fit), full
+// lines in the zoom, and MIG instances as sub-rows of their GPU in the
+// compact table.
 
 // clean drops control characters from a string the driver gave us.
 func clean(s string) string {
@@ -49,8 +50,29 @@ func throttledMost(s *model.Signals) (info model.ThrottleCounterReason, sec floa
 	return info, sec, ok
 }
 
-// cardTraffic is the right side of the card's clock line: PCIe receive and
-// transmit, then the encoder/decoder when they work.
+// cardRight is the right side of the card's throttle line, at most avail
+// cells: the signals first, then the traffic when it fits.
+func (st *Styles) cardRight(g *gpuFrame, avail int) string {
+	if g.Slow.Signals == nil {
+		return "" // a backend (or recording) without signals: the card as before
+	}
+	sig, traffic := st.cardSignals(g), st.cardTraffic(g)
+	switch {
+	case sig == "":
+		if textWidth(traffic) <= avail {
+			return traffic
+		}
+		return ""
+	case traffic != "" && textWidth(sig)+2+textWidth(traffic) <= avail:
+		return sig + "  " + traffic
+	case textWidth(sig) <= avail:
+		return sig
+	}
+	return ""
+}
+
+// cardTraffic is PCIe receive and transmit, then the encoder/decoder when
+// they work.
 func (st *Styles) cardTraffic(g *gpuFrame) string {
 	s := &g.Slow
 	var parts []string
@@ -78,6 +100,8 @@ func (st *Styles) cardSignals(g *gpuFrame) string {
 	if active, total := sg.ActiveLinks(); total > 0 {
 		nv := fmt.Sprintf("NVL %d/%d", active, total)
 		switch {
+		case active == 0:
+			// No link connected (no bridge): nothing to alarm about.
 		case active < total:
 			parts = append(parts, st.fail.render(nv))
 		case sg.NVLinkTxKBps.OK:
@@ -197,8 +221,12 @@ func (st *Styles) signalLines(g *gpuFrame, kv func(k, v string) string) []string
 			name = name[i+5:]
 		}
 		v := fmt.Sprintf("%s GI%d/CI%d %s", name, m.GI.V, m.CI.V, fmtGiB(m.MemUsed, m.MemTotal))
-		if len(m.PIDs) > 0 {
-			v += fmt.Sprintf(" %d proc", len(m.PIDs))
+		for i, pid := range m.PIDs {
+			if i == 3 {
+				v += fmt.Sprintf(" +%d", len(m.PIDs)-3)
+				break
+			}
+			v += " pid " + strconv.FormatUint(uint64(pid), 10)
 		}
 		lines = append(lines, kv("  MIG "+strconv.Itoa(m.Index), v))
 	}

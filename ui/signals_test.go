@@ -64,6 +64,16 @@ func TestCardSignals(t *testing.T) {
 	if st.cardSignals(&gpuFrame{}) != "" {
 		t.Error("signals shown for a GPU without them")
 	}
+	// The throttle line's right side: signals first, traffic if it fits.
+	if r := ansi.Strip(st.cardRight(g, 200)); !strings.HasSuffix(r, "PCIe ↓10.5G ↑200M  ENC 0% DEC 12%") || !strings.HasPrefix(r, "NEEDS RESET") {
+		t.Errorf("wide right side %q", r)
+	}
+	if r := ansi.Strip(st.cardRight(g, 50)); strings.Contains(r, "PCIe") || !strings.HasPrefix(r, "NEEDS RESET") {
+		t.Errorf("narrow right side %q", r)
+	}
+	if r := st.cardRight(g, 5); r != "" {
+		t.Errorf("no room, got %q", r)
+	}
 }
 
 func TestZoomSignalLines(t *testing.T) {
@@ -73,7 +83,7 @@ func TestZoomSignalLines(t *testing.T) {
 	got := ansi.Strip(strings.Join(st.signalLines(signalFrame(), kv), "\n"))
 	for _, want := range []string{"Recovery: GPU reset", "InfoROM: valid G520[31m.0200", "Throttled 60s: PWR 40s LOWUTIL 60s",
 		"PCIe replay: 12.0/min", "NVLink: 11/12 up, down: 4  TX 45.0G RX 44.0G", "recovery 3", "Peers: NV11→3 SYS→4(no P2P)",
-		"Enc / Dec: 0% / 12%", "MIG 0: 3g.20gb GI1/CI0", "MIG 1: 3g.20gb GI2/CI0"} {
+		"Enc / Dec: 0% / 12%", "MIG 0: 3g.20gb GI1/CI0 2.0/19.5 GiB pid 7", "MIG 1: 3g.20gb GI2/CI0"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("zoom lines lack %q:\n%s", want, got)
 		}
