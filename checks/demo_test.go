@@ -67,10 +67,10 @@ func TestDemoFactsShowEveryStatus(t *testing.T) {
 		"cudnn.installs":    model.Warn, // 9.8 vs 9.1
 		"cudnn.pip":         model.Fail, // 9.1 has no Blackwell kernels
 		"torch.install":     model.Pass, // the driver is above the CUDA 12 floor
-		"torch.arch.gpu4":   model.Skip, // cu124's arch list is not confirmed at the tag
-		"torch.arch.gpu5":   model.Warn, // sm_120 missing (unconfirmed list: warn)
-		"cc.gpu5":           model.Warn, // /usr/local/cuda 12.4 cannot build for Blackwell (first toolkit unconfirmed)
-		"cc.gpu0":           model.Skip, // Hopper from CUDA 11.8: not confirmed
+		"torch.arch.gpu4":   model.Pass, // 2.5's cu124 list (builder release/2.5) carries sm_86, runs on 8.9
+		"torch.arch.gpu5":   model.Fail, // sm_120 missing from that list
+		"cc.gpu5":           model.Fail, // /usr/local/cuda 12.4 cannot build for Blackwell
+		"cc.gpu0":           model.Pass,
 		"persistence.gpu3":  model.Warn,
 		"persistence.gpu0":  model.Pass,
 		"throttle.gpu1":     model.Pass, // SW power cap under load is normal

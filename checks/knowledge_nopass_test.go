@@ -146,3 +146,28 @@ func TestSourcesOncePerCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestFixesSaidOnce: no result repeats a fix sentence or a command (two
+// GPUs or two installs needing the same thing).
+func TestFixesSaidOnce(t *testing.T) {
+	f := healthyFacts()
+	f.NVML.DriverVersion, f.NVML.CUDADriverVersion = "575.57.08", model.Some(12090)
+	f.NVML.GPUs = append(f.NVML.GPUs, h100(1))
+	f.CuDNN = []model.CuDNNInstall{{Header: "/a/cudnn_version.h", Origin: "system", Version: "9.17.0", CUDAMajor: model.Some(13)}}
+	f.Stack.TensorRT = []model.LibraryInstall{{Origin: "deb", Path: "a", Version: "10.14.1", CUDAMajor: model.Some(13)}, {Origin: "header", Path: "b", Version: "10.14.1", CUDAMajor: model.Some(13)}}
+	for _, r := range Evaluate(f) {
+		seen := map[string]bool{}
+		for _, c := range r.Commands {
+			if seen[c] {
+				t.Errorf("%s repeats command %q", r.ID, c)
+			}
+			seen[c] = true
+		}
+		for _, s := range strings.SplitAfter(r.Fix, ". ") {
+			s = strings.TrimSpace(s)
+			if s != "" && strings.Count(r.Fix, s) > 1 {
+				t.Errorf("%s repeats %q in its fix", r.ID, s)
+			}
+		}
+	}
+}

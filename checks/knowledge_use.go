@@ -124,3 +124,17 @@ func driverUpgradeText(f *model.Facts, minDriver string) (string, []string) {
 	}
 	return text + ".", cmds
 }
+
+// uniqStrings drops repeats, keeping the first occurrence: several GPUs or
+// installs often need the same fix, which is said once.
+func uniqStrings(in []string) []string {
+	seen := map[string]bool{}
+	out := in[:0:0]
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}

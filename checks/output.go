@@ -44,7 +44,10 @@ func Summarize(rs []model.CheckResult) Summary {
 
 func (s Summary) String() string {
 	out := fmt.Sprintf("%d checks: %d fail, %d warn, %d skip, %d pass", s.Total, s.Fail, s.Warn, s.Skip, s.Pass)
-	if s.Follows > 0 {
+	switch {
+	case s.Follows == 1:
+		out += "; 1 more follows from a root cause"
+	case s.Follows > 1:
 		out += fmt.Sprintf("; %d more follow from a root cause", s.Follows)
 	}
 	return out
@@ -59,6 +62,8 @@ type Report struct {
 	Summary Summary `json:"summary"`
 	// Recording is set by `check --from`: the facts are a snapshot's, and
 	// Changed counts the verdicts that differ from the recorded ones.
+	// Roots are the root causes, in the order shown: fix these first.
+	Roots        []string            `json:"roots,omitempty"`
 	Recording    *Recording          `json:"recording,omitempty"`
 	Changed      int                 `json:"changed,omitempty"`
 	CUDAVersions CUDAVersionsView    `json:"cuda_versions"`
@@ -68,7 +73,14 @@ type Report struct {
 
 // NewReport bundles facts and results, results sorted fails first.
 func NewReport(f model.Facts, rs []model.CheckResult) Report {
-	return Report{Schema: ReportSchema, Summary: Summarize(rs), CUDAVersions: CUDAVersions(f), Checks: Sorted(rs), Facts: f}
+	sorted := Sorted(rs)
+	var roots []string
+	for _, r := range sorted {
+		if r.Root {
+			roots = append(roots, r.ID)
+		}
+	}
+	return Report{Schema: ReportSchema, Summary: Summarize(rs), Roots: roots, CUDAVersions: CUDAVersions(f), Checks: sorted, Facts: f}
 }
 
 // ExitCode is the exit status of `gputop check`: 1 if any check failed
@@ -204,6 +216,9 @@ func WriteReport(w io.Writer, f model.Facts, rs []model.CheckResult, o TextOptio
 			for _, c := range r.Commands {
 				ew.printf("%s  $ %s\n", indent, clean(c))
 			}
+			if len(r.Sources) > 0 {
+				ew.printf("%ssource: %s\n", indent, clean(strings.Join(r.Sources, "; ")))
+			}
 		}
 	}
 	sum := Summarize(rs)
@@ -310,8 +325,27 @@ func FromSnapshot(snap *model.Snapshot) model.Facts {
 	if snap.Events != nil {
 		f.Events = snap.Events
 	}
+	// The facts were taken when the checks last ran; a GPU the recording
+	// saw fail later carries that in its record: judge the worse state.
+	if len(snap.GPUs) > 0 && len(f.NVML.GPUs) > 0 {
+		gpus := append([]model.GPUFacts(nil), f.NVML.GPUs...)
+		for _, rec := range snap.GPUs {
+			for i := range gpus {
+				if gpus[i].Info.Index == rec.Index && worseHealth(rec.Health, gpus[i].Health) {
+					gpus[i].Health = rec.Health
+				}
+			}
+		}
+		f.NVML.GPUs = gpus
+	}
 	if f.Host == "" {
 		f.Host = snap.Host
 	}
 	return f
+}
+
+// worseHealth: a lost or failing state beats a healthy or stale one.
+func worseHealth(a, b model.Health) bool {
+	bad := func(h model.Health) bool { return h.State == model.Lost || h.State == model.Failed }
+	return bad(a) && !bad(b)
 }

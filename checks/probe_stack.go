@@ -199,14 +199,9 @@ func probeVersionedLib(env Env, debs []debPackage, spec libSpec) []model.Library
 		if !env.exists(p) {
 			continue
 		}
-		_, final, err := env.resolveLinks(p)
-		if err != nil {
-			final = p
-		}
-		if seen[final] {
+		if !firstSeen(env, seen, p) {
 			continue
 		}
-		seen[final] = true
 		l := model.LibraryInstall{Origin: "header", Path: p}
 		b, err := env.readFile(p)
 		if err != nil {
@@ -231,14 +226,9 @@ func probeVersionedLib(env Env, debs []debPackage, spec libSpec) []model.Library
 			if _, err := ParseVersion(ver); err != nil {
 				continue
 			}
-			_, final, err := env.resolveLinks(p)
-			if err != nil {
-				final = p
-			}
-			if seen[final] {
+			if !firstSeen(env, seen, p) {
 				continue
 			}
-			seen[final] = true
 			out = append(out, model.LibraryInstall{Origin: "library", Path: p, Version: ver})
 		}
 	}
@@ -261,6 +251,20 @@ func probeVersionedLib(env Env, debs []debPackage, spec libSpec) []model.Library
 		}
 	}
 	return out
+}
+
+// firstSeen reports whether p (links resolved) is met for the first time:
+// a header or library reached through several links is one install.
+func firstSeen(env Env, seen map[string]bool, p string) bool {
+	_, final, err := env.resolveLinks(p)
+	if err != nil {
+		final = p
+	}
+	if seen[final] {
+		return false
+	}
+	seen[final] = true
+	return true
 }
 
 // headerVersion reads MAJOR/MINOR/PATCH macros, following a macro defined as

@@ -221,6 +221,17 @@ func TestStackRules(t *testing.T) {
 			mutate: withStack(func(s *model.StackFacts) {
 				s.TensorRT = []model.LibraryInstall{{Origin: "deb", Path: "libnvinfer10", Version: "10.3.0.26", CUDAMajor: model.Some(12)}}
 			})},
+		{name: "CUDA 13 build of TensorRT 10 on Volta", id: "tensorrt", want: model.Fail, evidence: []string{"cc 7.0 is below 7.5"},
+			mutate: func(f *model.Facts) {
+				f.NVML.GPUs[0].Info = gpuInfo(0, "Tesla V100-SXM2-32GB", 7, 0, 32*gib, 32*gib)
+				f.Stack.TensorRT = []model.LibraryInstall{{Origin: "pip", Path: "/site/tensorrt_cu13-10.14.1.dist-info", Version: "10.14.1", CUDAMajor: model.Some(13)}}
+			}},
+		{name: "CUDA 12 build of TensorRT 10 on Volta", id: "tensorrt", want: model.Pass,
+			mutate: func(f *model.Facts) {
+				f.NVML.GPUs[0].Info = gpuInfo(0, "Tesla V100-SXM2-32GB", 7, 0, 32*gib, 32*gib)
+				f.Torch[0].CUDA = "12.8"
+				f.Stack.TensorRT = []model.LibraryInstall{{Origin: "pip", Path: "/site/tensorrt_cu12-10.3.0.dist-info", Version: "10.3.0", CUDAMajor: model.Some(12)}}
+			}},
 		{name: "pip build for CUDA 13 beside torch cu130", id: "tensorrt", want: model.Pass,
 			mutate: withStack(func(s *model.StackFacts) {
 				s.TensorRT = []model.LibraryInstall{{Origin: "pip", Path: "/site/tensorrt_cu13-10.14.1.dist-info", Version: "10.14.1", CUDAMajor: model.Some(13)}}
@@ -254,13 +265,20 @@ func TestStackRules(t *testing.T) {
 	})
 	runRuleCases(t, tensorflowRule, []ruleCase{
 		{name: "absent", id: "tensorflow", want: model.Skip},
-		{name: "2.18 on a CUDA 11 driver (table unconfirmed: warn)", id: "tensorflow", want: model.Warn, evidence: []string{"CUDA 12.5", "not confirmed"},
+		{name: "2.18 on a CUDA 11 driver", id: "tensorflow", want: model.Fail, evidence: []string{"CUDA 12.5", "cuDNN 9.3"},
 			mutate: func(f *model.Facts) {
 				old(f)
 				f.Stack.Wheels = []model.WheelInstall{{Name: "tensorflow", Version: "2.18.0"}}
 			}},
-		{name: "2.18 on 580 (table unconfirmed: skip)", id: "tensorflow", want: model.Skip,
+		{name: "2.14 (CUDA 11.8) on a CUDA 11 driver", id: "tensorflow", want: model.Pass, evidence: []string{"CUDA 11.8", "cuDNN 8.7"},
+			mutate: func(f *model.Facts) {
+				old(f)
+				f.Stack.Wheels = []model.WheelInstall{{Name: "tensorflow", Version: "2.14.1"}}
+			}},
+		{name: "2.18 on 580", id: "tensorflow", want: model.Pass,
 			mutate: withStack(func(s *model.StackFacts) { s.Wheels = []model.WheelInstall{{Name: "tensorflow", Version: "2.18.0"}} })},
+		{name: "2.11 has no row", id: "tensorflow", want: model.Skip, evidence: []string{"no build table row"},
+			mutate: withStack(func(s *model.StackFacts) { s.Wheels = []model.WheelInstall{{Name: "tensorflow", Version: "2.11.1"}} })},
 	})
 	runRuleCases(t, extensionsRule, []ruleCase{
 		{name: "none", id: "ext", want: model.Skip},

@@ -285,6 +285,29 @@ func judgeOldCUDA(drv, tk Version) cudaJudgement {
 	return j
 }
 
+// withForwardCompat: an active cuda-compat package (env.forward_compat,
+// data-center GPUs only) runs CUDA up to its own version on this driver, so
+// a fail or warn that it covers becomes a pass that says so.
+func withForwardCompat(f *model.Facts, j cudaJudgement, cuda string) cudaJudgement {
+	if j.status != model.Fail && j.status != model.Warn {
+		return j
+	}
+	fcCUDA, fc, ok := ForwardCompatCUDA(f)
+	if !ok {
+		return j
+	}
+	tk, err1 := ParseVersion(cuda)
+	fv, err2 := ParseVersion(fcCUDA)
+	if err1 != nil || err2 != nil || fv.MajorMinor().Less(tk.MajorMinor()) {
+		return j
+	}
+	j.status, j.belowFloor = model.Pass, false
+	j.evidence += fmt.Sprintf("; but NVIDIA's forward-compatibility package for CUDA %s is active (%s, via %s, libcuda %s), which runs CUDA %s on this driver",
+		fcCUDA, fc.Dir, orDash(fc.ActiveVia), fc.LibCUDAVersion, tk.MajorMinor())
+	j.provs = append(j.provs, knowledge.Provenance{Source: knowledge.SrcForwardCompat, Verified: true})
+	return j
+}
+
 // driverCUDARule judges the driver against every CUDA version in use.
 func driverCUDARule(f *model.Facts) []model.CheckResult {
 	uses := cudaUses(f)
@@ -303,7 +326,7 @@ func driverCUDARule(f *model.Facts) []model.CheckResult {
 			out = append(out, r)
 			continue
 		}
-		j := judgeDriverForCUDA(drv, f.NVML.CUDADriverVersion, u.version)
+		j := withForwardCompat(f, judgeDriverForCUDA(drv, f.NVML.CUDADriverVersion, u.version), u.version)
 		r.Status = j.status
 		r.Evidence = u.label + " = CUDA " + u.version + "; driver " + drv.String() + " (" + src + "); " + j.evidence
 		cite(&r, j.provs...)
@@ -456,6 +479,12 @@ func cudaVersionsRule(f *model.Facts) []model.CheckResult {
 		return []model.CheckResult{r}
 	}
 	drvCUDA := MustVersion(v.Driver)
+	if fc, _, ok := ForwardCompatCUDA(f); ok {
+		if fv, err := ParseVersion(fc); err == nil && drvCUDA.Less(fv.MajorMinor()) {
+			drvCUDA = fv.MajorMinor()
+			r.Evidence += "; an active forward-compatibility package raises it to CUDA " + fc
+		}
+	}
 	var newer []string
 	check := func(name, ver string) {
 		if ver == "" {

@@ -180,3 +180,35 @@ func TestCUDAVersions(t *testing.T) {
 			mutate: func(f *model.Facts) { f.NVML = model.NVMLFacts{ErrorCode: "DRIVER_NOT_LOADED"} }},
 	})
 }
+
+func TestDriverCUDAWithForwardCompat(t *testing.T) {
+	compat := func(active bool) func(*model.Facts) {
+		return func(f *model.Facts) {
+			f.NVML.DriverVersion, f.NVML.CUDADriverVersion = "575.57.08", model.Some(12090)
+			f.Environment.Probed = true
+			f.Environment.ForwardCompat = []model.ForwardCompat{{Dir: "/usr/local/cuda-13.0/compat", LibCUDAVersion: "580.95.05",
+				CUDAVersion: "13.0", Active: active, ActiveVia: "LD_LIBRARY_PATH"}}
+		}
+	}
+	runRuleCases(t, driverCUDARule, []ruleCase{
+		{name: "active cuda-compat runs CUDA 13 on R575", id: "cuda.driver.torch", want: model.Pass,
+			evidence: []string{"forward-compatibility package for CUDA 13.0 is active", "LD_LIBRARY_PATH"}, mutate: compat(true)},
+		{name: "installed but not on the loader's path", id: "cuda.driver.torch", want: model.Fail, mutate: compat(false)},
+		{name: "GeForce: forward compatibility does not apply", id: "cuda.driver.torch", want: model.Fail,
+			mutate: func(f *model.Facts) {
+				compat(true)(f)
+				f.NVML.GPUs[0].Info.Name = "NVIDIA GeForce RTX 4090"
+			}},
+	})
+}
+
+func TestCUDAVersionsWithForwardCompat(t *testing.T) {
+	runRuleCases(t, cudaVersionsRule, []ruleCase{
+		{name: "cuda-compat 13.0 on a 12.9 driver", id: "cuda.versions", want: model.Pass, evidence: []string{"raises it to CUDA 13.0"},
+			mutate: func(f *model.Facts) {
+				f.NVML.DriverVersion, f.NVML.CUDADriverVersion = "575.57.08", model.Some(12090)
+				f.Environment.Probed = true
+				f.Environment.ForwardCompat = []model.ForwardCompat{{Dir: "/usr/local/cuda-13.0/compat", LibCUDAVersion: "580.95.05", CUDAVersion: "13.0", Active: true}}
+			}},
+	})
+}

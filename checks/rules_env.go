@@ -101,6 +101,12 @@ func envContainerRule(f *model.Facts) []model.CheckResult {
 	if !f.Container.Detected && !c.DriverCapabilities.OK && len(c.CDISpecs) == 0 && !deviceCgroupDenied(f) {
 		return nil // not applicable: no row
 	}
+	if inContainerWithoutGPU(f) {
+		// No GPU was passed in at all: pci.gpus is the root; nothing here
+		// can pass.
+		r.Status, r.Evidence = model.Skip, "inside a "+f.Container.Kind+" container that was given no GPU: nothing to judge (see pci.gpus)"
+		return []model.CheckResult{r}
+	}
 	var ev, fixes, cmds []string
 	r.Status = model.Pass
 	if f.Container.Detected {

@@ -15,6 +15,7 @@ type xidSeen struct {
 	count int
 	where map[string]bool // "timeline", "kernel log"
 	last  string          // the newest line or message, bounded
+	when  string          // when the newest was reported, "" unknown
 }
 
 // xidRule judges the Xids of the event timeline (live: the sampler's; from
@@ -28,7 +29,7 @@ func xidRule(f *model.Facts) []model.CheckResult {
 		bdf string
 	}
 	byGPU := map[key]map[int]*xidSeen{}
-	add := func(k key, xid int, where, text string) {
+	add := func(k key, xid int, where, text, when string) {
 		m := byGPU[k]
 		if m == nil {
 			m = map[int]*xidSeen{}
@@ -42,6 +43,9 @@ func xidRule(f *model.Facts) []model.CheckResult {
 		s.count++
 		s.where[where] = true
 		s.last = bounded(text, 160)
+		if when != "" {
+			s.when = when
+		}
 	}
 	for _, e := range f.Events {
 		if e.Kind != model.EventXid || !e.Xid.OK {
@@ -51,7 +55,11 @@ func xidRule(f *model.Facts) []model.CheckResult {
 		if e.GPU.OK {
 			k.gpu = e.GPU.V
 		}
-		add(k, e.Xid.V, "timeline", e.Message)
+		when := ""
+		if !e.Time.IsZero() {
+			when = e.Time.Time().Format("2006-01-02 15:04:05 UTC")
+		}
+		add(k, e.Xid.V, "timeline", e.Message, when)
 	}
 	for _, x := range f.KernelLog.Xids {
 		k := key{gpu: -1, bdf: x.BDF}
@@ -61,7 +69,11 @@ func xidRule(f *model.Facts) []model.CheckResult {
 				break
 			}
 		}
-		add(k, x.Xid, "kernel log", "NVRM: Xid (PCI:"+x.BDF+"): "+strconv.Itoa(x.Xid)+", "+x.Text)
+		when := ""
+		if x.Uptime >= 0 {
+			when = strconv.FormatFloat(x.Uptime, 'f', 0, 64) + " s after boot"
+		}
+		add(k, x.Xid, "kernel log", "NVRM: Xid (PCI:"+x.BDF+"): "+strconv.Itoa(x.Xid)+", "+x.Text, when)
 	}
 
 	where := xidSources(f)
@@ -143,6 +155,9 @@ func xidRule(f *model.Facts) []model.CheckResult {
 				}
 			}
 			line := fmt.Sprintf("Xid %d x%d (%s): %s", s.xid, s.count, strings.Join(srcs, ", "), e.Meaning)
+			if s.when != "" {
+				line += ", last " + s.when
+			}
 			ev = append(ev, line)
 			st := model.Warn
 			if e.Severity == model.SevError {

@@ -93,7 +93,7 @@ func TestXidRule(t *testing.T) {
 			mutate: func(f *model.Facts) { f.Events = []model.Event{model.XidEvent(1, 0, 95)} }},
 		{name: "13 only: an application fault warns", id: "xid.gpu0", want: model.Warn, evidence: []string{"Xid 13"}, fix: []string{"restart the application"},
 			mutate: func(f *model.Facts) { f.Events = []model.Event{model.XidEvent(1, 0, 13)} }},
-		{name: "both sources, worst first", id: "xid.gpu0", want: model.Fail, evidence: []string{"Xid 79 x1 (kernel log): GPU fell off the bus; Xid 31 x1 (timeline)"},
+		{name: "both sources, worst first", id: "xid.gpu0", want: model.Fail, evidence: []string{"Xid 79 x1 (kernel log): GPU fell off the bus, last 5108 s after boot; Xid 31 x1 (timeline)"},
 			mutate: func(f *model.Facts) {
 				lostLog(f)
 				f.Events = []model.Event{model.XidEvent(1, 0, 31)}
@@ -120,4 +120,28 @@ func TestSameBus(t *testing.T) {
 			t.Errorf("sameBus(%q, %q) = %v", c.nvml, c.log, got)
 		}
 	}
+}
+
+// FuzzParseKernelLog: any bytes parse without panicking, within the bounds.
+func FuzzParseKernelLog(f *testing.F) {
+	f.Add([]byte(kernelLogSample))
+	f.Add([]byte("NVRM: Xid (PCI:0000:18:00): 99999999999999999999, x\n"))
+	f.Add([]byte("NVRM: Xid (PCI:ffffffff:ff:ff.7) trailing): 79,\n[ nan] NVRM: Xid (0000:01:00): 3"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var kl model.KernelLogFacts
+		parseKernelLog(&kl, b)
+		if len(kl.Xids) > maxKernelXids || len(kl.Notes) > maxKernelNotes || kl.Bytes > len(b) {
+			t.Fatalf("bounds: %d xids, %d notes, %d bytes of %d", len(kl.Xids), len(kl.Notes), kl.Bytes, len(b))
+		}
+		for _, x := range kl.Xids {
+			if len([]rune(x.Text)) > 203 {
+				t.Fatalf("unbounded text %q", x.Text)
+			}
+		}
+		for _, n := range kl.Notes {
+			if len([]rune(n)) > 303 {
+				t.Fatalf("unbounded note %q", n)
+			}
+		}
+	})
 }

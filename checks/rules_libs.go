@@ -27,6 +27,12 @@ func init() {
 	)
 }
 
+// skipped returns r as a skip with its reason.
+func skipped(r model.CheckResult, why string) []model.CheckResult {
+	r.Status, r.Evidence = model.Skip, why
+	return []model.CheckResult{r}
+}
+
 var stackNotRecorded = "not recorded: these facts were gathered before gputop probed TensorRT, NCCL and the other frameworks"
 
 // releaseOf is the numeric release of a Python or library version
@@ -135,8 +141,7 @@ func besideMajor(f *model.Facts, origin string) (int, string, bool) {
 func libInstallsRule(f *model.Facts, id, name string, installs []model.LibraryInstall, why string, prov knowledge.Provenance, loaderKnown bool) []model.CheckResult {
 	r := model.CheckResult{ID: id, Title: name + " installations", Why: why}
 	if !f.Stack.Probed {
-		r.Status, r.Evidence = model.Skip, stackNotRecorded
-		return []model.CheckResult{r}
+		return skipped(r, stackNotRecorded)
 	}
 	if len(installs) == 0 {
 		r.Status, r.Evidence = model.Skip, "no "+name+" installed (headers, libraries, Debian packages, pip wheels); nothing needs it here"
@@ -170,6 +175,18 @@ func libInstallsRule(f *model.Facts, id, name string, installs []model.LibraryIn
 					fixes, cmds = append(fixes, t), append(cmds, c...)
 				}
 			}
+			if name == "TensorRT" {
+				if minCC, p, ok := knowledge.TensorRTMinCC(releaseOf(in.Version), in.CUDAMajor.V); ok {
+					for _, g := range f.NVML.GPUs {
+						if cc, ok := ccOf(g.Info); ok && cc < minCC {
+							cite(&r, p)
+							r.Status = model.Fail
+							line += fmt.Sprintf(": %s cc %s is below %s, the oldest this TensorRT build supports", gpuName(g.Info), ccString(cc), ccString(minCC))
+							fixes = append(fixes, "Use TensorRT 8.6 (or a CUDA 12 build of TensorRT 10 for Volta) on GPUs this old.")
+						}
+					}
+				}
+			}
 			if m, what, ok := besideMajor(f, in.Origin); ok && m != in.CUDAMajor.V {
 				r.Status = worst(r.Status, model.Warn)
 				line += fmt.Sprintf(": built for CUDA %d but %s is beside it", in.CUDAMajor.V, what)
@@ -188,8 +205,8 @@ func libInstallsRule(f *model.Facts, id, name string, installs []model.LibraryIn
 		}
 	}
 	r.Evidence = strings.Join(lines, "; ")
-	r.Fix = strings.Join(fixes, " ")
-	r.Commands = cmds
+	r.Fix = strings.Join(uniqStrings(fixes), " ")
+	r.Commands = uniqStrings(cmds)
 	return []model.CheckResult{r}
 }
 
@@ -236,8 +253,7 @@ func ncclEnvRule(f *model.Facts) []model.CheckResult {
 	r := model.CheckResult{ID: "nccl.env", Title: "NCCL environment variables",
 		Why: "NCCL_* variables silently change which transports and algorithms NCCL uses; a leftover NCCL_P2P_DISABLE or NCCL_IB_DISABLE makes every collective slower without an error."}
 	if !f.Stack.Probed {
-		r.Status, r.Evidence = model.Skip, stackNotRecorded
-		return []model.CheckResult{r}
+		return skipped(r, stackNotRecorded)
 	}
 	if len(f.Stack.NCCLEnv) == 0 {
 		r.Status, r.Evidence = model.Skip, "no NCCL_* variable from NCCL's list is set"
@@ -290,8 +306,7 @@ func jaxRule(f *model.Facts) []model.CheckResult {
 	r := model.CheckResult{ID: "jax", Title: "JAX and its CUDA plugin",
 		Why: "JAX runs on the GPU through the jax-cudaNN-plugin and -pjrt wheels, which bundle CUDA NN.x and must match jaxlib's version; the driver must meet that CUDA major's floor."}
 	if !f.Stack.Probed {
-		r.Status, r.Evidence = model.Skip, stackNotRecorded
-		return []model.CheckResult{r}
+		return skipped(r, stackNotRecorded)
 	}
 	jaxlib, hasLib := wheelNamed(f, "jaxlib")
 	var plugins []model.WheelInstall
@@ -345,7 +360,7 @@ func jaxRule(f *model.Facts) []model.CheckResult {
 		ev = append(ev, line)
 	}
 	r.Evidence = joinSentences(ev)
-	r.Fix, r.Commands = strings.Join(fixes, " "), cmds
+	r.Fix, r.Commands = strings.Join(uniqStrings(fixes), " "), uniqStrings(cmds)
 	return []model.CheckResult{r}
 }
 
@@ -355,8 +370,7 @@ func tensorflowRule(f *model.Facts) []model.CheckResult {
 	r := model.CheckResult{ID: "tensorflow", Title: "TensorFlow's CUDA vs driver",
 		Why: "A TensorFlow release is built against one CUDA and cuDNN; its GPU build needs the driver floor of that CUDA major."}
 	if !f.Stack.Probed {
-		r.Status, r.Evidence = model.Skip, stackNotRecorded
-		return []model.CheckResult{r}
+		return skipped(r, stackNotRecorded)
 	}
 	var w model.WheelInstall
 	found := false
@@ -501,8 +515,7 @@ func imageCUDARule(f *model.Facts) []model.CheckResult {
 	r := model.CheckResult{ID: "image.cuda", Title: "Container image's CUDA vs host driver",
 		Why: "NVIDIA's CUDA images declare their CUDA (CUDA_VERSION) and the driver they need (NVIDIA_REQUIRE_CUDA, enforced by the NVIDIA container toolkit when the container starts); the host's driver decides what runs."}
 	if !f.Stack.Probed {
-		r.Status, r.Evidence = model.Skip, stackNotRecorded
-		return []model.CheckResult{r}
+		return skipped(r, stackNotRecorded)
 	}
 	img := f.Stack.Image
 	if img.CUDAVersion == "" && img.RequireCUDA == "" {
@@ -531,7 +544,7 @@ func imageCUDARule(f *model.Facts) []model.CheckResult {
 		r.Evidence = joinSentences(append(ev, "host driver version unknown"))
 		return []model.CheckResult{r}
 	}
-	j := judgeDriverForCUDA(drv, f.NVML.CUDADriverVersion, cuda)
+	j := withForwardCompat(f, judgeDriverForCUDA(drv, f.NVML.CUDADriverVersion, cuda), cuda)
 	r.Status = j.status
 	r.Evidence = joinSentences(append(ev, "host driver "+drv.String()+" ("+src+")", j.evidence))
 	cite(&r, j.provs...)

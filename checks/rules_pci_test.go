@@ -15,6 +15,16 @@ func TestPCIGPUsRule(t *testing.T) {
 		{name: "all seen", id: "pci.gpus", want: model.Pass, evidence: []string{"1 GPU(s) on the PCI bus", "0000:18:00.0", "NVML open"}},
 		{name: "one unseen", id: "pci.gpus", want: model.Fail, evidence: []string{"2 on the bus, NVML sees 1", "0000:28:00.0"}, fix: []string{"Every BAR of the missing GPUs is assigned", "power cables", "seating"},
 			mutate: func(f *model.Facts) { f.PCI.Devices = append(f.PCI.Devices, second(f)) }},
+		{name: "unseen RTX 5090 on a driver that predates it", id: "pci.gpus", want: model.Fail,
+			fix: []string{"NVIDIA GeForce RTX 5090", "names from driver 570.86.16", "install 570.86.16 or newer"},
+			mutate: func(f *model.Facts) {
+				f.NVML.DriverVersion = "565.57.01"
+				g := gpuInfo(1, "NVIDIA GeForce RTX 5090", 12, 0, 32*gib, 32*gib)
+				f.PCI.Devices = append(f.PCI.Devices, pciFor(g, 0x2b85))
+			}},
+		{name: "unseen H100 the driver lists", id: "pci.gpus", want: model.Fail,
+			fix:    []string{"NVIDIA H100 80GB HBM3, which driver 580.159.04 lists as supported", "power cables"},
+			mutate: func(f *model.Facts) { f.PCI.Devices = append(f.PCI.Devices, second(f)) }},
 		{name: "unseen with unassigned BAR", id: "pci.gpus", want: model.Fail, evidence: []string{"BAR1 unassigned"}, fix: []string{"Above 4G Decoding"},
 			mutate: func(f *model.Facts) {
 				d := second(f)

@@ -244,8 +244,8 @@ func cudnnCompatRule(f *model.Facts) []model.CheckResult {
 			cmds = append(cmds, cudnnPackage(c.Origin, beside.V, ""))
 		}
 		r.Evidence = joinSentences(ev)
-		r.Fix = strings.Join(fixes, " ")
-		r.Commands = cmds
+		r.Fix = strings.Join(uniqStrings(fixes), " ")
+		r.Commands = uniqStrings(cmds)
 		cite(&r, j.provs...)
 		out = append(out, r)
 	}
@@ -443,7 +443,7 @@ func ccToolkitRule(f *model.Facts) []model.CheckResult {
 	var out []model.CheckResult
 	for _, g := range f.NVML.GPUs {
 		r := gpuResult("cc", "Compute capability vs CUDA toolkit", g.Info)
-		r.Why = "Each toolkit compiles for a range of architectures: CUDA 13 dropped Maxwell, Pascal and Volta; Blackwell needs CUDA 12.8 (12.9 for cc 10.3 and 12.1)."
+		r.Why = "Each toolkit compiles for a range of architectures: CUDA 13 dropped Maxwell, Pascal and Volta; Blackwell needs CUDA 12.8 (code for cc 10.0 / 12.0 runs on 10.3 / 12.1; 12.9 adds their own targets)."
 		cc, ok := ccOf(g.Info)
 		arch, archOK := knowledge.ArchOfCC(cc)
 		switch {
@@ -457,13 +457,19 @@ func ccToolkitRule(f *model.Facts) []model.CheckResult {
 			r.Status = model.Pass
 			ev := []string{"GPU cc " + ccString(cc) + " " + arch.Name}
 			var fixes []string
+			seenNote := map[string]bool{}
 			for _, t := range tks {
 				s := arch.ToolkitSupports(versionOr(t.version))
 				cite(&r, s.Provenance)
+				// The same unconfirmed row behind two toolkits is said once.
 				note := unconfirmedNote(s.Provenance)
+				if note != "" && seenNote[note] {
+					note = " (same unconfirmed row)"
+				}
+				seenNote[note] = true
 				switch {
 				case s.Supported && s.Confirmed():
-					ev = append(ev, t.name+": supported ("+s.Reason+")")
+					ev = append(ev, t.name+": "+s.Reason)
 				case s.Supported:
 					r.Status = worst(r.Status, model.Skip)
 					ev = append(ev, t.name+": "+s.Reason+note)
@@ -477,13 +483,13 @@ func ccToolkitRule(f *model.Facts) []model.CheckResult {
 					if arch.RemovedIn != "" && !versionOr(t.version).MajorMinor().Less(MustVersion(arch.RemovedIn)) {
 						last := lastToolkitBefore(arch.RemovedIn)
 						fixes = append(fixes, "Use a CUDA "+last+" toolkit (the last before "+arch.RemovedIn+") to compile for this GPU; the driver can stay.")
-					} else if arch.FirstToolkit != "" {
-						fixes = append(fixes, "Install CUDA "+arch.FirstToolkit+" or newer and make it the toolkit in use (PATH and /usr/local/cuda).")
+					} else if min := arch.MinToolkit(); min != "" {
+						fixes = append(fixes, "Install CUDA "+min+" or newer and make it the toolkit in use (PATH and /usr/local/cuda).")
 					}
 				}
 			}
 			r.Evidence = joinSentences(ev)
-			r.Fix = strings.Join(fixes, " ")
+			r.Fix = strings.Join(uniqStrings(fixes), " ")
 		}
 		out = append(out, r)
 	}

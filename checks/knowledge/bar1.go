@@ -69,7 +69,7 @@ var (
 	geforceRTX  = regexp.MustCompile(`(?i)^(nvidia )?geforce rtx ([0-9]{2})[0-9]{2}`)
 	geforceOld  = regexp.MustCompile(`(?i)^(nvidia )?geforce (gtx|gt|rtx 20|mx)`)
 	titanName   = regexp.MustCompile(`(?i)^(nvidia )?titan`)
-	provReBAR   = unconfirmed(SrcReBAR, "GeForce Resizable BAR from the RTX 30 series on, per NVIDIA's announcement; not re-read in this session")
+	provReBAR   = unconfirmed(SrcReBAR, "GeForce Resizable BAR from the RTX 30 series on, per NVIDIA's announcement as reported by the press")
 	geforceName = regexp.MustCompile(`(?i)geforce|titan`)
 )
 

@@ -26,7 +26,7 @@ func (r ToolkitRelease) Label() string {
 
 func tk(toolkit string, update int, release, driver string) ToolkitRelease {
 	return ToolkitRelease{Toolkit: toolkit, Update: update, Release: release, Driver: driver,
-		Provenance: unconfirmed(SrcProjectRef, "the driver column was not re-read from NVIDIA's release notes in this session")}
+		Provenance: unconfirmed(SrcProjectRef, "the driver column was transcribed from the release notes but not re-read from NVIDIA's page")}
 }
 
 func tkUnknown(toolkit string, update int, release, src, note string) ToolkitRelease {
@@ -66,10 +66,10 @@ var toolkitReleases = []ToolkitRelease{
 	tk("13.1", 0, "13.1.0", "590.44.01"), tk("13.1", 1, "13.1.1", "590.48.01"),
 	tk("13.2", 0, "13.2.0", "595.45.04"), tk("13.2", 1, "13.2.1", "595.58.03"), tk("13.2", 2, "13.2.2", "595.71.05"),
 	tk("13.3", 0, "13.3.0", "610.43.02"),
-	tkUnknown("13.3", 1, "13.3.1", SrcCUDANotes, "release listed in NVIDIA's notes; its driver was not readable in the stored copy"),
-	tkUnknown("13.4", 0, "13.4.1", SrcCUDA134Notes, "13.4 GA is versioned 13.4.1 (the third digit is a build number); its driver was not readable in the stored copy"),
-	tkUnknown("13.4", 1, "13.4.2", SrcCUDANotes, "13.4 Update 1 (archive 13.4.2); its driver was not readable in the stored copy"),
-	tkUnknown("13.5", 0, "", SrcCUDANotes, "13.5 GA is listed by NVIDIA; its full version and driver were not readable in the stored copy"),
+	tkUnknown("13.3", 1, "13.3.1", SrcCUDANotes, "release listed in NVIDIA's notes; its driver could not be read from NVIDIA's page"),
+	tkUnknown("13.4", 0, "13.4.1", SrcCUDA134Notes, "13.4 GA is versioned 13.4.1 (the third digit is a build number); its driver could not be read from NVIDIA's page"),
+	tkUnknown("13.4", 1, "13.4.2", SrcCUDANotes, "13.4 Update 1 (archive 13.4.2); its driver could not be read from NVIDIA's page"),
+	tkUnknown("13.5", 0, "", SrcCUDANotes, "13.5 GA is listed by NVIDIA; its full version and driver could not be read from NVIDIA's page"),
 }
 
 // buildNumberFrom is the first toolkit whose third version digit is a build
@@ -85,10 +85,15 @@ func ToolkitReleases() []ToolkitRelease { return append([]ToolkitRelease(nil), t
 
 // ToolkitUpdates returns the releases of one major.minor, GA first.
 func ToolkitUpdates(toolkit Version) []ToolkitRelease {
-	mm := toolkit.MajorMinor()
-	var out []ToolkitRelease
-	for _, r := range toolkitReleases {
-		if MustVersion(r.Toolkit).Compare(mm) == 0 {
+	return sameMinor(toolkitReleases, toolkit, func(r ToolkitRelease) string { return r.Toolkit })
+}
+
+// sameMinor keeps the rows whose major.minor (given by key) is v's.
+func sameMinor[T any](rows []T, v Version, key func(T) string) []T {
+	mm := v.MajorMinor()
+	var out []T
+	for _, r := range rows {
+		if MustVersion(key(r)).Compare(mm) == 0 {
 			out = append(out, r)
 		}
 	}

@@ -63,7 +63,7 @@ var cudnnRows = []CudnnRow{
 	{Min: "9.6.0", Max: "9.6.99", CUDAMajor: 12, Driver: "525.60.13", CCs: ccLegacy, Provenance: unconfirmed(cudnnSrc("9.6 not read"), "same as 9.5 assumed")},
 	{Min: "9.7.0", Max: "9.9.99", CUDAMajor: 11, Driver: "450.80.02", CCs: ccLegacy, Provenance: unconfirmed(cudnnSrc("9.7-9.9 not read"), "same as 9.10 assumed")},
 	{Min: "9.7.0", Max: "9.9.99", CUDAMajor: 12, Driver: "525.60.13", CCs: ccLegacy, BlackwellFrom: "12.8", BlackwellCCs: ccBW, BlackwellDriver: "570.26",
-		Provenance: unconfirmed(cudnnSrc("9.7-9.9 not read"), "Blackwell in the CUDA 12.8 builds from 9.7 per the project reference (PyTorch 2.7 cu128 ships 9.7.1)")},
+		Provenance: unconfirmed(cudnnSrc("9.7-9.9 not read"), "Blackwell in the CUDA 12.8 builds from 9.7 with cudnn-frontend 1.10 (PyTorch 2.7 cu128 ships 9.7.1); this matrix not read")},
 	{Min: "9.10.0", Max: "9.10.99", CUDAMajor: 11, Driver: "450.80.02", CCs: ccLegacy, Provenance: verified(cudnnSrc("9.10.2 support matrix"))},
 	{Min: "9.10.0", Max: "9.10.99", CUDAMajor: 12, Driver: "525.60.13", CCs: ccLegacy, BlackwellFrom: "12.8", BlackwellCCs: ccBW, BlackwellDriver: "570.26",
 		Provenance: verified(cudnnSrc("9.10.2 support matrix: CUDA 12.0-12.9 builds >= 525.60.13 up to 9.0; CUDA 12.8/12.9 builds >= 570.26 add 10.0 and 12.0"))},

@@ -43,7 +43,7 @@ const (
 	SrcCUDA134Notes   = "https://docs.nvidia.com/cuda/archive/13.4.1/cuda-toolkit-release-notes/index.html"
 	SrcMinorCompat    = "https://docs.nvidia.com/deploy/cuda-compatibility/minor-version-compatibility.html"
 	SrcForwardCompat  = "https://docs.nvidia.com/deploy/cuda-compatibility/forward-compatibility.html"
-	SrcProjectRef     = "project reference table transcribed from the CUDA release notes (not re-read from NVIDIA's page in this session)"
+	SrcProjectRef     = "CUDA release notes, CUDA Toolkit and Corresponding Driver Versions (as transcribed)"
 	SrcKernelModules  = "https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/kernel-modules.html"
 	SrcDeprecation    = "https://forums.developer.nvidia.com/t/unix-graphics-feature-deprecation-schedule/60588"
 	SrcCUDADeprecated = "https://docs.nvidia.com/cuda/cuda-toolkit-release-notes/index.html#deprecated-architectures (quoted in https://github.com/pytorch/pytorch/issues/157517)"

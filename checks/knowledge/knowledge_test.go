@@ -43,6 +43,9 @@ func allProvenance() map[string]Provenance {
 	for _, m := range bar1Models {
 		out["bar1 "+m.Name] = m.Provenance
 	}
+	for _, b := range tfBuilds {
+		out["tensorflow "+b.TF] = b.Provenance
+	}
 	return out
 }
 
@@ -62,7 +65,7 @@ func TestEveryRowHasSourceAndDate(t *testing.T) {
 		if p.Confirmed() {
 			verifiedN++
 		}
-		for _, bad := range []string{"compat.md", "UNVERIFIED"} {
+		for _, bad := range []string{"compat.md", "UNVERIFIED", "session", "project reference", "stored copy"} {
 			if strings.Contains(p.Source+p.Note, bad) {
 				t.Errorf("%s: user-facing provenance mentions %q", name, bad)
 			}
@@ -230,6 +233,27 @@ func TestArchTable(t *testing.T) {
 	}
 }
 
+// TestOldArchsPredateCUDA11 pins the architectures NVIDIA's CUDA 10 samples
+// build: their rows name no first toolkit (older than CUDA 11), confirmed;
+// the Tegra parts the samples never built stay unconfirmed.
+func TestOldArchsPredateCUDA11(t *testing.T) {
+	for _, tt := range []struct {
+		cc       int
+		verified bool
+	}{
+		{30, true}, {35, true}, {37, true}, {50, true}, {52, true}, {60, true}, {61, true}, {70, true}, {72, true},
+		{32, false}, {53, false}, {62, false}, {75, false}, {86, false}, {87, false},
+	} {
+		a, _ := ArchOfCC(tt.cc)
+		if a.ToolkitProv.Confirmed() != tt.verified {
+			t.Errorf("cc %s toolkit provenance confirmed=%v, want %v", CCString(tt.cc), a.ToolkitProv.Confirmed(), tt.verified)
+		}
+		if tt.cc < 75 && a.FirstToolkit != "" {
+			t.Errorf("cc %s: first toolkit %q, want none (older than CUDA 11)", CCString(tt.cc), a.FirstToolkit)
+		}
+	}
+}
+
 func TestToolkitSupportsBoundaries(t *testing.T) {
 	tests := []struct {
 		cc       int
@@ -240,11 +264,14 @@ func TestToolkitSupportsBoundaries(t *testing.T) {
 		{35, "11.8", true, true}, {35, "12.0", false, true}, {30, "10.2", true, true}, {30, "11.0", false, true},
 		{70, "12.9", true, true}, {70, "13.0", false, true}, {50, "13.0", false, true},
 		{75, "10.0", true, false}, {75, "13.0", true, true},
-		{86, "11.0", false, false}, {86, "11.1", true, false},
-		{90, "11.7", false, false}, {90, "11.8", true, false}, {90, "13.0", true, true},
-		{100, "12.6", false, false}, {100, "12.8", true, false},
-		{103, "12.8", false, true}, {103, "12.9", true, true},
-		{120, "12.8", true, false}, {121, "12.8", false, true}, {121, "12.9", true, true}, {121, "13.2", true, true},
+		{80, "10.2", false, true}, {80, "11.0", true, true},
+		{86, "11.0", true, true}, {86, "11.1", true, false}, // 11.0's sm_80 cubins run on 8.6
+		{89, "11.7", true, true}, {89, "11.8", true, true}, // Ampere cubins before 11.8
+		{75, "11.8", true, false},
+		{90, "11.7", false, true}, {90, "11.8", true, true}, {90, "13.0", true, true},
+		{100, "12.6", false, true}, {100, "12.8", true, true},
+		{103, "12.8", true, true}, {103, "12.6", false, true}, {103, "12.9", true, true},
+		{120, "12.8", true, true}, {121, "12.8", true, true}, {121, "12.6", false, true}, {121, "12.9", true, true}, {121, "13.2", true, true},
 	}
 	for _, tt := range tests {
 		a, _ := ArchOfCC(tt.cc)
@@ -284,7 +311,7 @@ func TestPCIRanges(t *testing.T) {
 		{0x133f, "Kepler or older"}, {0x1340, "Maxwell"}, {0x15f7, "Pascal"}, {0x17c2, "Maxwell"}, {0x1800, ""},
 		{0x1b80, "Pascal"}, {0x1db1, "Volta"}, {0x1dff, "Volta"}, {0x1e00, "Turing"}, {0x1e04, "Turing"},
 		{0x20b0, "Ampere"}, {0x2182, "Turing"}, {0x2204, "Ampere"}, {0x2330, "Hopper"}, {0x2335, "Hopper"},
-		{0x2684, "Ada"}, {0x28ff, "Ada"}, {0x2900, "Blackwell"}, {0x2b85, "Blackwell"}, {0x2fff, "Blackwell"}, {0x3000, ""},
+		{0x2684, "Ada"}, {0x28ff, "Ada"}, {0x2900, "Blackwell"}, {0x2b85, "Blackwell"}, {0x2fff, "Blackwell"}, {0x3000, "Blackwell"}, {0x3182, "Blackwell"}, {0x31ff, "Blackwell"}, {0x3200, ""},
 	} {
 		r, ok := ArchOfPCIID(tt.id)
 		if (tt.family == "") == ok || r.Family != tt.family {
@@ -454,8 +481,22 @@ func TestTorchWheels(t *testing.T) {
 		runs, ptx  bool
 		verified   bool
 	}{
-		{"2.0.1", "cu117", 90, false, false, false},
-		{"2.0.1", "cu118", 90, true, false, false},
+		// 2.0 .. 2.5: pytorch/builder release/2.X manywheel/build_cuda.sh.
+		{"2.0.1", "cu117", 90, false, false, true},
+		{"2.0.1", "cu117", 37, true, false, true},
+		{"2.0.1", "cu117", 86, true, false, true},
+		{"2.0.0", "cu118", 90, true, false, true},
+		{"2.0.0", "cu118", 35, false, false, true},
+		{"2.1.2", "cu118", 37, true, false, true},
+		{"2.1.0", "cu121", 37, false, false, true}, // 12.1 builds start at Maxwell
+		{"2.1.0", "cu121", 50, true, false, true},
+		{"2.3.1", "cu121", 90, true, false, true},
+		{"2.4.0", "cu124", 89, true, false, true}, // sm_86 cubin runs on 8.9
+		{"2.4.0", "cu124", 100, false, false, true},
+		{"2.5.1", "cu124", 50, true, false, true},
+		{"2.5.1", "cu124", 120, false, false, true}, // no PTX: reverted before 2.5.0
+		{"2.5.0", "cu118", 37, true, false, true},
+		{"2.6.0", "cu124", 50, true, false, false},
 		{"2.6.0", "cu126", 120, false, false, false},
 		{"2.7.0", "cu128", 120, true, false, false},
 		{"2.7.1", "cu128", 70, false, false, false},
@@ -483,6 +524,22 @@ func TestTorchWheels(t *testing.T) {
 		runs, ptx := w.Runs(tt.cc)
 		if runs != tt.runs || ptx != tt.ptx || w.Confirmed() != tt.verified {
 			t.Errorf("torch %s %s on cc %s: runs=%v ptx=%v verified=%v", tt.torch, tt.tag, CCString(tt.cc), runs, ptx, w.Confirmed())
+		}
+	}
+	for _, tt := range []struct {
+		torch, tag, cudnn string
+		verified          bool
+	}{
+		{"2.0.1", "cu117", "8.5.0", true}, {"2.0.1", "cu118", "8.7.0", true},
+		{"2.1.0", "cu121", "8.9.2", true}, {"2.2.2", "cu118", "8.7.0", true},
+		{"2.3.0", "cu121", "8.9.2", true}, {"2.4.1", "cu118", "9.1.0", true},
+		{"2.4.0", "cu124", "9.1.0", true}, {"2.5.1", "cu124", "9.1.0", false},
+		{"2.6.0", "cu118", "9.1.0", false}, {"2.6.0", "cu124", "9.1.0", true},
+		{"2.6.0", "cu126", "9.5.1", true}, {"2.7.0", "cu126", "9.5.1", false},
+	} {
+		w, _ := TorchWheelFor(MustVersion(tt.torch), tt.tag)
+		if w.Cudnn != tt.cudnn || w.CudnnProv.Confirmed() != tt.verified {
+			t.Errorf("torch %s %s cudnn %q verified=%v, want %q %v", tt.torch, tt.tag, w.Cudnn, w.CudnnProv.Confirmed(), tt.cudnn, tt.verified)
 		}
 	}
 	for _, tt := range []struct{ torch, tag string }{{"1.13.1", "cu117"}, {"2.11.0", "cu118"}, {"2.13.0", "cu130"}, {"2.12.0", "cu128"}} {
@@ -543,6 +600,84 @@ func TestBar1Exact(t *testing.T) {
 		c, k, _ := GeForceReBAR(tt.name)
 		if c != tt.capable || k != tt.known {
 			t.Errorf("GeForceReBAR(%q) = %v %v", tt.name, c, k)
+		}
+	}
+}
+
+func TestOpenModuleCards(t *testing.T) {
+	if OpenModuleCards() < 250 {
+		t.Fatalf("only %d ids", OpenModuleCards())
+	}
+	for i := 1; i < len(openModuleIDs); i++ {
+		if openModuleIDs[i].id <= openModuleIDs[i-1].id {
+			t.Fatalf("ids not ascending at %04x", openModuleIDs[i].id)
+		}
+	}
+	for _, r := range openModuleIDs {
+		for _, f := range strings.Fields(r.firsts) {
+			MustVersion(f)
+		}
+		// Every listed card sits in a Turing-or-newer PCI range: NVIDIA's
+		// list cross-checks the third-party ranges.
+		if p, ok := ArchOfPCIID(r.id); !ok {
+			t.Errorf("%04x %s is in no PCI range", r.id, r.name)
+		} else if p.Module == ProprietaryOnly {
+			t.Errorf("%04x %s listed by the open modules but in a pre-Turing range (%s)", r.id, r.name, p.Family)
+		}
+	}
+	for _, tt := range []struct {
+		id           uint16
+		name         string
+		drv          string
+		listed, know bool
+	}{
+		{0x2b85, "NVIDIA GeForce RTX 5090", "570.86.16", true, true},
+		{0x2b85, "NVIDIA GeForce RTX 5090", "570.86.15", false, true}, // one release too early
+		{0x2b85, "NVIDIA GeForce RTX 5090", "565.57.01", false, true},
+		{0x2b85, "NVIDIA GeForce RTX 5090", "580.65.06", true, true},
+		{0x2335, "NVIDIA H200", "550.40.65", true, true},
+		{0x2335, "NVIDIA H200", "550.40.63", false, true},
+		{0x2335, "NVIDIA H200", "535.247.01", false, true}, // not in R535's list: proprietary only, if at all
+		{0x2330, "NVIDIA H100 80GB HBM3", "580.159.04", true, true},
+		{0x2330, "NVIDIA H100 80GB HBM3", "700.1", false, false}, // newer than every README read
+		{0x3182, "NVIDIA B300 SXM6 AC", "580.95.05", true, true},
+	} {
+		c, ok := OpenModuleCardOf(tt.id)
+		if !ok || c.Name != tt.name {
+			t.Errorf("%04x = %q %v", tt.id, c.Name, ok)
+			continue
+		}
+		l, k := c.ListedBy(MustVersion(tt.drv))
+		if l != tt.listed || k != tt.know {
+			t.Errorf("%s by %s: listed %v known %v", c.Name, tt.drv, l, k)
+		}
+	}
+	if c, _ := OpenModuleCardOf(0x2b85); c.First().String() != "570.86.16" {
+		t.Errorf("RTX 5090 first listed in %s", c.First())
+	}
+	for _, id := range []uint16{0x1db5, 0x0000, 0xffff} {
+		if _, ok := OpenModuleCardOf(id); ok {
+			t.Errorf("%04x should not be listed", id)
+		}
+	}
+}
+
+// TestTensorFlowBuilds pins the first and last release of every CUDA line of
+// TensorFlow's tested build configurations (Linux GPU).
+func TestTensorFlowBuilds(t *testing.T) {
+	for _, tt := range []struct{ tf, cuda, cudnn string }{
+		{"2.12.0", "11.8", "8.6"}, {"2.13.1", "11.8", "8.6"}, {"2.14.0", "11.8", "8.7"},
+		{"2.15.1", "12.2", "8.9"}, {"2.16.1", "12.3", "8.9"}, {"2.17.0", "12.3", "8.9"},
+		{"2.18.0", "12.5", "9.3"}, {"2.21.0", "12.5", "9.3"},
+	} {
+		b, ok := TensorFlowBuild(MustVersion(tt.tf))
+		if !ok || b.CUDA != tt.cuda || b.Cudnn != tt.cudnn || !b.Confirmed() {
+			t.Errorf("TensorFlowBuild(%s) = %+v %v, want CUDA %s cuDNN %s confirmed", tt.tf, b, ok, tt.cuda, tt.cudnn)
+		}
+	}
+	for _, v := range []string{"2.11.0", "2.22.0", "1.15.0"} {
+		if b, ok := TensorFlowBuild(MustVersion(v)); ok {
+			t.Errorf("TensorFlowBuild(%s) = %+v, want no row", v, b)
 		}
 	}
 }

@@ -15,7 +15,7 @@ type PCIRange struct {
 
 func pciRange(lo, hi uint16, family string, minBr, lastBr int, mod ModuleSupport, dies string) PCIRange {
 	return PCIRange{Lo: lo, Hi: hi, Family: family, MinBranch: minBr, LastBranch: lastBr, Module: mod,
-		Provenance: unconfirmed(SrcPCIIDs, dies+"; the authoritative list is the driver README's supported-products appendix per branch")}
+		Provenance: unconfirmed(SrcPCIIDs, dies+"; every id in NVIDIA's open-module list falls in a Turing-or-newer range here, but ids outside that list are not confirmed")}
 }
 
 // pciRanges: ascending, non-overlapping.
@@ -35,6 +35,7 @@ var pciRanges = []PCIRange{
 	pciRange(0x2600, 0x28ff, "Ada", 520, 0, EitherModule, "AD102/AD103/AD104/AD106/AD107"),
 	pciRange(0x2900, 0x29ff, "Blackwell", 570, 0, OpenOnly, "GB100/GB102 (B200 0x2901, GB200)"),
 	pciRange(0x2b00, 0x2fff, "Blackwell", 570, 0, OpenOnly, "GB202/GB203/GB205/GB206/GB207 (RTX 50, RTX PRO)"),
+	pciRange(0x3000, 0x31ff, "Blackwell", 580, 0, OpenOnly, "GB110 (B300 0x3182, GB300 0x31c2)"),
 }
 
 // PCIRanges returns every range, ascending.

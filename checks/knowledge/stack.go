@@ -32,14 +32,18 @@ type TFBuild struct {
 	Provenance
 }
 
+// srcTFDocs is the source of the page SrcTFTested publishes, at the commit
+// read: its "Linux > GPU" table lists cuDNN and CUDA per tensorflow-X.Y.Z.
+const srcTFDocs = "https://github.com/tensorflow/docs/blob/7c3650212740204359d4ceae481abc79345541be/site/en/install/source.md (Linux GPU tested build configurations, published at " + SrcTFTested + ")"
+
 func tf(v, cuda, cudnn string) TFBuild {
-	return TFBuild{TF: v, CUDA: cuda, Cudnn: cudnn, Provenance: unconfirmed(SrcTFTested, "recalled from TensorFlow's tested-configurations table, not re-read in this session")}
+	return TFBuild{TF: v, CUDA: cuda, Cudnn: cudnn, Provenance: verified(srcTFDocs)}
 }
 
 var tfBuilds = []TFBuild{
 	tf("2.12", "11.8", "8.6"), tf("2.13", "11.8", "8.6"), tf("2.14", "11.8", "8.7"),
 	tf("2.15", "12.2", "8.9"), tf("2.16", "12.3", "8.9"), tf("2.17", "12.3", "8.9"),
-	tf("2.18", "12.5", "9.3"), tf("2.19", "12.5", "9.3"),
+	tf("2.18", "12.5", "9.3"), tf("2.19", "12.5", "9.3"), tf("2.20", "12.5", "9.3"), tf("2.21", "12.5", "9.3"),
 }
 
 // TFBuilds returns every row.
@@ -54,4 +58,19 @@ func TensorFlowBuild(v Version) (TFBuild, bool) {
 		}
 	}
 	return TFBuild{}, false
+}
+
+// TensorRTMinCC is the lowest compute capability a TensorRT build runs on:
+// TensorRT 10 is "compiled to support all NVIDIA hardware with capability
+// SM 7.0 or higher" (10.1.0 support matrix); a build for CUDA 13 cannot go
+// below Turing, the oldest architecture CUDA 13 compiles for. ok is false
+// for releases the table does not cover (TensorRT 8 and older).
+func TensorRTMinCC(trt Version, cudaMajor int) (cc int, p Provenance, ok bool) {
+	if trt.Major() < 10 {
+		return 0, Provenance{}, false
+	}
+	if cudaMajor >= 13 {
+		return 75, provCUDA13, true
+	}
+	return 70, verified("https://docs.nvidia.com/deeplearning/tensorrt/archives/tensorrt-1010/support-matrix/index.html (\"compiled to support all NVIDIA hardware with capability SM 7.0 or higher\")"), true
 }

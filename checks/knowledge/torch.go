@@ -74,9 +74,9 @@ var (
 	a128v  = []int{70, 75, 80, 86, 90, 100, 120}
 	a128   = []int{75, 80, 86, 90, 100, 120}
 	srcTag = func(v string) string {
-		return SrcTorchBuild + " at v" + v + ".0 (not readable here: the repository snapshot is too large to fetch)"
+		return SrcTorchBuild + " at v" + v + ".0"
 	}
-	notRead = "arch list recalled from PyTorch's build script history and release discussions, not read at the tag"
+	notRead = "arch list from PyTorch's build script history and release discussions, not read at the release tag"
 )
 
 func tw(torch, tag string, archs []int, ptx int, p Provenance, cudnn string) TorchWheel {
@@ -97,14 +97,65 @@ var (
 	prov211 = verified(SrcTorch175253 + " and " + SrcTorch172352 + ": 12.6.3 Maxwell(5.0)..Hopper(9.0); 12.8.1 Turing(7.5)..Blackwell(10.0, 12.0); 13.0.2 Turing..Blackwell(10.0, 12.0+PTX)")
 )
 
+// Releases 2.0 to 2.5 were built by PyTorch's builder repository at the
+// release branch of the same name (RELEASE.md: "A release branches should
+// also be created in pytorch/builder and pinned in pytorch/pytorch"); the
+// manywheel scripts moved into pytorch/pytorch only after 2.5.0
+// (https://github.com/pytorch/pytorch/pull/138103, 2024-10-18).
+func builderArchs(torch string) string {
+	return "https://github.com/pytorch/builder/blob/release/" + torch + "/manywheel/build_cuda.sh (TORCH_CUDA_ARCH_LIST per CUDA version)"
+}
+
+func builderCudnn(torch, what string) Provenance {
+	return verified("https://github.com/pytorch/builder/blob/release/" + torch + "/common/install_cuda.sh (" + what + ")")
+}
+
+// twb is a wheel built from pytorch/builder's release branch, its arch list
+// read there; cudnn, when confirmed, is read from the same branch.
+func twb(torch, tag string, archs []int, cudnn string, cp Provenance) TorchWheel {
+	w := tw(torch, tag, archs, 0, verified(builderArchs(torch)), cudnn)
+	if cp.Source != "" {
+		w.CudnnProv = cp
+	}
+	return w
+}
+
+const (
+	cudnn117 = "install_117: cudnn-linux-x86_64-8.5.0.96_cuda11"
+	cudnn118 = "install_118: cudnn-linux-x86_64-8.7.0.84_cuda11"
+	cudnn121 = "install_121: cudnn-linux-x86_64-8.9.2.26_cuda12"
+	cudnn9   = "CUDNN_VERSION=9.1.0.70 for install_118, install_121 and install_124"
+	// SrcTorch114758 adds 2.2 to RELEASE.md's Release Compatibility Matrix.
+	srcTorch114758 = "https://github.com/pytorch/pytorch/pull/114758 (RELEASE.md: 2.2: CUDA 11.8, CUDNN 8.7.0.84; CUDA 12.1, CUDNN 8.9.2.26)"
+	// SrcTorch143538 adds 2.6 to RELEASE.md's Release Compatibility Matrix.
+	srcTorch143538 = "https://github.com/pytorch/pytorch/pull/143538 (RELEASE.md: 2.6: CUDA 12.4 (CUDNN 9.1.0.70), CUDA 12.6 (CUDNN 9.5.1.17))"
+)
+
 var torchWheels = []TorchWheel{
-	twu("2.0", "cu117", a117, 0, "8.5.0"), twu("2.0", "cu118", a118, 0, "8.7.0"),
-	twu("2.1", "cu118", a118, 0, "8.7.0"), twu("2.1", "cu121", a12, 0, "8.9.2"),
-	twu("2.2", "cu118", a118, 0, "8.7.0"), twu("2.2", "cu121", a12, 0, "8.9.2"),
-	twu("2.3", "cu118", a118, 0, "8.7.0"), twu("2.3", "cu121", a12, 0, "8.9.2"),
-	twu("2.4", "cu118", a118, 0, "9.1.0"), twu("2.4", "cu121", a12, 0, "9.1.0"), twu("2.4", "cu124", a12, 0, "9.1.0"),
-	twu("2.5", "cu118", a118, 0, "9.1.0"), twu("2.5", "cu121", a12, 0, "9.1.0"), twu("2.5", "cu124", a12, 0, "9.1.0"),
-	twu("2.6", "cu118", a118, 0, "9.1.0"), twu("2.6", "cu124", a12, 0, "9.1.0"), twu("2.6", "cu126", a12, 0, "9.5.1"),
+	twb("2.0", "cu117", a117, "8.5.0", builderCudnn("2.0", cudnn117)),
+	twb("2.0", "cu118", a118, "8.7.0", builderCudnn("2.0", cudnn118)),
+	twb("2.1", "cu118", a118, "8.7.0", builderCudnn("2.1", cudnn118)),
+	twb("2.1", "cu121", a12, "8.9.2", builderCudnn("2.1", cudnn121)),
+	twb("2.2", "cu118", a118, "8.7.0", verified(srcTorch114758)),
+	twb("2.2", "cu121", a12, "8.9.2", verified(srcTorch114758)),
+	twb("2.3", "cu118", a118, "8.7.0", builderCudnn("2.3", cudnn118)),
+	twb("2.3", "cu121", a12, "8.9.2", builderCudnn("2.3", cudnn121)),
+	twb("2.4", "cu118", a118, "9.1.0", builderCudnn("2.4", cudnn9)),
+	twb("2.4", "cu121", a12, "9.1.0", builderCudnn("2.4", cudnn9)),
+	twb("2.4", "cu124", a12, "9.1.0", builderCudnn("2.4", cudnn9)),
+	// release/2.5 of pytorch/builder no longer installs cuDNN itself.
+	twb("2.5", "cu118", a118, "9.1.0", Provenance{}), twb("2.5", "cu121", a12, "9.1.0", Provenance{}), twb("2.5", "cu124", a12, "9.1.0", Provenance{}),
+	twu("2.6", "cu118", a118, 0, "9.1.0"),
+	func() TorchWheel {
+		w := twu("2.6", "cu124", a12, 0, "9.1.0")
+		w.CudnnProv = verified(srcTorch143538)
+		return w
+	}(),
+	func() TorchWheel {
+		w := twu("2.6", "cu126", a12, 0, "9.5.1")
+		w.CudnnProv = verified(srcTorch143538)
+		return w
+	}(),
 	twu("2.7", "cu118", a118, 0, "9.1.0"), twu("2.7", "cu126", a12, 0, "9.5.1"),
 	tw("2.7", "cu128", a128, 0, unconfirmed(SrcTorch146265+"; "+srcTag("2.7"), "sm_50/60/70 removed from the CUDA 12.8 builds before 2.7 per the PR discussion; not read at the tag"), "9.7.1"),
 	tw("2.8", "cu126", a12, 0, prov28, "9.10.2"), tw("2.8", "cu128", a128v, 0, prov28, "9.10.2"), tw("2.8", "cu129", a128v, 120, prov28, "9.10.2"),
@@ -141,14 +192,7 @@ func TorchWheelFor(torch Version, cudaTag string) (TorchWheel, bool) {
 
 // TorchTags lists the CUDA tags a torch major.minor was built for.
 func TorchTags(torch Version) []TorchWheel {
-	mm := torch.MajorMinor()
-	var out []TorchWheel
-	for _, w := range torchWheels {
-		if MustVersion(w.Torch).Compare(mm) == 0 {
-			out = append(out, w)
-		}
-	}
-	return out
+	return sameMinor(torchWheels, torch, func(w TorchWheel) string { return w.Torch })
 }
 
 // NewestTorch is the newest torch major.minor in the table.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -127,5 +128,51 @@ func TestCheckFromComparesRecordedVerdicts(t *testing.T) {
 	code, prob, _ := runArgs(t, "check", "--from", file, "--problems")
 	if code != 1 || strings.Contains(prob, "[PASS]") || !strings.Contains(prob, "[FAIL] GPU answering") {
 		t.Errorf("--problems exit %d:\n%s", code, prob)
+	}
+}
+
+// A GPU the recording saw fail after its checks last ran (its record's
+// health) is judged in that state, not in the older facts' healthy one.
+func TestCheckFromTakesTheRecordsWorseHealth(t *testing.T) {
+	in := recordedHost()
+	in.GPUs[1].Health = model.Health{State: model.Lost, Reason: "GPU_IS_LOST: GPU is lost"}
+	file := filepath.Join(t.TempDir(), "rec.json")
+	if err := model.NewSnapshot(in).Save(file, model.FormatJSON); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ := runArgs(t, "check", "--from", file)
+	if code != 1 || !strings.Contains(out, "[FAIL] GPU answering: GPU 1") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+// This machine (CI's and the sessions'): a container without a GPU. The
+// check leads with the container root and never suggests loading a module.
+func TestCheckInAContainerWithoutGPU(t *testing.T) {
+	if _, err := os.Stat("/.dockerenv"); err != nil {
+		t.Skip("not a Docker container")
+	}
+	if _, err := os.Stat("/dev/nvidiactl"); err == nil {
+		t.Skip("this container has a GPU")
+	}
+	code, out, _ := runArgs(t, "check")
+	lines := strings.Split(out, "\n")
+	first := ""
+	for _, l := range lines {
+		if strings.HasPrefix(l, "[") {
+			first = l
+			break
+		}
+	}
+	if code != 1 || !strings.Contains(first, "in this container") || !strings.Contains(first, "pci.gpus") {
+		t.Fatalf("exit %d, first check %q:\n%s", code, first, out)
+	}
+	for _, bad := range []string{"$ sudo modprobe", "apt install nvidia-driver"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("the report suggests %q inside a container:\n%s", bad, out)
+		}
+	}
+	if !strings.Contains(out, "--gpus all") || !strings.Contains(out, "follow from a root cause") {
+		t.Errorf("no way to pass a GPU in, or no followers:\n%s", out)
 	}
 }
