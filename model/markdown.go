@@ -37,7 +37,7 @@ func (m *mdWriter) printf(format string, args ...any) {
 	}
 }
 
-const notAvailable = "n/a"
+const notAvailable = NotAvailable
 
 func (m *mdWriter) report(snap *Snapshot) {
 	host := snap.Host
@@ -156,9 +156,15 @@ func (m *mdWriter) gpuTable(snap *Snapshot) {
 	m.printf("## GPUs\n\n")
 	if len(snap.GPUs) == 0 {
 		m.printf("No GPU recorded.\n\n")
+		if e := snap.NVMLError; e != nil {
+			m.printf("No GPU could be opened: %s: %s\n\n", mdCell(e.Code), mdCell(e.Message))
+			if e.Hint != "" {
+				m.printf("Next: %s\n\n", mdCell(e.Hint))
+			}
+		}
 		return
 	}
-	m.printf("| GPU | Name | Memory used / total | Util | Temp | Power / limit | Health |\n")
+	m.printf("| GPU | Name | Memory used / total | Util | Temp | Power / limit | Verdict |\n")
 	m.printf("|---:|---|---|---:|---:|---|---|\n")
 	for _, g := range snap.GPUs {
 		var last Sample
@@ -169,12 +175,18 @@ func (m *mdWriter) gpuTable(snap *Snapshot) {
 		if !total.OK {
 			total = g.MemoryTotal
 		}
-		health := g.Health.State.String()
+		// The badge the dashboard shows, then the driver's words when the
+		// GPU could not be read.
+		v := g.Verdict
+		if v.Level == "" { // written before verdicts were recorded
+			v = verdictOfRecord(&g, snap.Checks, snap.Events, snap.Created)
+		}
+		health := v.Text()
 		if g.Health.Reason != "" {
-			health += ": " + g.Health.Reason
+			health += " (" + g.Health.Reason + ")"
 		}
 		m.printf("| %d | %s | %s | %s | %s | %s | %s |\n", g.Index, mdCell(g.Name),
-			memoryCell(last.MemUsed, total), percentCell(last.UtilGPU), tempCell(last.TempGPU),
+			memoryCell(last.MemUsed, total), percentCell(last.UtilGPU), FormatTemp(last.TempGPU, g.TempSlowdown),
 			powerCell(last.PowerDraw, last.PowerLimit), mdCell(health))
 	}
 	m.printf("\n")
@@ -243,9 +255,7 @@ func (m *mdWriter) events(events []Event) {
 	m.printf("\n")
 }
 
-func memoryCell(used, total Opt[uint64]) string {
-	return bytesCell(used) + " / " + bytesCell(total)
-}
+func memoryCell(used, total Opt[uint64]) string { return FormatMemory(used, total) }
 
 func bytesCell(b Opt[uint64]) string {
 	if !b.OK {
@@ -254,29 +264,9 @@ func bytesCell(b Opt[uint64]) string {
 	return strconv.FormatFloat(float64(b.V)/(1<<30), 'f', 1, 64) + " GiB"
 }
 
-func percentCell(p Opt[uint32]) string {
-	if !p.OK {
-		return notAvailable
-	}
-	return strconv.FormatUint(uint64(p.V), 10) + "%"
-}
+func percentCell(p Opt[uint32]) string { return FormatPercent(p) }
 
-func tempCell(t Opt[int32]) string {
-	if !t.OK {
-		return notAvailable
-	}
-	return strconv.Itoa(int(t.V)) + " °C"
-}
-
-func powerCell(draw, limit Opt[uint32]) string {
-	watts := func(mw Opt[uint32]) string {
-		if !mw.OK {
-			return notAvailable
-		}
-		return strconv.Itoa(int(mw.V/1000)) + " W"
-	}
-	return watts(draw) + " / " + watts(limit)
-}
+func powerCell(draw, limit Opt[uint32]) string { return FormatPower(draw, limit) }
 
 func orNotFound(s string) string {
 	if s == "" {

@@ -8,11 +8,11 @@ import (
 	"github.com/gputop/gputop/model"
 )
 
-// Hardware signals on screen (model.Signals): a short summary on the
-// card's throttle line (recovery and link alarms, NVLink traffic, throttle
-// history, MIG, then PCIe RX/TX and encoder/decoder when they fit), full
-// lines in the zoom, and MIG instances as sub-rows of their GPU in the
-// compact table.
+// Hardware signals on screen (model.Signals): PCIe RX/TX and the
+// encoder/decoder on the card's clocks line (gpus.go clocksRight), alarms
+// (recovery, links down), NVLink traffic, throttle history and MIG on its
+// throttle line, full lines in the zoom, and MIG instances as sub-rows of
+// their GPU in the compact table.
 
 // clean drops control characters from a string the driver gave us.
 func clean(s string) string {
@@ -50,27 +50,6 @@ func throttledMost(s *model.Signals) (info model.ThrottleCounterReason, sec floa
 		}
 	}
 	return info, sec, ok
-}
-
-// cardRight is the right side of the card's throttle line, at most avail
-// cells: the signals first, then the traffic when it fits.
-func (st *Styles) cardRight(g *gpuFrame, avail int) string {
-	if g.Slow.Signals == nil {
-		return "" // a backend (or recording) without signals: the card as before
-	}
-	sig, traffic := st.cardSignals(g), st.cardTraffic(g)
-	switch {
-	case sig == "":
-		if textWidth(traffic) <= avail {
-			return traffic
-		}
-		return ""
-	case traffic != "" && textWidth(sig)+2+textWidth(traffic) <= avail:
-		return sig + "  " + traffic
-	case textWidth(sig) <= avail:
-		return sig
-	}
-	return ""
 }
 
 // cardTraffic is PCIe receive and transmit, then the encoder/decoder when

@@ -64,16 +64,6 @@ func TestCardSignals(t *testing.T) {
 	if st.cardSignals(&gpuFrame{}) != "" {
 		t.Error("signals shown for a GPU without them")
 	}
-	// The throttle line's right side: signals first, traffic if it fits.
-	if r := ansi.Strip(st.cardRight(g, 200)); !strings.HasSuffix(r, "PCIe ↓10.5G ↑200M  ENC 0% DEC 12%") || !strings.HasPrefix(r, "NEEDS RESET") {
-		t.Errorf("wide right side %q", r)
-	}
-	if r := ansi.Strip(st.cardRight(g, 50)); strings.Contains(r, "PCIe") || !strings.HasPrefix(r, "NEEDS RESET") {
-		t.Errorf("narrow right side %q", r)
-	}
-	if r := st.cardRight(g, 5); r != "" {
-		t.Errorf("no room, got %q", r)
-	}
 }
 
 func TestZoomSignalLines(t *testing.T) {
