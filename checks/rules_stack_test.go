@@ -126,7 +126,7 @@ func TestTorchArchRule(t *testing.T) {
 	rtx5090 := setGPU("NVIDIA GeForce RTX 5090", 12, 0)
 	v100 := setGPU("Tesla V100-SXM2-32GB", 7, 0)
 	runRuleCases(t, torchArchRule, []ruleCase{
-		{name: "cu130 on Hopper", id: "torch.arch.gpu0", want: model.Pass, evidence: []string{"sm_75, sm_80, sm_86, sm_90, sm_100, sm_120, compute_120", "cc 9.0"}},
+		{name: "cu130 on Hopper", id: "torch.arch.gpu0", want: model.Pass, evidence: []string{"sm_75, sm_80, sm_86, sm_90, sm_100, sm_120; GPU cc 9.0"}},
 		{name: "cu124 torch 2.6 on RTX 5090 (unconfirmed list: warn)", id: "torch.arch.gpu0", want: model.Warn, evidence: []string{"no kernel image is available", "not confirmed"},
 			fix:    []string{"PyTorch 2.12 built for CUDA 13.0"},
 			mutate: func(f *model.Facts) { setTorch("2.6.0+cu124", "12.4")(f); rtx5090(f) }},
@@ -160,7 +160,7 @@ func TestTorchArchRule(t *testing.T) {
 			mutate: func(f *model.Facts) { setTorch("2.6.0+cu126", "12.6")(f); setGPU("NVIDIA L40S", 8, 9)(f) }},
 		{name: "cu126 torch 2.8 on Ada (binary compatible within a major)", id: "torch.arch.gpu0", want: model.Pass,
 			mutate: func(f *model.Facts) { setTorch("2.8.0+cu126", "12.6")(f); setGPU("NVIDIA L40S", 8, 9)(f) }},
-		{name: "cu129 PTX runs on a newer GPU", id: "torch.arch.gpu0", want: model.Pass, evidence: []string{"through PTX"},
+		{name: "cu129 release wheel has no PTX for a newer GPU", id: "torch.arch.gpu0", want: model.Fail, evidence: []string{"cc 13.0 is not covered"},
 			mutate: func(f *model.Facts) { setTorch("2.8.0+cu129", "12.9")(f); setGPU("Future", 13, 0)(f) }},
 		{name: "CPU-only build", id: "torch.arch.gpu0", want: model.Skip, mutate: setTorch("2.11.0+cpu", "")},
 		{name: "no arch list for the build", id: "torch.arch.gpu0", want: model.Skip, mutate: setTorch("1.13.1+cu117", "10.2")},

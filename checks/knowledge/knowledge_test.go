@@ -503,7 +503,9 @@ func TestTorchWheels(t *testing.T) {
 		{"2.8.0", "cu128", 70, true, false, true}, // Volta re-added
 		{"2.8.0", "cu128", 61, false, false, true},
 		{"2.8.0", "cu126", 61, true, false, true},
-		{"2.8.0", "cu129", 130, true, true, true},
+		{"2.8.0", "cu129", 130, false, false, true}, // release wheels carry no PTX
+		{"2.12.0", "cu132", 130, false, false, true},
+		{"2.12.0", "cu130", 121, true, false, true}, // sm_120 cubin runs on 12.1
 		{"2.9.1", "cu128", 70, true, false, true},
 		{"2.10.0", "cu128", 70, true, false, true},
 		{"2.9.0", "cu130", 70, false, false, true},
@@ -534,7 +536,7 @@ func TestTorchWheels(t *testing.T) {
 		{"2.1.0", "cu121", "8.9.2", true}, {"2.2.2", "cu118", "8.7.0", true},
 		{"2.3.0", "cu121", "8.9.2", true}, {"2.4.1", "cu118", "9.1.0", true},
 		{"2.4.0", "cu124", "9.1.0", true}, {"2.5.1", "cu124", "9.1.0", false},
-		{"2.6.0", "cu118", "9.1.0", false}, {"2.6.0", "cu124", "9.1.0", true},
+		{"2.5.0", "cu118", "9.1.0", true}, {"2.6.0", "cu118", "9.1.0", true}, {"2.7.0", "cu118", "9.1.0", false}, {"2.6.0", "cu124", "9.1.0", true},
 		{"2.6.0", "cu126", "9.5.1", true}, {"2.7.0", "cu126", "9.5.1", false},
 	} {
 		w, _ := TorchWheelFor(MustVersion(tt.torch), tt.tag)
@@ -546,6 +548,20 @@ func TestTorchWheels(t *testing.T) {
 		if _, ok := TorchWheelFor(MustVersion(tt.torch), tt.tag); ok {
 			t.Errorf("wheel %s %s should be unknown", tt.torch, tt.tag)
 		}
+	}
+	// PyTorch strips +PTX from release wheels: no row carries PTX, and the
+	// PTX path of Runs still works for a wheel that does.
+	for _, w := range torchWheels {
+		if w.PTX != 0 {
+			t.Errorf("torch %s %s: PTX %d in a release wheel", w.Torch, w.CUDATag, w.PTX)
+		}
+	}
+	nightly := TorchWheel{Archs: a128, PTX: 120}
+	if runs, ptx := nightly.Runs(130); !runs || !ptx {
+		t.Errorf("a wheel with compute_120 PTX on cc 13.0: runs=%v ptx=%v", runs, ptx)
+	}
+	if runs, _ := nightly.Runs(110); runs {
+		t.Error("compute_120 PTX must not run on cc 11.0")
 	}
 	if CUDATag(MustVersion("12.8")) != "cu128" || CUDATag(MustVersion("13.0.2")) != "cu130" {
 		t.Error("CUDATag")

@@ -127,9 +127,40 @@ const (
 	cudnn9   = "CUDNN_VERSION=9.1.0.70 for install_118, install_121 and install_124"
 	// SrcTorch114758 adds 2.2 to RELEASE.md's Release Compatibility Matrix.
 	srcTorch114758 = "https://github.com/pytorch/pytorch/pull/114758 (RELEASE.md: 2.2: CUDA 11.8, CUDNN 8.7.0.84; CUDA 12.1, CUDNN 8.9.2.26)"
+	// The CUDA support RFCs of 2.6 and 2.7 state the CUDA 11.8 build of the
+	// release before them.
+	srcTorch138609 = "https://github.com/pytorch/pytorch/issues/138609 ([RFC] Cuda support matrix for Release 2.6: \"CUDA 11.8, CUDNN 9.1.0.70 - Same as Previous Release 2.5\")"
+	srcTorch145544 = "https://github.com/pytorch/pytorch/issues/145544 ([RFC] Cuda support matrix for Release 2.7: \"CUDA 11.8, CUDNN 9.1.0.70 - Same as Previous Release 2.6\")"
 	// SrcTorch143538 adds 2.6 to RELEASE.md's Release Compatibility Matrix.
 	srcTorch143538 = "https://github.com/pytorch/pytorch/pull/143538 (RELEASE.md: 2.6: CUDA 12.4 (CUDNN 9.1.0.70), CUDA 12.6 (CUDNN 9.5.1.17))"
 )
+
+// srcNoPTX: PyTorch strips +PTX from release wheels; only nightlies carry
+// it. RELEASE.md's "12.0+PTX (linux builds only)" for 2.9 .. 2.12 describes
+// the build script, not the released wheels.
+const srcNoPTX = "https://github.com/pytorch/pytorch/pull/188914 (\"Restore the pre-2.13 behavior where release/RC CUDA wheels ship without +PTX\"; 2.12.1 cu130 had none), " +
+	"https://github.com/pytorch/pytorch/pull/175567 ([release-only] Remove +ptx from cuda 13.0 builds, 2.11), https://github.com/pytorch/pytorch/pull/145616 ([Release-Only] Remove ptx from Linux CUDA 12.6 binary builds, 2.6)"
+
+// cudnn210: RELEASE.md first gave 2.10 cuDNN 9.10.2.21 (12.6, 12.8) and
+// 9.13.0.50 (13.0), then changed 2.10's cuDNN to 9.15.1.9 without naming the
+// builds in the PR text: the bundled cuDNN stays unconfirmed.
+func cudnn210(w TorchWheel) TorchWheel {
+	w.CudnnProv = unconfirmed("https://github.com/pytorch/pytorch/pull/170603 (RELEASE.md 2.10: CUDA 12.6 (CUDNN 9.10.2.21), CUDA 12.8 (CUDNN 9.10.2.21), CUDA 13.0 (CUDNN 9.13.0.50)); https://github.com/pytorch/pytorch/pull/173677 (Update release 2.10 CUDNN version to 9.15.1.9)",
+		"RELEASE.md later changed 2.10's cuDNN to 9.15.1.9 without saying for which CUDA builds; which one each wheel pins was not read")
+	return w
+}
+
+// releaseNoPTX marks a row whose build script adds +PTX for nightlies: the
+// released wheel carries cubins only.
+func releaseNoPTX(p Provenance) Provenance {
+	p.Source += "; no PTX in release wheels: " + srcNoPTX
+	note := "the build script's +PTX is stripped from release wheels (PyTorch's release-only changes), so no PTX is assumed"
+	if p.Note != "" {
+		note = p.Note + "; " + note
+	}
+	p.Note = note
+	return p
+}
 
 var torchWheels = []TorchWheel{
 	twb("2.0", "cu117", a117, "8.5.0", builderCudnn("2.0", cudnn117)),
@@ -143,9 +174,14 @@ var torchWheels = []TorchWheel{
 	twb("2.4", "cu118", a118, "9.1.0", builderCudnn("2.4", cudnn9)),
 	twb("2.4", "cu121", a12, "9.1.0", builderCudnn("2.4", cudnn9)),
 	twb("2.4", "cu124", a12, "9.1.0", builderCudnn("2.4", cudnn9)),
-	// release/2.5 of pytorch/builder no longer installs cuDNN itself.
-	twb("2.5", "cu118", a118, "9.1.0", Provenance{}), twb("2.5", "cu121", a12, "9.1.0", Provenance{}), twb("2.5", "cu124", a12, "9.1.0", Provenance{}),
-	twu("2.6", "cu118", a118, 0, "9.1.0"),
+	// release/2.5 of pytorch/builder no longer installs cuDNN itself; the
+	// CUDA 11.8 builds of 2.5 and 2.6 are named by the next release's RFC.
+	twb("2.5", "cu118", a118, "9.1.0", verified(srcTorch138609)), twb("2.5", "cu121", a12, "9.1.0", Provenance{}), twb("2.5", "cu124", a12, "9.1.0", Provenance{}),
+	func() TorchWheel {
+		w := twu("2.6", "cu118", a118, 0, "9.1.0")
+		w.CudnnProv = verified(srcTorch145544)
+		return w
+	}(),
 	func() TorchWheel {
 		w := twu("2.6", "cu124", a12, 0, "9.1.0")
 		w.CudnnProv = verified(srcTorch143538)
@@ -158,9 +194,9 @@ var torchWheels = []TorchWheel{
 	}(),
 	twu("2.7", "cu118", a118, 0, "9.1.0"), twu("2.7", "cu126", a12, 0, "9.5.1"),
 	tw("2.7", "cu128", a128, 0, unconfirmed(SrcTorch146265+"; "+srcTag("2.7"), "sm_50/60/70 removed from the CUDA 12.8 builds before 2.7 per the PR discussion; not read at the tag"), "9.7.1"),
-	tw("2.8", "cu126", a12, 0, prov28, "9.10.2"), tw("2.8", "cu128", a128v, 0, prov28, "9.10.2"), tw("2.8", "cu129", a128v, 120, prov28, "9.10.2"),
-	tw("2.9", "cu126", a12, 0, prov29, "9.10.2"), tw("2.9", "cu128", a128v, 0, prov29, "9.10.2"), tw("2.9", "cu130", a128, 120, prov29, "9.13.0"),
-	tw("2.10", "cu126", a12, 0, prov210, "9.10.2"), tw("2.10", "cu128", a128v, 0, prov210, "9.10.2"), tw("2.10", "cu130", a128, 120, prov210, ""),
+	tw("2.8", "cu126", a12, 0, prov28, "9.10.2"), tw("2.8", "cu128", a128v, 0, prov28, "9.10.2"), tw("2.8", "cu129", a128v, 0, releaseNoPTX(prov28), "9.10.2"),
+	tw("2.9", "cu126", a12, 0, prov29, "9.10.2"), tw("2.9", "cu128", a128v, 0, prov29, "9.10.2"), tw("2.9", "cu130", a128, 0, releaseNoPTX(prov29), "9.13.0"),
+	cudnn210(tw("2.10", "cu126", a12, 0, prov210, "9.10.2")), cudnn210(tw("2.10", "cu128", a128v, 0, prov210, "9.10.2")), tw("2.10", "cu130", a128, 0, releaseNoPTX(prov210), ""),
 	func() TorchWheel {
 		w := tw("2.11", "cu126", a12, 0, prov211, "9.10.2")
 		w.CudnnProv = verified("https://github.com/pytorch/pytorch/issues/172663 (2.11 legacy CUDA 12.6: CUDNN 9.10.2.21)")
@@ -168,11 +204,11 @@ var torchWheels = []TorchWheel{
 	}(),
 	tw("2.11", "cu128", a128, 0, prov211, ""),
 	func() TorchWheel {
-		w := tw("2.11", "cu130", a128, 120, prov211, "9.19.0")
+		w := tw("2.11", "cu130", a128, 0, releaseNoPTX(prov211), "9.19.0")
 		w.CudnnProv = verified(SrcMeasuredH200)
 		return w
 	}(),
-	tw("2.12", "cu126", a12, 0, prov212, ""), tw("2.12", "cu130", a128, 120, prov212, ""), tw("2.12", "cu132", a128, 120, prov212, ""),
+	tw("2.12", "cu126", a12, 0, prov212, ""), tw("2.12", "cu130", a128, 0, releaseNoPTX(prov212), ""), tw("2.12", "cu132", a128, 0, releaseNoPTX(prov212), ""),
 }
 
 // TorchWheels returns every row.
