@@ -25,7 +25,9 @@ import (
 //     Error", NVIDIA's notice https://github.com/NVIDIA/nvidia-docker/issues/1730
 //   - CUDA forward compatibility:
 //     https://docs.nvidia.com/deploy/cuda-compatibility/forward-compatibility.html
-//   - ld.so(8): LD_LIBRARY_PATH is searched before DT_RUNPATH and ld.so.cache.
+//   - ld.so(8): LD_LIBRARY_PATH is searched before DT_RUNPATH and ld.so.cache;
+//     PyTorch's wheels use DT_RUNPATH (github.com/pytorch/pytorch/issues/80637);
+//     cuDNN 9 dlopens its sub-libraries by soname (pytorch/pytorch#189043).
 //   - CUDA on WSL User Guide: https://docs.nvidia.com/cuda/wsl-user-guide/
 //   - GPU Operator: /run/nvidia/driver and /run/nvidia/validations
 //     https://docs.nvidia.com/datacenter/cloud-native/gpu-operator/latest/
@@ -36,6 +38,8 @@ const (
 	srcUnknownError  = "NVIDIA notice github.com/NVIDIA/nvidia-docker/issues/1730"
 	srcForwardCompat = "NVIDIA CUDA Compatibility guide, Forward Compatibility"
 	srcWSL           = "NVIDIA CUDA on WSL User Guide"
+	srcTorchRunpath  = "PyTorch issue 80637: the wheels use RUNPATH, so LD_LIBRARY_PATH wins"
+	srcCudnnSublib   = "PyTorch issue 188892, PR 189043"
 )
 
 func init() {
@@ -385,11 +389,18 @@ func libraryOrderRule(f *model.Facts) []model.CheckResult {
 				}
 				if c.Version == "" || wh.Version == "" || !sameMinor(c.Version, wh.Version) {
 					r.Status = worst(r.Status, model.Warn)
-					line += fmt.Sprintf(", but LD_LIBRARY_PATH's %s (%s) is found first by libraries that use RUNPATH, as the wheels' do: the framework may load cuDNN %s instead", c.Path, orDash(c.Version), orDash(c.Version))
+					line += fmt.Sprintf(", but LD_LIBRARY_PATH's %s (%s) is found first by libraries that use RUNPATH, as the wheels' do: the framework may load cuDNN %s instead (%s)", c.Path, orDash(c.Version), orDash(c.Version), srcTorchRunpath)
 					fixes = append(fixes, "Remove "+path.Dir(c.Path)+" from LD_LIBRARY_PATH when running "+who+", so it loads the cuDNN its wheel was built with.")
 					cmds = append(cmds, "python -c 'import torch; print(torch.backends.cudnn.version())'  # the cuDNN torch really loaded")
 				}
 				break
+			}
+			// cuDNN 9 loads its engine sub-libraries by soname: with a
+			// different system copy on the loader's path, a framework that
+			// preloads only the dispatcher may mix versions.
+			if strings.HasPrefix(l.Soname, "libcudnn.so.9") && len(sys) > 0 && sys[0].Via != "LD_LIBRARY_PATH" &&
+				wh.Version != "" && sys[0].Version != "" && !sameMinor(sys[0].Version, wh.Version) {
+				line += fmt.Sprintf("; note: a system cuDNN %s is on the loader's path too, and cuDNN 9 opens its sub-libraries by name, so a framework that preloads only libcudnn.so can mix versions (CUDNN_STATUS_SUBLIBRARY_VERSION_MISMATCH, %s)", sys[0].Version, srcCudnnSublib)
 			}
 			ev = append(ev, line)
 		}

@@ -418,3 +418,25 @@ func TestProbeForwardCompatNGCLayout(t *testing.T) {
 		t.Errorf("forward compat = %+v", fcs)
 	}
 }
+
+// The measured H200 container: a system cuDNN 9.14 on ld.so.conf's path and
+// torch 2.11's wheel cuDNN 9.19 (no version in its file name; the header
+// has it). Not a warning (nothing on LD_LIBRARY_PATH), but said.
+func TestLibrariesSystemCuDNNBesideWheel(t *testing.T) {
+	f := healthyFacts()
+	site := "/opt/torch/.venv/lib/python3.12/site-packages"
+	f.Torch = []model.TorchInstall{{Path: site + "/torch/version.py", Version: "2.11.0+cu130", CUDA: "13.0"}}
+	f.CuDNN = append(f.CuDNN, model.CuDNNInstall{Header: site + "/nvidia/cudnn/include/cudnn_version.h", Origin: "pip", Version: "9.19.0"})
+	f.Environment.Libraries = []model.LibraryChoice{{Soname: "libcudnn.so.9", Candidates: []model.LibraryHit{
+		{Path: "/lib/x86_64-linux-gnu/libcudnn.so.9", Version: "9.14.0", Via: "ld.so.conf (/etc/ld.so.conf.d/x86_64-linux-gnu.conf)"},
+		{Path: site + "/nvidia/cudnn/lib/libcudnn.so.9", Via: "wheel"}}}}
+	r, ok := resultByID(t, f, "env.libraries")
+	if !ok || r.Status != model.Pass {
+		t.Fatalf("env.libraries = %+v", r)
+	}
+	for _, s := range []string{"of torch 2.11.0+cu130 (" + site + "): 9.19.0", "a system cuDNN 9.14.0 is on the loader's path too", "SUBLIBRARY_VERSION_MISMATCH"} {
+		if !strings.Contains(r.Evidence, s) {
+			t.Errorf("evidence lacks %q: %s", s, r.Evidence)
+		}
+	}
+}

@@ -169,10 +169,10 @@ func retiredSoftRule(f *model.Facts) []model.CheckResult {
 func eccModeRule(f *model.Facts) []model.CheckResult {
 	return perGPU(f, "hw.ecc_mode", "ECC on a data-center GPU", false, func(g model.GPUFacts, s *model.Signals, r *model.CheckResult) bool {
 		sl := g.Slow.V
-		if !sl.ECCEnabled.OK || gpuClass(g.Info.Name) != "datacenter" {
-			return false
+		if !sl.ECCEnabled.OK || !hbmDataCenter(g.Info.Name) {
+			return false // GDDR data-center cards (L40S, A40...) may ship with ECC off: not judged
 		}
-		r.Why = "Data-center GPUs ship with ECC on: with it off, memory errors corrupt results silently and the error counters, row remapping and health checks go blind."
+		r.Why = "HBM data-center GPUs run with ECC on: with it off, memory errors corrupt results silently and the error counters, row remapping and health checks go blind."
 		if sl.ECCEnabled.V {
 			r.Status, r.Evidence = model.Pass, "ECC enabled (NVML)"
 			return true
@@ -183,6 +183,17 @@ func eccModeRule(f *model.Facts) []model.CheckResult {
 		r.Commands = []string{"sudo nvidia-smi -e 1 -i " + fmt.Sprint(g.Info.Index) + "  # pending until the GPU is reset or the node reboots"}
 		return true
 	})
+}
+
+// hbmDataCenter: data-center GPUs with HBM memory, whose ECC is on unless
+// someone turned it off.
+func hbmDataCenter(name string) bool {
+	for _, t := range []string{"V100", "P100", "A100", "A800", "A30", "H100", "H800", "H200", "H20", "GH200", "B100", "B200", "B300", "GB200"} {
+		if strings.Contains(name, t) {
+			return true
+		}
+	}
+	return false
 }
 
 func throttleHistoryRule(f *model.Facts) []model.CheckResult {

@@ -90,6 +90,7 @@ func TestHardwareSignalRules(t *testing.T) {
 		{"replays above DCGM's rate", "hw.pcie_replay.gpu0", func(s *model.Signals, _ *model.SlowSample) { s.PCIeReplayPerMin = model.Some(8.5) }, model.Warn, []string{"threshold 8/min"}},
 		{"ECC on", "hw.ecc_mode.gpu0", nil, model.Pass, nil},
 		{"ECC off on an H100", "hw.ecc_mode.gpu0", func(_ *model.Signals, sl *model.SlowSample) { sl.ECCEnabled = model.Some(false) }, model.Warn, []string{"ECC disabled", "nvidia-smi -e 1 -i 0"}},
+		{"ECC off on an L40S is not judged", "hw.ecc_mode.gpu0", nil, "", nil},
 		{"DBE pages at the soft limit", "hw.retired_pages.gpu0", func(_ *model.Signals, sl *model.SlowSample) {
 			sl.RetiredPagesDBE, sl.RetiredPagesSBE = model.Some(15), model.Some(2)
 		}, model.Pass, []string{"15 page(s)"}},
@@ -105,7 +106,18 @@ func TestHardwareSignalRules(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			r, ok := resultByID(t, hwFacts(c.mut), c.id)
+			f := hwFacts(c.mut)
+			if c.want == "" { // no row expected
+				f.NVML.GPUs[0].Info.Name = "NVIDIA L40S"
+				sl := f.NVML.GPUs[0].Slow.V
+				sl.ECCEnabled = model.Some(false)
+				f.NVML.GPUs[0].Slow = model.Some(sl)
+				if r, ok := resultByID(t, f, c.id); ok {
+					t.Errorf("%s present: %s %s", c.id, r.Status, r.Evidence)
+				}
+				return
+			}
+			r, ok := resultByID(t, f, c.id)
 			if !ok {
 				t.Fatalf("no %s", c.id)
 			}

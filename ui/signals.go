@@ -27,6 +27,8 @@ func clean(s string) string {
 // rate renders kB/s compactly ("10.5G", "820M", "12k").
 func rate(kBps uint64) string {
 	switch {
+	case kBps == 0:
+		return "0"
 	case kBps >= 1e6:
 		return strconv.FormatFloat(float64(kBps)/1e6, 'f', 1, 64) + "G"
 	case kBps >= 1e3:
