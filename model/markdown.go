@@ -51,9 +51,8 @@ func (m *mdWriter) report(snap *Snapshot) {
 		m.printf("_Simulated GPUs (gputop --demo): not measurements of a real machine._\n\n")
 	}
 
-	checks := slices.Clone(snap.Checks)
-	// Stable, so checks of one status keep the checklist's order.
-	slices.SortStableFunc(checks, func(a, b CheckResult) int { return a.Status.Rank() - b.Status.Rank() })
+	// Fails first, each root cause before the checks that follow from it.
+	checks := SortChecks(snap.Checks)
 	var problems, others []CheckResult
 	for _, c := range checks {
 		if c.Status == Fail || c.Status == Warn {
@@ -90,13 +89,21 @@ func (m *mdWriter) report(snap *Snapshot) {
 
 func summaryLine(snap *Snapshot, host string) string {
 	count := map[Status]int{}
+	follows := 0
 	for _, c := range snap.Checks {
+		if !c.Counted() {
+			follows++ // counted once, with its root cause
+			continue
+		}
 		count[c.Status]++
 	}
 	parts := []string{
 		"**" + mdInline(host) + "**",
 		plural(len(snap.GPUs), "GPU", "GPUs"),
 		fmt.Sprintf("%d fail / %d warn / %d pass / %d skip", count[Fail], count[Warn], count[Pass], count[Skip]),
+	}
+	if follows > 0 {
+		parts[len(parts)-1] += fmt.Sprintf(" (+%d following from a root cause)", follows)
 	}
 	if !snap.Created.IsZero() {
 		parts = append(parts, snap.Created.Time().Format("2006-01-02 15:04:05 UTC"))
@@ -118,9 +125,19 @@ func (m *mdWriter) problem(c CheckResult) {
 	if c.GPU.OK {
 		meta += ", GPU " + strconv.Itoa(c.GPU.V)
 	}
+	switch {
+	case c.Root:
+		meta += "; root cause: fix it first"
+	case c.FollowsFrom != "":
+		meta += "; follows from `" + mdCode(c.FollowsFrom) + "`"
+	}
 	m.printf("%s.\n\n", meta)
 	if c.Evidence != "" {
 		m.printf("**Evidence:** %s\n\n", mdInline(c.Evidence))
+	}
+	if c.FollowsFrom != "" {
+		m.printf("**Fix:** fix `%s` first; this follows from it.\n\n", mdCode(c.FollowsFrom))
+		return
 	}
 	if c.Why != "" {
 		m.printf("**Why it matters:** %s\n\n", mdInline(c.Why))

@@ -220,6 +220,12 @@ func (s *session) refreshFacts(f model.Facts) model.Facts {
 			out.NVML.GPUs[i] = gpuFacts(gpus[i])
 		}
 	}
+	if n := s.sampler.EventCount(); n != uint64(len(f.Events)) {
+		// The live Xid rule sees new events. (Once the ring has wrapped the
+		// counts never match again and the copy is made every time: at most
+		// one ring per re-evaluation.)
+		out.Events = s.sampler.Events(nil, 1<<20)
+	}
 	return out
 }
 
