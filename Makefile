@@ -4,9 +4,16 @@ BIN       ?= bin/gputop
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 FUZZTIME  ?= 10s
+NVTOP     ?= $(wildcard bin/nvtop/nvtop)
 export CGO_ENABLED = 1
+# go-nvml wraps every NVML function, the deprecated ones too, and gcc warns
+# about each deprecated one it compiles: 29 warnings on a cold build that
+# look like a broken build. Only that warning is turned off (gputop has no
+# C code of its own; every other warning still prints). Set CGO_CFLAGS to
+# see them again.
+export CGO_CFLAGS ?= -O2 -g -Wno-deprecated-declarations
 
-.PHONY: all build run demo test unit e2e fuzz bench lint fmt measure clean
+.PHONY: all build run demo test unit e2e fuzz bench lint fmt measure nvtop-bundle clean
 
 all: build
 
@@ -41,9 +48,12 @@ lint: ## gofmt, go vet, staticcheck
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
-measure: build ## on a GPU machine: CPU% and peak RSS of gputop vs nvidia-smi dmon/nvtop/nvitop
+measure: build ## on a GPU machine: CPU%, peak RSS, threads and wake-ups of gputop vs nvidia-smi dmon/nvtop/nvitop
 	$(GO) build -o bin/overhead ./cmd/overhead
-	./bin/overhead -gputop ./$(BIN)
+	./bin/overhead -gputop ./$(BIN) -intervals 1s,100ms,10ms,10ms,10ms $(if $(NVTOP),-nvtop $(NVTOP))
+
+nvtop-bundle: ## fetch Debian's nvtop 3.0.1 and its ncurses into bin/nvtop/ (for `make measure` where nvtop is missing)
+	./cmd/overhead/bundle-nvtop.sh bin/nvtop
 
 clean:
 	rm -rf bin

@@ -78,7 +78,33 @@ func Evaluate(f model.Facts) []model.CheckResult {
 	for _, r := range rules {
 		out = append(out, r.run(&f)...)
 	}
-	return Link(applyEnvironment(&f, out)) // judge in the environment's terms (rules_env.go), then link roots
+	out = gateLostGPUs(&f, applyEnvironment(&f, out)) // judge in the environment's terms (rules_env.go)
+	return Link(out)
+}
+
+// gateLostGPUs: no per-GPU check passes for a GPU that is lost or failing;
+// its readings are the last ones that arrived. The rules skip such GPUs
+// themselves; this catches any rule (present or future) that does not.
+func gateLostGPUs(f *model.Facts, out []model.CheckResult) []model.CheckResult {
+	bad := map[int]model.GPUFacts{}
+	for _, g := range f.NVML.GPUs {
+		if g.Health.State == model.Lost || g.Health.State == model.Failed {
+			bad[g.Info.Index] = g
+		}
+	}
+	if len(bad) == 0 {
+		return out
+	}
+	for i := range out {
+		r := &out[i]
+		g, ok := bad[r.GPU.V]
+		if !r.GPU.OK || !ok || r.Status != model.Pass || strings.HasPrefix(r.ID, "health.") {
+			continue
+		}
+		note, _ := notCurrent(g)
+		r.Status, r.Evidence = model.Skip, note+"; "+r.Evidence
+	}
+	return out
 }
 
 // EvaluateLive runs only the rules that depend on live readings (health,
@@ -90,7 +116,7 @@ func EvaluateLive(f model.Facts) []model.CheckResult {
 			out = append(out, r.run(&f)...)
 		}
 	}
-	return out
+	return gateLostGPUs(&f, out)
 }
 
 // MergeLive returns a copy of results in which every live result is

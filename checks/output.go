@@ -44,7 +44,10 @@ func Summarize(rs []model.CheckResult) Summary {
 
 func (s Summary) String() string {
 	out := fmt.Sprintf("%d checks: %d fail, %d warn, %d skip, %d pass", s.Total, s.Fail, s.Warn, s.Skip, s.Pass)
-	if s.Follows > 0 {
+	switch {
+	case s.Follows == 1:
+		out += "; 1 more follows from a root cause"
+	case s.Follows > 1:
 		out += fmt.Sprintf("; %d more follow from a root cause", s.Follows)
 	}
 	return out
@@ -59,6 +62,8 @@ type Report struct {
 	Summary Summary `json:"summary"`
 	// Recording is set by `check --from`: the facts are a snapshot's, and
 	// Changed counts the verdicts that differ from the recorded ones.
+	// Roots are the root causes, in the order shown: fix these first.
+	Roots        []string            `json:"roots,omitempty"`
 	Recording    *Recording          `json:"recording,omitempty"`
 	Changed      int                 `json:"changed,omitempty"`
 	CUDAVersions CUDAVersionsView    `json:"cuda_versions"`
@@ -68,7 +73,14 @@ type Report struct {
 
 // NewReport bundles facts and results, results sorted fails first.
 func NewReport(f model.Facts, rs []model.CheckResult) Report {
-	return Report{Schema: ReportSchema, Summary: Summarize(rs), CUDAVersions: CUDAVersions(f), Checks: Sorted(rs), Facts: f}
+	sorted := Sorted(rs)
+	var roots []string
+	for _, r := range sorted {
+		if r.Root {
+			roots = append(roots, r.ID)
+		}
+	}
+	return Report{Schema: ReportSchema, Summary: Summarize(rs), Roots: roots, CUDAVersions: CUDAVersions(f), Checks: sorted, Facts: f}
 }
 
 // ExitCode is the exit status of `gputop check`: 1 if any check failed

@@ -166,7 +166,10 @@ func probeLibraryOrder(env Env, siteDirs []string) []model.LibraryChoice {
 		seen := map[string]bool{}
 		for _, d := range dirs {
 			p := path.Join(d.dir, s.soname)
-			if _, err := os.Lstat(env.host(p)); err != nil {
+			// Resolved inside Root: a directory on the path may be a link
+			// (/usr/local/cuda -> cuda-12.9); a dangling library is not
+			// loadable, so it is not a candidate.
+			if _, err := os.Stat(env.hostResolved(p)); err != nil {
 				continue
 			}
 			_, final, err := env.resolveLinks(p)
@@ -182,7 +185,7 @@ func probeLibraryOrder(env Env, siteDirs []string) []model.LibraryChoice {
 		if strings.HasPrefix(s.soname, "libcudnn") {
 			for _, sd := range siteDirs {
 				p := path.Join(sd, "nvidia/cudnn/lib", s.soname)
-				if _, err := os.Lstat(env.host(p)); err != nil {
+				if _, err := os.Stat(env.hostResolved(p)); err != nil {
 					continue
 				}
 				_, final, _ := env.resolveLinks(p)
@@ -225,7 +228,13 @@ func probeForwardCompat(env Env, libs []model.LibraryChoice) []model.ForwardComp
 	}
 	seen := map[string]bool{}
 	var out []model.ForwardCompat
-	for _, dir := range env.glob("/usr/local/cuda*/compat") {
+	// cuda-compat puts libcuda in compat/; NGC images in compat/lib
+	// (a link to compat/lib.real).
+	var dirs []string
+	for _, pat := range []string{"/usr/local/cuda*/compat", "/usr/local/cuda*/compat/lib", "/usr/local/cuda*/compat/lib.real"} {
+		dirs = append(dirs, env.glob(pat)...)
+	}
+	for _, dir := range dirs {
 		_, real, err := env.resolveLinks(dir)
 		if err != nil || seen[real] {
 			continue
@@ -240,7 +249,8 @@ func probeForwardCompat(env Env, libs []model.LibraryChoice) []model.ForwardComp
 		if fc.LibCUDAVersion == "" {
 			continue // a compat directory without libcuda is not forward compatibility
 		}
-		if m := compatCUDARE.FindStringSubmatch(path.Dir(real)); m != nil {
+		base := strings.TrimSuffix(strings.TrimSuffix(real, "/lib.real"), "/lib")
+		if m := compatCUDARE.FindStringSubmatch(path.Dir(base)); m != nil {
 			fc.CUDAVersion = m[1]
 		}
 		if winnerDir != "" && winnerDir == real {

@@ -47,7 +47,7 @@ type RootEdge struct {
 
 // driverSide are the checks that cannot succeed without a GPU the driver
 // drives.
-var driverSide = append([]string{"driver.*", "nvml.*", "access.devnodes", "cuda.driver*", "cuda.versions",
+var driverSide = append([]string{"driver.loaded", "driver.module", "driver.branch", "driver.libcuda", "nvml.*", "access.devnodes", "cuda.driver*", "cuda.versions",
 	"torch.install", "torch.arch*", "cc.*", "bar1.*", "fabric.manager", "xid*", "health.*"}, cudnnBuilds...)
 
 // cudnnBuilds are the per-install cuDNN results (cudnn.pip, cudnn.system,
@@ -74,7 +74,7 @@ var rootEdges = []RootEdge{
 	{Root: "driver.branch:cannot-drive", Order: 20, Followers: append([]string{"pci.gpus", "access.devnodes", "nvml.library"}, stack...)},
 	{Root: "driver.module:needs-open", Order: 20, Followers: append([]string{"pci.gpus", "access.devnodes", "nvml.library"}, stack...)},
 	// The kernel module is not loaded: NVML, libcuda and CUDA follow.
-	{Root: "driver.loaded:module-not-loaded", Order: 30, Followers: append([]string{"nvml.library", "driver.libcuda", "access.devnodes", "bar1.*"}, stack...)},
+	{Root: "driver.loaded:module-not-loaded", Order: 30, Followers: append([]string{"nvml.library", "driver.libcuda", "access.devnodes", "bar1.gpu*"}, stack...)},
 	// Library and module from different driver versions.
 	{Root: "nvml.library:version-mismatch", Order: 40, Followers: append([]string{"driver.libcuda", "pci.gpus"}, stack...)},
 	// A lost or erroring GPU: its other per-GPU findings are consequences.

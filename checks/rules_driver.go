@@ -27,6 +27,13 @@ func driverLoadedRule(f *model.Facts) []model.CheckResult {
 	if k.NouveauLoaded {
 		nouveau = "the nouveau module is loaded (/sys/module/nouveau)"
 	}
+	if !k.Loaded && f.NVML.Opened && f.NVML.DriverVersion != "" && !f.Environment.WSL.Detected {
+		// NVML answers only when the module runs: /proc is sandboxed or
+		// hides the driver's directory here (some container runtimes).
+		r.Status = model.Pass
+		r.Evidence = joinSentences([]string{"driver " + f.NVML.DriverVersion + " answers through NVML, so its kernel module is loaded; /proc/driver/nvidia/version is not readable here (" + orDash(k.Error) + ")", nouveau})
+		return []model.CheckResult{r}
+	}
 	if !k.Loaded {
 		return []model.CheckResult{moduleNotLoaded(f, r)}
 	}
@@ -117,8 +124,13 @@ func moduleNotLoaded(f *model.Facts, r model.CheckResult) model.CheckResult {
 			why += " and an nvidia.ko exists for the running kernel " + k.RunningKernel + ", yet it is not loaded: an unsigned module is refused"
 		}
 		reasons = append(reasons, why)
-		fixes = append(fixes, "Enrol the key the module was signed with (DKMS signs with /var/lib/dkms/mok.pub; Ubuntu asks for a password at the next boot, then choose \"Enroll MOK\"), or sign the module, or turn Secure Boot off in firmware setup.")
-		cmds = append(cmds, "mokutil --sb-state", "sudo mokutil --import /var/lib/dkms/mok.pub  # queues the DKMS signing key for enrolment at the next boot")
+		if k.Install == "runfile" {
+			fixes = append(fixes, "The driver came from NVIDIA's runfile: run it again and let it sign the module (it can generate a key pair, or take yours with --module-signing-secret-key / --module-signing-public-key), then enrol the public certificate with mokutil and confirm it at the next boot; or turn Secure Boot off in firmware setup.")
+			cmds = append(cmds, "mokutil --sb-state", "sudo mokutil --import /usr/share/nvidia/nvidia-modsign-crt-*.der  # queues the certificate the runfile installed for enrolment at the next boot")
+		} else {
+			fixes = append(fixes, "Enrol the key the module was signed with (DKMS signs with /var/lib/dkms/mok.pub; Ubuntu asks for a password at the next boot, then choose \"Enroll MOK\"), or sign the module, or turn Secure Boot off in firmware setup.")
+			cmds = append(cmds, "mokutil --sb-state", "sudo mokutil --import /var/lib/dkms/mok.pub  # queues the DKMS signing key for enrolment at the next boot")
+		}
 	case k.ModulesSearched && k.RunningKernel != "" && !hasModule && len(k.ModuleKernels) > 0:
 		reasons = append(reasons, "an nvidia.ko exists for "+strings.Join(k.ModuleKernels, ", ")+" but not for the running kernel "+k.RunningKernel+" (/lib/modules): the module was built for another kernel")
 		fixes = append(fixes, "Build the module for the running kernel (install its headers and let DKMS rebuild), or boot the kernel it was built for.")
@@ -445,15 +457,21 @@ func openModuleFix(f *model.Facts) (string, []string) {
 // installAdvice names the driver a machine whose module is not loaded needs
 // for the GPUs on its bus, when the knowledge says.
 func installAdvice(f *model.Facts) string {
-	minBr, openOnly := 0, false
+	minBr, openOnly, confirmed := 0, false, true
 	for _, n := range gpuNeeds(f) {
 		if n.minBranch > minBr {
 			minBr = n.minBranch
+			confirmed = confirmed && n.branchProv.Confirmed() && !n.byPCI
 		}
-		openOnly = openOnly || n.module == knowledge.OpenOnly
+		if n.module == knowledge.OpenOnly {
+			openOnly = true
+			confirmed = confirmed && n.moduleProv.Confirmed() && !n.byPCI
+		}
 	}
-	if minBr == 0 && !openOnly {
-		return ""
+	drv, src, installed := installedDriver(f)
+	tooOld := installed && minBr != 0 && drv.Major() < minBr
+	if !openOnly && (minBr == 0 || (installed && !tooOld)) {
+		return "" // nothing to add: the installed branch is recent enough
 	}
 	txt := "The GPU(s) on the bus need"
 	if minBr != 0 {
@@ -465,8 +483,11 @@ func installAdvice(f *model.Facts) string {
 		}
 		txt += " the open kernel modules"
 	}
-	if drv, src, ok := installedDriver(f); ok && minBr != 0 && drv.Major() < minBr {
+	if tooOld {
 		txt += "; the installed " + drv.String() + " (" + src + ") is too old for them"
+	}
+	if !confirmed {
+		txt += " (from the GPU's architecture or PCI id; not confirmed by a primary source)"
 	}
 	return txt + "."
 }

@@ -45,12 +45,20 @@ func TestDriverLoadedRule(t *testing.T) {
 				f.NVML = model.NVMLFacts{Source: "nvml", ErrorCode: "DRIVER_NOT_LOADED"}
 			}},
 		{name: "not loaded, nouveau", id: "driver.loaded", want: model.Fail, evidence: []string{"nouveau, the open-source driver, is loaded"}, fix: []string{"Blacklist nouveau"},
-			mutate: func(f *model.Facts) { f.KernelModule = model.KernelModuleFacts{NouveauLoaded: true} }},
+			mutate: func(f *model.Facts) {
+				f.KernelModule = model.KernelModuleFacts{NouveauLoaded: true}
+				f.NVML = model.NVMLFacts{Source: "nvml", ErrorCode: "DRIVER_NOT_LOADED"}
+			}},
+		{name: "proc hidden but NVML answers", id: "driver.loaded", want: model.Pass, evidence: []string{"answers through NVML", "not readable here"},
+			mutate: func(f *model.Facts) {
+				f.KernelModule = model.KernelModuleFacts{Error: "open /proc/driver/nvidia/version: no such file or directory"}
+			}},
 		{name: "version unreadable", id: "driver.loaded", want: model.Warn, evidence: []string{"no version"},
 			mutate: func(f *model.Facts) { f.KernelModule.Version = "" }},
 	})
 	f := healthyFacts()
 	f.KernelModule = model.KernelModuleFacts{NouveauLoaded: true}
+	f.NVML = model.NVMLFacts{Source: "nvml", ErrorCode: "DRIVER_NOT_LOADED"}
 	r := driverLoadedRule(&f)[0]
 	if !contains(r.Fix, "Blacklist") || len(r.Commands) < 2 {
 		t.Errorf("nouveau case should say how to blacklist it: %q %v", r.Fix, r.Commands)

@@ -25,7 +25,9 @@ import (
 //     Error", NVIDIA's notice https://github.com/NVIDIA/nvidia-docker/issues/1730
 //   - CUDA forward compatibility:
 //     https://docs.nvidia.com/deploy/cuda-compatibility/forward-compatibility.html
-//   - ld.so(8): LD_LIBRARY_PATH is searched before DT_RUNPATH and ld.so.cache.
+//   - ld.so(8): LD_LIBRARY_PATH is searched before DT_RUNPATH and ld.so.cache;
+//     PyTorch's wheels use DT_RUNPATH (github.com/pytorch/pytorch/issues/80637);
+//     cuDNN 9 dlopens its sub-libraries by soname (pytorch/pytorch#189043).
 //   - CUDA on WSL User Guide: https://docs.nvidia.com/cuda/wsl-user-guide/
 //   - GPU Operator: /run/nvidia/driver and /run/nvidia/validations
 //     https://docs.nvidia.com/datacenter/cloud-native/gpu-operator/latest/
@@ -36,6 +38,8 @@ const (
 	srcUnknownError  = "NVIDIA notice github.com/NVIDIA/nvidia-docker/issues/1730"
 	srcForwardCompat = "NVIDIA CUDA Compatibility guide, Forward Compatibility"
 	srcWSL           = "NVIDIA CUDA on WSL User Guide"
+	srcTorchRunpath  = "PyTorch issue 80637: the wheels use RUNPATH, so LD_LIBRARY_PATH wins"
+	srcCudnnSublib   = "PyTorch issue 188892, PR 189043"
 )
 
 func init() {
@@ -112,11 +116,21 @@ func envContainerRule(f *model.Facts) []model.CheckResult {
 		caps := capsOf(c.DriverCapabilities.V)
 		ev = append(ev, "NVIDIA_DRIVER_CAPABILITIES="+strconv.Quote(c.DriverCapabilities.V))
 		if !caps["all"] {
-			if !caps["compute"] {
+			// The variable is what the image asked for; what counts is
+			// what the runtime mounted (Docker's --gpus brings its own).
+			switch {
+			case caps["compute"]:
+			case f.CUDALibrary.Found:
+				ev = append(ev, "no compute capability listed, but libcuda.so.1 is there ("+f.CUDALibrary.Path+")")
+			default:
 				r.Status, r.Cause = model.Fail, "no-compute"
 				ev = append(ev, "no compute capability: the runtime did not mount libcuda, so CUDA programs find no driver ("+srcContainerCaps+")")
 			}
-			if !caps["utility"] {
+			switch {
+			case caps["utility"]:
+			case f.NVML.Opened || f.NVMLLibrary.Found:
+				ev = append(ev, "no utility capability listed, but NVML is there")
+			default:
 				st := model.Warn
 				if f.NVML.ErrorCode == "LIBRARY_NOT_FOUND" {
 					st = model.Fail
@@ -167,8 +181,15 @@ func envContainerRule(f *model.Facts) []model.CheckResult {
 		}
 		ev = append(ev, line)
 	}
-	if len(ev) == 0 {
-		ev = append(ev, "nothing container-specific to judge")
+	judged := (c.DriverCapabilities.OK && (f.Container.Detected || nvdSet)) || len(c.CDISpecs) > 0 || deviceCgroupDenied(f)
+	if !judged && r.Status == model.Pass {
+		// Nothing the runtime set up to judge (a container given no GPU:
+		// pci.gpus says how to pass one); a pass would claim too much.
+		r.Status = model.Skip
+		ev = append(ev, "no NVIDIA_DRIVER_CAPABILITIES, CDI specification or device node to judge")
+		if c.ControlOpenTried {
+			ev[len(ev)-1] = "no NVIDIA_DRIVER_CAPABILITIES or CDI specification; /dev/nvidiactl opens"
+		}
 	}
 	r.Evidence = strings.Join(ev, "; ")
 	r.Fix = strings.Join(fixes, " ")
@@ -352,18 +373,34 @@ func libraryOrderRule(f *model.Facts) []model.CheckResult {
 			if len(users) > 0 {
 				who = strings.Join(users, ", ") + " (" + site + ")"
 			}
+			if wh.Version == "" {
+				// The wheel ships libcudnn.so.9 without a version in its
+				// name; its header (cudnn.pip) has it.
+				for _, c := range f.CuDNN {
+					if c.Origin == "pip" && strings.HasPrefix(c.Header, site+"/") && c.Version != "" {
+						wh.Version = c.Version
+					}
+				}
+			}
 			line := fmt.Sprintf("%s of %s: %s", l.Soname, who, orDash(wh.Version))
 			for _, c := range sys {
 				if c.Via != "LD_LIBRARY_PATH" {
 					continue
 				}
-				if c.Version != wh.Version {
+				if c.Version == "" || wh.Version == "" || !sameMinor(c.Version, wh.Version) {
 					r.Status = worst(r.Status, model.Warn)
-					line += fmt.Sprintf(", but LD_LIBRARY_PATH's %s (%s) is found first by libraries that use RUNPATH, as the wheels' do: the framework may load cuDNN %s instead", c.Path, orDash(c.Version), orDash(c.Version))
+					line += fmt.Sprintf(", but LD_LIBRARY_PATH's %s (%s) is found first by libraries that use RUNPATH, as the wheels' do: the framework may load cuDNN %s instead (%s)", c.Path, orDash(c.Version), orDash(c.Version), srcTorchRunpath)
 					fixes = append(fixes, "Remove "+path.Dir(c.Path)+" from LD_LIBRARY_PATH when running "+who+", so it loads the cuDNN its wheel was built with.")
 					cmds = append(cmds, "python -c 'import torch; print(torch.backends.cudnn.version())'  # the cuDNN torch really loaded")
 				}
 				break
+			}
+			// cuDNN 9 loads its engine sub-libraries by soname: with a
+			// different system copy on the loader's path, a framework that
+			// preloads only the dispatcher may mix versions.
+			if strings.HasPrefix(l.Soname, "libcudnn.so.9") && len(sys) > 0 && sys[0].Via != "LD_LIBRARY_PATH" &&
+				wh.Version != "" && sys[0].Version != "" && !sameMinor(sys[0].Version, wh.Version) {
+				line += fmt.Sprintf("; note: a system cuDNN %s is on the loader's path too, and cuDNN 9 opens its sub-libraries by name, so a framework that preloads only libcudnn.so can mix versions (CUDNN_STATUS_SUBLIBRARY_VERSION_MISMATCH, %s)", sys[0].Version, srcCudnnSublib)
 			}
 			ev = append(ev, line)
 		}
@@ -491,10 +528,52 @@ func wslRule(f *model.Facts) []model.CheckResult {
 		r.Commands = []string{"ls -l " + winner.Path, "dpkg -S " + winner.Path + "  # which package installed it"}
 	}
 	if f.NVML.Opened {
-		ev = append(ev, fmt.Sprintf("NVML open, %d GPU(s); readings WSL does not provide show as n/a", len(f.NVML.GPUs)))
+		line := fmt.Sprintf("NVML open, %d GPU(s)", len(f.NVML.GPUs))
+		if lacks := nvmlLacks(f); len(lacks) > 0 {
+			line += "; NVML here does not report: " + strings.Join(lacks, ", ") + " (shown as N/A)"
+		}
+		ev = append(ev, line)
 	}
 	r.Evidence = strings.Join(ev, "; ")
 	return []model.CheckResult{r}
+}
+
+// nvmlLacks lists the readings NVML left unavailable on the first GPU with
+// readings: on WSL2 that is what the paravirtualised driver does not offer.
+func nvmlLacks(f *model.Facts) []string {
+	for _, g := range f.NVML.GPUs {
+		if !g.Sample.OK || !g.Slow.OK {
+			continue
+		}
+		s, sl := g.Sample.V, g.Slow.V
+		var out []string
+		for _, c := range []struct {
+			name string
+			ok   bool
+		}{
+			{"power draw", s.PowerDraw.OK}, {"temperature", s.TempGPU.OK}, {"clocks", s.ClockSM.OK},
+			{"clock-event reasons", s.ThrottleReasons.OK}, {"memory-bandwidth utilisation", s.UtilMem.OK},
+			{"PCIe link", sl.PCIeGen.OK}, {"PCIe throughput", sl.PCIeTxKBps.OK}, {"PCIe replays", sl.PCIeReplays.OK},
+			{"ECC", sl.ECCEnabled.OK}, {"persistence mode", sl.Persistence.OK}, {"compute mode", sl.ComputeMode.OK},
+			{"energy counter", sl.EnergyMilliJ.OK},
+		} {
+			if !c.ok {
+				out = append(out, c.name)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// sameMinor: two library versions agree on major.minor (9.14.0 vs 9.14.1).
+func sameMinor(a, b string) bool {
+	va, ea := ParseVersion(a)
+	vb, eb := ParseVersion(b)
+	if ea != nil || eb != nil {
+		return a == b
+	}
+	return va.Major() == vb.Major() && va.Minor() == vb.Minor()
 }
 
 func presentAbsent(b bool) string {
@@ -571,15 +650,14 @@ func wslAdjust(f *model.Facts, r *model.CheckResult) {
 	note := "WSL2: the driver runs on Windows (/dev/dxg, /usr/lib/wsl/lib); see env.wsl"
 	switch {
 	case r.ID == "driver.loaded" && r.Status != model.Pass:
+		r.Status, r.Cause = model.Skip, ""
 		if f.NVML.Opened {
 			r.Status = model.Pass
-		} else {
-			r.Status = model.Skip
 		}
 		r.Evidence = note + "; there is no Linux kernel module to load. " + r.Evidence
 		r.Fix, r.Commands = "", nil
 	case (r.ID == "driver.module" || r.ID == "pci.gpus" || strings.HasPrefix(r.ID, "bar1") || r.ID == "access.devnodes") && r.Status != model.Pass:
-		r.Status = model.Skip
+		r.Status, r.Cause = model.Skip, ""
 		r.Evidence = note + ": no kernel module, PCI device or /dev/nvidia* to judge. " + r.Evidence
 		r.Fix, r.Commands = "", nil
 	}
@@ -610,7 +688,7 @@ func pciAdjust(f *model.Facts, r *model.CheckResult) {
 	n := len(f.NVML.GPUs)
 	switch {
 	case granted > 0 && n == granted:
-		r.Status = model.Pass
+		r.Status, r.Cause = model.Pass, ""
 		r.Evidence = fmt.Sprintf("expected: %s, and NVML sees those %d. ", why, n) + r.Evidence
 		r.Fix, r.Commands = "", nil
 	default:
@@ -640,7 +718,7 @@ func libraryAdjust(f *model.Facts, r *model.CheckResult) {
 	case compat != nil:
 		// A libcuda newer than the kernel module is what cuda-compat is.
 		if _, _, ok := ForwardCompatCUDA(f); ok {
-			r.Status = model.Pass
+			r.Status, r.Cause = model.Pass, ""
 			r.Evidence = "the libcuda is NVIDIA's cuda-compat package (" + compat.Dir + "), judged by env.forward_compat. " + r.Evidence
 			r.Fix, r.Commands = "", nil
 		} else {
@@ -649,7 +727,8 @@ func libraryAdjust(f *model.Facts, r *model.CheckResult) {
 			r.Commands = nil
 		}
 	case f.Container.Detected && caps.OK && !capsOf(caps.V)["all"] &&
-		((r.ID == "nvml.library" && !capsOf(caps.V)["utility"]) || (r.ID == "driver.libcuda" && !capsOf(caps.V)["compute"])):
+		((r.ID == "nvml.library" && !capsOf(caps.V)["utility"] && !f.NVMLLibrary.Found) ||
+			(r.ID == "driver.libcuda" && !capsOf(caps.V)["compute"] && !f.CUDALibrary.Found)):
 		r.Evidence = "follows from env.container (NVIDIA_DRIVER_CAPABILITIES=" + strconv.Quote(caps.V) + "). " + r.Evidence
 		r.Fix = "Recreate the container with NVIDIA_DRIVER_CAPABILITIES=compute,utility (or all): the runtime mounts the driver's libraries by capability."
 		r.Commands = []string{"docker run --gpus all -e NVIDIA_DRIVER_CAPABILITIES=compute,utility ...  # example"}

@@ -45,6 +45,20 @@ func gpuAt(index int, name, bus string) model.GPUFacts {
 	return g
 }
 
+// wslGPU is an RTX 4090 as NVML reports it on WSL2: no replay counter, no
+// persistence mode.
+func wslGPU() model.GPUFacts {
+	g := gpuAt(0, "NVIDIA GeForce RTX 4090", "00000000:01:00.0")
+	sl := g.Slow.V
+	sl.PCIeReplays, sl.Persistence = model.Opt[uint64]{}, model.Opt[bool]{}
+	sl.PCIeTxKBps, sl.EnergyMilliJ = model.Some(uint32(1000)), model.Some(uint64(1))
+	g.Slow = model.Some(sl)
+	s := g.Sample.V
+	s.ClockSM, s.UtilMem = model.Some(uint32(2520)), model.Some(uint32(3))
+	g.Sample = model.Some(s)
+	return g
+}
+
 func driverLinks(bdfs ...string) [][2]string {
 	var l [][2]string
 	for _, b := range bdfs {
@@ -150,6 +164,17 @@ func TestEnvironmentFixtures(t *testing.T) {
 			follows: map[string]string{"driver.libcuda": "env.container"},
 		},
 		{
+			// Docker's --gpus mounts compute whatever the image's variable says.
+			name: "capabilities variable without compute, libcuda mounted anyway", fixture: "env-container-caps",
+			links: append(driverLinks("0000:18:00.0", "0000:28:00.0"), libLinks("/usr/lib/x86_64-linux-gnu", "580.159.04", "libnvidia-ml", "libcuda")...),
+			vars:  map[string]string{"NVIDIA_VISIBLE_DEVICES": "0", "NVIDIA_DRIVER_CAPABILITIES": "utility"},
+			nvml:  nvmlWith("580.159.04", h100a),
+			want:  map[string]model.Status{"env.container": model.Pass, "driver.libcuda": model.Pass},
+			evidence: map[string][]string{
+				"env.container": {"no compute capability listed, but libcuda.so.1 is there"},
+			},
+		},
+		{
 			name: "container with capabilities", fixture: "env-container-caps",
 			links: append(driverLinks("0000:18:00.0", "0000:28:00.0"), libLinks("/usr/lib/x86_64-linux-gnu", "580.159.04", "libnvidia-ml", "libcuda")...),
 			vars:  map[string]string{"NVIDIA_VISIBLE_DEVICES": "GPU-00000000", "NVIDIA_DRIVER_CAPABILITIES": "compute,utility"},
@@ -227,6 +252,18 @@ func TestEnvironmentFixtures(t *testing.T) {
 			},
 		},
 		{
+			name: "LD_LIBRARY_PATH shadows the torch wheel's cuDNN", fixture: "env-cudnn-shadow",
+			links: append(append(driverLinks("0000:18:00.0"), libLinks("/usr/lib/x86_64-linux-gnu", "580.159.04", "libnvidia-ml", "libcuda")...),
+				[2]string{"libcudnn.so.9.1.0", "/opt/cudnn-9.1/lib/libcudnn.so.9"}),
+			vars: map[string]string{"LD_LIBRARY_PATH": "/opt/cudnn-9.1/lib"},
+			nvml: nvmlWith("580.159.04", h100a),
+			want: map[string]model.Status{"env.libraries": model.Warn},
+			evidence: map[string][]string{
+				"env.libraries": {"libcudnn.so.9 of torch 2.11.0+cu130 (/usr/local/lib/python3.12/dist-packages): 9.19.0",
+					"LD_LIBRARY_PATH's /opt/cudnn-9.1/lib/libcudnn.so.9 (9.1.0) is found first", "Remove /opt/cudnn-9.1/lib from LD_LIBRARY_PATH"},
+			},
+		},
+		{
 			name: "GPU Operator node", fixture: "env-operator",
 			links: append(driverLinks("0000:18:00.0"), libLinks("/run/nvidia/driver/usr/lib/x86_64-linux-gnu", "570.124.06", "libnvidia-ml", "libcuda")...),
 			nvml:  NVMLFromError("nvml", "LIBRARY_NOT_FOUND", "libnvidia-ml.so.1: cannot open shared object file"),
@@ -251,10 +288,10 @@ func TestEnvironmentFixtures(t *testing.T) {
 		{
 			name: "WSL2", fixture: "env-wsl",
 			links: [][2]string{{"libcuda.so.1.1", "/usr/lib/wsl/lib/libcuda.so.1"}},
-			nvml:  nvmlWith("581.57", gpuAt(0, "NVIDIA GeForce RTX 4090", "00000000:01:00.0")),
+			nvml:  nvmlWith("581.57", wslGPU()),
 			want:  map[string]model.Status{"env.wsl": model.Pass, "driver.loaded": model.Pass, "pci.gpus": model.Skip},
 			evidence: map[string][]string{
-				"env.wsl":       {"microsoft-standard-WSL2", "/dev/dxg present"},
+				"env.wsl":       {"microsoft-standard-WSL2", "/dev/dxg present", "NVML here does not report: PCIe replays, persistence mode (shown as N/A)"},
 				"driver.loaded": {"WSL2: the driver runs on Windows"},
 			},
 		},
@@ -364,5 +401,42 @@ func TestLoaderDirsOrder(t *testing.T) {
 	want := "/usr/local/nvidia/lib64 /usr/local/nvidia/lib /usr/local/cuda/targets/x86_64-linux/lib /usr/local/nvidia/lib64 /usr/local/nvidia/lib /usr/local/lib/x86_64-linux-gnu"
 	if strings.Join(got, " ") != want {
 		t.Errorf("order %v\nwant %s", got, want)
+	}
+}
+
+// NGC images keep cuda-compat in compat/lib (a link to lib.real).
+func TestProbeForwardCompatNGCLayout(t *testing.T) {
+	root := t.TempDir()
+	writeFile(t, root, "/usr/local/cuda-12.9/compat/lib.real/libcuda.so.575.57.08", "")
+	symlink(t, root, "lib.real", "/usr/local/cuda-12.9/compat/lib")
+	symlink(t, root, "/usr/local/cuda-12.9", "/usr/local/cuda")
+	symlink(t, root, "libcuda.so.575.57.08", "/usr/local/cuda-12.9/compat/lib.real/libcuda.so.1")
+	env := (&fakeEnv{vars: map[string]string{"LD_LIBRARY_PATH": "/usr/local/cuda/compat/lib"}}).env(root)
+	fcs := probeForwardCompat(env, probeLibraryOrder(env, nil))
+	if len(fcs) != 1 || fcs[0].Dir != "/usr/local/cuda-12.9/compat/lib.real" || fcs[0].CUDAVersion != "12.9" ||
+		fcs[0].LibCUDAVersion != "575.57.08" || !fcs[0].Active || fcs[0].ActiveVia != "LD_LIBRARY_PATH" {
+		t.Errorf("forward compat = %+v", fcs)
+	}
+}
+
+// The measured H200 container: a system cuDNN 9.14 on ld.so.conf's path and
+// torch 2.11's wheel cuDNN 9.19 (no version in its file name; the header
+// has it). Not a warning (nothing on LD_LIBRARY_PATH), but said.
+func TestLibrariesSystemCuDNNBesideWheel(t *testing.T) {
+	f := healthyFacts()
+	site := "/opt/torch/.venv/lib/python3.12/site-packages"
+	f.Torch = []model.TorchInstall{{Path: site + "/torch/version.py", Version: "2.11.0+cu130", CUDA: "13.0"}}
+	f.CuDNN = append(f.CuDNN, model.CuDNNInstall{Header: site + "/nvidia/cudnn/include/cudnn_version.h", Origin: "pip", Version: "9.19.0"})
+	f.Environment.Libraries = []model.LibraryChoice{{Soname: "libcudnn.so.9", Candidates: []model.LibraryHit{
+		{Path: "/lib/x86_64-linux-gnu/libcudnn.so.9", Version: "9.14.0", Via: "ld.so.conf (/etc/ld.so.conf.d/x86_64-linux-gnu.conf)"},
+		{Path: site + "/nvidia/cudnn/lib/libcudnn.so.9", Via: "wheel"}}}}
+	r, ok := resultByID(t, f, "env.libraries")
+	if !ok || r.Status != model.Pass {
+		t.Fatalf("env.libraries = %+v", r)
+	}
+	for _, s := range []string{"of torch 2.11.0+cu130 (" + site + "): 9.19.0", "a system cuDNN 9.14.0 is on the loader's path too", "SUBLIBRARY_VERSION_MISMATCH"} {
+		if !strings.Contains(r.Evidence, s) {
+			t.Errorf("evidence lacks %q: %s", s, r.Evidence)
+		}
 	}
 }

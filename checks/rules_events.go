@@ -158,13 +158,23 @@ func xidRule(f *model.Facts) []model.CheckResult {
 			if s.when != "" {
 				line += ", last " + s.when
 			}
-			ev = append(ev, line)
 			st := model.Warn
 			if e.Severity == model.SevError {
 				st = model.Fail
 			}
+			action := "Xid " + strconv.Itoa(s.xid) + ": " + e.Action + "."
+			if st == model.Fail {
+				if since := recoveredSince(f, k.gpu, s); since != "" {
+					// The kernel log keeps an Xid until reboot; the GPU's
+					// readings now show it was recovered since.
+					st = model.Warn
+					line += " (" + since + ")"
+					action = "Xid " + strconv.Itoa(s.xid) + ": " + since + "; watch for it to return, and drain the GPU if it does."
+				}
+			}
+			ev = append(ev, line)
 			r.Status = worst(r.Status, st)
-			fixes = append(fixes, "Xid "+strconv.Itoa(s.xid)+": "+e.Action+".")
+			fixes = append(fixes, action)
 			if r.Cause == "" {
 				r.Cause = "xid-" + strconv.Itoa(s.xid)
 			}
@@ -241,4 +251,33 @@ func dedupe(xs []string) []string {
 		}
 	}
 	return out
+}
+
+// recoveredSince says why an error Xid from the kernel log no longer
+// describes the GPU, when its current readings prove it: a lost GPU (79)
+// that answers NVML again, or an uncorrectable ECC error (48, 94, 95) while
+// the volatile uncorrectable counter, which only a GPU reset or a driver
+// reload clears, reads 0. "" when nothing proves it. Timeline Xids are
+// judged as reported: the timeline is this session's.
+func recoveredSince(f *model.Facts, gpu int, s *xidSeen) string {
+	if gpu < 0 || s.where["timeline"] {
+		return ""
+	}
+	for _, g := range f.NVML.GPUs {
+		if g.Info.Index != gpu {
+			continue
+		}
+		if g.Health.State != model.Healthy || !g.Sample.OK {
+			return ""
+		}
+		switch s.xid {
+		case 79:
+			return "the GPU answers NVML again, so it was recovered since"
+		case 48, 94, 95:
+			if g.Slow.OK && g.Slow.V.ECCVolatileUncorrected.OK && g.Slow.V.ECCVolatileUncorrected.V == 0 {
+				return "the volatile uncorrectable ECC count reads 0, so the GPU was reset or the driver reloaded since"
+			}
+		}
+	}
+	return ""
 }

@@ -84,7 +84,11 @@ func TestXidRule(t *testing.T) {
 		{name: "none, log read", id: "xid", want: model.Pass, evidence: []string{"no Xid in", "dmesg"}},
 		{name: "none, log unreadable", id: "xid", want: model.Skip, evidence: []string{"not read", "Operation not permitted"},
 			mutate: func(f *model.Facts) { f.KernelLog = model.KernelLogFacts{Error: "dmesg: Operation not permitted"} }},
-		{name: "79 in the kernel log", id: "xid.gpu0", want: model.Fail, evidence: []string{"Xid 79 x1 (kernel log)", "fell off the bus"}, fix: []string{"reboot"}, mutate: lostLog},
+		{name: "79 in the kernel log, GPU lost", id: "xid.gpu0", want: model.Fail, evidence: []string{"Xid 79 x1 (kernel log)", "fell off the bus"}, fix: []string{"reboot"},
+			mutate: func(f *model.Facts) {
+				lostLog(f)
+				f.NVML.GPUs[0].Health = model.Health{State: model.Lost, Reason: "GPU_IS_LOST: GPU is lost"}
+			}},
 		{name: "48 on the timeline", id: "xid.gpu0", want: model.Fail, evidence: []string{"Xid 48 x2 (timeline)", "double-bit ECC"}, fix: []string{"reset the GPU"},
 			mutate: func(f *model.Facts) {
 				f.Events = []model.Event{model.XidEvent(1, 0, 48), model.XidEvent(2, 0, 48)}
@@ -96,8 +100,19 @@ func TestXidRule(t *testing.T) {
 		{name: "both sources, worst first", id: "xid.gpu0", want: model.Fail, evidence: []string{"Xid 79 x1 (kernel log): GPU fell off the bus, last 5108 s after boot; Xid 31 x1 (timeline)"},
 			mutate: func(f *model.Facts) {
 				lostLog(f)
+				f.NVML.GPUs[0].Health = model.Health{State: model.Lost, Reason: "GPU_IS_LOST: GPU is lost"}
 				f.Events = []model.Event{model.XidEvent(1, 0, 31)}
 			}},
+		{name: "48 in the kernel log, ECC counter reset since", id: "xid.gpu0", want: model.Warn, evidence: []string{"Xid 48", "reads 0"}, fix: []string{"watch for it to return"},
+			mutate: func(f *model.Facts) { f.KernelLog.Xids = []model.KernelXid{{BDF: "0000:18:00", Xid: 48, Uptime: 10}} }},
+		{name: "48 in the kernel log, errors still counted", id: "xid.gpu0", want: model.Fail, evidence: []string{"Xid 48"}, fix: []string{"reset the GPU"},
+			mutate: func(f *model.Facts) {
+				f.KernelLog.Xids = []model.KernelXid{{BDF: "0000:18:00", Xid: 48, Uptime: 10}}
+				f.NVML.GPUs[0].Slow.V.ECCVolatileUncorrected = model.Some(uint64(2))
+			}},
+		{name: "48 on the timeline stays a fail", id: "xid.gpu0", want: model.Fail,
+			mutate: func(f *model.Facts) { f.Events = []model.Event{model.XidEvent(1, 0, 48)} }},
+		{name: "79 in the kernel log but the GPU answers now", id: "xid.gpu0", want: model.Warn, evidence: []string{"answers NVML again"}, mutate: lostLog},
 		{name: "a GPU NVML does not list", id: "xid.pci-0000:41:00", want: model.Fail, evidence: []string{"Xid 79"},
 			mutate: func(f *model.Facts) { f.KernelLog.Xids = []model.KernelXid{{BDF: "0000:41:00", Xid: 79}} }},
 		{name: "no GPU at all", id: "xid", want: model.Skip, evidence: []string{"no NVIDIA GPU"},
@@ -120,4 +135,28 @@ func TestSameBus(t *testing.T) {
 			t.Errorf("sameBus(%q, %q) = %v", c.nvml, c.log, got)
 		}
 	}
+}
+
+// FuzzParseKernelLog: any bytes parse without panicking, within the bounds.
+func FuzzParseKernelLog(f *testing.F) {
+	f.Add([]byte(kernelLogSample))
+	f.Add([]byte("NVRM: Xid (PCI:0000:18:00): 99999999999999999999, x\n"))
+	f.Add([]byte("NVRM: Xid (PCI:ffffffff:ff:ff.7) trailing): 79,\n[ nan] NVRM: Xid (0000:01:00): 3"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var kl model.KernelLogFacts
+		parseKernelLog(&kl, b)
+		if len(kl.Xids) > maxKernelXids || len(kl.Notes) > maxKernelNotes || kl.Bytes > len(b) {
+			t.Fatalf("bounds: %d xids, %d notes, %d bytes of %d", len(kl.Xids), len(kl.Notes), kl.Bytes, len(b))
+		}
+		for _, x := range kl.Xids {
+			if len([]rune(x.Text)) > 203 {
+				t.Fatalf("unbounded text %q", x.Text)
+			}
+		}
+		for _, n := range kl.Notes {
+			if len([]rune(n)) > 303 {
+				t.Fatalf("unbounded note %q", n)
+			}
+		}
+	})
 }

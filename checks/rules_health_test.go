@@ -60,3 +60,21 @@ func TestLostGPUStaticChecksSkip(t *testing.T) {
 		t.Errorf("exit %d, summary %s: want 1 and one counted fail", ExitCode(rs), Summarize(rs))
 	}
 }
+
+// Any rule's pass about a lost GPU becomes a skip (the gate after the rules).
+func TestGateLostGPUs(t *testing.T) {
+	f := healthyFacts()
+	f.NVML.GPUs[0].Health = model.Health{State: model.Failed, Reason: "RESET_REQUIRED: GPU requires reset"}
+	out := gateLostGPUs(&f, []model.CheckResult{
+		{ID: "hw.nvlink.gpu0", GPU: model.Some(0), Status: model.Pass, Evidence: "links up"},
+		{ID: "hw.nvlink.gpu1", GPU: model.Some(1), Status: model.Pass, Evidence: "links up"},
+		{ID: "health.gpu0", GPU: model.Some(0), Status: model.Fail},
+		{ID: "pci.gpus", Status: model.Pass},
+	})
+	if out[0].Status != model.Skip || !strings.Contains(out[0].Evidence, "not current") || !strings.Contains(out[0].Evidence, "links up") {
+		t.Errorf("lost GPU's pass: %+v", out[0])
+	}
+	if out[1].Status != model.Pass || out[2].Status != model.Fail || out[3].Status != model.Pass {
+		t.Errorf("others changed: %+v", out[1:])
+	}
+}

@@ -169,10 +169,10 @@ func retiredSoftRule(f *model.Facts) []model.CheckResult {
 func eccModeRule(f *model.Facts) []model.CheckResult {
 	return perGPU(f, "hw.ecc_mode", "ECC on a data-center GPU", false, func(g model.GPUFacts, s *model.Signals, r *model.CheckResult) bool {
 		sl := g.Slow.V
-		if !sl.ECCEnabled.OK || gpuClass(g.Info.Name) != "datacenter" {
-			return false
+		if !sl.ECCEnabled.OK || !hbmDataCenter(g.Info.Name) {
+			return false // GDDR data-center cards (L40S, A40...) may ship with ECC off: not judged
 		}
-		r.Why = "Data-center GPUs ship with ECC on: with it off, memory errors corrupt results silently and the error counters, row remapping and health checks go blind."
+		r.Why = "HBM data-center GPUs run with ECC on: with it off, memory errors corrupt results silently and the error counters, row remapping and health checks go blind."
 		if sl.ECCEnabled.V {
 			r.Status, r.Evidence = model.Pass, "ECC enabled (NVML)"
 			return true
@@ -183,6 +183,17 @@ func eccModeRule(f *model.Facts) []model.CheckResult {
 		r.Commands = []string{"sudo nvidia-smi -e 1 -i " + fmt.Sprint(g.Info.Index) + "  # pending until the GPU is reset or the node reboots"}
 		return true
 	})
+}
+
+// hbmDataCenter: data-center GPUs with HBM memory, whose ECC is on unless
+// someone turned it off.
+func hbmDataCenter(name string) bool {
+	for _, t := range []string{"V100", "P100", "A100", "A800", "A30", "H100", "H800", "H200", "H20", "GH200", "B100", "B200", "B300", "GB200"} {
+		if strings.Contains(name, t) {
+			return true
+		}
+	}
+	return false
 }
 
 func throttleHistoryRule(f *model.Facts) []model.CheckResult {
@@ -237,6 +248,13 @@ func nvlinkRule(f *model.Facts) []model.CheckResult {
 		}
 		r.Why = "A GPU's NVLinks carry its peer-to-peer traffic (NCCL); a link down forces traffic onto fewer links or PCIe, and rising CRC/replay/recovery counts mean a marginal link (" + srcDCGMLimits + ")."
 		active, total := s.ActiveLinks()
+		if active == 0 {
+			// A PCIe card with NVLink but no bridge reports every link
+			// inactive by design: not an NVLink system, not a fault.
+			r.Status = model.Skip
+			r.Evidence = fmt.Sprintf("none of the %d NVLinks is connected (a PCIe card without an NVLink bridge; on an NVSwitch system see fabric.manager)", total)
+			return true
+		}
 		var down []string
 		for _, l := range s.NVLinks {
 			if l.State != "active" {
@@ -353,9 +371,13 @@ func aerRule(f *model.Facts) []model.CheckResult {
 func p2pRule(f *model.Facts) []model.CheckResult {
 	r := model.CheckResult{ID: "hw.p2p", Title: "Peer-to-peer between GPUs and IOMMU/ACS",
 		Why: "NCCL and CUDA copy directly between GPUs when P2P works; with an IOMMU translating DMA or ACS redirecting peer traffic to the root complex, P2P hangs or crawls (" + srcNCCLTrouble + ")."}
-	var rows, notOK []string
-	nvlinkAll := true
+	var rows, notOK, geforceOnly []string
+	pcieP2P := false // some pair does P2P over PCIe: where IOMMU and ACS matter
 	seen := map[[2]int]bool{}
+	names := map[int]string{}
+	for _, g := range f.NVML.GPUs {
+		names[g.Info.Index] = g.Info.Name
+	}
 	for _, g := range f.NVML.GPUs {
 		s := signalsOf(g)
 		if s == nil {
@@ -368,11 +390,15 @@ func p2pRule(f *model.Facts) []model.CheckResult {
 			}
 			seen[key] = true
 			rows = append(rows, fmt.Sprintf("GPU%d-GPU%d %s P2P %s", key[0], key[1], orDash(p.Topology), orDash(p.P2PRead)))
-			if !strings.HasPrefix(p.Topology, "NV") {
-				nvlinkAll = false
-			}
-			if p.P2PRead != "" && p.P2PRead != "OK" {
-				notOK = append(notOK, fmt.Sprintf("GPU%d-GPU%d: %s", key[0], key[1], p.P2PRead))
+			pair := fmt.Sprintf("GPU%d-GPU%d: %s", key[0], key[1], p.P2PRead)
+			switch {
+			case p.P2PRead == "OK" && !strings.HasPrefix(p.Topology, "NV"):
+				pcieP2P = true
+			case p.P2PRead == "" || p.P2PRead == "OK":
+			case gpuClass(names[key[0]]) == "geforce" && gpuClass(names[key[1]]) == "geforce":
+				geforceOnly = append(geforceOnly, pair)
+			default:
+				notOK = append(notOK, pair)
 			}
 		}
 	}
@@ -383,13 +409,17 @@ func p2pRule(f *model.Facts) []model.CheckResult {
 	ev := []string{"NVML topology: " + strings.Join(rows, ", ")}
 	r.Status = model.Pass
 	var fixes, cmds []string
+	if len(geforceOnly) > 0 {
+		// Nothing to set: NCCL uses host memory between these cards.
+		ev = append(ev, "no P2P between GeForce cards (NVML: "+strings.Join(geforceOnly, ", ")+"): NCCL copies through host memory")
+	}
 	if len(notOK) > 0 {
 		r.Status = model.Warn
 		ev = append(ev, "P2P not possible: "+strings.Join(notOK, ", "))
-		fixes = append(fixes, "Without P2P, NCCL stages copies through host memory (slower, but it works). GeForce cards have P2P over PCIe disabled by the driver; on others, check the platform's PCIe topology and the items below.")
+		fixes = append(fixes, "Without P2P, NCCL stages copies through host memory (slower, but it works). Check the platform's PCIe topology (GPUs under different root complexes or CPU sockets often cannot do P2P) and the IOMMU/ACS items.")
 	}
 	m := f.Environment.IOMMU
-	if f.Environment.Probed && !nvlinkAll {
+	if f.Environment.Probed && pcieP2P {
 		if m.Groups.OK && m.Groups.V > 0 && !m.Passthrough {
 			r.Status = worst(r.Status, model.Warn)
 			ev = append(ev, fmt.Sprintf("IOMMU active (%d groups; kernel: %s) without passthrough", m.Groups.V, orDash(m.Cmdline)))

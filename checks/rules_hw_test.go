@@ -78,6 +78,11 @@ func TestHardwareSignalRules(t *testing.T) {
 		{"short history", "hw.throttle_history.gpu0", func(s *model.Signals, _ *model.SlowSample) { s.ThrottleWindowS = 10 }, model.Skip, []string{"10 s of history"}},
 		{"all links up", "hw.nvlink.gpu0", nil, model.Pass, []string{"18/18 links active", "NV18 to GPU 1", "no data-link errors"}},
 		{"a link down", "hw.nvlink.gpu0", func(s *model.Signals, _ *model.SlowSample) { s.NVLinks[5].State = "inactive" }, model.Fail, []string{"link(s) 5 down", "17/18"}},
+		{"no bridge: every link inactive", "hw.nvlink.gpu0", func(s *model.Signals, _ *model.SlowSample) {
+			for i := range s.NVLinks {
+				s.NVLinks[i].State = "inactive"
+			}
+		}, model.Skip, []string{"none of the 18 NVLinks is connected"}},
 		{"CRC storm", "hw.nvlink.gpu0", func(s *model.Signals, _ *model.SlowSample) { s.NVLinkCRCPerS = model.Some(250.0) }, model.Warn, []string{"CRC errors 250/s"}},
 		{"CRC trickle", "hw.nvlink.gpu0", func(s *model.Signals, _ *model.SlowSample) { s.NVLinkCRCPerS = model.Some(3.0) }, model.Pass, nil},
 		{"recovery error", "hw.nvlink.gpu0", func(s *model.Signals, _ *model.SlowSample) { s.NVLinkRecoveryPerS = model.Some(0.2) }, model.Warn, []string{"recovery 0.20/s"}},
@@ -85,6 +90,7 @@ func TestHardwareSignalRules(t *testing.T) {
 		{"replays above DCGM's rate", "hw.pcie_replay.gpu0", func(s *model.Signals, _ *model.SlowSample) { s.PCIeReplayPerMin = model.Some(8.5) }, model.Warn, []string{"threshold 8/min"}},
 		{"ECC on", "hw.ecc_mode.gpu0", nil, model.Pass, nil},
 		{"ECC off on an H100", "hw.ecc_mode.gpu0", func(_ *model.Signals, sl *model.SlowSample) { sl.ECCEnabled = model.Some(false) }, model.Warn, []string{"ECC disabled", "nvidia-smi -e 1 -i 0"}},
+		{"ECC off on an L40S is not judged", "hw.ecc_mode.gpu0", nil, "", nil},
 		{"DBE pages at the soft limit", "hw.retired_pages.gpu0", func(_ *model.Signals, sl *model.SlowSample) {
 			sl.RetiredPagesDBE, sl.RetiredPagesSBE = model.Some(15), model.Some(2)
 		}, model.Pass, []string{"15 page(s)"}},
@@ -100,7 +106,18 @@ func TestHardwareSignalRules(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			r, ok := resultByID(t, hwFacts(c.mut), c.id)
+			f := hwFacts(c.mut)
+			if c.want == "" { // no row expected
+				f.NVML.GPUs[0].Info.Name = "NVIDIA L40S"
+				sl := f.NVML.GPUs[0].Slow.V
+				sl.ECCEnabled = model.Some(false)
+				f.NVML.GPUs[0].Slow = model.Some(sl)
+				if r, ok := resultByID(t, f, c.id); ok {
+					t.Errorf("%s present: %s %s", c.id, r.Status, r.Evidence)
+				}
+				return
+			}
+			r, ok := resultByID(t, f, c.id)
 			if !ok {
 				t.Fatalf("no %s", c.id)
 			}
@@ -148,7 +165,8 @@ func TestHardwareRulesSkipLostGPU(t *testing.T) {
 func TestP2PAndIOMMU(t *testing.T) {
 	pcie := func(s *model.Signals, _ *model.SlowSample) {
 		s.NVLinks = nil
-		s.Peers = []model.Peer{{GPU: 1, Topology: "PHB", P2PRead: "chipset not supported", P2PNVLink: "not supported"}}
+		s.Peers = []model.Peer{{GPU: 1, Topology: "PHB", P2PRead: "chipset not supported", P2PNVLink: "not supported"},
+			{GPU: 2, Topology: "PIX", P2PRead: "OK", P2PNVLink: "not supported"}}
 	}
 	f := hwFacts(pcie)
 	f.Environment.IOMMU = model.IOMMUFacts{Groups: model.Some(42), Cmdline: "intel_iommu=on", ACSReadable: true, ACSRedirects: []string{"0000:00:01.0"}}
@@ -166,6 +184,21 @@ func TestP2PAndIOMMU(t *testing.T) {
 	f = withPeersOK(f)
 	if r, _ := resultByID(t, f, "hw.p2p"); r.Status != model.Pass {
 		t.Errorf("hw.p2p with iommu=pt = %s: %s", r.Status, r.Evidence)
+	}
+	// GeForce pairs without P2P: reported, nothing to set, no warning; the
+	// IOMMU does not matter when no pair does P2P over PCIe.
+	f = hwFacts(func(s *model.Signals, _ *model.SlowSample) {
+		s.NVLinks = nil
+		s.Peers = []model.Peer{{GPU: 1, Topology: "NODE", P2PRead: "not supported"}}
+	})
+	f.NVML.GPUs[0].Info.Name = "NVIDIA GeForce RTX 4090 D"
+	g1 := f.NVML.GPUs[0]
+	g1.Info.Index, g1.Slow = 1, model.None[model.SlowSample]()
+	f.NVML.GPUs = append(f.NVML.GPUs, g1)
+	f.Environment.IOMMU = model.IOMMUFacts{Groups: model.Some(42)}
+	r, _ = resultByID(t, f, "hw.p2p")
+	if r.Status != model.Pass || !strings.Contains(r.Evidence, "no P2P between GeForce cards") || strings.Contains(r.Evidence, "IOMMU") {
+		t.Errorf("4x 4090D world: %s %s", r.Status, r.Evidence)
 	}
 }
 

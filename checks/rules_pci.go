@@ -40,6 +40,18 @@ func pciGPUsRule(f *model.Facts) []model.CheckResult {
 		r.Why = "Without an NVIDIA GPU on the PCI bus there is nothing for the driver to drive: every driver, NVML and CUDA check fails as a consequence."
 		r.Fix = "No NVIDIA GPU is on this machine's PCI bus, so installing or loading a driver cannot help. In a VM, attach the GPU (PCI passthrough or vGPU) in the hypervisor; on bare metal, power off, reseat the card, connect its PCIe power cables, and check that the slot is enabled in firmware setup."
 		r.Commands = []string{"lspci -nn | grep -i nvidia", "cat /sys/class/dmi/id/sys_vendor /sys/class/dmi/id/product_name  # a hypervisor's name here means a VM"}
+		var fell []string
+		for _, x := range f.KernelLog.Xids {
+			if x.Xid == 79 {
+				fell = append(fell, x.BDF)
+			}
+		}
+		if len(fell) > 0 {
+			// It was there: Xid 79 says the GPU fell off the bus since boot.
+			r.Evidence += "; but the kernel log has Xid 79 (GPU has fallen off the bus) for " + strings.Join(dedupe(fell), ", ") + " since boot: the GPU was there and dropped off"
+			r.Fix = "A GPU fell off the bus (Xid 79) and vanished from the PCI bus: reboot the machine (a cold power cycle if it does not come back), then reseat the card and its riser, check its PCIe power cables and the power supply; if it repeats, the card or slot is failing."
+			r.Commands = []string{"sudo dmesg | grep -iE 'xid|fallen off|aer'", "sudo reboot  # the GPU can come back only after a reboot: stops everything on this machine"}
+		}
 		return []model.CheckResult{r}
 	}
 
@@ -352,8 +364,9 @@ func bar1ForGPU(f *model.Facts, g model.GPUInfo) model.CheckResult {
 }
 
 // inContainerWithoutGPU: inside a container that was given no GPU: no
-// /dev/nvidia* node, NVML could not open, and the container runtime did
-// not pass NVIDIA_VISIBLE_DEVICES (or passed none).
+// /dev/nvidiactl or /dev/nvidiaN node and NVML could not open. The value of
+// NVIDIA_VISIBLE_DEVICES proves nothing: CUDA base images set it to "all"
+// themselves, and without the NVIDIA runtime nobody acts on it.
 func inContainerWithoutGPU(f *model.Facts) bool {
 	if !f.Container.Detected || f.NVML.Opened || !f.Recorded("dev_nodes") {
 		return false
@@ -363,12 +376,7 @@ func inContainerWithoutGPU(f *model.Facts) bool {
 			return false
 		}
 	}
-	nv, set := f.Env["NVIDIA_VISIBLE_DEVICES"]
-	switch strings.ToLower(strings.TrimSpace(nv)) {
-	case "", "void", "none":
-		return true
-	}
-	return !set
+	return true
 }
 
 // containerNoGPU is pci.gpus's root cause inside a container without a
@@ -386,6 +394,11 @@ func containerNoGPU(f *model.Facts, r model.CheckResult, onBus int) model.CheckR
 	nvText := "NVIDIA_VISIBLE_DEVICES unset"
 	if set {
 		nvText = "NVIDIA_VISIBLE_DEVICES=" + strconv.Quote(nv)
+		switch strings.ToLower(strings.TrimSpace(nv)) {
+		case "", "void", "none":
+		default:
+			nvText += " but no device was passed: the variable comes from the image and only the NVIDIA runtime acts on it (it did not run)"
+		}
 	}
 	if onBus == 0 {
 		r.Title = "No NVIDIA GPU on this machine's PCI bus / in this container"

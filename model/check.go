@@ -62,6 +62,21 @@ type CheckResult struct {
 // the exit status: a result that follows from a root cause does not.
 func (r CheckResult) Counted() bool { return r.FollowsFrom == "" }
 
+// RecordedMark is a replayed result's relation to the recording, for the
+// views to draw beside the title (never inside it, where it was cut off):
+// "[recorded warn, now fail]" when today's rules judge the recorded facts
+// differently, "[new rule]" when the recording has no verdict for it, ""
+// otherwise. Only meaningful for results judged from a recording.
+func (r CheckResult) RecordedMark() string {
+	switch {
+	case r.Recorded == "":
+		return "[new rule]"
+	case r.Recorded != r.Status:
+		return "[recorded " + string(r.Recorded) + ", now " + string(r.Status) + "]"
+	}
+	return ""
+}
+
 // SortChecks returns a copy of rs ordered fails, warns, skips, passes,
 // keeping the given order inside each group; inside a group root causes
 // come first, and every result that follows from a root comes right after

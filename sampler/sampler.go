@@ -196,8 +196,6 @@ func (s *Sampler) Run(ctx context.Context) error {
 			}
 		}()
 	}
-	wg.Add(1)
-	go func() { defer wg.Done(); s.watchdog(ctx) }()
 
 	<-ctx.Done()
 	done := make(chan struct{})
@@ -211,6 +209,12 @@ func (s *Sampler) Run(ctx context.Context) error {
 }
 
 func (s *Sampler) fastLoop(ctx context.Context, g *GPU) {
+	// The watchdog is a timer armed only while a reading is in flight: a
+	// healthy GPU stops it before it fires, so it never wakes the process
+	// (a periodic watchdog woke it 4 times a second even at a 1 s interval).
+	g.watch = time.AfterFunc(time.Hour, func() { s.stalled(g) })
+	g.watch.Stop()
+	defer g.watch.Stop()
 	t := time.NewTicker(s.opts.Interval)
 	defer t.Stop()
 	var sample model.Sample
@@ -236,10 +240,12 @@ func (s *Sampler) fastLoop(ctx context.Context, g *GPU) {
 
 func (s *Sampler) readFast(g *GPU, sample *model.Sample, start time.Time) {
 	g.fastStarted.Store(start.UnixNano())
+	g.watch.Reset(s.opts.StaleAfter)
 	*sample = model.Sample{Time: model.TimestampOf(start)}
 	err := s.backend.ReadFast(g.idx, sample)
 	took := time.Since(start)
 	g.fastStarted.Store(0)
+	g.watch.Stop()
 	g.fastNanos.Add(uint64(took))
 	g.fastCount.Add(1)
 	if err != nil {
@@ -355,35 +361,25 @@ func (g *GPU) SlowError() string {
 	return g.slowErr
 }
 
-// watchdog marks GPUs stale when a fast reading is overdue: a hung call on one
-// GPU shows up on that pane without stopping the others.
-func (s *Sampler) watchdog(ctx context.Context) {
-	period := min(max(s.opts.StaleAfter/4, 10*time.Millisecond), 250*time.Millisecond)
-	t := time.NewTicker(period)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case now := <-t.C:
-			for _, g := range s.gpus {
-				started := g.fastStarted.Load()
-				if started == 0 || now.Sub(time.Unix(0, started)) < s.opts.StaleAfter {
-					continue
-				}
-				g.mu.Lock()
-				mark := g.health.State == model.Healthy
-				if mark {
-					g.health = model.Health{State: model.Stale, Since: model.Now(),
-						Reason: "no answer from the driver for " + now.Sub(time.Unix(0, started)).Truncate(time.Millisecond).String()}
-				}
-				g.mu.Unlock()
-				if mark {
-					s.Emit(model.Event{GPU: model.Some(g.idx), Kind: model.EventHealth, Severity: model.SevWarn,
-						Message: "GPU " + strconv.Itoa(g.idx) + " readings stalled (a driver call is hanging)"})
-				}
-			}
-		}
+// stalled runs when a GPU's fast reading has been in flight for StaleAfter:
+// the GPU is marked stale, so a hung call shows on that pane without stopping
+// the others.
+func (s *Sampler) stalled(g *GPU) {
+	started := g.fastStarted.Load()
+	if started == 0 {
+		return // the reading finished as the timer fired
+	}
+	waited := time.Since(time.Unix(0, started))
+	g.mu.Lock()
+	mark := g.health.State == model.Healthy
+	if mark {
+		g.health = model.Health{State: model.Stale, Since: model.Now(),
+			Reason: "no answer from the driver for " + waited.Truncate(time.Millisecond).String()}
+	}
+	g.mu.Unlock()
+	if mark {
+		s.Emit(model.Event{GPU: model.Some(g.idx), Kind: model.EventHealth, Severity: model.SevWarn,
+			Message: "GPU " + strconv.Itoa(g.idx) + " readings stalled (a driver call is hanging)"})
 	}
 }
 
@@ -406,6 +402,7 @@ type GPU struct {
 	late         *model.Ring[int32] // fast-tick lateness in microseconds
 
 	fastStarted atomic.Int64 // unix nanos of the fast read in flight, 0 if none
+	watch       *time.Timer  // fires StaleAfter into a fast read (fast goroutine only)
 	fastNanos   atomic.Uint64
 	fastCount   atomic.Uint64
 	slowNanos   atomic.Uint64
@@ -454,16 +451,7 @@ func (g *GPU) recordLateness(d time.Duration) {
 }
 
 // Stats is the sampler's own cost for one GPU, for the overhead view.
-type Stats struct {
-	FastReads    uint64
-	FastMean     time.Duration // mean wall time of one fast reading
-	SlowReads    uint64
-	SlowMean     time.Duration
-	SkippedTicks uint64        // fast ticks dropped because a reading overran
-	LateP50      time.Duration // fast tick start lateness over the last 1024 ticks
-	LateP99      time.Duration
-	LateMax      time.Duration
-}
+type Stats = model.SamplerStats // defined in model so the UI needs only model
 
 // Stats reports the sampler's cost and timeliness for this GPU.
 func (g *GPU) Stats() Stats {

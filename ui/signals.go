@@ -8,10 +8,11 @@ import (
 	"github.com/gputop/gputop/model"
 )
 
-// Hardware signals on screen (model.Signals): a short summary on the card
-// (PCIe and NVLink traffic, encoder/decoder, throttle history, link and
-// recovery alarms), full lines in the zoom, and MIG instances as sub-rows
-// of their GPU in the compact table.
+// Hardware signals on screen (model.Signals): PCIe RX/TX and the
+// encoder/decoder on the card's clocks line (gpus.go clocksRight), alarms
+// (recovery, links down), NVLink traffic, throttle history and MIG on its
+// throttle line, full lines in the zoom, and MIG instances as sub-rows of
+// their GPU in the compact table.
 
 // clean drops control characters from a string the driver gave us.
 func clean(s string) string {
@@ -26,6 +27,8 @@ func clean(s string) string {
 // rate renders kB/s compactly ("10.5G", "820M", "12k").
 func rate(kBps uint64) string {
 	switch {
+	case kBps == 0:
+		return "0"
 	case kBps >= 1e6:
 		return strconv.FormatFloat(float64(kBps)/1e6, 'f', 1, 64) + "G"
 	case kBps >= 1e3:
@@ -49,8 +52,8 @@ func throttledMost(s *model.Signals) (info model.ThrottleCounterReason, sec floa
 	return info, sec, ok
 }
 
-// cardTraffic is the right side of the card's clock line: PCIe receive and
-// transmit, then the encoder/decoder when they work.
+// cardTraffic is PCIe receive and transmit, then the encoder/decoder when
+// they work.
 func (st *Styles) cardTraffic(g *gpuFrame) string {
 	s := &g.Slow
 	var parts []string
@@ -78,6 +81,8 @@ func (st *Styles) cardSignals(g *gpuFrame) string {
 	if active, total := sg.ActiveLinks(); total > 0 {
 		nv := fmt.Sprintf("NVL %d/%d", active, total)
 		switch {
+		case active == 0:
+			// No link connected (no bridge): nothing to alarm about.
 		case active < total:
 			parts = append(parts, st.fail.render(nv))
 		case sg.NVLinkTxKBps.OK:
@@ -197,8 +202,12 @@ func (st *Styles) signalLines(g *gpuFrame, kv func(k, v string) string) []string
 			name = name[i+5:]
 		}
 		v := fmt.Sprintf("%s GI%d/CI%d %s", name, m.GI.V, m.CI.V, fmtGiB(m.MemUsed, m.MemTotal))
-		if len(m.PIDs) > 0 {
-			v += fmt.Sprintf(" %d proc", len(m.PIDs))
+		for i, pid := range m.PIDs {
+			if i == 3 {
+				v += fmt.Sprintf(" +%d", len(m.PIDs)-3)
+				break
+			}
+			v += " pid " + strconv.FormatUint(uint64(pid), 10)
 		}
 		lines = append(lines, kv("  MIG "+strconv.Itoa(m.Index), v))
 	}

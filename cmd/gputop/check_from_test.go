@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -142,5 +143,36 @@ func TestCheckFromTakesTheRecordsWorseHealth(t *testing.T) {
 	code, out, _ := runArgs(t, "check", "--from", file)
 	if code != 1 || !strings.Contains(out, "[FAIL] GPU answering: GPU 1") {
 		t.Fatalf("exit %d:\n%s", code, out)
+	}
+}
+
+// This machine (CI's and the sessions'): a container without a GPU. The
+// check leads with the container root and never suggests loading a module.
+func TestCheckInAContainerWithoutGPU(t *testing.T) {
+	if _, err := os.Stat("/.dockerenv"); err != nil {
+		t.Skip("not a Docker container")
+	}
+	if _, err := os.Stat("/dev/nvidiactl"); err == nil {
+		t.Skip("this container has a GPU")
+	}
+	code, out, _ := runArgs(t, "check")
+	lines := strings.Split(out, "\n")
+	first := ""
+	for _, l := range lines {
+		if strings.HasPrefix(l, "[") {
+			first = l
+			break
+		}
+	}
+	if code != 1 || !strings.Contains(first, "in this container") || !strings.Contains(first, "pci.gpus") {
+		t.Fatalf("exit %d, first check %q:\n%s", code, first, out)
+	}
+	for _, bad := range []string{"$ sudo modprobe", "apt install nvidia-driver"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("the report suggests %q inside a container:\n%s", bad, out)
+		}
+	}
+	if !strings.Contains(out, "--gpus all") || !strings.Contains(out, "follow from a root cause") {
+		t.Errorf("no way to pass a GPU in, or no followers:\n%s", out)
 	}
 }

@@ -17,10 +17,10 @@ func TestE2EDemoDashboard(t *testing.T) {
 	bin := gputopBinary(t)
 	for _, size := range []struct {
 		w, h int
-		want []string // names visible at this width (80 columns truncates them)
+		want []string // names visible at this width: the model numbers survive 80 columns
 	}{
-		{200, 50, []string{"8 GPUs", "driver 580.159.04", "A100", "RTX 4090", "Tesla T4"}},
-		{80, 24, []string{"8 GPUs", "driver 580.159.04", "A100", "Tesla T4"}},
+		{200, 50, []string{"8 GPUs", "driver 580.159.04 (CUDA ≤ 13.0)", "DEMO", "A100", "RTX 4090", "RTX 5090", " T4 "}},
+		{80, 24, []string{"8 GPUs", "driver 580.159.04", "DEMO", "A100", "RTX 4090", "RTX 5090"}},
 	} {
 		t.Run(sizeName(size.w, size.h), func(t *testing.T) {
 			s := newTmux(t, size.w, size.h)
@@ -108,7 +108,7 @@ func TestE2EExportThenReplay(t *testing.T) {
 	s.waitFor("CHECKS", 20*time.Second)
 	s.waitFor("took", 10*time.Second) // the checks finished
 	s.send("s")
-	scr := s.waitFor(".json", 10*time.Second)
+	scr := s.waitFor("snapshot exported to", 10*time.Second) // not ".json": check titles name version.json
 	s.send("q")
 	s.waitFor("EXIT=0", 10*time.Second)
 	files, _ := filepath.Glob(filepath.Join(dir, "gputop-*.json"))

@@ -89,6 +89,9 @@ type Backend struct {
 	// so Close frees the event set before NVML shuts down under it.
 	closing atomic.Bool
 	events  sync.WaitGroup
+	// waits counts EventSet.Wait calls and their time, for CallStats: a
+	// Wait that returns at once shows up as a high count and a low mean.
+	waits callCounter
 }
 
 var (
@@ -129,13 +132,18 @@ type device struct {
 	eccEnabled bool              // from the last rare reading
 	lastTx     model.Opt[uint32] // PCIe throughput, carried between reads
 	lastRx     model.Opt[uint32]
+	lastGen    model.Opt[int] // PCIe link generation and width, carried between reads
+	lastWidth  model.Opt[int]
 	lastUtilPk model.Opt[uint32] // utilisation peak, carried between reads
 	sig        sigState          // hardware signals (signals.go)
 
 	// Fast goroutine only: the clocks' last reading (sample time) and values.
 	clockAt                   model.Timestamp
 	lastClockSM, lastClockMem model.Opt[uint32]
+	lastPowerLimit            model.Opt[uint32]
 	fields                    [1]nvml.FieldValue
+	prev                      model.Sample // the previous fast reading, for spaced calls
+	cost                      [numFastKinds]costGuard
 
 	stats [numCallKinds]callCounter
 }
@@ -378,22 +386,23 @@ func (b *Backend) device(gpu int) (*device, error) {
 	return d, nil
 }
 
-// begin starts timing one call when accounting is on.
+// begin starts timing one call (a monotonic clock read, ~25 ns).
 func (b *Backend) begin() time.Duration {
-	if !b.opts.CallStats {
-		return 0
-	}
 	return time.Since(b.epoch)
 }
 
 // result records a call's cost and judges its answer: ok means the value
 // may be used; err is a *sampler.DeviceError when the whole GPU is
-// unreadable.
+// unreadable. A fast-tier call's cost also feeds its costGuard.
 func (b *Backend) result(d *device, k callKind, ret nvml.Return, started time.Duration) (ok bool, err error) {
+	took := time.Since(b.epoch) - started
 	if b.opts.CallStats {
 		c := &d.stats[k]
 		c.count.Add(1)
-		c.nanos.Add(uint64(time.Since(b.epoch) - started))
+		c.nanos.Add(uint64(took))
+	}
+	if k < numFastKinds {
+		d.cost[k].record(started, took)
 	}
 	return b.judge(d, k, ret)
 }

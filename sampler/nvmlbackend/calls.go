@@ -71,6 +71,10 @@ const (
 	numCallKinds
 )
 
+// numFastKinds: the kinds before it are the fast tier's, each with a
+// costGuard.
+const numFastKinds = callFanSpeed + 1
+
 // callInfo describes a call kind: the name shown in the overview and the C
 // symbol behind it. The symbol is looked up once at Open: an older driver's
 // library that lacks it would crash the process if go-nvml called it, so a
@@ -162,6 +166,9 @@ func (b *Backend) CallStats() []CallStat {
 			continue
 		}
 		out = append(out, CallStat{Name: k.String(), Count: count, Mean: time.Duration(nanos / count)})
+	}
+	if n := b.waits.count.Load(); b.opts.CallStats && n > 0 {
+		out = append(out, CallStat{Name: "EventSet.Wait", Count: n, Mean: time.Duration(b.waits.nanos.Load() / n)})
 	}
 	return out
 }

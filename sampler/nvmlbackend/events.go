@@ -63,43 +63,92 @@ func (b *Backend) Events(ctx context.Context, emit func(model.Event)) error {
 
 	timeoutMS := uint32(max(b.opts.EventTimeout.Milliseconds(), 1))
 	failures := 0
+	pace := newWaitPacer(b.opts.EventTimeout)
 	for ctx.Err() == nil && !b.closing.Load() {
+		// Wait may answer long before its timeout: NVML says so for an
+		// interrupt (answered TIMEOUT), and an answer that carries no Xid
+		// is no reason to ask again at once. A loop that trusted every
+		// answer to have taken its time would spin a core in the driver
+		// whenever Wait returns at once, with nothing to show for it. The
+		// pacer allows one quiet answer per timeout and a bounded burst of
+		// Xid events; past that it sleeps.
+		t := b.beginWait()
 		data, ret := set.Wait(timeoutMS)
-		switch ret {
-		case nvml.ERROR_TIMEOUT:
+		b.endWait(t)
+		xid := ret == nvml.SUCCESS && data.EventType&nvml.EventTypeXidCriticalError != 0
+		switch {
+		case xid:
 			failures = 0
-			continue
-		case nvml.SUCCESS:
-			failures = 0
-			if data.EventType&nvml.EventTypeXidCriticalError == 0 {
-				continue
-			}
-			xid := int(data.EventData)
 			ev := model.Event{
 				Time:     model.Now(),
 				Kind:     model.EventXid,
 				Severity: model.SevError,
-				Message:  "Xid " + strconv.Itoa(xid),
-				Xid:      model.Some(xid),
+				Message:  "Xid " + strconv.Itoa(int(data.EventData)),
+				Xid:      model.Some(int(data.EventData)),
 			}
 			if gpu, ok := b.gpuOf(data.Device); ok {
 				ev.GPU.Set(gpu)
 			}
 			emit(ev)
-			continue
+		case ret == nvml.SUCCESS || ret == nvml.ERROR_TIMEOUT:
+			failures = 0
+		default:
+			failures++
+			b.log.Warn("nvml events: Wait failed", "code", codeName(ret), "in_a_row", failures)
+			if failures >= maxWaitFailures {
+				return fmt.Errorf("nvml events: EventSet.Wait failed %d times in a row: %w", failures, ret)
+			}
 		}
-		failures++
-		b.log.Warn("nvml events: Wait failed", "code", codeName(ret), "in_a_row", failures)
-		if failures >= maxWaitFailures {
-			return fmt.Errorf("nvml events: EventSet.Wait failed %d times in a row: %w", failures, ret)
-		}
-		// Do not spin on an error that answers at once.
-		select {
-		case <-ctx.Done():
-		case <-time.After(b.opts.EventTimeout):
+		if d := pace.next(time.Now(), xid); d > 0 {
+			select {
+			case <-ctx.Done():
+			case <-time.After(d):
+			}
 		}
 	}
 	return nil
+}
+
+// maxXidBurst is how many Xid events in a row Events delivers without
+// pausing; an Xid storm (a GPU repeating the same error) then costs one Wait
+// per maxXidBurst events per timeout instead of a core.
+const maxXidBurst = 16
+
+// waitPacer bounds how often Events calls EventSet.Wait, whatever Wait
+// answers: a quiet answer (timeout, an event that is no Xid, an error) that
+// came back before the timeout is followed by a sleep for the rest of it;
+// Xid events pass at once, up to maxXidBurst per timeout.
+type waitPacer struct {
+	timeout time.Duration
+	start   time.Time // when the current Wait began
+	window  time.Time // start of the current Xid burst window
+	burst   int
+}
+
+func newWaitPacer(timeout time.Duration) *waitPacer {
+	now := time.Now()
+	return &waitPacer{timeout: timeout, start: now, window: now}
+}
+
+// next is how long to sleep after a Wait that returned at now; it also
+// starts the clock for the next Wait.
+func (p *waitPacer) next(now time.Time, xid bool) time.Duration {
+	var d time.Duration
+	if xid {
+		if now.Sub(p.window) >= p.timeout {
+			p.window, p.burst = now, 0
+		}
+		p.burst++
+		if p.burst > maxXidBurst {
+			d = p.timeout - now.Sub(p.window)
+			p.window, p.burst = now.Add(d), 0
+		}
+	} else {
+		d = p.timeout - now.Sub(p.start)
+	}
+	d = max(d, 0)
+	p.start = now.Add(d)
+	return d
 }
 
 // gpuOf maps an event's device handle to a GPU index: by handle identity,
@@ -124,4 +173,13 @@ func (b *Backend) gpuOf(h nvml.Device) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// beginWait and endWait account one EventSet.Wait (always, not only with
+// CallStats: two clock reads per Wait are nothing next to the Wait).
+func (b *Backend) beginWait() time.Time { return time.Now() }
+
+func (b *Backend) endWait(t time.Time) {
+	b.waits.count.Add(1)
+	b.waits.nanos.Add(uint64(time.Since(t)))
 }

@@ -1,12 +1,18 @@
 package nvmlbackend
 
 import (
+	"time"
+
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
 
 	"github.com/gputop/gputop/model"
 )
 
 // ReadFast fills s with the cheap getters (about 9 µs per GPU on an H100).
+//
+// A getter that turns costly (see costGuard) is spaced out and its last
+// value carried forward, so that one driver call in a slow path cannot burn
+// a core at a 10 ms interval.
 // It allocates nothing itself; go-nvml's real getters allocate their result
 // variables because cgo makes them escape (see the package tests' benchmark).
 //
@@ -23,11 +29,14 @@ func (b *Backend) ReadFast(gpu int, s *model.Sample) error {
 	}
 	defer d.inFlight.Add(-1)
 	h := d.handle
+	now := b.begin()
 	// Start from unavailable, so that a value that fails this time is not
 	// the previous reading's (the sample may be reused).
 	*s = model.Sample{Time: s.Time}
 
-	if !d.skipped(callMemoryInfoV2) {
+	if d.spaced(callMemoryInfoV2, now) {
+		s.MemUsed, s.MemTotal, s.MemReserved = d.prev.MemUsed, d.prev.MemTotal, d.prev.MemReserved
+	} else if !d.skipped(callMemoryInfoV2) {
 		t := b.begin()
 		m, ret := h.GetMemoryInfo_v2()
 		if ok, err := b.result(d, callMemoryInfoV2, ret, t); err != nil {
@@ -39,7 +48,9 @@ func (b *Backend) ReadFast(gpu int, s *model.Sample) error {
 		}
 	}
 	// Drivers before R510 only have the first version, without "reserved".
-	if d.skipped(callMemoryInfoV2) && !d.skipped(callMemoryInfo) {
+	if d.skipped(callMemoryInfoV2) && d.spaced(callMemoryInfo, now) {
+		s.MemUsed, s.MemTotal = d.prev.MemUsed, d.prev.MemTotal
+	} else if d.skipped(callMemoryInfoV2) && !d.skipped(callMemoryInfo) {
 		t := b.begin()
 		m, ret := h.GetMemoryInfo()
 		if ok, err := b.result(d, callMemoryInfo, ret, t); err != nil {
@@ -50,7 +61,9 @@ func (b *Backend) ReadFast(gpu int, s *model.Sample) error {
 		}
 	}
 
-	if !d.skipped(callUtilization) {
+	if d.spaced(callUtilization, now) {
+		s.UtilGPU, s.UtilMem = d.prev.UtilGPU, d.prev.UtilMem
+	} else if !d.skipped(callUtilization) {
 		t := b.begin()
 		u, ret := h.GetUtilizationRates()
 		if ok, err := b.result(d, callUtilization, ret, t); err != nil {
@@ -61,7 +74,9 @@ func (b *Backend) ReadFast(gpu int, s *model.Sample) error {
 		}
 	}
 
-	if !d.skipped(callTemperature) {
+	if d.spaced(callTemperature, now) {
+		s.TempGPU = d.prev.TempGPU
+	} else if !d.skipped(callTemperature) {
 		t := b.begin()
 		var v int32
 		var ret nvml.Return
@@ -86,7 +101,9 @@ func (b *Backend) ReadFast(gpu int, s *model.Sample) error {
 		s.TempMem.Set(int32(uint32(v)))
 	}
 
-	if !d.skipped(callPowerUsage) {
+	if d.spaced(callPowerUsage, now) {
+		s.PowerDraw = d.prev.PowerDraw
+	} else if !d.skipped(callPowerUsage) {
 		t := b.begin()
 		v, ret := h.GetPowerUsage()
 		if ok, err := b.result(d, callPowerUsage, ret, t); err != nil {
@@ -95,6 +112,29 @@ func (b *Backend) ReadFast(gpu int, s *model.Sample) error {
 			s.PowerDraw.Set(v)
 		}
 	}
+
+	// Clocks: GetClockInfo(SM) cost 1-3 ms of CPU per call on an H200 when
+	// calls are 100 ms apart (cheap back to back: the driver caches the
+	// answer briefly), the largest cost of the fast tier. Clocks move
+	// slowly; they are read at most every ClockEvery and carried forward.
+	// The enforced power limit changes only when an administrator sets it;
+	// it goes with the clocks (it was 11 % of the CPU of the 10 ms runaway).
+	if b.opts.ClockEvery > 0 && d.clockAt != 0 && s.Time >= d.clockAt &&
+		s.Time.Sub(d.clockAt) < b.opts.ClockEvery {
+		s.ClockSM, s.ClockMem, s.PowerLimit = d.lastClockSM, d.lastClockMem, d.lastPowerLimit
+	} else if err := b.readClocks(d, s); err != nil {
+		return err
+	}
+	err = b.readFastRest(d, s, now)
+	d.prev = *s
+	return err
+}
+
+func (b *Backend) readClocks(d *device, s *model.Sample) error {
+	h := d.handle
+	defer func() {
+		d.clockAt, d.lastClockSM, d.lastClockMem, d.lastPowerLimit = s.Time, s.ClockSM, s.ClockMem, s.PowerLimit
+	}()
 	if !d.skipped(callEnforcedPowerLimit) {
 		t := b.begin()
 		v, ret := h.GetEnforcedPowerLimit()
@@ -104,23 +144,6 @@ func (b *Backend) ReadFast(gpu int, s *model.Sample) error {
 			s.PowerLimit.Set(v)
 		}
 	}
-
-	// Clocks: GetClockInfo(SM) cost 1-3 ms of CPU per call on an H200 when
-	// calls are 100 ms apart (cheap back to back: the driver caches the
-	// answer briefly), the largest cost of the fast tier. Clocks move
-	// slowly; they are read at most every ClockEvery and carried forward.
-	if b.opts.ClockEvery > 0 && d.clockAt != 0 && s.Time >= d.clockAt &&
-		s.Time.Sub(d.clockAt) < b.opts.ClockEvery {
-		s.ClockSM, s.ClockMem = d.lastClockSM, d.lastClockMem
-	} else if err := b.readClocks(d, s); err != nil {
-		return err
-	}
-	return b.readFastRest(d, s)
-}
-
-func (b *Backend) readClocks(d *device, s *model.Sample) error {
-	h := d.handle
-	defer func() { d.clockAt, d.lastClockSM, d.lastClockMem = s.Time, s.ClockSM, s.ClockMem }()
 	if !d.skipped(callClockSM) {
 		t := b.begin()
 		v, ret := h.GetClockInfo(nvml.CLOCK_SM)
@@ -143,10 +166,12 @@ func (b *Backend) readClocks(d *device, s *model.Sample) error {
 }
 
 // readFastRest is the fast tier after the clocks.
-func (b *Backend) readFastRest(d *device, s *model.Sample) error {
+func (b *Backend) readFastRest(d *device, s *model.Sample, now time.Duration) error {
 	h := d.handle
 
-	if !d.skipped(callPerformanceState) {
+	if d.spaced(callPerformanceState, now) {
+		s.PState = d.prev.PState
+	} else if !d.skipped(callPerformanceState) {
 		t := b.begin()
 		v, ret := h.GetPerformanceState()
 		if ok, err := b.result(d, callPerformanceState, ret, t); err != nil {
@@ -156,7 +181,9 @@ func (b *Backend) readFastRest(d *device, s *model.Sample) error {
 		}
 	}
 
-	if !d.skipped(callClocksEventReasons) {
+	if d.spaced(callClocksEventReasons, now) {
+		s.ThrottleReasons = d.prev.ThrottleReasons
+	} else if !d.skipped(callClocksEventReasons) {
 		t := b.begin()
 		var v uint64
 		var ret nvml.Return
@@ -172,7 +199,9 @@ func (b *Backend) readFastRest(d *device, s *model.Sample) error {
 		}
 	}
 
-	if !d.skipped(callFanSpeed) {
+	if d.spaced(callFanSpeed, now) {
+		s.FanPercent = d.prev.FanPercent
+	} else if !d.skipped(callFanSpeed) {
 		t := b.begin()
 		v, ret := h.GetFanSpeed()
 		if ok, err := b.result(d, callFanSpeed, ret, t); err != nil {
@@ -182,4 +211,46 @@ func (b *Backend) readFastRest(d *device, s *model.Sample) error {
 		}
 	}
 	return nil
+}
+
+// A fast-tier getter is normally answered in microseconds, but a driver may
+// take a slow path for one: on a 2x H200 host, in one start out of four,
+// GetPowerUsage of one GPU cost ~4 ms of CPU per call at a 10 ms interval
+// (nearly half a core) while the other GPU answered in 85 µs. The guard
+// notices a call whose last three answers each took longer than
+// costlyCall, and then makes it at most once per costlyDuty times its cost
+// (1 % of a core), at most costlyMaxGap apart, carrying its last value
+// forward in between. One slow answer (a call queued behind another GPU's
+// 20 ms PCIe throughput call) changes nothing; the first cheap answer after
+// a gap ends the spacing.
+const (
+	costlyCall   = 500 * time.Microsecond
+	costlyDuty   = 100
+	costlyMaxGap = 2 * time.Second
+)
+
+// costGuard is one fast-tier call's recent cost on one device (fast
+// goroutine only). Times are the backend's monotonic clock.
+type costGuard struct {
+	recent [3]time.Duration
+	n      uint32
+	next   time.Duration // not called again before this; 0: every reading
+}
+
+func (c *costGuard) record(at, took time.Duration) {
+	c.recent[c.n%3] = took
+	c.n++
+	cheapest := min(c.recent[0], c.recent[1], c.recent[2])
+	if c.n < 3 || cheapest < costlyCall {
+		c.next = 0
+		return
+	}
+	c.next = at + min(costlyDuty*cheapest, costlyMaxGap)
+}
+
+// spaced reports whether call k is being spaced out at now: the caller then
+// carries the previous reading's value forward.
+func (d *device) spaced(k callKind, now time.Duration) bool {
+	next := d.cost[k].next
+	return next != 0 && now < next
 }

@@ -2,6 +2,7 @@ package nvmlbackend
 
 import (
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -394,5 +395,78 @@ func TestClocksAtMostEveryClockEvery(t *testing.T) {
 	}
 	if n := len(devs[0].GetClockInfoCalls()); n != 6 { // SM+MEM at 0 s, 1 s, 2 s
 		t.Fatalf("GetClockInfo called %d times over 2.4 s, want 6", n)
+	}
+}
+
+// A getter that turns costly (the driver's slow path that made GetPowerUsage
+// cost ~4 ms a call on one H200 at 10 ms) is spaced to about 1 % of a core
+// and its value carried forward; once it answers cheaply again it is made
+// every reading.
+func TestCostlyFastCallIsSpaced(t *testing.T) {
+	srv, devs := newFleet(t)
+	var slow atomic.Bool
+	slow.Store(true)
+	inner := devs[0].GetPowerUsageFunc
+	devs[0].GetPowerUsageFunc = func() (uint32, nvml.Return) {
+		if slow.Load() {
+			time.Sleep(2 * costlyCall)
+		}
+		return inner()
+	}
+	b := openServerWith(t, srv, Options{})
+	read := func(n int) (calls int) {
+		before := len(devs[0].GetPowerUsageCalls())
+		for range n {
+			var s model.Sample
+			if err := b.ReadFast(0, &s); err != nil {
+				t.Fatal(err)
+			}
+			if !s.PowerDraw.OK {
+				t.Fatalf("a reading without power: %+v", s)
+			}
+		}
+		return len(devs[0].GetPowerUsageCalls()) - before
+	}
+	// Each reading takes >= 1 ms while power is made; 40 readings span
+	// >= 40 ms at the very least, but the guard spaces power to >= 100 ms
+	// (100 x >= 1 ms) after the third costly answer.
+	if n := read(40); n < 3 || n > 6 {
+		t.Errorf("a costly GetPowerUsage was made %d times in 40 readings, want 3 (then spaced)", n)
+	}
+	// Cheap again: after the gap it is asked once, found cheap, and made
+	// every reading.
+	slow.Store(false)
+	time.Sleep(3 * costlyDuty * 2 * costlyCall) // well past the gap (100 x the cheapest answer)
+	if n := read(20); n < 19 {
+		t.Errorf("a cheap GetPowerUsage was made %d times in 20 readings, want every one", n)
+	}
+	// The other GPU never was costly.
+	if n := len(devs[1].GetPowerUsageCalls()); n != 0 {
+		t.Errorf("GPU 1 power calls %d", n)
+	}
+}
+
+func TestCostGuard(t *testing.T) {
+	var c costGuard
+	ms := time.Millisecond
+	c.record(0, 5*ms)
+	c.record(ms, 5*ms)
+	if c.next != 0 {
+		t.Fatalf("spaced after two costly answers: %v", c.next)
+	}
+	c.record(2*ms, 20*ms) // three costly answers: the cheapest is 5 ms
+	if c.next != 2*ms+500*ms {
+		t.Errorf("next = %v, want 502ms", c.next)
+	}
+	c.record(600*ms, 100*time.Microsecond) // one cheap answer ends it
+	if c.next != 0 {
+		t.Errorf("still spaced after a cheap answer: %v", c.next)
+	}
+	c = costGuard{}
+	for i := range 3 {
+		c.record(time.Duration(i)*ms, time.Second)
+	}
+	if c.next != 2*ms+costlyMaxGap {
+		t.Errorf("a 1 s call is spaced to %v, want at most %v", c.next-2*ms, costlyMaxGap)
 	}
 }

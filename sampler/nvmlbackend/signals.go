@@ -25,14 +25,19 @@ import (
 //     CPU for 18 links on H200) only on the first reading, when the totals
 //     rose, or every perLinkEvery rare readings where there are no totals;
 //     MIG instances when MIG is on;
-//   - once: InfoROM validity (ValidateInforom costs ~70 ms of CPU on H200)
-//     and version, peer topology and P2P status.
+//   - once: InfoROM validity (ValidateInforom costs ~70 ms of CPU on H200;
+//     staggered by GPU over the first rare readings) and version, peer
+//     topology and P2P status.
 //
 // Between reads the last published *model.Signals is carried forward; it is
 // never modified after publication.
 
 // sigWindow is the span rates and throttle time are judged over.
 const sigWindow = 60 * time.Second
+
+// inforomSpread staggers the InfoROM validation over this many rare
+// readings by GPU index.
+const inforomSpread = 6
 
 // perLinkEvery: without error totals, the per-link counters are read every
 // perLinkEvery rare readings (a minute at the defaults).
@@ -139,7 +144,10 @@ func (b *Backend) readSignals(d *device, s *model.SlowSample, rare bool) error {
 func (b *Backend) readSignalsRare(d *device, s *model.SlowSample) error {
 	st := &d.sig
 	h := d.handle
-	if !st.inforomDone {
+	// ValidateInforom costs ~70 ms of CPU and holds NVML's lock meanwhile:
+	// once per session, and not on every GPU's first reading at once (the
+	// other GPUs' fast readings would queue behind 8 x 70 ms at start).
+	if !st.inforomDone && st.rareReads >= 2+d.index%inforomSpread {
 		st.inforomDone = true
 		if !d.skipped(callInforomValidate) {
 			t := b.begin()
@@ -158,7 +166,7 @@ func (b *Backend) readSignalsRare(d *device, s *model.SlowSample) error {
 			}
 		}
 		if err := get(b, d, callInforomVersion, h.GetInforomImageVersion,
-			func(v string) { st.inforomVersion = v }); err != nil {
+			func(v string) { st.inforomVersion = printable(v) }); err != nil {
 			return err
 		}
 	}
@@ -175,6 +183,18 @@ func (b *Backend) readSignalsRare(d *device, s *model.SlowSample) error {
 	}
 	st.mig = nil
 	return nil
+}
+
+// printable drops control characters from a string the driver gave: a
+// published reading is shared and never rewritten later, so it is clean
+// from the start.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return -1
+		}
+		return r
+	}, s)
 }
 
 // countCall records a call's cost without judging its answer.
@@ -289,7 +309,7 @@ func (b *Backend) readLinks(d *device) error {
 		if state == nvml.FEATURE_ENABLED {
 			link.State = "active"
 			if err := get(b, d, callNvLinkRemote, func() (nvml.PciInfo, nvml.Return) { return d.handle.GetNvLinkRemotePciInfo(l) },
-				func(p nvml.PciInfo) { link.Remote = cString(p.BusId[:]) }); err != nil {
+				func(p nvml.PciInfo) { link.Remote = printable(cString(p.BusId[:])) }); err != nil {
 				return err
 			}
 		}
@@ -693,10 +713,10 @@ func (b *Backend) readMIGInstances(d *device) error {
 			inst.CI.Set(v)
 		}
 		if v, r := m.GetName(); r == nvml.SUCCESS {
-			inst.Name = v
+			inst.Name = printable(v)
 		}
 		if v, r := m.GetUUID(); r == nvml.SUCCESS {
-			inst.UUID = v
+			inst.UUID = printable(v)
 		}
 		t = b.begin()
 		mem, r := m.GetMemoryInfo()

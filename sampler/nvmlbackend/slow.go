@@ -142,6 +142,14 @@ func (b *Backend) readPCIe(d *device, s *model.SlowSample) error {
 	} else if err := b.readThroughput(d, s); err != nil {
 		return err
 	}
+	// The link's generation and width change with its power state, which a
+	// check judges; every 5 s is soon enough, and saves two driver calls a
+	// second per GPU (each an RPC to the GPU's firmware on an H200).
+	if !b.medium(d) {
+		s.PCIeGen, s.PCIeWidth = d.lastGen, d.lastWidth
+		return nil
+	}
+	defer func() { d.lastGen, d.lastWidth = s.PCIeGen, s.PCIeWidth }()
 	if err := get(b, d, callPcieLinkGeneration, h.GetCurrPcieLinkGeneration,
 		func(v int) { s.PCIeGen.Set(v) }); err != nil {
 		return err
@@ -172,7 +180,9 @@ func (b *Backend) readEnergy(d *device, s *model.SlowSample) error {
 }
 
 func (b *Backend) readMemTemp(d *device, s *model.SlowSample) error {
-	if d.skipped(callMemoryTemperature) {
+	// HBM temperature moves slowly: with the medium tier (every 5 s); the
+	// fast samples carry the last value (memTemp) in between.
+	if d.skipped(callMemoryTemperature) || !b.medium(d) {
 		return nil
 	}
 	d.fields[0] = nvml.FieldValue{FieldId: nvml.FI_DEV_MEMORY_TEMP}

@@ -436,4 +436,15 @@ func TestPCIeThroughputEveryN(t *testing.T) {
 	if n := len(d.GetPcieThroughputCalls()); n != 4 {
 		t.Fatalf("throughput asked %d times in 4 readings with MediumEvery 2, want 4 (TX+RX twice)", n)
 	}
+	// The link's generation and width, and the memory temperature, go with
+	// the medium tier too (carried forward, as checked above).
+	f := 0
+	for _, c := range d.GetFieldValuesCalls() {
+		if len(c.FieldValues) > 0 && c.FieldValues[0].FieldId == nvml.FI_DEV_MEMORY_TEMP {
+			f++
+		}
+	}
+	if g, w := len(d.GetCurrPcieLinkGenerationCalls()), len(d.GetCurrPcieLinkWidthCalls()); g != 2 || w != 2 || f != 2 {
+		t.Errorf("in 4 readings with MediumEvery 2: link generation asked %d, width %d, memory temperature %d times; want 2 each", g, w, f)
+	}
 }

@@ -11,11 +11,19 @@ import (
 // t) like every other reading. What the demo presents:
 //   - GPU 1 (H100 at its power cap): throttled by the power cap 40 s of
 //     every minute;
-//   - GPU 2 (A100 burn test): NVLink link 4 down, thermal throttling;
+//   - GPU 2 (A100 burn test): NVLink link 4 goes down at +30 s, thermal
+//     throttling;
 //   - GPU 3 (A100, idle): MIG on, two 3g.20gb instances, one busy;
-//   - GPU 7 (H100, PCIe x8): NVML asks for a GPU reset (recovery action),
-//     and its marginal link replays;
+//   - GPU 7 (H100, PCIe x8): from +45 s NVML asks for a GPU reset (recovery
+//     action); its marginal PCIe link replays;
 //   - every data-center GPU: InfoROM valid, NVLink counters, peers.
+
+// When the demo's faults appear (seconds after Start): the timeline then
+// shows them happen.
+const (
+	linkDownAt = 30.0
+	recoveryAt = 45.0
+)
 
 // nvlinkCount is how many NVLinks a card has (0: none).
 func nvlinkCount(c *card) int {
@@ -40,7 +48,7 @@ func (g *gpuSim) signals(t float64, n int, s *model.SlowSample) *model.Signals {
 		sg.InfoROMValid = model.Some(true) // GeForce answers NOT_SUPPORTED
 		sg.InfoROMVersion = "G520.0200.00.05"
 	}
-	if g.index == 7 {
+	if g.index == 7 && t >= recoveryAt {
 		sg.RecoveryAction = model.Some(model.RecoveryGPUReset)
 	}
 	win := window(t)
@@ -74,7 +82,7 @@ func (g *gpuSim) signals(t float64, n int, s *model.SlowSample) *model.Signals {
 		for l := range links {
 			nl := model.NVLink{Link: l, State: "active", Remote: "00000000:E1:00.0",
 				CRC: model.Some(uint64(0)), Replay: model.Some(uint64(0)), Recovery: model.Some(uint64(0))}
-			if g.index == 2 && l == 4 {
+			if g.index == 2 && l == 4 && t >= linkDownAt {
 				nl.State, nl.Remote = "inactive", ""
 				nl.Recovery = model.Some(uint64(3)) // it went down through recoveries
 			}

@@ -46,6 +46,13 @@ func TestFleetPresentsEachSignal(t *testing.T) {
 	if s4 := slow(t, f, 4, at2m).Signals; len(s4.NVLinks) != 0 || !s4.DecoderUtil.OK || infos[4].Name == "" {
 		t.Errorf("GPU 4 (desktop) signals %+v", s4)
 	}
+	// The faults appear during the run, so the timeline shows them.
+	if a, _ := slow(t, f, 2, 10*time.Second).Signals.ActiveLinks(); a != 12 {
+		t.Errorf("GPU 2 at +10 s: %d links up, want 12 (the link goes down at +30 s)", a)
+	}
+	if r := slow(t, f, 7, 10*time.Second).Signals.RecoveryAction; r != model.Some(model.RecoveryNone) {
+		t.Errorf("GPU 7 at +10 s: recovery %+v", r)
+	}
 	// Early on, the window is what has elapsed.
 	if w := slow(t, f, 1, 20*time.Second).Signals.ThrottleWindowS; w != 20 {
 		t.Errorf("window at 20 s = %v", w)
