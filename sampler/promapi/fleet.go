@@ -74,6 +74,23 @@ var allSpellings = Labels{
 	Job:       []string{"hpc_job", "slurm_job"},
 }
 
+// parseLevel accepts only the verdict levels.
+func parseLevel(s string) model.VerdictLevel {
+	switch l := model.VerdictLevel(s); l {
+	case model.VerdictLost, model.VerdictError, model.VerdictFail, model.VerdictStale, model.VerdictWarn, model.VerdictOK:
+		return l
+	}
+	return ""
+}
+
+// worse orders verdict levels with "" (no verdict) below every level.
+func worse(a, b model.VerdictLevel) bool {
+	if b == "" {
+		return a != ""
+	}
+	return a != "" && a.Worse(b)
+}
+
 // parseStatus accepts only the checklist's statuses.
 func parseStatus(s string) Status {
 	switch st := Status(s); st {
@@ -122,13 +139,14 @@ type GPU struct {
 	UUID     string
 	Model    string
 	BusID    string
-	Util     float64 // percent
-	MemUsed  float64 // MiB
-	MemTotal float64 // MiB (used + free + reserved)
-	Temp     float64 // °C
-	Power    float64 // W
-	Verdict  Status
-	Health   string // gputop serve only: ok, stale, lost, error
+	Util     float64            // percent
+	MemUsed  float64            // MiB
+	MemTotal float64            // MiB (used + free + reserved)
+	Temp     float64            // °C
+	Power    float64            // W
+	Verdict  model.VerdictLevel // gputop serve only ("" for dcgm-exporter)
+	Reason   string             // the verdict's short reason ("thermal")
+	Health   string             // gputop serve only: ok, stale, lost, error
 	Age      time.Duration
 	Spark    []float64 // utilisation over the sparkline range
 	Pod      string    // namespace/pod when the labels exist
@@ -159,7 +177,7 @@ type Node struct {
 	GPUs       []*GPU
 	Vanished   []*GPU // seen in the last hour, not now
 	Checks     []Check
-	Verdict    Status
+	Verdict    model.VerdictLevel // the worst of its GPUs' and its failing/warning checks
 }
 
 // Skew is one version seen across the fleet and the nodes that run it.
@@ -261,7 +279,7 @@ func Fetch(ctx context.Context, c *Client, o Options) (*Fleet, error) {
 		expr string
 		dst  *pmodel.Vector
 	}
-	var util, fbUsed, fbFree, fbRes, temp, power, xid, ts, seen, up, counts, verdict, checks, hostInfo, health pmodel.Vector
+	var util, fbUsed, fbFree, fbRes, temp, power, xid, ts, seen, up, counts, verdict, reason, checks, hostInfo, health pmodel.Vector
 	jobs := []job{
 		{sel(baseMetric), &util},
 		{sel("DCGM_FI_DEV_FB_USED"), &fbUsed},
@@ -275,6 +293,7 @@ func Fetch(ctx context.Context, c *Client, o Options) (*Fleet, error) {
 		{sel("up"), &up},
 		{"max(count_over_time(" + sel(baseMetric) + "[5m]))", &counts},
 		{sel("gputop_gpu_verdict") + " == 1", &verdict},
+		{sel("gputop_gpu_verdict_reason"), &reason},
 		{sel("gputop_check_status", `status=~"fail|warn"`) + " == 1", &checks},
 		{sel("gputop_host_info"), &hostInfo},
 		{sel("gputop_gpu_health") + " == 1", &health},
@@ -358,7 +377,12 @@ func Fetch(ctx context.Context, c *Client, o Options) (*Fleet, error) {
 	}
 	for _, s := range verdict {
 		if g := b.find(s.Metric); g != nil {
-			g.Verdict = parseStatus(string(s.Metric["status"]))
+			g.Verdict = parseLevel(string(s.Metric["verdict"]))
+		}
+	}
+	for _, s := range reason {
+		if g := b.find(s.Metric); g != nil {
+			g.Reason = clean(string(s.Metric["reason"]))
 		}
 	}
 	// GPUs seen within the lookback and absent now have vanished (or their
@@ -564,10 +588,10 @@ func (b *builder) finish() {
 			}
 			return n.Checks[i].ID < n.Checks[j].ID
 		})
-		n.Verdict = Unknown
+		n.Verdict = ""
 		n.Age = -1
 		for _, g := range n.GPUs {
-			if g.Verdict != Unknown && (n.Verdict == Unknown || g.Verdict.Rank() < n.Verdict.Rank()) {
+			if worse(g.Verdict, n.Verdict) {
 				n.Verdict = g.Verdict
 			}
 			if g.Age > n.Age {
@@ -575,9 +599,16 @@ func (b *builder) finish() {
 			}
 		}
 		for _, c := range n.Checks {
-			if n.Verdict == Unknown || c.Status.Rank() < n.Verdict.Rank() {
-				n.Verdict = c.Status
+			l := model.VerdictWarn
+			if c.Status == Fail {
+				l = model.VerdictFail
 			}
+			if worse(l, n.Verdict) {
+				n.Verdict = l
+			}
+		}
+		if n.Exporter == "gputop" && n.Verdict == "" && len(n.GPUs) > 0 {
+			n.Verdict = model.VerdictOK
 		}
 		if len(n.GPUs) > 0 && n.Age > f.StaleAfter {
 			n.Stale = true

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gputop/gputop/model"
 )
 
 // series is one fake time series: labels and a value.
@@ -146,7 +148,8 @@ func mixedFleet(now time.Time) *fakeProm {
 	f.byQuery["DCGM_FI_DEV_FB_FREE"] = fb
 	f.byQuery["timestamp(DCGM_FI_DEV_GPU_UTIL"] = ts
 	f.byQuery["DCGM_FI_DEV_XID_ERRORS"] = []series{{util[3].labels, 48}}
-	f.byQuery["gputop_gpu_verdict"] = []series{{withLabel(util[0].labels, "status", "fail"), 1}, {withLabel(util[1].labels, "status", "pass"), 1}}
+	f.byQuery["gputop_gpu_verdict"] = []series{{withLabel(util[0].labels, "verdict", "fail"), 1}, {withLabel(util[1].labels, "verdict", "ok"), 1}}
+	f.byQuery["gputop_gpu_verdict_reason"] = []series{{withLabel(util[0].labels, "reason", "PyTorch arch"), 1}}
 	f.byQuery["gputop_check_status"] = []series{{map[string]string{"Hostname": "node-a", "check": "torch.arch.gpu0", "gpu": "0", "status": "fail"}, 1}}
 	f.byQuery["gputop_host_info"] = []series{{map[string]string{"Hostname": "node-a", "driver_version": "580.159.04", "cuda_version": "13.0"}, 1}}
 	f.byQuery["gputop_gpu_health"] = []series{{withLabel(util[1].labels, "state", "stale"), 1}}
@@ -208,8 +211,9 @@ func TestFetchMixedFleet(t *testing.T) {
 	if f.Resolution != 15*time.Second {
 		t.Errorf("resolution %v, want the targets' median 15s", f.Resolution)
 	}
-	if a.GPUs[0].Verdict != Fail || a.Verdict != Fail || b.Verdict != Unknown {
-		t.Errorf("verdicts %q %q %q", a.GPUs[0].Verdict, a.Verdict, b.Verdict)
+	if a.GPUs[0].Verdict != model.VerdictFail || a.GPUs[0].Reason != "PyTorch arch" || a.GPUs[1].Verdict != model.VerdictOK ||
+		a.Verdict != model.VerdictFail || b.Verdict != "" {
+		t.Errorf("verdicts %q (%q) %q, nodes %q %q", a.GPUs[0].Verdict, a.GPUs[0].Reason, a.GPUs[1].Verdict, a.Verdict, b.Verdict)
 	}
 	if a.GPUs[1].Health != "stale" {
 		t.Errorf("health %q", a.GPUs[1].Health)
@@ -230,8 +234,8 @@ func TestFetchMixedFleet(t *testing.T) {
 		t.Errorf("skew %+v", f.Skew)
 	}
 	// One query per metric, never one per GPU.
-	if n := len(fp.queries); n != 16 || f.Queries != 18 {
-		t.Errorf("%d queries (%d counted); want 16 + labels + targets", n, f.Queries)
+	if n := len(fp.queries); n != 17 || f.Queries != 19 {
+		t.Errorf("%d queries (%d counted); want 17 + labels + targets", n, f.Queries)
 	}
 }
 

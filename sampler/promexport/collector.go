@@ -105,7 +105,8 @@ var (
 		[]string{LabelHostname, "driver_version", "cuda_version", "source"}, nil)
 	gtHealth  = desc("gputop_gpu_health", "The GPU's reading state (1 for the current state): ok, stale (a driver call hangs; the values are the last good ones), lost or error.", "state")
 	gtAge     = desc("gputop_gpu_last_reading_age_seconds", "Seconds since the GPU's newest good reading.")
-	gtVerdict = desc("gputop_gpu_verdict", "The GPU's verdict, the worst status of the checks about it (1 for the current one).", "status")
+	gtVerdict = desc("gputop_gpu_verdict", "The GPU's verdict, as every gputop view draws it (model.GPUVerdict: reachability, its failing or warning checks, recent critical events); 1 for the current level.", "verdict")
+	gtReason  = desc("gputop_gpu_verdict_reason", "The short reason of a GPU's verdict when it is not ok (\"thermal\", \"PCIe x8\", \"Xid 79\"); 1.", "reason")
 	gtCheck   = prometheus.NewDesc("gputop_check_status", "Each check's status (1 for the current one); gpu is empty for host-wide checks.",
 		[]string{LabelHostname, "check", LabelGPU, "status"}, nil)
 	gtThrottle  = desc("gputop_throttle_reason_active", "1 while the clocks-event (throttle) reason is active.", "reason")
@@ -121,6 +122,10 @@ var (
 var checkStatuses = []model.Status{model.Pass, model.Warn, model.Fail, model.Skip}
 
 var healthStates = []model.HealthState{model.Healthy, model.Stale, model.Lost, model.Failed}
+
+// verdictLevels are gputop_gpu_verdict's states, worst first.
+var verdictLevels = []model.VerdictLevel{model.VerdictLost, model.VerdictError, model.VerdictFail,
+	model.VerdictStale, model.VerdictWarn, model.VerdictOK}
 
 // maxXidKinds bounds gputop_xid_errors_total's series per GPU.
 const maxXidKinds = 32
@@ -138,6 +143,7 @@ type Collector struct {
 	fastBuf   []model.Sample
 	slowBuf   []model.SlowSample
 	evBuf     []model.Event
+	recent    []model.Event
 	seenCount uint64
 	lastEvent model.Event
 	lastXid   map[int]int
@@ -163,7 +169,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		dcgmRetSBE, dcgmRetDBE, dcgmRetPend, dcgmRowUncorr, dcgmRowCorr, dcgmRowFail, dcgmXid} {
 		ch <- d.desc
 	}
-	for _, d := range []*prometheus.Desc{gtBuildInfo, gtHostInfo, gtHealth, gtAge, gtVerdict, gtCheck, gtThrottle,
+	for _, d := range []*prometheus.Desc{gtBuildInfo, gtHostInfo, gtHealth, gtAge, gtVerdict, gtReason, gtCheck, gtThrottle,
 		gtPowerPeak, gtUtilPeak, gtPowerLim, gtToFull, gtXidTotal} {
 		ch <- d
 	}
@@ -195,15 +201,8 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	if c.opts.Checks != nil {
 		results = c.opts.Checks()
 	}
-	verdicts := map[int]model.Status{}
-	for _, r := range results {
-		if g, ok := r.GPU.Get(); ok {
-			if v, seen := verdicts[g]; !seen || r.Status.Rank() < v.Rank() {
-				verdicts[g] = r.Status
-			}
-		}
-	}
-
+	// Recent events feed the verdict (an Xid marks its GPU for ten minutes).
+	c.recent = c.src.Events(c.recent[:0], 256)
 	opts := c.src.Options()
 	for i, g := range c.src.GPUs() {
 		fast, ok, slow, health := g.Latest()
@@ -211,14 +210,13 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		lv := []string{strconv.Itoa(i), CleanLabel(info.UUID), CleanLabel(info.BusID), "nvidia" + strconv.Itoa(i),
 			CleanLabel(info.Name), host, driver}
 		c.collectGPU(ch, lv, i, g, fast, ok, slow, health, now, since, opts)
-		if results != nil {
-			v, seen := verdicts[i]
-			if !seen {
-				v = model.Skip // no check judged this GPU: it cannot pass
-			}
-			for _, s := range checkStatuses {
-				ch <- prometheus.MustNewConstMetric(gtVerdict, prometheus.GaugeValue, b2f(s == v), append(lv, string(s))...)
-			}
+		v := model.GPUVerdict(model.VerdictInput{Info: info, Health: health, Fast: fast, Slow: slow,
+			Checks: results, Events: c.recent, Now: model.TimestampOf(now)})
+		for _, l := range verdictLevels {
+			ch <- prometheus.MustNewConstMetric(gtVerdict, prometheus.GaugeValue, b2f(l == v.Level), append(lv, string(l))...)
+		}
+		if v.Level != model.VerdictOK && v.Reason != "" {
+			ch <- prometheus.MustNewConstMetric(gtReason, prometheus.GaugeValue, 1, append(lv, CleanLabel(v.Reason))...)
 		}
 	}
 	seen := make(map[string]bool, len(results))

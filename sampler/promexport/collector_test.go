@@ -138,12 +138,14 @@ func TestCollectorDCGMSet(t *testing.T) {
 	if len(l) != len(want) {
 		t.Errorf("labels %v, want exactly %v", l, want)
 	}
-	// The verdict is the worst check about the GPU; a GPU no check judged
-	// is never "pass".
-	for gpu, st := range map[string]string{"0": "pass", "1": "fail", "2": "skip"} {
-		if v := value(find(t, mfs, "gputop_gpu_verdict", map[string]string{"gpu": gpu, "status": st})); v != 1 {
+	// The verdict is model.GPUVerdict's, the one every view draws.
+	for gpu, st := range map[string]string{"0": "ok", "1": "fail", "2": "ok"} {
+		if v := value(find(t, mfs, "gputop_gpu_verdict", map[string]string{"gpu": gpu, "verdict": st})); v != 1 {
 			t.Errorf("gpu %s verdict %s = %v, want 1", gpu, st, v)
 		}
+	}
+	if v := value(find(t, mfs, "gputop_gpu_verdict_reason", map[string]string{"gpu": "1", "reason": "PyTorch arch"})); v != 1 {
+		t.Errorf("gpu 1 reason: %v", v)
 	}
 	if v := value(find(t, mfs, "gputop_check_status", map[string]string{"check": "driver.loaded", "gpu": "", "status": "pass"})); v != 1 {
 		t.Errorf("driver.loaded pass = %v", v)

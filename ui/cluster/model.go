@@ -17,6 +17,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/gputop/gputop/model"
 	"github.com/gputop/gputop/sampler/promapi"
 	"github.com/gputop/gputop/themes"
 )
@@ -363,12 +364,28 @@ func nodeRank(n *promapi.Node) int {
 	case n.Stale:
 		return -1
 	}
-	return n.Verdict.Rank()
+	return levelRank(n.Verdict)
+}
+
+// levelRank orders verdict levels worst first; no verdict last.
+func levelRank(l model.VerdictLevel) int {
+	if l == "" {
+		return 99
+	}
+	r := 0
+	for _, o := range []model.VerdictLevel{model.VerdictLost, model.VerdictError, model.VerdictFail,
+		model.VerdictStale, model.VerdictWarn, model.VerdictOK} {
+		if l.Worse(o) {
+			break
+		}
+		r++
+	}
+	return r
 }
 
 func gpuLess(k sortKey, a, b *promapi.GPU) bool {
 	if k == sortVerdict {
-		return a.Verdict.Rank() < b.Verdict.Rank()
+		return levelRank(a.Verdict) < levelRank(b.Verdict)
 	}
 	less, _ := desc(k.value(a.Util, a.MemUsed, a.Temp, a.Power), k.value(b.Util, b.MemUsed, b.Temp, b.Power))
 	return less
@@ -425,13 +442,13 @@ func (f filter) matchGPU(n *promapi.Node, g *promapi.GPU) bool {
 		case "model":
 			ok = has(g.Model)
 		case "verdict":
-			ok = has(string(g.Verdict)) || (t.text == "unknown" && g.Verdict == promapi.Unknown)
+			ok = has(string(g.Verdict)) || has(g.Reason) || (t.text == "unknown" && g.Verdict == "")
 		case "pod":
 			ok = has(g.Pod)
 		case "job":
 			ok = has(g.Job)
 		default:
-			ok = has(n.Name) || has(g.Model) || has(string(g.Verdict)) || has(g.Pod) || has(g.Job) || has(g.UUID)
+			ok = has(n.Name) || has(g.Model) || has(string(g.Verdict)) || has(g.Reason) || has(g.Pod) || has(g.Job) || has(g.UUID)
 		}
 		if !ok {
 			return false
@@ -694,6 +711,9 @@ func (m *Model) rowLine(r row) string {
 	}
 	g := r.gpu
 	var extra []string
+	if g.Reason != "" {
+		extra = append(extra, g.Reason)
+	}
 	if g.Pod != "" {
 		extra = append(extra, g.Pod)
 	}
@@ -710,18 +730,32 @@ func (m *Model) rowLine(r row) string {
 		m.verdict(g.Verdict), spark(g.Spark, l.spark), strings.Join(extra, " "))
 }
 
-func (m *Model) verdict(s promapi.Status) string {
+func (m *Model) verdict(l model.VerdictLevel) string {
+	word := "-"
+	st := m.st.muted
+	if l != "" {
+		word = l.Word()
+		switch l {
+		case model.VerdictLost, model.VerdictError, model.VerdictFail:
+			st = m.st.fail
+		case model.VerdictStale, model.VerdictWarn:
+			st = m.st.warn
+		default:
+			st = m.st.ok
+		}
+	}
+	return st.Render(pad(word, 7))
+}
+
+// status draws a check's status in the node's checklist.
+func (m *Model) status(s promapi.Status) string {
 	switch s {
 	case promapi.Fail:
 		return m.st.fail.Render("FAIL   ")
 	case promapi.Warn:
 		return m.st.warn.Render("WARN   ")
-	case promapi.Pass:
-		return m.st.ok.Render("PASS   ")
-	case promapi.Skip:
-		return m.st.muted.Render("SKIP   ")
 	}
-	return m.st.muted.Render("-      ")
+	return m.st.muted.Render(pad(string(s), 7))
 }
 
 func (m *Model) footer() string {
@@ -782,7 +816,7 @@ func (m *Model) nodeView(n *promapi.Node) string {
 			if c.GPU != "" {
 				gpu = " (gpu " + c.GPU + ")"
 			}
-			lines = append(lines, "  "+m.verdict(c.Status)+" "+c.ID+gpu)
+			lines = append(lines, "  "+m.status(c.Status)+" "+c.ID+gpu)
 		}
 		where := "NODE:9400"
 		if len(n.Instances) > 0 {
@@ -809,7 +843,7 @@ func (m *Model) card(g *promapi.GPU, w int) string {
 		"util " + pct(g.Util) + " " + spark(g.Spark, w-13),
 		"mem  " + mem(g.MemUsed, g.MemTotal) + " GiB",
 		"temp " + temp(g.Temp) + "  power " + watts(g.Power),
-		"verdict " + m.verdict(g.Verdict),
+		"verdict " + m.verdict(g.Verdict) + " " + g.Reason,
 	}
 	if g.Xid > 0 {
 		body = append(body, m.st.warn.Render(fmt.Sprintf("last Xid reported: %d", g.Xid)))

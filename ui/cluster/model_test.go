@@ -17,6 +17,7 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/muesli/termenv"
 
+	"github.com/gputop/gputop/model"
 	"github.com/gputop/gputop/sampler/promapi"
 )
 
@@ -30,11 +31,11 @@ func testFleet(nodes int) *promapi.Fleet {
 		Labels: promapi.Labels{Host: []string{"Hostname", "instance"}, UUID: []string{"UUID"}}}
 	for n := range nodes {
 		nd := &promapi.Node{Name: fmt.Sprintf("node-%03d", n), Instances: []string{fmt.Sprintf("10.0.%d.%d:9400", n/250, n%250)},
-			Exporter: "gputop", Driver: "580.159.04", CUDA: "13.0", Verdict: promapi.Pass}
+			Exporter: "gputop", Driver: "580.159.04", CUDA: "13.0", Verdict: model.VerdictOK}
 		for i := range 8 {
 			g := &promapi.GPU{Node: nd.Name, Index: fmt.Sprint(i), UUID: fmt.Sprintf("GPU-%03d-%d", n, i), Model: "NVIDIA H100 80GB HBM3",
 				Util: float64((n*8 + i) % 101), MemUsed: 40960, MemTotal: 81559, Temp: 40 + float64(i), Power: 300 + float64(n%50),
-				Verdict: promapi.Pass, Health: "ok", Spark: []float64{0, 20, math.NaN(), 60, 80, 100}}
+				Verdict: model.VerdictOK, Health: "ok", Spark: []float64{0, 20, math.NaN(), 60, 80, 100}}
 			nd.GPUs = append(nd.GPUs, g)
 		}
 		f.Nodes = append(f.Nodes, nd)
@@ -45,7 +46,7 @@ func testFleet(nodes int) *promapi.Fleet {
 func troubled() *promapi.Fleet {
 	f := testFleet(3)
 	a, b, c := f.Nodes[0], f.Nodes[1], f.Nodes[2]
-	a.GPUs[5].Xid, a.GPUs[5].Verdict, a.Verdict = 31, promapi.Fail, promapi.Fail
+	a.GPUs[5].Xid, a.GPUs[5].Verdict, a.GPUs[5].Reason, a.Verdict = 31, model.VerdictFail, "PyTorch arch", model.VerdictFail
 	a.GPUs[5].Pod = "ml/trainer-0"
 	a.Checks = []promapi.Check{{ID: "torch.arch.gpu5", GPU: "5", Status: promapi.Fail}, {ID: "persistence.gpu3", GPU: "3", Status: promapi.Warn}}
 	b.Down, b.DownReason = true, "connection refused"
