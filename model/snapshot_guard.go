@@ -342,4 +342,6 @@ func (g *jsonGuard) schemaSeen() (string, bool) {
 }
 
 // String is for debugging.
-func (g *jsonGuard) String() string { return fmt.Sprintf("guard at byte %d, depth %d", g.n, len(g.stack)) }
+func (g *jsonGuard) String() string {
+	return fmt.Sprintf("guard at byte %d, depth %d", g.n, len(g.stack))
+}

@@ -19,7 +19,7 @@ var ErrUnquotable = errors.New("value cannot be shell-quoted safely")
 
 // Quote returns v quoted for a POSIX shell: unchanged when it consists of
 // characters no shell treats specially, otherwise in single quotes (a single
-// quote inside becomes '\'').
+// quote inside becomes '\”).
 func Quote(v string) (string, error) {
 	if v == "" {
 		return "''", nil
