@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gputop/gputop/model"
+	"github.com/gputop/gputop/model/safe"
 )
 
 // Options configures a Resolver. Zero fields take the defaults named on them.
@@ -204,6 +205,9 @@ func (r *Resolver) Resolve(ps []model.Process) {
 			l.err = err
 			continue
 		}
+		// Any local user chooses their process's name and arguments:
+		// they reach the operator's terminal only through safe.Line.
+		d.Name, d.Cmdline = safe.Line(d.Name), safe.Line(d.Cmdline)
 		l.desc = d
 		if !l.stat.Zombie {
 			// A zombie's file table is already gone: it proves nothing.
@@ -247,6 +251,7 @@ func (r *Resolver) userName(uid uint32) string {
 		return name
 	}
 	name, err := r.opts.LookupUser(uid)
+	name = safe.Line(name) // from /etc/passwd or a directory service
 	if err != nil || name == "" {
 		// Unknown to the user database (a container's UID): show the number.
 		name = strconv.FormatUint(uint64(uid), 10)
