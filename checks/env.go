@@ -12,6 +12,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -58,19 +59,75 @@ func DefaultEnv() Env {
 	}
 }
 
+// maxCommandOutput bounds what a command may print (nvcc --version prints
+// about 300 bytes); a command that prints more is killed, and what it
+// printed up to the limit is what the probe reads.
+const maxCommandOutput = 64 << 10
+
+// errOutputLimit ends a command that printed more than maxCommandOutput.
+var errOutputLimit = fmt.Errorf("printed more than %d bytes", maxCommandOutput)
+
+// runCommand runs a command in its own process group, so that the timeout
+// (and a flood of output) kills it with everything it forked.
 func runCommand(ctx context.Context, name string, args ...string) ([]byte, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	cmd := exec.CommandContext(ctx, name, args...)
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	cmd.Stderr = &out
+	out := &limitedBuffer{max: maxCommandOutput, full: func() { cancel(errOutputLimit) }}
+	cmd.Stdout = out
+	cmd.Stderr = out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error {
+		// The whole group: a child nvcc forks must not outlive us.
+		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
 	// A child that forks and keeps the pipes open must not hold us past
 	// the deadline.
 	cmd.WaitDelay = 100 * time.Millisecond
 	err := cmd.Run()
+	if cmd.Process != nil {
+		// Whatever the command left behind in its group goes with it.
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
+	if errors.Is(context.Cause(ctx), errOutputLimit) {
+		return out.Bytes(), fmt.Errorf("run %s: %w", name, errOutputLimit)
+	}
 	if err != nil {
 		return out.Bytes(), fmt.Errorf("run %s: %w", name, err)
 	}
 	return out.Bytes(), nil
+}
+
+// limitedBuffer keeps the first max bytes written to it and calls full once
+// when more arrive. Writes never fail, so the command is ended by full
+// rather than by a broken pipe.
+type limitedBuffer struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	max  int
+	full func()
+	done bool
+}
+
+func (l *limitedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if room := l.max - l.buf.Len(); room < len(p) {
+		l.buf.Write(p[:max(room, 0)])
+		if !l.done {
+			l.done = true
+			l.full()
+		}
+		return len(p), nil
+	}
+	l.buf.Write(p)
+	return len(p), nil
+}
+
+func (l *limitedBuffer) Bytes() []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return bytes.Clone(l.buf.Bytes())
 }
 
 // host maps a machine path to the path to open here.
@@ -118,18 +175,80 @@ func (e Env) hostResolved(p string) string {
 	return e.host(final)
 }
 
-// readFile reads a machine path, at most maxReadBytes.
+// readTimeout bounds one file read: a file on a hung network mount must not
+// stall the checklist.
+const readTimeout = 2 * time.Second
+
+// errNotRegular refuses FIFOs, devices and sockets where a probe expects a
+// file: reading /dev/zero or a FIFO would never end.
+var errNotRegular = errors.New("not a regular file")
+
+// readFile reads a machine path, at most maxReadBytes, within readTimeout.
+// It opens without blocking (a FIFO would block open(2) until a writer
+// comes) and reads only regular files.
 func (e Env) readFile(p string) ([]byte, error) {
-	f, err := os.Open(e.hostResolved(p))
+	b, err := readRegular(e.hostResolved(p), maxReadBytes, readTimeout)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", p, err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxReadBytes))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", p, err)
+		return b, fmt.Errorf("read %s: %w", p, err)
 	}
 	return b, nil
+}
+
+// readRegular is the bounded read behind readFile: O_NONBLOCK open, fstat,
+// regular files only, at most limit bytes, given up after timeout.
+func readRegular(hostPath string, limit int64, timeout time.Duration) ([]byte, error) {
+	type result struct {
+		b   []byte
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		f, err := os.OpenFile(hostPath, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+		if err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			done <- result{nil, err}
+			return
+		}
+		defer f.Close()
+		st, err := f.Stat()
+		if err != nil {
+			done <- result{nil, err}
+			return
+		}
+		if !st.Mode().IsRegular() {
+			done <- result{nil, fmt.Errorf("%w (%s)", errNotRegular, fileKind(st.Mode()))}
+			return
+		}
+		b, err := io.ReadAll(io.LimitReader(f, limit))
+		done <- result{b, err}
+	}()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case r := <-done:
+		return r.b, r.err
+	case <-t.C:
+		return nil, fmt.Errorf("no answer within %s", timeout)
+	}
+}
+
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a block device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m.IsDir():
+		return "a directory"
+	}
+	return "not a plain file"
 }
 
 func (e Env) exists(p string) bool {
