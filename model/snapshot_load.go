@@ -13,6 +13,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gputop/gputop/model/safe"
@@ -112,24 +113,26 @@ func LoadSnapshot(path string) (*Snapshot, error) {
 }
 
 func loadSnapshot(path string) (*Snapshot, error) {
-	st, err := os.Stat(path)
+	// O_NONBLOCK: opening a FIFO must not wait for a writer; the file's
+	// kind is then checked on the open descriptor, not on the name.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+	if err != nil {
+		return nil, fileError(err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
 	if err != nil {
 		return nil, fileError(err)
 	}
 	switch {
 	case st.IsDir():
 		return nil, snapErr(ErrNotSnapshot, nil, "is a directory, not a snapshot file")
-	case st.Mode()&(fs.ModeDevice|fs.ModeSocket|fs.ModeIrregular) != 0:
-		return nil, snapErr(ErrNotSnapshot, nil, "is not a regular file")
+	case !st.Mode().IsRegular():
+		return nil, snapErr(ErrNotSnapshot, nil, "is not a regular file (%s)", strings.TrimPrefix(describeMode(st.Mode()), "is "))
 	case st.Size() > MaxSnapshotBytes:
 		return nil, snapErr(ErrSnapshotTooLarge, nil, "file is %s; snapshots larger than %s are refused",
 			byteSize(st.Size()), byteSize(MaxSnapshotBytes))
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fileError(err)
-	}
-	defer f.Close()
 	return DecodeSnapshot(f, MaxSnapshotBytes)
 }
 
