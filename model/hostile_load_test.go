@@ -193,11 +193,11 @@ func TestLoaderBombsBoundedRSS(t *testing.T) {
 			zw.Close()
 			return b.Bytes()
 		},
-		// plain: 100 MB of empty samples on one GPU
+		// plain: 9 MB of empty samples on one GPU
 		"samples.json": func() []byte {
 			var b bytes.Buffer
 			b.WriteString(head + `{"index":0,"samples":[`)
-			b.Write(bytes.Repeat([]byte(`{},`), 33_000_000))
+			b.Write(bytes.Repeat([]byte(`{},`), 3_000_000))
 			b.WriteString(`{}]}]}`)
 			return b.Bytes()
 		},

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -26,7 +24,8 @@ func runDashboard(parent context.Context, o *options) error {
 		return err
 	}
 	defer closeLog()
-	ctx, cancel := signal.NotifyContext(parent, syscall.SIGTERM, syscall.SIGHUP)
+	// Signals are main's signal owner's: it cancels parent.
+	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 
 	s, err := openSession(ctx, o, log)
@@ -98,8 +97,15 @@ func runDashboard(parent context.Context, o *options) error {
 	// The UI draws at most 20 frames a second; bubbletea's renderer would
 	// otherwise wake 60 times a second to find nothing new (about 0.6% of
 	// a core, measured).
-	p := tea.NewProgram(ui.New(cfg), tea.WithAltScreen(), tea.WithContext(ctx), tea.WithFPS(20))
+	//
+	// No bubbletea signal handler: the signal owner (signals.go) is the
+	// only one, and cancels ctx.
+	owner := theSignalOwner
+	p := tea.NewProgram(suspendable{Model: ui.New(cfg), owner: owner},
+		tea.WithAltScreen(), tea.WithContext(ctx), tea.WithFPS(20), tea.WithoutSignalHandler())
+	owner.attach(p, terminalRestorer(os.Stdin, os.Stdout))
 	_, runErr := p.Run()
+	owner.detach()
 	stopSampler()
 	<-samplerDone
 	logStats(s, log)

@@ -78,6 +78,10 @@ func takeSnapshot(ctx context.Context, o *options, out, format string, duration 
 		stop()
 		<-done
 	}
+	if ctx.Err() != nil {
+		// A signal: write nothing (main exits 128+n).
+		return &exitError{code: 2, err: fmt.Errorf("interrupted; no snapshot written")}
+	}
 	fmt.Fprintln(stderr, "running the checklist ...")
 	snap, err := s.buildSnapshot(ctx)
 	if err != nil {
