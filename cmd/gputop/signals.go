@@ -168,9 +168,16 @@ func (o *signalOwner) suspendNow() {
 	if err := p.ReleaseTerminal(); err != nil {
 		return
 	}
+	// kill(2) can return before the group stop reaches this thread:
+	// wait for the SIGCONT of `fg`, or the terminal would be taken back
+	// before the stop.
+	cont := make(chan os.Signal, 1)
+	signal.Notify(cont, syscall.SIGCONT)
 	if err := syscall.Kill(0, syscall.SIGSTOP); err != nil {
 		_ = syscall.Kill(os.Getpid(), syscall.SIGSTOP)
 	}
+	<-cont
+	signal.Stop(cont)
 	_ = p.RestoreTerminal()
 }
 
