@@ -103,6 +103,7 @@ func TestE2EHostileReplay(t *testing.T) {
 		t.Fatalf("the planted command is shown:\n%s", scr)
 	}
 	s.send("Escape")
+	time.Sleep(300 * time.Millisecond) // Escape then q at once reads as alt+q
 	s.send("q")
 	s.waitFor("EXIT=0", 10*time.Second)
 	untouched("after q", "0")
