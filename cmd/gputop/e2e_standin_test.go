@@ -22,7 +22,7 @@ import (
 // escapes and a secret. gputop resolves it in /proc like any GPU process.
 
 const (
-	evilComm = "x\x1b]2;PWN\x07y"                    // the executable's name: comm
+	evilComm = "x\x1b]2;PWN\x07y"                       // the executable's name: comm
 	evilArg  = "\x1b]52;c;ZWNobyBQV05FRAo=\x07\u009b2J" // an argument: OSC 52 and a C1 CSI
 	secret   = "sekret123"
 )
