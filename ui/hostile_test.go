@@ -104,6 +104,9 @@ func assertCleanViews(t testing.TB, m *Model) {
 		if safe.HasEscape(v) || safe.HasBidiOrZeroWidth(v) {
 			t.Fatalf("after keys %v the view carries a control character:\n%q", ks, v)
 		}
+		if strings.Contains(v, "NaN") {
+			t.Fatalf("after keys %v the view shows NaN:\n%s", ks, v)
+		}
 		if strings.Contains(v, "curl evil") {
 			t.Fatalf("after keys %v the view offers the planted command:\n%s", ks, v)
 		}

@@ -128,6 +128,12 @@ func (z *zoomView) graphs(g *gpuFrame, width, height int) []string {
 		if top <= 0 || math.IsNaN(top) {
 			top = float64(peak) // no known limit: scale to the window's peak
 		}
+		topText := strconv.FormatFloat(top, 'f', decimals(s.unit), 64) + s.unit
+		if math.IsNaN(top) {
+			// No limit and no reading in the window: no scale to print
+			// ("NaN MHz", issue 11).
+			top, topText = 1, na
+		}
 		peakText := na
 		if peak == peak {
 			peakText = strconv.FormatFloat(float64(peak), 'f', decimals(s.unit), 64) + s.unit
@@ -140,7 +146,7 @@ func (z *zoomView) graphs(g *gpuFrame, width, height int) []string {
 			if plotW < width {
 				switch i {
 				case 0:
-					axis = strconv.FormatFloat(top, 'f', decimals(s.unit), 64) + s.unit
+					axis = topText
 				case rows - 1:
 					axis = "0"
 				}
