@@ -291,7 +291,7 @@ func plural(n int, one, many string) string {
 // raw HTML and entities, code spans, table cells) escaped with a backslash.
 func mdInline(s string) string {
 	s = strings.Join(strings.Fields(safe.Line(s)), " ")
-	if strings.IndexAny(s, mdSpecial) < 0 {
+	if !strings.ContainsAny(s, mdSpecial) {
 		return s
 	}
 	var b strings.Builder

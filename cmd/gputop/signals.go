@@ -100,11 +100,6 @@ func (o *signalOwner) force() {
 	os.Exit(128 + int(sig))
 }
 
-// stop ends the handling (tests, and main once run returned).
-func (o *signalOwner) stop() {
-	signal.Stop(o.ch)
-}
-
 // attach registers the running dashboard: restore puts the terminal back if
 // shutdown hangs, and SIGTSTP (kill -TSTP) suspends p like ctrl+z.
 //
