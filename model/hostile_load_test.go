@@ -2,7 +2,6 @@ package model
 
 import (
 	"bytes"
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"os"
@@ -167,31 +166,24 @@ func TestLoaderBombsBoundedRSS(t *testing.T) {
 	dir := t.TempDir()
 	head := `{"schema":"gputop.snapshot/v1","gpus":[`
 	bombs := map[string]func() []byte{
-		// ten million empty GPU objects, gzip: about 30 KB on disk
+		// ten million empty GPU objects, gzip: concatenated gzip members
+		// (what `cat a.gz b.gz` makes) so that building it costs nothing.
 		"gpus.json.gz": func() []byte {
-			var b bytes.Buffer
-			zw, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
-			zw.Write([]byte(head))
-			chunk := bytes.Repeat([]byte(`{},`), 1<<16)
-			for range 10_000_000 / (1 << 16) {
-				zw.Write(chunk)
+			chunk := gzipBytes(t, bytes.Repeat([]byte(`{},`), 1_000_000))
+			out := gzipBytes(t, []byte(head))
+			for range 10 {
+				out = append(out, chunk...)
 			}
-			zw.Write([]byte(`{}]}`))
-			zw.Close()
-			return b.Bytes()
+			return append(out, gzipBytes(t, []byte(`{}]}`))...)
 		},
-		// one string of 1 GiB, gzip
+		// one string of 1 GiB
 		"string.json.gz": func() []byte {
-			var b bytes.Buffer
-			zw, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
-			zw.Write([]byte(`{"schema":"gputop.snapshot/v1","host":"`))
-			chunk := bytes.Repeat([]byte("A"), 1<<20)
+			chunk := gzipBytes(t, bytes.Repeat([]byte("A"), 1<<20))
+			out := gzipBytes(t, []byte(`{"schema":"gputop.snapshot/v1","host":"`))
 			for range 1024 {
-				zw.Write(chunk)
+				out = append(out, chunk...)
 			}
-			zw.Write([]byte(`"}`))
-			zw.Close()
-			return b.Bytes()
+			return append(out, gzipBytes(t, []byte(`"}`))...)
 		},
 		// plain: 9 MB of empty samples on one GPU
 		"samples.json": func() []byte {

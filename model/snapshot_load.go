@@ -176,7 +176,6 @@ func DecodeSnapshot(r io.Reader, limit int64) (*Snapshot, error) {
 			}
 			return nil, snapErr(ErrSnapshotNotJSON, err, "damaged gzip data: %v", err)
 		}
-		zr.Multistream(false)
 		defer zr.Close()
 		src = &gzipErrors{r: zr}
 	} else if name, tool := compression(magic); name != "" {
