@@ -15,6 +15,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/gputop/gputop/model"
 )
 
 // Env is the seam between the probes and the machine. Paths given to it are
@@ -219,7 +221,7 @@ func readRegular(hostPath string, limit int64, timeout time.Duration) ([]byte, e
 			return
 		}
 		if !st.Mode().IsRegular() {
-			done <- result{nil, fmt.Errorf("%w (%s)", errNotRegular, fileKind(st.Mode()))}
+			done <- result{nil, fmt.Errorf("%w (%s)", errNotRegular, model.FileKind(st.Mode()))}
 			return
 		}
 		b, err := io.ReadAll(io.LimitReader(f, limit))
@@ -233,22 +235,6 @@ func readRegular(hostPath string, limit int64, timeout time.Duration) ([]byte, e
 	case <-t.C:
 		return nil, fmt.Errorf("no answer within %s", timeout)
 	}
-}
-
-func fileKind(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeNamedPipe != 0:
-		return "a FIFO"
-	case m&fs.ModeCharDevice != 0:
-		return "a character device"
-	case m&fs.ModeDevice != 0:
-		return "a block device"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m.IsDir():
-		return "a directory"
-	}
-	return "not a plain file"
 }
 
 func (e Env) exists(p string) bool {

@@ -102,20 +102,26 @@ func RemoveTempFiles() {
 	})
 }
 
-func describeMode(m fs.FileMode) string {
+// FileKind names what a non-regular file is, for messages: "a FIFO",
+// "a character device", "a symbolic link"...
+func FileKind(m fs.FileMode) string {
 	switch {
 	case m&fs.ModeSymlink != 0:
-		return "is a symbolic link"
+		return "a symbolic link"
 	case m&fs.ModeCharDevice != 0:
-		return "is a character device"
+		return "a character device"
 	case m&fs.ModeDevice != 0:
-		return "is a block device"
+		return "a block device"
 	case m&fs.ModeNamedPipe != 0:
-		return "is a FIFO"
+		return "a FIFO"
 	case m&fs.ModeSocket != 0:
-		return "is a socket"
+		return "a socket"
 	case m.IsDir():
-		return "is a directory"
+		return "a directory"
+	case m.IsRegular():
+		return "a regular file"
 	}
-	return "is not a plain file"
+	return "not a plain file"
 }
+
+func describeMode(m fs.FileMode) string { return "is " + FileKind(m) }

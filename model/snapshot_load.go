@@ -128,7 +128,7 @@ func loadSnapshot(path string) (*Snapshot, error) {
 	case st.IsDir():
 		return nil, snapErr(ErrNotSnapshot, nil, "is a directory, not a snapshot file")
 	case !st.Mode().IsRegular():
-		return nil, snapErr(ErrNotSnapshot, nil, "is not a regular file (%s)", strings.TrimPrefix(describeMode(st.Mode()), "is "))
+		return nil, snapErr(ErrNotSnapshot, nil, "is not a regular file (%s)", FileKind(st.Mode()))
 	case st.Size() > MaxSnapshotBytes:
 		return nil, snapErr(ErrSnapshotTooLarge, nil, "file is %s; snapshots larger than %s are refused",
 			byteSize(st.Size()), byteSize(MaxSnapshotBytes))

@@ -48,6 +48,15 @@ func (s *tmuxSession) terminalState() (alt, cursor string) {
 	return alt, cursor
 }
 
+// ttyAsBefore asserts the shell's tty modes equal $BASE (saved with stty
+// -g before the test); tag tells the answers apart on the screen.
+func (s *tmuxSession) ttyAsBefore(tag int) {
+	s.t.Helper()
+	// TTY-""OK: the typed line itself must not match.
+	s.typeLine(fmt.Sprintf(`[ "$(stty -g)" = "$BASE" ] && echo TTY-""OK-%d || echo TTY-""BAD-%d`, tag, tag))
+	s.waitFor(fmt.Sprintf("TTY-OK-%d", tag), 5*time.Second)
+}
+
 // clearScreen empties the pane so that waitFor sees only new output.
 func (s *tmuxSession) clearScreen() {
 	s.t.Helper()
@@ -84,8 +93,7 @@ func TestE2ESIGTERMThirtyTimes(t *testing.T) {
 		if alt, cursor := s.terminalState(); alt != "0" || cursor != "1" {
 			t.Fatalf("try %d: alternate screen %s, cursor %s after SIGTERM", i, alt, cursor)
 		}
-		s.typeLine(fmt.Sprintf(`[ "$(stty -g)" = "$BASE" ] && echo TTY-""OK-%d || echo TTY-""BAD-%d`, i, i))
-		s.waitFor(fmt.Sprintf("TTY-OK-%d", i), 5*time.Second)
+		s.ttyAsBefore(i)
 	}
 }
 
@@ -109,8 +117,7 @@ func TestE2ESignalsExitStatus(t *testing.T) {
 		if alt, cursor := s.terminalState(); alt != "0" || cursor != "1" {
 			t.Fatalf("%v: alternate screen %s, cursor %s", sig, alt, cursor)
 		}
-		s.typeLine(fmt.Sprintf(`[ "$(stty -g)" = "$BASE" ] && echo TTY-""OK-%d || echo TTY-""BAD-%d`, sig, sig))
-		s.waitFor(fmt.Sprintf("TTY-OK-%d", sig), 5*time.Second)
+		s.ttyAsBefore(int(sig))
 	}
 }
 
@@ -138,8 +145,7 @@ func TestE2ESuspendResume(t *testing.T) {
 		if alt, cursor := s.terminalState(); alt != "0" || cursor != "1" {
 			t.Fatalf("round %d: stopped with alternate screen %s, cursor %s", round, alt, cursor)
 		}
-		s.typeLine(fmt.Sprintf(`[ "$(stty -g)" = "$BASE" ] && echo TTY-""OK-%d || echo TTY-""BAD-%d`, round, round))
-		s.waitFor(fmt.Sprintf("TTY-OK-%d", round), 5*time.Second)
+		s.ttyAsBefore(round)
 		s.typeLine("fg")
 		s.waitFor("CHECKS", 10*time.Second)
 		if alt, _ := s.terminalState(); alt != "1" {
