@@ -1,6 +1,7 @@
 package model
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -93,10 +94,42 @@ func (g *jsonGuard) Read(p []byte) (int, error) {
 		return 0, g.err
 	}
 	n, err := g.r.Read(p)
-	for i := 0; i < n; i++ {
+	for i := 0; i < n; {
+		switch {
+		case g.inStr && !g.esc && !g.capSchema:
+			// Fast path: the plain bytes of a string, up to the next quote
+			// or backslash, only need counting (and keys keeping).
+			run := bytes.IndexAny(p[i:n], `"\`)
+			if run < 0 {
+				run = n - i
+			}
+			if g.n+int64(run) <= g.limit && g.strLen+run <= maxTextBytes {
+				if g.isKey {
+					g.key = append(g.key, p[i:i+min(run, maxKeyCapture-len(g.key))]...)
+				}
+				g.n += int64(run)
+				g.strLen += run
+				i += run
+			}
+		case g.lit > 0:
+			// The rest of a number or literal.
+			run := 0
+			for i+run < n && literalByte(p[i+run]) {
+				run++
+			}
+			if g.n+int64(run) <= g.limit && g.lit+run <= maxLiteralBytes {
+				g.n += int64(run)
+				g.lit += run
+				i += run
+			}
+		}
+		if i == n {
+			break
+		}
 		if g.step(p[i]) {
 			return i, g.err
 		}
+		i++
 	}
 	return n, err
 }
@@ -209,6 +242,10 @@ func (g *jsonGuard) step(c byte) bool {
 		return g.fail(ErrSnapshotInvalid, "%s: a number of more than %d characters", g.where(), maxLiteralBytes)
 	}
 	return false
+}
+
+func literalByte(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c == '.' || c == '-' || c == '+' || c == 'E'
 }
 
 // value is called where a value starts: it counts array entries.
