@@ -2,6 +2,7 @@ package model
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -285,4 +286,35 @@ func fullSnapshot(t *testing.T) func() []byte {
 		in.Events = nil
 		return encode(t, NewSnapshot(in))
 	}
+}
+
+// BenchmarkDecodeSnapshot8GPUs: the streaming guard's cost on a large real
+// snapshot (8 GPUs x 120 s at 10 ms, about 27 MiB), against
+// BenchmarkUnmarshalSnapshot8GPUs, encoding/json alone.
+func BenchmarkDecodeSnapshot8GPUs(b *testing.B) {
+	data := bigSnapshot(b)
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := DecodeSnapshot(bytes.NewReader(data), 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkUnmarshalSnapshot8GPUs(b *testing.B) {
+	data := bigSnapshot(b)
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		var s Snapshot
+		if err := json.Unmarshal(data, &s); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func bigSnapshot(b *testing.B) []byte {
+	in := testInput()
+	in.GPUs = testRecords(8, 119990*time.Millisecond, 10*time.Millisecond)
+	in.Events = nil
+	return encode(b, NewSnapshot(in))
 }
