@@ -3,6 +3,7 @@ package host
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/gputop/gputop/model/safe"
 )
@@ -26,5 +27,19 @@ func TestResolveSanitisesProcessText(t *testing.T) {
 	}
 	if p.Name != "py" || p.User != "bob" || !strings.HasPrefix(p.Command, "python3 x.py --token abc") {
 		t.Errorf("printable text lost: %+v", p)
+	}
+}
+
+// TestResolveClipsHugeCommandLines: Linux allows about 2 MiB of arguments;
+// a snapshot must stay under the loader's 64 KiB per string so that it
+// opens again.
+func TestResolveClipsHugeCommandLines(t *testing.T) {
+	tbl, clk := newFakeTable(), newFakeClock()
+	tbl.set(7, fakeProc{create: 1, name: "python3", cmd: "python3 " + strings.Repeat("é", 1<<20), uid: 1000, files: GPUFilesOpen})
+	r := newTestResolver(t, tbl, clk)
+	ps := nvml(7)
+	r.Resolve(ps)
+	if n := len(ps[0].Command); n > maxCmdline+len("…") || n < maxCmdline-4 || !utf8.ValidString(ps[0].Command) {
+		t.Errorf("command line of %d bytes (valid UTF-8: %v)", n, utf8.ValidString(ps[0].Command))
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gputop/gputop/model"
 	"github.com/gputop/gputop/model/safe"
@@ -207,7 +208,7 @@ func (r *Resolver) Resolve(ps []model.Process) {
 		}
 		// Any local user chooses their process's name and arguments:
 		// they reach the operator's terminal only through safe.Line.
-		d.Name, d.Cmdline = safe.Line(d.Name), safe.Line(d.Cmdline)
+		d.Name, d.Cmdline = safe.Line(d.Name), clipCmdline(safe.Line(d.Cmdline))
 		l.desc = d
 		if !l.stat.Zombie {
 			// A zombie's file table is already gone: it proves nothing.
@@ -229,6 +230,23 @@ func (r *Resolver) Resolve(ps []model.Process) {
 	}
 	r.updateHint(looks)
 	r.evict(r.opts.Now())
+}
+
+// maxCmdline bounds a command line kept per process (Linux allows about
+// 2 MiB of arguments): far more than a screen or a report shows, and under
+// the snapshot loader's limit for a string, so a snapshot of this machine
+// always opens again.
+const maxCmdline = 16 << 10
+
+func clipCmdline(s string) string {
+	if len(s) <= maxCmdline {
+		return s
+	}
+	cut := maxCmdline
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 func compact(s []int32) []int32 {
