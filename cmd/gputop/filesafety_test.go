@@ -49,3 +49,19 @@ func TestSnapshotRefusesNonRegularTargets(t *testing.T) {
 		t.Errorf("files left behind: %v", ents)
 	}
 }
+
+// TestErrorsQuoteFileNamesSafely: an error names the file it could not
+// read; a file name with escapes (from a glob of someone's files) must not
+// reach the terminal raw.
+func TestErrorsQuoteFileNamesSafely(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "x\x1b]0;PWNED\x07.json")
+	if err := os.WriteFile(p, []byte("not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"check", "--from", p}, {"--replay", p}} {
+		code, _, stderr := runArgs(t, args...)
+		if code != 2 || strings.ContainsAny(stderr, "\x1b\x07") || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q", args[0], code, stderr)
+		}
+	}
+}

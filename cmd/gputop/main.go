@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gputop/gputop/model"
+	"github.com/gputop/gputop/model/safe"
 	"github.com/gputop/gputop/sampler"
 	"github.com/gputop/gputop/themes"
 )
@@ -202,10 +203,11 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil {
-			fmt.Fprintln(stderr, "gputop: "+ee.err.Error())
+			fmt.Fprintln(stderr, "gputop: "+safe.Line(ee.err.Error()))
 		}
 		return ee.code
 	}
-	fmt.Fprintln(stderr, "gputop: "+err.Error())
+	// Errors quote file names and file contents: one safe line.
+	fmt.Fprintln(stderr, "gputop: "+safe.Line(err.Error()))
 	return 2
 }

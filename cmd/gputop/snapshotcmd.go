@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gputop/gputop/model"
+	"github.com/gputop/gputop/model/safe"
 )
 
 func newSnapshotCmd(o *options, stdout, stderr io.Writer) *cobra.Command {
@@ -105,7 +106,7 @@ func takeSnapshot(ctx context.Context, o *options, out, format string, duration 
 		return &exitError{code: 2, err: err}
 	}
 	abs, _ := filepath.Abs(out)
-	fmt.Fprintf(stderr, "wrote %s (%d GPUs, %d checks)\n", abs, len(snap.GPUs), len(snap.Checks))
+	fmt.Fprintf(stderr, "wrote %s (%d GPUs, %d checks)\n", safe.Line(abs), len(snap.GPUs), len(snap.Checks))
 	return nil
 }
 
