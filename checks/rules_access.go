@@ -66,6 +66,11 @@ func containerRule(f *model.Facts) []model.CheckResult {
 		return []model.CheckResult{r}
 	}
 	r.Evidence = "inside a " + c.Kind + " container (" + c.Evidence + ")"
+	if inContainerWithoutGPU(f) {
+		r.Status = model.Skip
+		r.Evidence += "; no GPU was passed in, so there is nothing to judge here (see pci.gpus)"
+		return []model.CheckResult{r}
+	}
 	if nv, ok := f.Env["NVIDIA_VISIBLE_DEVICES"]; ok {
 		r.Evidence += "; NVIDIA_VISIBLE_DEVICES=" + strconv.Quote(nv)
 	}
@@ -105,6 +110,10 @@ func visibleDevicesRule(f *model.Facts) []model.CheckResult {
 		ev = append(ev, "NVIDIA_VISIBLE_DEVICES="+strconv.Quote(nvd))
 	}
 	if !cvdSet && !nvdSet {
+		if inContainerWithoutGPU(f) {
+			r.Status, r.Evidence = model.Skip, "neither variable is set; in this container that means the runtime passed no GPU (see pci.gpus)"
+			return []model.CheckResult{r}
+		}
 		r.Status, r.Evidence = model.Pass, "neither variable is set: CUDA sees every GPU the driver sees"
 		return []model.CheckResult{r}
 	}

@@ -75,6 +75,10 @@ type SlowSample struct {
 	FabricStatus Opt[uint32] `json:"fabric_status"`
 
 	Processes []Process `json:"processes"`
+
+	// Signals: InfoROM, recovery action, throttle history, NVLink, MIG,
+	// peers (model/signals.go); nil where nobody read them.
+	Signals *Signals `json:"signals,omitempty"`
 }
 
 // Clocks-event (throttle) reason bits, as NVML defines them.

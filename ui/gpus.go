@@ -185,8 +185,8 @@ func (p *gpuPanes) card(i, width int) string {
 	lines = append(lines, metricLine("TEMP", tempF, tempOK, fmtTemp(f.TempGPU, g.Info.TempSlowdown), metricTemp,
 		float64(g.Info.TempSlowdown.Or(100))))
 
-	lines = append(lines, st.muted.render("SM ")+fmtMHz(f.ClockSM)+st.muted.render("  MEM ")+fmtMHz(f.ClockMem)+
-		"  "+fmtPState(f.PState)+st.muted.render("  FAN ")+fmtPct(f.FanPercent))
+	lines = append(lines, spread(st.muted.render("SM ")+fmtMHz(f.ClockSM)+st.muted.render("  MEM ")+fmtMHz(f.ClockMem)+
+		"  "+fmtPState(f.PState)+st.muted.render("  FAN ")+fmtPct(f.FanPercent), st.cardTraffic(g), inner)) // signals.go
 	if g.Health.State != model.Healthy {
 		lines = append(lines, st.healthBadge(g.Health, true))
 	} else {
@@ -194,6 +194,8 @@ func (p *gpuPanes) card(i, width int) string {
 		// While a model loads, the card says when it will be full.
 		if fc, peak := p.watch.forecast(i); fc.Climbing {
 			thr = spread(thr, renderForecast(fc, peak, max(inner-textWidth(thr)-2, 0), st), inner)
+		} else if sig := st.cardSignals(g); sig != "" {
+			thr = spread(thr, sig, inner) // NVLink, throttle history, recovery (signals.go)
 		}
 		lines = append(lines, thr)
 	}
@@ -321,6 +323,7 @@ func (p *gpuPanes) columns(width int) []column {
 func (p *gpuPanes) rowsView() string {
 	cols := p.columns(p.width - 1) // one cell for the focus marker
 	st := p.styles
+	migBudget := p.height - 1 - p.count() // spare rows for MIG sub-rows (signals.go)
 	var b strings.Builder
 	b.WriteString(" ")
 	for i, c := range cols {
@@ -367,6 +370,7 @@ func (p *gpuPanes) rowsView() string {
 			line = st.selectedRow(line)
 		}
 		b.WriteString(line)
+		b.WriteString(st.migRows(g, p.width, &migBudget))
 	}
 	return b.String()
 }

@@ -218,6 +218,7 @@ func (z *zoomView) details(g *gpuFrame, width int) (slow, procs []string) {
 		kv("MIG", optBool(model.Opt[bool]{V: s.MIGCurrent.V == 1, OK: s.MIGCurrent.OK}, "enabled", "disabled")),
 		kv("Throttle", st.throttleTags(g.Fast.ThrottleReasons)),
 	}
+	lines = append(lines, st.signalLines(g, kv)...) // hardware signals (signals.go)
 	procs = []string{st.Title.Render("PROCESSES") + st.Muted.Render(" "+strconv.Itoa(len(s.Processes)))}
 	if len(s.Processes) == 0 {
 		procs = append(procs, st.Muted.Render("none"))

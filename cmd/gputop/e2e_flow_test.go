@@ -87,7 +87,13 @@ func TestE2ENoGPUExplains(t *testing.T) {
 	// enter opens the fix with its commands.
 	s.waitFor("NVIDIA kernel driver", 10*time.Second)
 	s.send("Enter")
-	s.waitFor("modprobe nvidia", 5*time.Second)
+	// The fix: on a host, load the module; inside a container (this
+	// machine), never modprobe: the module and the GPU come from the host.
+	fix := s.waitFor("Commands", 5*time.Second)
+	flat := strings.ReplaceAll(fix, "\n", " ")
+	if !strings.Contains(flat, "modprobe nvidia") && !strings.Contains(flat, "host") {
+		t.Errorf("the fix screen names neither loading the module nor the host:\n%s", fix)
+	}
 	s.send("q")
 	s.waitFor("EXIT=0", 10*time.Second)
 }

@@ -181,7 +181,7 @@ func (s *session) runChecks(ctx context.Context) ([]model.CheckResult, model.Fac
 	var rs []model.CheckResult
 	switch {
 	case s.snap != nil:
-		f = s.snap.Facts
+		f = checks.FromSnapshot(s.snap) // the recorded facts and event timeline
 		rs = compareRecorded(checks.Evaluate(f), s.snap.Checks)
 	case s.opts.demo:
 		f = checks.DemoFacts(s.nvmlFacts())
@@ -191,6 +191,9 @@ func (s *session) runChecks(ctx context.Context) ([]model.CheckResult, model.Fac
 		// errors need a slow reading: judge them, do not skip them.
 		s.waitFirstReadings(ctx, firstReadingsWait)
 		f = checks.Gather(ctx, checks.DefaultEnv(), s.nvmlFacts())
+		if s.sampler != nil {
+			f.Events = s.sampler.Events(nil, 1<<20) // every held event: the Xid rule judges the timeline too
+		}
 		rs = checks.Evaluate(f)
 	}
 	if err := ctx.Err(); err != nil {

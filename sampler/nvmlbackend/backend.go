@@ -131,6 +131,7 @@ type device struct {
 	lastTx     model.Opt[uint32] // PCIe throughput, carried between reads
 	lastRx     model.Opt[uint32]
 	lastUtilPk model.Opt[uint32] // utilisation peak, carried between reads
+	sig        sigState          // hardware signals (signals.go)
 
 	// Fast goroutine only: the clocks' last reading (sample time) and values.
 	clockAt                   model.Timestamp

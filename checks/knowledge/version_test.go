@@ -1,4 +1,4 @@
-package checks
+package knowledge
 
 import "testing"
 
@@ -95,8 +95,8 @@ func TestVersionParts(t *testing.T) {
 		t.Error("zero version should be empty")
 	}
 	for n, want := range map[int]string{13000: "13.0", 12040: "12.4", 12080: "12.8", 11080: "11.8", 12090: "12.9"} {
-		if got := cudaIntVersion(n).String(); got != want {
-			t.Errorf("cudaIntVersion(%d) = %s, want %s", n, got, want)
+		if got := CUDAIntVersion(n).String(); got != want {
+			t.Errorf("CUDAIntVersion(%d) = %s, want %s", n, got, want)
 		}
 	}
 }
