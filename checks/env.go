@@ -61,21 +61,57 @@ func DefaultEnv() Env {
 	}
 }
 
-// maxCommandOutput bounds what a command may print (nvcc --version prints
-// about 300 bytes); a command that prints more is killed, and what it
-// printed up to the limit is what the probe reads.
-const maxCommandOutput = 64 << 10
+// Command output is read through a bounded buffer that keeps the newest
+// bytes: a command never costs more memory than its policy allows, however
+// much it prints, and its time is bounded by the command timeout.
+//
+// nvcc --version prints about 300 bytes: more than maxCommandOutput is a
+// hostile or broken nvcc, and it is killed at once (`yes` as nvcc took
+// 1.32 GB and 4.9 s, issue 11). Other commands (dmesg, journalctl) may
+// print megabytes; the newest maxLogOutput bytes are kept.
+const (
+	maxCommandOutput = 64 << 10
+	maxLogOutput     = 4 << 20
+)
 
-// errOutputLimit ends a command that printed more than maxCommandOutput.
+// errOutputLimit ends a command that printed more than its policy allows.
 var errOutputLimit = fmt.Errorf("printed more than %d bytes", maxCommandOutput)
 
+// outputPolicy is how much of a command's output is kept, and whether
+// printing more ends the command.
+type outputPolicy struct {
+	max  int
+	kill bool
+}
+
+type outputPolicyKey struct{}
+
+// policyFor chooses the policy by the command's name.
+func policyFor(name string) outputPolicy {
+	if path.Base(name) == "nvcc" {
+		return outputPolicy{max: maxCommandOutput, kill: true}
+	}
+	return outputPolicy{max: maxLogOutput}
+}
+
+func policyOf(ctx context.Context) outputPolicy {
+	if p, ok := ctx.Value(outputPolicyKey{}).(outputPolicy); ok {
+		return p
+	}
+	return outputPolicy{max: maxLogOutput}
+}
+
 // runCommand runs a command in its own process group, so that the timeout
-// (and a flood of output) kills it with everything it forked.
+// (and, for nvcc, a flood of output) kills it with everything it forked.
 func runCommand(ctx context.Context, name string, args ...string) ([]byte, error) {
+	pol := policyOf(ctx)
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	cmd := exec.CommandContext(ctx, name, args...)
-	out := &limitedBuffer{max: maxCommandOutput, full: func() { cancel(errOutputLimit) }}
+	out := &limitedBuffer{max: pol.max}
+	if pol.kill {
+		out.full = func() { cancel(errOutputLimit) }
+	}
 	cmd.Stdout = out
 	cmd.Stderr = out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -100,36 +136,42 @@ func runCommand(ctx context.Context, name string, args ...string) ([]byte, error
 	return out.Bytes(), nil
 }
 
-// limitedBuffer keeps the first max bytes written to it and calls full once
-// when more arrive. Writes never fail, so the command is ended by full
-// rather than by a broken pipe.
+// limitedBuffer keeps the newest max bytes written to it and calls full
+// (if set) once when more than max arrived. Writes never fail, so a
+// command is ended by full or its timeout rather than by a broken pipe.
 type limitedBuffer struct {
-	mu   sync.Mutex
-	buf  bytes.Buffer
-	max  int
-	full func()
-	done bool
+	mu    sync.Mutex
+	buf   []byte
+	max   int
+	total int64
+	full  func()
 }
 
 func (l *limitedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if room := l.max - l.buf.Len(); room < len(p) {
-		l.buf.Write(p[:max(room, 0)])
-		if !l.done {
-			l.done = true
-			l.full()
+	before := l.total
+	l.total += int64(len(p))
+	if len(p) >= l.max {
+		l.buf = append(l.buf[:0], p[len(p)-l.max:]...)
+	} else {
+		if len(l.buf)+len(p) > 2*l.max {
+			// Drop the oldest, keeping the newest max bytes.
+			l.buf = append(l.buf[:0], l.buf[len(l.buf)-(l.max-len(p)):]...)
 		}
-		return len(p), nil
+		l.buf = append(l.buf, p...)
 	}
-	l.buf.Write(p)
+	if l.full != nil && before <= int64(l.max) && l.total > int64(l.max) {
+		l.full()
+	}
 	return len(p), nil
 }
 
+// Bytes is the newest max bytes written.
 func (l *limitedBuffer) Bytes() []byte {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return bytes.Clone(l.buf.Bytes())
+	return bytes.Clone(l.buf[max(len(l.buf)-l.max, 0):])
 }
 
 // host maps a machine path to the path to open here.
@@ -343,6 +385,7 @@ func (e Env) run(ctx context.Context, name string, args ...string) ([]byte, erro
 	}
 	ctx, cancel := context.WithTimeout(ctx, e.commandTimeout())
 	defer cancel()
+	ctx = context.WithValue(ctx, outputPolicyKey{}, policyFor(name))
 	out, err := e.Run(ctx, name, args...)
 	if err != nil && ctx.Err() != nil {
 		return out, fmt.Errorf("%s timed out after %s: %w", name, e.commandTimeout(), ctx.Err())

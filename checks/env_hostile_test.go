@@ -111,17 +111,30 @@ func writeScript(t *testing.T, body string) string {
 	return p
 }
 
-// TestRunCommandBoundsOutput: `yes` as nvcc took 1.32 GB and 4.9 s.
+// TestRunCommandBoundsOutput: `yes` as nvcc took 1.32 GB and 4.9 s. nvcc's
+// output is capped at 64 KiB and a flood ends the command at once; other
+// commands (dmesg) keep their newest 4 MiB, however much they print.
 func TestRunCommandBoundsOutput(t *testing.T) {
-	nvcc := writeScript(t, "exec yes\n")
+	dir := t.TempDir()
+	nvcc := filepath.Join(dir, "nvcc")
+	if err := os.WriteFile(nvcc, []byte("#!/bin/sh\nexec yes\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	ctx = context.WithValue(ctx, outputPolicyKey{}, policyFor(nvcc))
 	out, err := runCommand(ctx, nvcc, "--version")
 	if len(out) > maxCommandOutput || !errors.Is(err, errOutputLimit) {
 		t.Fatalf("%d bytes, err %v", len(out), err)
 	}
 	if ctx.Err() != nil {
 		t.Fatal("the flood was stopped by the test's timeout, not by the limit")
+	}
+
+	dmesg := writeScript(t, "head -c 10000000 /dev/zero | tr '\\0' x\necho\necho NEWEST\n")
+	out, err = runCommand(context.Background(), dmesg)
+	if err != nil || len(out) > maxLogOutput || !strings.HasSuffix(string(out), "NEWEST\n") {
+		t.Fatalf("log command: %d bytes, ends %q, err %v", len(out), out[max(len(out)-10, 0):], err)
 	}
 }
 
