@@ -106,3 +106,28 @@ func TestLoadRefusesFIFO(t *testing.T) {
 		t.Fatal("LoadSnapshot blocked on a FIFO")
 	}
 }
+
+// TestNewSnapshotWritesWhatTheLoaderReads: what this machine produced can
+// exceed the loader's limits (a huge torch version string in a hostile
+// version.py, a long toolkit path, a 70 KiB evidence); the writer clips it
+// so the file opens again, and leaves the caller's data alone.
+func TestNewSnapshotWritesWhatTheLoaderReads(t *testing.T) {
+	in := testInput()
+	huge := strings.Repeat("é", 40<<10) // 80 KiB
+	in.Facts.Torch = []TorchInstall{{Path: "/venv/torch/version.py", Version: huge}}
+	in.Facts.NVCC.Output = huge
+	in.Versions.Toolkit = []string{"12.8 (/" + strings.Repeat("d/", 1500) + ")"}
+	in.Checks[0].Evidence = huge
+	in.System.Host = strings.Repeat("h", 2000)
+	snap := NewSnapshot(in)
+	var buf bytes.Buffer
+	if err := snap.WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := DecodeSnapshot(&buf, 0); err != nil {
+		t.Fatalf("gputop's own snapshot is refused: %v", err)
+	}
+	if in.Facts.Torch[0].Version != huge || in.Checks[0].Evidence != huge {
+		t.Error("the caller's data was clipped")
+	}
+}

@@ -585,11 +585,11 @@ func (v *validator) facts(f *Facts) {
 		}
 	}
 	for _, t := range f.Torch {
-		v.text("facts.torch.version", t.Version, maxNameBytes)
+		v.text("facts.torch.version", t.Version, maxTextBytes)
 	}
-	v.text("facts.nvml.driver_version", f.NVML.DriverVersion, maxNameBytes)
-	v.text("facts.kernel_module.version", f.KernelModule.Version, maxNameBytes)
-	v.text("facts.nvcc.version", f.NVCC.Version, maxNameBytes)
+	v.text("facts.nvml.driver_version", f.NVML.DriverVersion, maxTextBytes)
+	v.text("facts.kernel_module.version", f.KernelModule.Version, maxTextBytes)
+	v.text("facts.nvcc.version", f.NVCC.Version, maxTextBytes)
 	v.text("facts.nvcc.output", f.NVCC.Output, maxTextBytes)
 }
 

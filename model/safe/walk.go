@@ -137,3 +137,60 @@ func walk(v reflect.Value, m mode) {
 		}
 	}
 }
+
+// Map replaces every string reachable from ptr (a pointer) by f(string), in
+// place, following the same paths as Walk and ignoring its tags. Callers
+// use it to bound lengths; the value must not share slices or maps with
+// data that has to stay unchanged.
+func Map(ptr any, f func(string) string) {
+	v := reflect.ValueOf(ptr)
+	if v.Kind() != reflect.Pointer || v.IsNil() {
+		return
+	}
+	mapValue(v.Elem(), f)
+}
+
+func mapValue(v reflect.Value, f func(string) string) {
+	if !typeHasStrings(v.Type()) {
+		return
+	}
+	switch v.Kind() {
+	case reflect.String:
+		if v.CanSet() {
+			if s := v.String(); f(s) != s {
+				v.SetString(f(s))
+			}
+		}
+	case reflect.Pointer:
+		if !v.IsNil() {
+			mapValue(v.Elem(), f)
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			mapValue(v.Index(i), f)
+		}
+	case reflect.Map:
+		if v.IsNil() || !v.CanSet() {
+			return
+		}
+		t := v.Type()
+		out := reflect.MakeMapWithSize(t, v.Len())
+		it := v.MapRange()
+		for it.Next() {
+			k := reflect.New(t.Key()).Elem()
+			k.Set(it.Key())
+			e := reflect.New(t.Elem()).Elem()
+			e.Set(it.Value())
+			mapValue(k, f)
+			mapValue(e, f)
+			out.SetMapIndex(k, e)
+		}
+		v.Set(out)
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				mapValue(v.Field(i), f)
+			}
+		}
+	}
+}
