@@ -34,3 +34,12 @@ func BenchmarkGatherEmptyRoot(b *testing.B) {
 		Gather(context.Background(), env, model.NVMLFacts{})
 	}
 }
+
+// Link runs after every evaluation and on every live merge.
+func BenchmarkLink8GPUs(b *testing.B) {
+	rs := Evaluate(DemoFacts(demoFleet(8)))
+	b.ReportAllocs()
+	for b.Loop() {
+		Link(rs)
+	}
+}

@@ -96,6 +96,7 @@ func DemoFacts(nvml model.NVMLFacts) model.Facts {
 		f.DevNodes.Nodes = append(f.DevNodes.Nodes, model.DevNode{Path: fmt.Sprintf("/dev/nvidia%d", g.Info.Index), Accessible: true})
 		demoHostConfig(g)
 	}
+	f.Environment = demoEnvironment(drv) // demo_env.go
 	f.NVML = nvml
 	return f
 }

@@ -60,15 +60,15 @@ func TestDemoFactsShowEveryStatus(t *testing.T) {
 		"pci.gpus":          model.Pass,
 		"bar1.gpu0":         model.Pass,
 		"bar1.gpu4":         model.Warn, // RTX 4090 with ReBAR off
-		"bar1.gpu6":         model.Pass, // T4: 256 MiB by design
+		"bar1.gpu6":         model.Skip, // T4: 256 MiB by design, from public dumps only
 		"cuda.toolkit":      model.Warn, // nvcc 12.8 vs /usr/local/cuda 12.4
 		"cuda.driver.nvcc":  model.Pass,
 		"cuda.driver.torch": model.Pass,
 		"cudnn.installs":    model.Warn, // 9.8 vs 9.1
 		"cudnn.pip":         model.Fail, // 9.1 has no Blackwell kernels
-		"torch.install":     model.Fail, // cu124 on a Blackwell machine
-		"torch.arch.gpu4":   model.Pass,
-		"torch.arch.gpu5":   model.Fail, // sm_120 missing
+		"torch.install":     model.Pass, // the driver is above the CUDA 12 floor
+		"torch.arch.gpu4":   model.Pass, // 2.5's cu124 list (builder release/2.5) carries sm_86, runs on 8.9
+		"torch.arch.gpu5":   model.Fail, // sm_120 missing from that list
 		"cc.gpu5":           model.Fail, // /usr/local/cuda 12.4 cannot build for Blackwell
 		"cc.gpu0":           model.Pass,
 		"persistence.gpu3":  model.Warn,

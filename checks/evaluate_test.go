@@ -11,8 +11,8 @@ func TestEvaluateLiveIsTheLiveSubset(t *testing.T) {
 	f := DemoFacts(demoFleet(8))
 	all := Evaluate(f)
 	live := EvaluateLive(f)
-	if len(live) != 3*8 {
-		t.Fatalf("%d live results, want pcie+throttle+memory for 8 GPUs", len(live))
+	if len(live) != 4*8+1 {
+		t.Fatalf("%d live results, want health+pcie+throttle+memory for 8 GPUs and one xid", len(live))
 	}
 	byID := map[string]model.CheckResult{}
 	for _, r := range all {
@@ -27,7 +27,8 @@ func TestEvaluateLiveIsTheLiveSubset(t *testing.T) {
 		}
 	}
 	for _, r := range all {
-		isLive := strings.HasPrefix(r.ID, "pcie.") || strings.HasPrefix(r.ID, "throttle.") || strings.HasPrefix(r.ID, "memory.")
+		isLive := strings.HasPrefix(r.ID, "pcie.") || strings.HasPrefix(r.ID, "throttle.") || strings.HasPrefix(r.ID, "memory.") ||
+			strings.HasPrefix(r.ID, "health.") || strings.HasPrefix(r.ID, "xid")
 		if r.Live != isLive {
 			t.Errorf("%s: live = %v", r.ID, r.Live)
 		}
@@ -57,10 +58,10 @@ func TestMergeLive(t *testing.T) {
 	}
 	// A GPU that disappears drops its live rows; a new one adds them.
 	f.NVML.GPUs = f.NVML.GPUs[:7]
-	if got := MergeLive(all, EvaluateLive(f)); len(got) != len(all)-3 {
-		t.Errorf("after losing GPU 7: %d results, want %d", len(got), len(all)-3)
+	if got := MergeLive(all, EvaluateLive(f)); len(got) != len(all)-4 {
+		t.Errorf("after losing GPU 7: %d results, want %d", len(got), len(all)-4)
 	}
-	if got := MergeLive(nil, EvaluateLive(f)); len(got) != 21 {
+	if got := MergeLive(nil, EvaluateLive(f)); len(got) != 4*7+1 {
 		t.Errorf("merging into nothing: %d results", len(got))
 	}
 }

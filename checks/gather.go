@@ -12,8 +12,9 @@ import (
 )
 
 // Gather probes the machine. It never fails: what a probe could not read is
-// recorded as text in the facts. Only `nvcc --version` runs a command, under
-// Env's command timeout, concurrently with the file probes.
+// recorded as text in the facts. `nvcc --version` runs under
+// Env's command timeout, concurrently with the file probes, and so does the
+// kernel log (dmesg, or journalctl -k).
 func Gather(ctx context.Context, env Env, nvml model.NVMLFacts) model.Facts {
 	f := model.Facts{
 		Collected: model.TimestampOf(env.now()),
@@ -26,6 +27,8 @@ func Gather(ctx context.Context, env Env, nvml model.NVMLFacts) model.Facts {
 
 	nvccDone := make(chan model.NVCCFacts, 1)
 	go func() { nvccDone <- probeNVCC(ctx, env) }()
+	logDone := make(chan model.KernelLogFacts, 1)
+	go func() { logDone <- probeKernelLog(ctx, env) }()
 
 	if b, err := env.readFile("/proc/sys/kernel/hostname"); err == nil {
 		f.Host = strings.TrimSpace(string(b))
@@ -39,14 +42,21 @@ func Gather(ctx context.Context, env Env, nvml model.NVMLFacts) model.Facts {
 	f.SiteDirs = siteDirs(env)
 	f.CuDNN = probeCuDNN(env, f.CUDALink, f.Toolkits, f.SiteDirs)
 	f.Torch = probeTorch(env, f.SiteDirs)
+	f.Stack = probeStack(env, f.SiteDirs)
 	f.DevNodes = probeDevNodes(env)
 	f.Container = probeContainer(env)
 	f.Env = probeEnvVars(env)
+	f.Environment = probeEnvironment(env, &f) // containers, compat, Operator, Slurm, WSL2 (probe_env.go)
 
 	select {
 	case f.NVCC = <-nvccDone:
 	case <-ctx.Done():
 		f.NVCC = model.NVCCFacts{Error: "nvcc probe abandoned: " + ctx.Err().Error()}
+	}
+	select {
+	case f.KernelLog = <-logDone:
+	case <-ctx.Done():
+		f.KernelLog = model.KernelLogFacts{Error: "kernel log probe abandoned: " + ctx.Err().Error()}
 	}
 	return f
 }

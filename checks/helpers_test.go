@@ -48,6 +48,7 @@ func healthyFacts() model.Facts {
 	g := h100(0)
 	return model.Facts{
 		Source: "probe", Host: "h100",
+		Environment: model.EnvironmentFacts{Probed: true}, // environment probes ran: nothing special (rules_env.go)
 		KernelModule: model.KernelModuleFacts{Loaded: true, Version: "580.159.04", Open: model.Some(true),
 			VersionText: "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.159.04  Release Build"},
 		NVMLLibrary: model.LibraryFacts{Found: true, Path: "/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1", RealPath: "/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.580.159.04", Version: "580.159.04"},
@@ -60,9 +61,11 @@ func healthyFacts() model.Facts {
 		CuDNN: []model.CuDNNInstall{
 			{Header: "/usr/include/x86_64-linux-gnu/cudnn_version_v9.h", Origin: "system", Version: "9.14.0", CUDAMajor: model.Some(13)},
 		},
-		Torch:    []model.TorchInstall{{Path: "/usr/local/lib/python3.12/dist-packages/torch/version.py", Version: "2.11.0+cu130", CUDA: "13.0"}},
-		DevNodes: model.DevNodeFacts{Nodes: []model.DevNode{{Path: "/dev/nvidiactl", Accessible: true}, {Path: "/dev/nvidia0", Accessible: true}}},
-		Env:      map[string]string{},
+		Torch:     []model.TorchInstall{{Path: "/usr/local/lib/python3.12/dist-packages/torch/version.py", Version: "2.11.0+cu130", CUDA: "13.0"}},
+		DevNodes:  model.DevNodeFacts{Nodes: []model.DevNode{{Path: "/dev/nvidiactl", Accessible: true}, {Path: "/dev/nvidia0", Accessible: true}}},
+		Env:       map[string]string{},
+		KernelLog: model.KernelLogFacts{Read: true, Source: "dmesg", Bytes: 81234},
+		Stack:     model.StackFacts{Probed: true, NCCLEnv: map[string]string{}},
 		NVML: model.NVMLFacts{Source: "nvml", Opened: true, DriverVersion: "580.159.04", NVMLVersion: "13.580.159.04",
 			CUDADriverVersion: model.Some(13000), GPUs: []model.GPUFacts{g}},
 	}

@@ -130,3 +130,25 @@ func TestReportJSON(t *testing.T) {
 		t.Errorf("first check = %v (want status fail, gpu null)", c)
 	}
 }
+
+// The JSON report lists the root causes and puts each first.
+func TestReportRoots(t *testing.T) {
+	rs := Link([]model.CheckResult{
+		{ID: "cuda.toolkit", Title: "t", Status: model.Warn, Evidence: "e", Fix: "f"},
+		{ID: "nvml.library", Title: "n", Status: model.Fail, Evidence: "e", Fix: "f"},
+		{ID: "pci.gpus", Title: "p", Status: model.Fail, Evidence: "e", Fix: "f", Cause: "no-gpu-on-bus"},
+	})
+	rep := NewReport(healthyFacts(), rs)
+	if len(rep.Roots) != 1 || rep.Roots[0] != "pci.gpus" || rep.Checks[0].ID != "pci.gpus" || rep.Checks[1].FollowsFrom != "pci.gpus" {
+		t.Fatalf("roots %v, checks %s %s", rep.Roots, rep.Checks[0].ID, rep.Checks[1].ID)
+	}
+	if rep.Summary.Fail != 1 || rep.Summary.Follows != 1 || rep.Summary.Warn != 1 {
+		t.Errorf("summary %+v", rep.Summary)
+	}
+	b, _ := json.Marshal(rep)
+	for _, k := range []string{`"roots":["pci.gpus"]`, `"follows_from":"pci.gpus"`, `"root":true`, `"follows":1`} {
+		if !strings.Contains(string(b), k) {
+			t.Errorf("JSON lacks %s", k)
+		}
+	}
+}

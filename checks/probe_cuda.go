@@ -66,6 +66,7 @@ func probeCUDAInstall(env Env, dir string) model.CUDAInstall {
 var (
 	cudartVersionRE = regexp.MustCompile(`(?m)^\s*#\s*define\s+CUDART_VERSION\s+(\d+)`)
 	cudaVersionRE   = regexp.MustCompile(`(?m)^\s*#\s*define\s+CUDA_VERSION\s+(\d+)`)
+	versionTxtRE    = regexp.MustCompile(`(?m)^CUDA Version\s+(\d+(?:\.\d+)+)\s*$`)
 )
 
 // toolkitVersion: version.json (11.1+, but missing on some images), then
@@ -100,7 +101,15 @@ func toolkitVersion(env Env, dir string) (version, source, errText string) {
 			return cudaIntVersion(n).String(), h.source, ""
 		}
 	}
-	return "", "", "no version.json, cuda_runtime_api.h or cuda.h with a version in " + dir
+	// CUDA 11.0 and older write version.txt ("CUDA Version 10.2.89").
+	if b, err := env.readFile(path.Join(dir, "version.txt")); err == nil {
+		if m := versionTxtRE.FindSubmatch(b); m != nil {
+			if _, err := ParseVersion(string(m[1])); err == nil {
+				return string(m[1]), "version.txt", ""
+			}
+		}
+	}
+	return "", "", "no version.json, cuda_runtime_api.h, cuda.h or version.txt with a version in " + dir
 }
 
 var toolkitDirRE = regexp.MustCompile(`^cuda-\d+(\.\d+)*$`)

@@ -16,6 +16,7 @@ import (
 func probeKernelModule(env Env) model.KernelModuleFacts {
 	var k model.KernelModuleFacts
 	k.NouveauLoaded = env.exists("/sys/module/nouveau")
+	probeModuleContext(env, &k)
 	b, err := env.readFile("/proc/driver/nvidia/version")
 	if err != nil {
 		k.Error = err.Error()
@@ -120,4 +121,58 @@ func probeLibrary(env Env, soname, versionPrefix string) model.LibraryFacts {
 	}
 	l.Error = soname + " not found in " + strings.Join(dirs, ", ")
 	return l
+}
+
+// secureBootVar is the EFI global variable SecureBoot: 4 bytes of
+// attributes, then one byte, 1 when Secure Boot is enforcing.
+const secureBootVar = "/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
+
+// probeModuleContext reads what explains a module that is not loaded:
+// Secure Boot, the running kernel, the kernels that have an nvidia.ko, and
+// how the driver was installed.
+func probeModuleContext(env Env, k *model.KernelModuleFacts) {
+	if b, err := env.readFile(secureBootVar); err == nil && len(b) >= 5 {
+		k.SecureBoot = model.Some(b[4] == 1)
+	}
+	if b, err := env.readFile("/proc/sys/kernel/osrelease"); err == nil {
+		k.RunningKernel = strings.TrimSpace(string(b))
+	}
+	kernels := env.glob("/lib/modules/*")
+	if len(kernels) > 0 {
+		k.ModulesSearched = true
+	}
+	for _, kd := range kernels {
+		if moduleUnder(env, kd) {
+			k.ModuleKernels = append(k.ModuleKernels, path.Base(kd))
+		}
+	}
+	switch {
+	case len(env.glob("/var/lib/dpkg/info/nvidia-driver-*.list")) > 0:
+		k.Install, k.InstallEvidence = "deb", env.glob("/var/lib/dpkg/info/nvidia-driver-*.list")[0]
+	case len(env.glob("/var/lib/dpkg/info/libnvidia-compute-*.list")) > 0:
+		k.Install, k.InstallEvidence = "deb", env.glob("/var/lib/dpkg/info/libnvidia-compute-*.list")[0]
+	case env.exists("/usr/bin/nvidia-uninstall"):
+		k.Install, k.InstallEvidence = "runfile", "/usr/bin/nvidia-uninstall"
+	case len(env.glob("/usr/share/licenses/nvidia-driver*")) > 0 || env.exists("/usr/lib/modprobe.d/nvidia-installer-disable-nouveau.conf"):
+		if g := env.glob("/usr/share/licenses/nvidia-driver*"); len(g) > 0 {
+			k.Install, k.InstallEvidence = "rpm", g[0]
+		}
+	}
+}
+
+// moduleDirs are where distributions, DKMS and the runfile put nvidia.ko
+// under /lib/modules/<kernel>.
+var moduleDirs = []string{"updates/dkms", "kernel/drivers/video", "extra", "updates", "kernel/nvidia-*", "extra/nvidia*", "kernel/drivers/gpu/drm/nvidia*", "misc"}
+
+// moduleUnder: an nvidia.ko (any compression) for the kernel directory kd,
+// looked for in the known places only (bounded).
+func moduleUnder(env Env, kd string) bool {
+	for _, d := range moduleDirs {
+		for _, dir := range env.glob(path.Join(kd, d)) {
+			if len(env.glob(path.Join(dir, "nvidia.ko*"))) > 0 {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -24,7 +24,13 @@ func devNodesRule(f *model.Facts) []model.CheckResult {
 		}
 		r.Status = model.Fail
 		r.Evidence = "the driver is loaded but /dev has no nvidia* nodes"
-		r.Fix = "The nodes are created by nvidia-modprobe or udev when the driver loads; in a container, start it with the NVIDIA container toolkit (--gpus all, or CDI devices)."
+		if f.Container.Detected {
+			r.Evidence += " (inside a " + orDash(f.Container.Kind) + " container: " + f.Container.Evidence + ")"
+			r.Fix = "The container was started without the GPU devices: start it with the NVIDIA Container Toolkit (docker run --gpus all, --runtime=nvidia, or a CDI device such as --device nvidia.com/gpu=all)."
+			r.Commands = []string{"docker run --gpus all IMAGE  # on the host"}
+			return []model.CheckResult{r}
+		}
+		r.Fix = "The nodes are created by nvidia-modprobe or udev when the driver loads; create them now and check the udev rules of the driver package."
 		r.Commands = []string{"ls -l /dev/nvidia*", "sudo nvidia-modprobe -u -c=0  # creates /dev/nvidia-uvm and /dev/nvidia0"}
 		return []model.CheckResult{r}
 	}
@@ -65,6 +71,11 @@ func containerRule(f *model.Facts) []model.CheckResult {
 		return []model.CheckResult{r}
 	}
 	r.Evidence = "inside a " + c.Kind + " container (" + c.Evidence + ")"
+	if inContainerWithoutGPU(f) {
+		r.Status = model.Skip
+		r.Evidence += "; no GPU was passed in, so there is nothing to judge here (see pci.gpus)"
+		return []model.CheckResult{r}
+	}
 	if nv, ok := f.Env["NVIDIA_VISIBLE_DEVICES"]; ok {
 		r.Evidence += "; NVIDIA_VISIBLE_DEVICES=" + strconv.Quote(nv)
 	}
@@ -102,6 +113,13 @@ func visibleDevicesRule(f *model.Facts) []model.CheckResult {
 	}
 	if nvdSet {
 		ev = append(ev, "NVIDIA_VISIBLE_DEVICES="+strconv.Quote(nvd))
+	}
+	if inContainerWithoutGPU(f) {
+		r.Status, r.Evidence = model.Skip, "this container was given no GPU, so there is nothing for these variables to select (see pci.gpus)"
+		if len(ev) > 0 {
+			r.Evidence = strings.Join(ev, ", ") + ": " + r.Evidence
+		}
+		return []model.CheckResult{r}
 	}
 	if !cvdSet && !nvdSet {
 		r.Status, r.Evidence = model.Pass, "neither variable is set: CUDA sees every GPU the driver sees"

@@ -34,26 +34,6 @@ func ccOf(g model.GPUInfo) (int, bool) {
 
 func ccString(cc int) string { return strconv.Itoa(cc/10) + "." + strconv.Itoa(cc%10) }
 
-// archFor finds the architecture row of a compute capability.
-func archFor(cc int) (archRow, bool) {
-	for _, r := range archTable {
-		if cc >= r.CCMin && cc <= r.CCMax {
-			return r, true
-		}
-	}
-	return archRow{}, false
-}
-
-// pciIDFor classifies a PCI device id (third-party ranges).
-func pciIDFor(id uint16) (pciIDRow, bool) {
-	for _, r := range pciIDTable {
-		if id >= r.Lo && id <= r.Hi {
-			return r, true
-		}
-	}
-	return pciIDRow{}, false
-}
-
 // normBDF turns NVML's "00000000:18:00.0" and sysfs's "0000:18:00.0" into
 // one comparable form.
 func normBDF(s string) string {
@@ -99,12 +79,12 @@ func bytesString(b uint64) string {
 	}
 }
 
-// unverified labels a table row's evidence when compat.md does.
+// unverified says plainly that a fact is not confirmed by a primary source.
 func unverified(note string) string {
 	if note == "" {
 		return ""
 	}
-	return " [" + unverifiedLabel + ": " + note + "]"
+	return " (not confirmed by a primary source: " + note + ")"
 }
 
 // worst returns the more severe of two statuses.

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gputop/gputop/checks/knowledge"
 	"github.com/gputop/gputop/model"
 )
 
@@ -64,6 +65,41 @@ func nvccText(n model.NVCCFacts) string {
 	return s
 }
 
+// linkIsAlternative: /usr/local/cuda resolves through the alternatives
+// system (/etc/alternatives/cuda), so update-alternatives manages it.
+func linkIsAlternative(c model.CUDAInstall) bool {
+	for _, hop := range c.Chain {
+		if strings.HasPrefix(hop, "/etc/alternatives/") {
+			return true
+		}
+	}
+	return false
+}
+
+// repointCommand is the command that points /usr/local/cuda at dir: the
+// alternatives system when it manages the link, a plain link otherwise.
+func repointCommand(c model.CUDAInstall, dir string) string {
+	if linkIsAlternative(c) {
+		return "sudo update-alternatives --config cuda  # choose " + dir + " as the toolkit /usr/local/cuda points to"
+	}
+	return "sudo ln -sfn " + dir + " /usr/local/cuda  # point /usr/local/cuda at " + dir
+}
+
+// newestToolkitDir is the newest /usr/local/cuda-X.Y with a readable version.
+func newestToolkitDir(f *model.Facts) string {
+	best, bestV := "", Version{}
+	for _, t := range f.Toolkits {
+		v, err := ParseVersion(t.Version)
+		if err != nil || t.Error != "" {
+			continue
+		}
+		if best == "" || bestV.Less(v) {
+			best, bestV = t.Path, v
+		}
+	}
+	return best
+}
+
 // toolkitRule: the nvcc on PATH vs /usr/local/cuda, and every toolkit installed.
 func toolkitRule(f *model.Facts) []model.CheckResult {
 	n, link := f.NVCC, f.CUDALink
@@ -73,8 +109,14 @@ func toolkitRule(f *model.Facts) []model.CheckResult {
 	switch {
 	case link.Error != "":
 		r.Status = model.Fail
-		r.Fix = "/usr/local/cuda is a dangling link: point it at an installed toolkit (update-alternatives on Debian/Ubuntu)."
-		r.Commands = []string{"ls -l /usr/local/cuda /etc/alternatives/cuda", "sudo update-alternatives --config cuda  # choose which toolkit /usr/local/cuda points to"}
+		target := newestToolkitDir(f)
+		if target == "" {
+			r.Fix = "/usr/local/cuda is a dangling link and no /usr/local/cuda-X.Y toolkit is installed: remove the link, or install a toolkit and point the link at it."
+			r.Commands = []string{"ls -l /usr/local/cuda", "sudo rm /usr/local/cuda  # removes the dangling link only"}
+			break
+		}
+		r.Fix = "/usr/local/cuda is a dangling link: point it at an installed toolkit (" + target + " is the newest here)."
+		r.Commands = []string{"ls -l /usr/local/cuda /etc/alternatives/cuda", repointCommand(link, target)}
 	case !n.Found && !link.Exists && len(f.Toolkits) == 0:
 		r.Status = model.Skip
 		r.Evidence = "no CUDA toolkit installed (" + r.Evidence + "); frameworks such as PyTorch ship their own CUDA runtime, a toolkit is needed only to compile CUDA code"
@@ -96,12 +138,19 @@ func toolkitRule(f *model.Facts) []model.CheckResult {
 		r.Status = model.Warn
 		r.Evidence = "nvcc " + n.Version + " (" + nvDir + ") differs from /usr/local/cuda " + orDash(link.Version) + " (" + link.Resolved + "); " + r.Evidence
 		r.Fix = "Pick one toolkit: put its bin first on PATH and point /usr/local/cuda at it (or set CUDA_HOME for builds that honour it)."
-		r.Commands = []string{"export PATH=/usr/local/cuda/bin:$PATH  # use the toolkit /usr/local/cuda points to",
-			"sudo update-alternatives --config cuda  # or repoint /usr/local/cuda"}
+		r.Commands = []string{"export PATH=" + link.Resolved + "/bin:$PATH  # use the toolkit /usr/local/cuda points to",
+			repointCommand(link, nvDir) + " (or keep it and change PATH as above)"}
 	case !n.Found && (link.Exists || len(f.Toolkits) > 0):
 		r.Status = model.Warn
 		r.Fix = "A toolkit is installed but nvcc is not on PATH: builds that compile CUDA (extensions, flash-attention...) will not find it."
-		r.Commands = []string{"export PATH=/usr/local/cuda/bin:$PATH"}
+		dir := link.Resolved
+		if !link.Exists {
+			dir = newestToolkitDir(f)
+		}
+		if dir == "" {
+			dir = "/usr/local/cuda"
+		}
+		r.Commands = []string{"export PATH=" + dir + "/bin:$PATH"}
 	default:
 		r.Status = model.Pass
 	}
@@ -111,7 +160,8 @@ func toolkitRule(f *model.Facts) []model.CheckResult {
 // cudaUse is one CUDA version something on this machine uses.
 type cudaUse struct {
 	id, label, version string
-	update             model.Opt[int] // toolkit update, when version.json told it
+	wheel              bool   // a PyTorch wheel's bundled runtime (fix: another wheel)
+	torch              string // the wheel's torch version
 }
 
 func cudaUses(f *model.Facts) []cudaUse {
@@ -120,11 +170,7 @@ func cudaUses(f *model.Facts) []cudaUse {
 		uses = append(uses, cudaUse{id: "cuda.driver.nvcc", label: "nvcc " + f.NVCC.Build + " (" + f.NVCC.Path + ")", version: f.NVCC.Version})
 	}
 	if l := f.CUDALink; l.Version != "" {
-		u := cudaUse{id: "cuda.driver.usr_local_cuda", label: "/usr/local/cuda " + l.Version + " (" + l.VersionSource + ")", version: l.Version}
-		if v := versionOr(l.Version); l.VersionSource == "version.json" && len(v.parts) >= 3 {
-			u.update = model.Some(v.parts[2])
-		}
-		uses = append(uses, u)
+		uses = append(uses, cudaUse{id: "cuda.driver.usr_local_cuda", label: "/usr/local/cuda " + l.Version + " (" + l.VersionSource + ")", version: l.Version})
 	}
 	for i, t := range f.Torch {
 		if t.CUDA == "" {
@@ -134,72 +180,132 @@ func cudaUses(f *model.Facts) []cudaUse {
 		if i > 0 {
 			id += strconv.Itoa(i + 1)
 		}
-		uses = append(uses, cudaUse{id: id, label: "PyTorch " + t.Version + " CUDA runtime (" + t.Path + ")", version: t.CUDA})
+		uses = append(uses, cudaUse{id: id, label: "PyTorch " + t.Version + " CUDA runtime (" + t.Path + ")", version: t.CUDA, wheel: true, torch: t.Version})
 	}
 	return uses
 }
 
-func fullRowFor(tk Version) (cudaDriverRow, bool) {
-	for _, r := range cudaDriverTable {
-		if MustVersion(r.Toolkit).Compare(tk.MajorMinor()) == 0 {
-			return r, true
-		}
-	}
-	return cudaDriverRow{}, false
+// cudaJudgement is the verdict on one CUDA version against the driver.
+type cudaJudgement struct {
+	status   model.Status
+	evidence string
+	// need is the driver the release needs for every feature ("" unknown);
+	// belowFloor: the driver cannot run this CUDA major at all.
+	need       string
+	belowFloor bool
+	provs      []knowledge.Provenance
 }
 
-func floorFor(major int) (cudaFloorRow, bool) {
-	for _, r := range cudaFloorTable {
-		if r.Major == major {
-			return r, true
-		}
-	}
-	return cudaFloorRow{}, false
-}
-
-// judgeDriverForCUDA applies compat.md §1: below the major's floor fail,
-// between floor and the release's full driver warn, else pass.
-func judgeDriverForCUDA(drv Version, cuda string, update model.Opt[int]) (model.Status, string) {
+// judgeDriverForCUDA: below the CUDA major's minor-version floor fails;
+// a driver whose own CUDA version (NVML) covers the release passes; between
+// floor and full support warns (minor-version compatibility). Table rows no
+// primary source confirms never make a pass: without the driver's own CUDA
+// version the verdict is skip.
+func judgeDriverForCUDA(drv Version, drvCUDA model.Opt[int], cuda string) cudaJudgement {
 	tk, err := ParseVersion(cuda)
 	if err != nil {
-		return model.Skip, "CUDA version " + strconv.Quote(cuda) + " unreadable"
+		return cudaJudgement{status: model.Skip, evidence: "CUDA version " + strconv.Quote(cuda) + " unreadable"}
 	}
-	floor, ok := floorFor(tk.Major())
+	if knowledge.NoMinorCompat(tk.Major()) {
+		return judgeOldCUDA(drv, tk)
+	}
+	floor, ok := knowledge.Floor(tk.Major())
 	if !ok {
-		return model.Skip, "no driver floor known for CUDA " + strconv.Itoa(tk.Major()) + ".x in the table (" + srcCUDANotes + ")"
+		return cudaJudgement{status: model.Skip, evidence: "no minimum driver known for CUDA " + strconv.Itoa(tk.Major()) + ".x"}
 	}
-	row, rowOK := fullRowFor(tk)
-	full, which := "", "GA"
+	j := cudaJudgement{provs: []knowledge.Provenance{floor.Provenance}}
+	row, exact, rowOK := knowledge.ToolkitDriver(tk)
+	which := ""
 	if rowOK {
-		full = row.Full[0]
-		if update.OK && update.V < len(row.Full) {
-			full = row.Full[update.V]
-			if update.V > 0 {
-				which = "Update " + strconv.Itoa(update.V)
-			}
+		which = "CUDA " + row.Label()
+		if !exact {
+			which = "CUDA " + tk.String() + " (read as " + row.Label() + ")"
+		}
+		if row.Driver != "" {
+			j.need = row.Driver
 		}
 	}
-	// The full driver is checked before the floor: CUDA 11.0's own driver
-	// (450.51) predates the 11.x minor-version floor (450.80.02).
-	if (!rowOK || drv.Less(MustVersion(full))) && drv.Less(MustVersion(floor.Floor)) {
-		return model.Fail, fmt.Sprintf("driver %s < %s, the minimum for any CUDA %d.x (%s)", drv, floor.Floor, tk.Major(), floor.Source)
-	}
-	if !rowOK {
-		return model.Warn, fmt.Sprintf("CUDA %s is not in the release table; driver %s is above the CUDA %d.x floor %s, so it runs under minor-version compatibility at best (%s)", tk.MajorMinor(), drv, tk.Major(), floor.Floor, floor.Source)
-	}
-	note := unverified(row.Unverified)
-	if drv.Less(MustVersion(full)) {
-		return model.Warn, fmt.Sprintf("driver %s is between the CUDA %d.x floor %s and %s, which CUDA %s %s needs for every feature (%s)%s: minor-version compatibility runs most programs, but PTX built by a newer compiler fails (cudaErrorUnsupportedPtxVersion, error 222) and newer APIs are missing",
-			drv, tk.Major(), floor.Floor, full, row.Toolkit, which, row.Source, note)
-	}
-	ev := fmt.Sprintf("driver %s >= %s, which CUDA %s %s needs (%s)%s", drv, full, row.Toolkit, which, row.Source, note)
-	if !update.OK && len(row.Full) > 1 {
-		last := row.Full[len(row.Full)-1]
-		if drv.Less(MustVersion(last)) {
-			ev += "; its later updates need up to " + last
+	// CUDA 11.0's own driver (450.51) predates the 11.x floor (450.80.02).
+	ownDriverOK := rowOK && row.Driver != "" && !drv.Less(MustVersion(row.Driver))
+	if drv.Less(MustVersion(floor.Driver)) && !ownDriverOK {
+		j.status, j.belowFloor = model.Fail, true
+		j.evidence = fmt.Sprintf("driver %s is below %s, the minimum for any CUDA %d.x: programs fail with \"CUDA driver version is insufficient for CUDA runtime version\"", drv, floor.Driver, tk.Major())
+		if j.need == "" || MustVersion(j.need).Less(MustVersion(floor.Driver)) {
+			j.need = floor.Driver
 		}
+		return j
 	}
-	return model.Pass, ev
+	tableNote := ""
+	if rowOK && row.Driver != "" {
+		j.provs = append(j.provs, row.Provenance)
+		tableNote = fmt.Sprintf("NVIDIA's table lists %s for %s%s", row.Driver, which, unconfirmedNote(row.Provenance))
+	} else if rowOK {
+		tableNote = which + ": its full-support driver is not known here" + unconfirmedNote(row.Provenance)
+	} else {
+		tableNote = "CUDA " + tk.MajorMinor().String() + " is not in the release table"
+	}
+	if drvCUDA.OK {
+		dc := cudaIntVersion(drvCUDA.V)
+		if !dc.Less(tk.MajorMinor()) {
+			j.status = model.Pass
+			j.evidence = fmt.Sprintf("the driver reports CUDA %s (NVML), which covers CUDA %s; %s", dc, tk.MajorMinor(), tableNote)
+			j.provs = append(j.provs, knowledge.Provenance{Source: "NVML SystemGetCudaDriverVersion (measured on this machine)", Verified: true})
+			return j
+		}
+		j.status = model.Warn
+		j.evidence = fmt.Sprintf("driver %s reports CUDA %s (NVML), older than CUDA %s; %s; it is above the CUDA %d.x floor %s, so minor-version compatibility runs most programs, but PTX built by a newer compiler fails (cudaErrorUnsupportedPtxVersion, error 222) and newer APIs are missing",
+			drv, dc, tk.MajorMinor(), tableNote, tk.Major(), floor.Driver)
+		return j
+	}
+	if j.need != "" && drv.Less(MustVersion(j.need)) {
+		j.status = model.Warn
+		j.evidence = fmt.Sprintf("driver %s is above the CUDA %d.x floor %s but below %s (%s): minor-version compatibility runs most programs, but PTX built by a newer compiler fails (error 222) and newer APIs are missing", drv, tk.Major(), floor.Driver, j.need, tableNote)
+		return j
+	}
+	j.status = model.Skip
+	j.evidence = fmt.Sprintf("driver %s is above the CUDA %d.x floor %s; %s; the driver's own CUDA version (NVML) is unknown, so full support cannot be confirmed", drv, tk.Major(), floor.Driver, tableNote)
+	return j
+}
+
+// judgeOldCUDA: CUDA 10.x and older have no minor-version compatibility,
+// so the release's own driver is the minimum.
+func judgeOldCUDA(drv, tk Version) cudaJudgement {
+	row, _, ok := knowledge.ToolkitDriver(tk.MajorMinor())
+	if !ok || row.Driver == "" {
+		return cudaJudgement{status: model.Skip, evidence: "no minimum driver known for CUDA " + tk.MajorMinor().String()}
+	}
+	j := cudaJudgement{need: row.Driver, provs: []knowledge.Provenance{row.Provenance}}
+	if drv.Less(MustVersion(row.Driver)) {
+		j.status, j.belowFloor = model.Fail, true
+		j.evidence = fmt.Sprintf("driver %s is below %s, which CUDA %s needs (CUDA 10 and older have no minor-version compatibility)", drv, row.Driver, tk.MajorMinor())
+		return j
+	}
+	j.status = model.Pass
+	j.evidence = fmt.Sprintf("driver %s >= %s, which CUDA %s needs", drv, row.Driver, tk.MajorMinor())
+	return j
+}
+
+// withForwardCompat: an active cuda-compat package (env.forward_compat,
+// data-center GPUs only) runs CUDA up to its own version on this driver, so
+// a fail or warn that it covers becomes a pass that says so.
+func withForwardCompat(f *model.Facts, j cudaJudgement, cuda string) cudaJudgement {
+	if j.status != model.Fail && j.status != model.Warn {
+		return j
+	}
+	fcCUDA, fc, ok := ForwardCompatCUDA(f)
+	if !ok {
+		return j
+	}
+	tk, err1 := ParseVersion(cuda)
+	fv, err2 := ParseVersion(fcCUDA)
+	if err1 != nil || err2 != nil || fv.MajorMinor().Less(tk.MajorMinor()) {
+		return j
+	}
+	j.status, j.belowFloor = model.Pass, false
+	j.evidence += fmt.Sprintf("; but NVIDIA's forward-compatibility package for CUDA %s is active (%s, via %s, libcuda %s), which runs CUDA %s on this driver",
+		fcCUDA, fc.Dir, orDash(fc.ActiveVia), fc.LibCUDAVersion, tk.MajorMinor())
+	j.provs = append(j.provs, knowledge.Provenance{Source: knowledge.SrcForwardCompat, Verified: true})
+	return j
 }
 
 // driverCUDARule judges the driver against every CUDA version in use.
@@ -220,19 +326,91 @@ func driverCUDARule(f *model.Facts) []model.CheckResult {
 			out = append(out, r)
 			continue
 		}
-		st, ev := judgeDriverForCUDA(drv, u.version, u.update)
-		r.Status = st
-		r.Evidence = u.label + " = CUDA " + u.version + "; driver from " + src + "; " + ev
-		switch st {
-		case model.Fail:
-			r.Fix = "Upgrade the driver to at least the version named, or use a CUDA " + strconv.Itoa(versionOr(u.version).Major()) + " build that matches this driver's line (for frameworks: a wheel built for an older CUDA)."
-			r.Commands = []string{"nvidia-smi  # the header shows the driver and the newest CUDA it supports"}
-		case model.Warn:
-			r.Fix = "Upgrade the driver to the version named for full support, or build with a toolkit no newer than the driver's CUDA version."
+		j := withForwardCompat(f, judgeDriverForCUDA(drv, f.NVML.CUDADriverVersion, u.version), u.version)
+		r.Status = j.status
+		r.Evidence = u.label + " = CUDA " + u.version + "; driver " + drv.String() + " (" + src + "); " + j.evidence
+		cite(&r, j.provs...)
+		if j.status == model.Fail || j.status == model.Warn {
+			r.Fix, r.Commands = cudaDriverFix(f, &r, u, drv, j)
 		}
 		out = append(out, r)
 	}
 	return out
+}
+
+// cudaDriverFix names what would make u work on this driver, in the user's
+// terms: another wheel for a pip install, another toolkit for a toolkit, a
+// newer driver (named), and NVIDIA's forward-compatibility package on
+// data-center GPUs when the CUDA major is newer than the driver's.
+func cudaDriverFix(f *model.Facts, r *model.CheckResult, u cudaUse, drv Version, j cudaJudgement) (string, []string) {
+	var fixes, cmds []string
+	tk := versionOr(u.version)
+	if j.need != "" {
+		t, c := driverUpgradeText(f, j.need)
+		fixes, cmds = append(fixes, t), append(cmds, c...)
+	}
+	if u.wheel {
+		if w, ok := wheelForDriver(f, versionOr(u.torch), drv); ok {
+			fixes = append(fixes, "Or keep this driver and install the PyTorch wheel built for CUDA "+w.CUDA().String()+", which it supports.")
+			cmds = append(cmds, "pip install torch=="+versionOr(u.torch).Numeric()+" --index-url "+w.Index())
+		} else {
+			fixes = append(fixes, "No PyTorch "+versionOr(u.torch).MajorMinor().String()+" wheel in the table runs on this driver and these GPUs: the driver upgrade is the way.")
+		}
+	} else if older, ok := knowledge.NewestToolkitForDriver(drv); ok && older.Toolkit != tk.MajorMinor().String() && MustVersion(older.Toolkit).Less(tk.MajorMinor()) {
+		fixes = append(fixes, "Or build with CUDA "+older.Toolkit+", the newest toolkit this driver fully supports (put its bin first on PATH).")
+	}
+	if j.belowFloor && allDataCenter(f) {
+		if b, ok := knowledge.Branch(drv); ok {
+			if ended, _ := b.EndedBy(nowOf(f)); !ended {
+				mm := tk.MajorMinor()
+				fixes = append(fixes, "On data-center GPUs NVIDIA's forward-compatibility package runs CUDA "+mm.String()+" on this R"+strconv.Itoa(b.Branch)+" driver without replacing it.")
+				cmds = append(cmds, fmt.Sprintf("sudo apt install cuda-compat-%d-%d  # NVIDIA's forward-compatibility libraries (CUDA repository); then LD_LIBRARY_PATH=/usr/local/cuda-%s/compat", mm.Major(), mm.Minor(), mm))
+				citeText(r, knowledge.SrcForwardCompat)
+			}
+		}
+	}
+	cmds = append(cmds, "nvidia-smi  # the header shows the driver and the newest CUDA it supports")
+	return strings.Join(fixes, " "), cmds
+}
+
+// wheelForDriver picks the wheel of torch's version (or, failing that, the
+// newest torch) whose CUDA this driver runs with full support and which
+// carries code for every GPU.
+func wheelForDriver(f *model.Facts, torch Version, drv Version) (knowledge.TorchWheel, bool) {
+	maxCUDA := Version{}
+	if c := f.NVML.CUDADriverVersion; c.OK {
+		maxCUDA = cudaIntVersion(c.V)
+	} else if t, ok := knowledge.NewestToolkitForDriver(drv); ok {
+		maxCUDA = MustVersion(t.Toolkit)
+	}
+	if maxCUDA.IsZero() {
+		return knowledge.TorchWheel{}, false
+	}
+	fits := func(w knowledge.TorchWheel) bool {
+		if maxCUDA.Less(w.CUDA()) {
+			return false
+		}
+		for _, g := range f.NVML.GPUs {
+			if cc, ok := ccOf(g.Info); ok {
+				if runs, _ := w.Runs(cc); !runs {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	pick := func(ws []knowledge.TorchWheel) (knowledge.TorchWheel, bool) {
+		for i := len(ws) - 1; i >= 0; i-- {
+			if fits(ws[i]) {
+				return ws[i], true
+			}
+		}
+		return knowledge.TorchWheel{}, false
+	}
+	if w, ok := pick(knowledge.TorchTags(torch)); ok {
+		return w, true
+	}
+	return knowledge.TorchWheel{}, false
 }
 
 // CUDAVersionsView is the three "CUDA versions" users confuse, side by side.
@@ -301,6 +479,12 @@ func cudaVersionsRule(f *model.Facts) []model.CheckResult {
 		return []model.CheckResult{r}
 	}
 	drvCUDA := MustVersion(v.Driver)
+	if fc, _, ok := ForwardCompatCUDA(f); ok {
+		if fv, err := ParseVersion(fc); err == nil && drvCUDA.Less(fv.MajorMinor()) {
+			drvCUDA = fv.MajorMinor()
+			r.Evidence += "; an active forward-compatibility package raises it to CUDA " + fc
+		}
+	}
 	var newer []string
 	check := func(name, ver string) {
 		if ver == "" {

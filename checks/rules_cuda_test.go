@@ -3,6 +3,7 @@ package checks
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gputop/gputop/model"
 )
@@ -38,65 +39,124 @@ func TestToolkitRule(t *testing.T) {
 }
 
 func TestJudgeDriverForCUDA(t *testing.T) {
+	none := model.None[int]()
 	tests := []struct {
-		driver, cuda string
-		update       model.Opt[int]
-		want         model.Status
-		evidence     string
+		driver  string
+		drvCUDA model.Opt[int] // NVML's CUDA version of the driver
+		cuda    string
+		want    model.Status
+		needle  string
+		need    string
 	}{
-		{"570.26", "12.8", model.None[int](), model.Pass, "570.26, which CUDA 12.8 GA"},
-		{"570.26", "12.8", model.Some(1), model.Warn, "570.124.06"},
-		{"570.124.06", "12.8.1", model.Some(1), model.Pass, "Update 1"},
-		{"570.124.06", "12.8", model.None[int](), model.Pass, "570.26"},
-		{"535.104.05", "12.8", model.None[int](), model.Warn, "minor-version compatibility"},
-		{"525.60.13", "12.9", model.None[int](), model.Warn, "error 222"},
-		{"520.61.05", "12.0", model.None[int](), model.Fail, "minimum for any CUDA 12.x"},
-		{"450.80.02", "11.8", model.None[int](), model.Warn, "520.61.05"},
-		{"450.51.06", "11.8", model.None[int](), model.Fail, "450.80.02"},
-		{"575.57.08", "13.0", model.None[int](), model.Fail, "CUDA 13.x"},
-		{"580.65.06", "13.0", model.None[int](), model.Pass, ""},
-		{"580.65.06", "13.2", model.None[int](), model.Warn, "595.45.04"},
-		{"590.48.01", "13.4", model.None[int](), model.Warn, "UNVERIFIED"},
-		{"620.10", "13.4", model.None[int](), model.Pass, "UNVERIFIED"},
-		{"580.159.04", "13.9", model.None[int](), model.Warn, "not in the release table"},
-		{"580.159.04", "14.0", model.None[int](), model.Skip, "no driver floor"},
-		{"580.159.04", "cu130", model.None[int](), model.Skip, "unreadable"},
-		{"580.95.05", "13.0", model.None[int](), model.Pass, ""},
-		{"450.51.06", "11.0", model.Some(1), model.Pass, "Update 1"}, // 11.0's own driver predates the 11.x floor
-		{"450.36.06", "11.0", model.None[int](), model.Fail, "450.80.02"},
-		{"580.82.07", "13.0", model.None[int](), model.Pass, "later updates need up to 580.95.05"},
+		// Below the major's floor: fail, whatever NVML says.
+		{"520.61.05", none, "12.0", model.Fail, "minimum for any CUDA 12.x", "525.60.13"},
+		{"525.60.12", model.Some(12000), "12.0", model.Fail, "525.60.13", "525.60.13"},
+		{"450.80.01", none, "11.8", model.Fail, "450.80.02", "520.61.05"},
+		{"575.57.08", model.Some(12090), "13.0", model.Fail, "minimum for any CUDA 13.x", "580.65.06"},
+		{"579.99", model.Some(12090), "13.0", model.Fail, "580", "580.65.06"},
+		// 11.0's own driver predates the 11.x floor: not a fail.
+		{"450.51.05", model.Some(11000), "11.0", model.Pass, "covers CUDA 11.0", "450.51.05"},
+		{"450.36.06", none, "11.0", model.Fail, "450.80.02", "450.80.02"},
+		// At or above the floor, the driver's own CUDA version decides.
+		{"525.60.13", model.Some(12000), "12.0", model.Pass, "reports CUDA 12.0", "525.60.13"},
+		{"535.104.05", model.Some(12020), "12.8", model.Warn, "error 222", "570.26"},
+		{"570.26", model.Some(12080), "12.8", model.Pass, "covers CUDA 12.8", "570.26"},
+		{"570.26", model.Some(12080), "12.8.1", model.Pass, "12.8 Update 1", "570.124.06"},
+		{"580.65.06", model.Some(13000), "13.0", model.Pass, "not confirmed by a primary source", "580.65.06"},
+		{"580.65.06", model.Some(13000), "13.2", model.Warn, "595.45.04", "595.45.04"},
+		{"580.159.04", model.Some(13000), "13.4.1", model.Warn, "13.4 GA", ""},
+		{"580.159.04", model.Some(13000), "13.4.2", model.Warn, "13.4 Update 1", ""},
+		{"620.10", model.Some(13050), "13.4.2", model.Pass, "covers CUDA 13.4", ""},
+		{"580.159.04", model.Some(13000), "13.9", model.Warn, "not in the release table", ""},
+		// CUDA 10 has no minor-version compatibility: its own driver.
+		{"440.33", none, "10.2", model.Pass, "which CUDA 10.2 needs", "440.33"},
+		{"440.32", model.Some(10020), "10.2.89", model.Fail, "no minor-version compatibility", "440.33"},
+		{"418.39", none, "10.2", model.Fail, "below 440.33", "440.33"},
+		{"580.65.06", none, "9.2", model.Skip, "no minimum driver known for CUDA 9.2", ""},
+		// Without NVML's answer an unconfirmed table row cannot pass.
+		{"580.95.05", none, "13.0", model.Skip, "cannot be confirmed", "580.65.06"},
+		{"570.124.05", none, "12.8.1", model.Warn, "570.124.06", "570.124.06"},
+		{"580.159.04", none, "14.0", model.Skip, "no minimum driver known", ""},
+		{"580.159.04", none, "cu130", model.Skip, "unreadable", ""},
 	}
 	for _, tt := range tests {
-		st, ev := judgeDriverForCUDA(MustVersion(tt.driver), tt.cuda, tt.update)
-		if st != tt.want || !strings.Contains(ev, tt.evidence) {
-			t.Errorf("driver %s, CUDA %s (update %v): %s %q, want %s containing %q", tt.driver, tt.cuda, tt.update, st, ev, tt.want, tt.evidence)
+		j := judgeDriverForCUDA(MustVersion(tt.driver), tt.drvCUDA, tt.cuda)
+		if j.status != tt.want || !strings.Contains(j.evidence, tt.needle) || j.need != tt.need {
+			t.Errorf("driver %s (NVML %v), CUDA %s: %s need %q %q; want %s need %q containing %q", tt.driver, tt.drvCUDA, tt.cuda, j.status, j.need, j.evidence, tt.want, tt.need, tt.needle)
+		}
+		for _, bad := range []string{"UNVERIFIED", "compat.md"} {
+			if strings.Contains(j.evidence, bad) {
+				t.Errorf("evidence mentions %s: %s", bad, j.evidence)
+			}
 		}
 	}
 }
 
 func TestDriverCUDARule(t *testing.T) {
 	runRuleCases(t, driverCUDARule, []ruleCase{
-		{name: "nvcc", id: "cuda.driver.nvcc", want: model.Pass, evidence: []string{"nvcc 13.0.88", "driver from NVML"}},
+		{name: "nvcc", id: "cuda.driver.nvcc", want: model.Pass, evidence: []string{"nvcc 13.0.88", "(NVML)", "covers CUDA 13.0"}},
 		{name: "torch", id: "cuda.driver.torch", want: model.Pass, evidence: []string{"PyTorch 2.11.0+cu130"}},
-		{name: "second torch gets its own id", id: "cuda.driver.torch2", want: model.Fail, evidence: []string{"CUDA 13.2"},
+		{name: "second torch gets its own id", id: "cuda.driver.torch2", want: model.Fail, evidence: []string{"/venv/torch/version.py", "minimum for any CUDA 13.x"},
+			fix: []string{"580.65.06 or newer", "R580"},
 			mutate: func(f *model.Facts) {
-				f.NVML.DriverVersion = "575.57.08"
-				f.Torch = append(f.Torch, model.TorchInstall{Path: "/venv/torch/version.py", Version: "2.12.0+cu132", CUDA: "13.2"})
+				f.NVML.DriverVersion, f.NVML.CUDADriverVersion = "575.57.08", model.Some(12090)
+				f.Torch = append(f.Torch, model.TorchInstall{Path: "/venv/torch/version.py", Version: "2.11.0+cu130", CUDA: "13.0"})
 			}},
+		{name: "pip user below the floor gets a wheel for the driver", id: "cuda.driver.torch", want: model.Fail,
+			fix: []string{"PyTorch wheel built for CUDA 12.8"},
+			mutate: func(f *model.Facts) {
+				f.NVML.DriverVersion, f.NVML.CUDADriverVersion = "570.124.06", model.Some(12080)
+			}},
+		{name: "toolkit user below the floor gets a toolkit for the driver", id: "cuda.driver.nvcc", want: model.Fail, evidence: []string{"below 580"},
+			fix:    []string{"build with CUDA 12.8", "580.65.06 or newer"},
+			mutate: func(f *model.Facts) { f.NVML.DriverVersion, f.NVML.CUDADriverVersion = "570.124.06", model.Some(12080) }},
 		{name: "torch between floor and full", id: "cuda.driver.torch", want: model.Warn, evidence: []string{"minor-version compatibility"},
-			mutate: func(f *model.Facts) { f.Torch[0].CUDA = "13.1"; f.Torch[0].Version = "2.12.0+cu131" }},
-		{name: "old driver", id: "cuda.driver.nvcc", want: model.Fail, evidence: []string{"< 580"},
-			mutate: func(f *model.Facts) { f.NVML.DriverVersion = "570.124.06" }},
+			mutate: func(f *model.Facts) { f.Torch[0].CUDA = "13.2"; f.Torch[0].Version = "2.12.0+cu132" }},
 		{name: "driver unknown", id: "cuda.driver.nvcc", want: model.Skip,
 			mutate: func(f *model.Facts) { f.NVML.DriverVersion = ""; f.KernelModule = model.KernelModuleFacts{} }},
 		{name: "nothing uses CUDA", id: "cuda.driver", want: model.Skip,
 			mutate: func(f *model.Facts) { f.NVCC = model.NVCCFacts{}; f.CUDALink = model.CUDAInstall{}; f.Torch = nil }},
-		{name: "/usr/local/cuda update from version.json", id: "cuda.driver.usr_local_cuda", want: model.Warn, evidence: []string{"Update 2", "580.95.05"},
+		{name: "/usr/local/cuda update from version.json", id: "cuda.driver.usr_local_cuda", want: model.Pass, evidence: []string{"13.0 Update 2", "580.95.05"},
 			mutate: func(f *model.Facts) {
 				f.NVML.DriverVersion = "580.82.07"
 				f.CUDALink.Version, f.CUDALink.VersionSource = "13.0.2", "version.json"
 			}},
+		{name: "data-center GPU below the floor is offered forward compatibility", id: "cuda.driver.nvcc", want: model.Fail,
+			fix: []string{"forward-compatibility package"},
+			mutate: func(f *model.Facts) {
+				// R570 is a supported production branch until February 2026.
+				f.Collected = model.TimestampOf(time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC))
+				f.NVML.DriverVersion, f.NVML.CUDADriverVersion = "570.195.03", model.Some(12080)
+			}},
+		{name: "no forward compatibility from an end-of-life branch", id: "cuda.driver.nvcc", want: model.Fail,
+			mutate: func(f *model.Facts) {
+				f.Collected = model.TimestampOf(time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC))
+				f.NVML.DriverVersion, f.NVML.CUDADriverVersion = "570.195.03", model.Some(12080)
+			}},
 	})
+	// GeForce never gets the forward-compatibility package.
+	f := healthyFacts()
+	f.NVML.DriverVersion, f.NVML.CUDADriverVersion = "570.195.03", model.Some(12080)
+	f.NVML.GPUs[0].Info.Name = "NVIDIA GeForce RTX 4090"
+	for _, r := range driverCUDARule(&f) {
+		if strings.Contains(r.Fix, "forward-compatibility") || strings.Contains(strings.Join(r.Commands, " "), "cuda-compat") {
+			t.Errorf("%s offers forward compatibility to a GeForce: %s", r.ID, r.Fix)
+		}
+	}
+	// Each source once per check.
+	f = healthyFacts()
+	for _, r := range driverCUDARule(&f) {
+		seen := map[string]bool{}
+		for _, s := range r.Sources {
+			if seen[s] {
+				t.Errorf("%s cites %q twice", r.ID, s)
+			}
+			seen[s] = true
+		}
+		if len(r.Sources) == 0 {
+			t.Errorf("%s cites nothing", r.ID)
+		}
+	}
 }
 
 func TestCUDAVersions(t *testing.T) {
@@ -118,5 +178,37 @@ func TestCUDAVersions(t *testing.T) {
 			}},
 		{name: "driver's CUDA unknown", id: "cuda.versions", want: model.Skip,
 			mutate: func(f *model.Facts) { f.NVML = model.NVMLFacts{ErrorCode: "DRIVER_NOT_LOADED"} }},
+	})
+}
+
+func TestDriverCUDAWithForwardCompat(t *testing.T) {
+	compat := func(active bool) func(*model.Facts) {
+		return func(f *model.Facts) {
+			f.NVML.DriverVersion, f.NVML.CUDADriverVersion = "575.57.08", model.Some(12090)
+			f.Environment.Probed = true
+			f.Environment.ForwardCompat = []model.ForwardCompat{{Dir: "/usr/local/cuda-13.0/compat", LibCUDAVersion: "580.95.05",
+				CUDAVersion: "13.0", Active: active, ActiveVia: "LD_LIBRARY_PATH"}}
+		}
+	}
+	runRuleCases(t, driverCUDARule, []ruleCase{
+		{name: "active cuda-compat runs CUDA 13 on R575", id: "cuda.driver.torch", want: model.Pass,
+			evidence: []string{"forward-compatibility package for CUDA 13.0 is active", "LD_LIBRARY_PATH"}, mutate: compat(true)},
+		{name: "installed but not on the loader's path", id: "cuda.driver.torch", want: model.Fail, mutate: compat(false)},
+		{name: "GeForce: forward compatibility does not apply", id: "cuda.driver.torch", want: model.Fail,
+			mutate: func(f *model.Facts) {
+				compat(true)(f)
+				f.NVML.GPUs[0].Info.Name = "NVIDIA GeForce RTX 4090"
+			}},
+	})
+}
+
+func TestCUDAVersionsWithForwardCompat(t *testing.T) {
+	runRuleCases(t, cudaVersionsRule, []ruleCase{
+		{name: "cuda-compat 13.0 on a 12.9 driver", id: "cuda.versions", want: model.Pass, evidence: []string{"raises it to CUDA 13.0"},
+			mutate: func(f *model.Facts) {
+				f.NVML.DriverVersion, f.NVML.CUDADriverVersion = "575.57.08", model.Some(12090)
+				f.Environment.Probed = true
+				f.Environment.ForwardCompat = []model.ForwardCompat{{Dir: "/usr/local/cuda-13.0/compat", LibCUDAVersion: "580.95.05", CUDAVersion: "13.0", Active: true}}
+			}},
 	})
 }

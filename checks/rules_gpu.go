@@ -16,6 +16,11 @@ func persistenceRule(f *model.Facts) []model.CheckResult {
 	var out []model.CheckResult
 	for _, g := range f.NVML.GPUs {
 		r := gpuResult("persistence", "Persistence mode", g.Info)
+		if note, stale := notCurrent(g); stale {
+			r.Status, r.Evidence = model.Skip, note
+			out = append(out, r)
+			continue
+		}
 		r.Why = "Without persistence the driver tears the GPU down when the last client exits: the next CUDA call or NVML init waits seconds while it initialises again."
 		switch {
 		case !g.Slow.OK || !g.Slow.V.Persistence.OK:
@@ -36,6 +41,11 @@ func computeModeRule(f *model.Facts) []model.CheckResult {
 	var out []model.CheckResult
 	for _, g := range f.NVML.GPUs {
 		r := gpuResult("compute_mode", "Compute mode", g.Info)
+		if note, stale := notCurrent(g); stale {
+			r.Status, r.Evidence = model.Skip, note
+			out = append(out, r)
+			continue
+		}
 		r.Why = "Prohibited mode refuses every CUDA context; exclusive modes allow one process (or thread) only, so a second job fails with \"all CUDA-capable devices are busy or unavailable\"."
 		cmd := "sudo nvidia-smi -c DEFAULT -i " + strconv.Itoa(g.Info.Index) + "  # back to shared mode; running work is not affected"
 		if !g.Slow.OK || !g.Slow.V.ComputeMode.OK {
@@ -70,6 +80,11 @@ func migRule(f *model.Facts) []model.CheckResult {
 	var out []model.CheckResult
 	for _, g := range f.NVML.GPUs {
 		r := gpuResult("mig", "MIG mode", g.Info)
+		if note, stale := notCurrent(g); stale {
+			r.Status, r.Evidence = model.Skip, note
+			out = append(out, r)
+			continue
+		}
 		r.Why = "A MIG mode change waits for a GPU reset; until then the GPU runs in the old mode. With MIG on, CUDA sees MIG instances, not the whole GPU."
 		if !g.Slow.OK || !g.Slow.V.MIGCurrent.OK {
 			r.Status, r.Evidence = model.Skip, "MIG not supported or not reported (NVML)"
@@ -110,6 +125,11 @@ func powerLimitRule(f *model.Facts) []model.CheckResult {
 	var out []model.CheckResult
 	for _, g := range f.NVML.GPUs {
 		r := gpuResult("power_limit", "Power limit", g.Info)
+		if note, stale := notCurrent(g); stale {
+			r.Status, r.Evidence = model.Skip, note
+			out = append(out, r)
+			continue
+		}
 		r.Why = "A power limit below the default caps clocks under load: the GPU runs slower than it can."
 		def := g.Info.PowerLimitDefault
 		if !g.Sample.OK || !g.Sample.V.PowerLimit.OK || !def.OK {

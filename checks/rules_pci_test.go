@@ -13,9 +13,19 @@ func TestPCIGPUsRule(t *testing.T) {
 	}
 	runRuleCases(t, pciGPUsRule, []ruleCase{
 		{name: "all seen", id: "pci.gpus", want: model.Pass, evidence: []string{"1 GPU(s) on the PCI bus", "0000:18:00.0", "NVML open"}},
-		{name: "one unseen", id: "pci.gpus", want: model.Fail, evidence: []string{"2 on the bus, NVML sees 1", "0000:28:00.0"}, fix: []string{"Above 4G Decoding", "power cables", "seating"},
+		{name: "one unseen", id: "pci.gpus", want: model.Fail, evidence: []string{"2 on the bus, NVML sees 1", "0000:28:00.0"}, fix: []string{"Every BAR of the missing GPUs is assigned", "power cables", "seating"},
 			mutate: func(f *model.Facts) { f.PCI.Devices = append(f.PCI.Devices, second(f)) }},
-		{name: "unseen with unassigned BAR", id: "pci.gpus", want: model.Fail, evidence: []string{"BAR1 unassigned"},
+		{name: "unseen RTX 5090 on a driver that predates it", id: "pci.gpus", want: model.Fail,
+			fix: []string{"NVIDIA GeForce RTX 5090", "names from driver 570.86.16", "install 570.86.16 or newer"},
+			mutate: func(f *model.Facts) {
+				f.NVML.DriverVersion = "565.57.01"
+				g := gpuInfo(1, "NVIDIA GeForce RTX 5090", 12, 0, 32*gib, 32*gib)
+				f.PCI.Devices = append(f.PCI.Devices, pciFor(g, 0x2b85))
+			}},
+		{name: "unseen H100 the driver lists", id: "pci.gpus", want: model.Fail,
+			fix:    []string{"NVIDIA H100 80GB HBM3, which driver 580.159.04 lists as supported", "power cables"},
+			mutate: func(f *model.Facts) { f.PCI.Devices = append(f.PCI.Devices, second(f)) }},
+		{name: "unseen with unassigned BAR", id: "pci.gpus", want: model.Fail, evidence: []string{"BAR1 unassigned"}, fix: []string{"Above 4G Decoding"},
 			mutate: func(f *model.Facts) {
 				d := second(f)
 				d.BARs[1].Start, d.BARs[1].Unassigned = 0, true
@@ -65,14 +75,14 @@ func TestBAR1Rule(t *testing.T) {
 		}
 	}
 	runRuleCases(t, bar1Rule, []ruleCase{
-		{name: "H100 128 GiB", id: "bar1.gpu0", want: model.Pass, evidence: []string{"NVML BAR1 128 GiB", "largest memory BAR in sysfs 128 GiB", "/sys/bus/pci/devices/0000:18:00.0/resource", "measured"}},
+		{name: "H100 128 GiB", id: "bar1.gpu0", want: model.Pass, evidence: []string{"NVML BAR1 128 GiB", "largest memory BAR in sysfs 128 GiB", "/sys/bus/pci/devices/0000:18:00.0/resource", "expected for this model: 128 GiB"}},
 		{name: "RTX 4090 ReBAR off", id: "bar1.gpu0", want: model.Warn, evidence: []string{"256 MiB", "Resizable BAR is off"}, fix: []string{"firmware setup", "disable CSM"},
 			mutate: setGPU("NVIDIA GeForce RTX 4090", 8, 9, 24*gib, 256*mib)},
 		{name: "RTX 4090 ReBAR on", id: "bar1.gpu0", want: model.Pass,
 			mutate: setGPU("NVIDIA GeForce RTX 4090", 8, 9, 24*gib, 32*gib)},
-		{name: "T4 by design", id: "bar1.gpu0", want: model.Pass, evidence: []string{"by design", "not a Resizable BAR fault"},
+		{name: "T4 by design (public dumps only: skip)", id: "bar1.gpu0", want: model.Skip, evidence: []string{"by design", "not a Resizable BAR fault"},
 			mutate: setGPU("Tesla T4", 7, 5, 16*gib, 256*mib)},
-		{name: "A6000 display mode", id: "bar1.gpu0", want: model.Warn, evidence: []string{"Holoscan"},
+		{name: "A6000 display mode", id: "bar1.gpu0", want: model.Warn, evidence: []string{"expected for this model: 256 MiB"}, fix: []string{"Display Mode Selector"},
 			mutate: setGPU("NVIDIA RTX A6000", 8, 6, 48*gib, 256*mib)},
 		{name: "H100 in a VM with a small window", id: "bar1.gpu0", want: model.Warn, evidence: []string{"smaller than this model's BAR1"},
 			mutate: setGPU("NVIDIA H100 80GB HBM3", 9, 0, 80*gib, 64*gib)},

@@ -5,23 +5,11 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gputop/gputop/checks/knowledge"
 	"github.com/gputop/gputop/model"
 )
 
-// blackwellGPUs lists the GPUs with a Blackwell compute capability.
-func blackwellGPUs(f *model.Facts) []string {
-	var out []string
-	for _, g := range f.NVML.GPUs {
-		if cc, ok := ccOf(g.Info); ok {
-			if a, ok := archFor(cc); ok && a.IsBlackwell {
-				out = append(out, gpuName(g.Info)+" cc "+ccString(cc))
-			}
-		}
-	}
-	return out
-}
-
-// condaCuDNNNote: compat.md marks the conda header location UNVERIFIED.
+// condaCuDNNNote: the conda header location is not confirmed by a primary source.
 const condaCuDNNNote = "the conda header location $CONDA_PREFIX/include is not confirmed"
 
 // cudnnInstallsRule lists every cuDNN and warns when they differ.
@@ -62,12 +50,130 @@ func cudnnInstallsRule(f *model.Facts) []model.CheckResult {
 	return []model.CheckResult{r}
 }
 
+// cudnnPackage names how to install cuDNN ver (major.minor, "9.10") for a
+// CUDA major in the user's terms: a pip wheel or the Debian package.
+func cudnnPackage(origin string, cudaMajor int, ver string) string {
+	switch origin {
+	case "pip":
+		spec := ""
+		if ver != "" && !strings.HasPrefix(ver, "9.99") {
+			spec = "==" + ver + ".*"
+		}
+		return fmt.Sprintf("pip install 'nvidia-cudnn-cu%d%s'", cudaMajor, spec)
+	case "conda":
+		return fmt.Sprintf("conda install -c nvidia 'cudnn=%s' 'cuda-version=%d'", orDash(ver), cudaMajor)
+	default:
+		return fmt.Sprintf("sudo apt install libcudnn9-cuda-%d  # NVIDIA's CUDA repository: the cuDNN 9 build for CUDA %d", cudaMajor, cudaMajor)
+	}
+}
+
+// cudnnVerdict is one cuDNN install judged against one row.
+type cudnnVerdict struct {
+	status      model.Status
+	ev, fixes   []string
+	cmds        []string
+	provs       []knowledge.Provenance
+	unconfirmed bool
+}
+
+func judgeCudnn(f *model.Facts, c model.CuDNNInstall, v Version, row knowledge.CudnnRow) cudnnVerdict {
+	out := cudnnVerdict{status: model.Pass, provs: []knowledge.Provenance{row.Provenance}}
+	out.unconfirmed = !row.Confirmed()
+	bad := model.Fail
+	if out.unconfirmed {
+		bad = model.Warn
+	}
+	out.ev = append(out.ev, fmt.Sprintf("the CUDA %d build of cuDNN %s needs driver >= %s%s", row.CUDAMajor, row.Range(), row.Driver, unconfirmedNote(row.Provenance)))
+	if drv, src, ok := driverVersion(f); ok && drv.Less(MustVersion(row.Driver)) {
+		out.status = worst(out.status, bad)
+		out.ev = append(out.ev, "driver "+drv.String()+" ("+src+") is older")
+		t, cmds := driverUpgradeText(f, row.Driver)
+		out.fixes, out.cmds = append(out.fixes, t), append(out.cmds, cmds...)
+		for _, m := range knowledge.CudnnMajors(v) {
+			if fl, ok := knowledge.Floor(m); ok && m < row.CUDAMajor && !drv.Less(MustVersion(fl.Driver)) {
+				out.fixes = append(out.fixes, fmt.Sprintf("Or use the CUDA %d build of cuDNN %s, which this driver runs.", m, v.MajorMinor()))
+				out.cmds = append(out.cmds, cudnnPackage(c.Origin, m, v.MajorMinor().String()))
+				break
+			}
+		}
+	}
+	for _, g := range f.NVML.GPUs {
+		cc, ok := ccOf(g.Info)
+		if !ok {
+			continue
+		}
+		carries, bwUnknown := row.Carries(cc, Version{})
+		switch {
+		case carries:
+		case bwUnknown:
+			out.status = worst(out.status, model.Skip)
+			out.ev = append(out.ev, fmt.Sprintf("%s cc %s has kernels only in builds compiled with CUDA %s or newer; which CUDA %d toolkit built this one is unknown", gpuName(g.Info), ccString(cc), row.BlackwellFrom, row.CUDAMajor))
+		default:
+			out.status = worst(out.status, bad)
+			out.ev = append(out.ev, fmt.Sprintf("no kernels for %s cc %s in this build", gpuName(g.Info), ccString(cc)))
+			if fix, cmd := cudnnForCC(c.Origin, cc, row.CUDAMajor, v); fix != "" {
+				out.fixes = append(out.fixes, fix)
+				if cmd != "" {
+					out.cmds = append(out.cmds, cmd)
+				}
+			}
+		}
+	}
+	if out.status == model.Pass && out.unconfirmed {
+		out.status = model.Skip
+	}
+	return out
+}
+
+// cudnnForCC names a cuDNN that carries cc: the newest confirmed line of
+// the same CUDA major that has kernels for it (the last one that kept an
+// old GPU, or the first new enough for a new one), else of another major.
+func cudnnForCC(origin string, cc, major int, have Version) (string, string) {
+	var best knowledge.CudnnRow
+	found := false
+	better := func(r knowledge.CudnnRow) bool {
+		if !found {
+			return true
+		}
+		if (r.CUDAMajor == major) != (best.CUDAMajor == major) {
+			return r.CUDAMajor == major
+		}
+		if r.Confirmed() != best.Confirmed() {
+			return r.Confirmed()
+		}
+		if c := MustVersion(best.Max).Compare(MustVersion(r.Max)); c != 0 {
+			return c < 0
+		}
+		return r.CUDAMajor > best.CUDAMajor
+	}
+	for _, r := range knowledge.CudnnRows() {
+		if ok, _ := r.Carries(cc, MustVersion("99.0")); ok && better(r) {
+			best, found = r, true
+		}
+	}
+	if !found {
+		return "", ""
+	}
+	ver := MustVersion(best.Max).MajorMinor().String()
+	what := fmt.Sprintf("cuDNN %s built for CUDA %d", ver, best.CUDAMajor)
+	if ok, _ := best.Carries(cc, Version{}); !ok {
+		what += " (a build compiled with CUDA " + best.BlackwellFrom + " or newer)"
+	}
+	text := "Install " + what + "."
+	if MustVersion(best.Max).Less(have) {
+		text = "Newer cuDNN dropped this GPU: install " + what + ", the last line that has it."
+	}
+	if origin == "pip" {
+		text += " PyTorch pins its cuDNN wheel: a PyTorch build made for this GPU brings a matching one (see torch.arch)."
+	}
+	return text, cudnnPackage(origin, best.CUDAMajor, ver)
+}
+
 // cudnnCompatRule judges each cuDNN against its CUDA major, the driver and
 // the GPUs.
 func cudnnCompatRule(f *model.Facts) []model.CheckResult {
 	var out []model.CheckResult
 	ids := map[string]int{}
-	drv, drvSrc, drvOK := driverVersion(f)
 	tkMajor := model.None[int]()
 	if v, err := ParseVersion(f.CUDALink.Version); err == nil {
 		tkMajor = model.Some(v.Major())
@@ -80,7 +186,6 @@ func cudnnCompatRule(f *model.Facts) []model.CheckResult {
 			torchMajor = model.Some(v.Major())
 		}
 	}
-	blackwell := blackwellGPUs(f)
 	for _, c := range f.CuDNN {
 		id := "cudnn." + c.Origin
 		ids[id]++
@@ -88,124 +193,80 @@ func cudnnCompatRule(f *model.Facts) []model.CheckResult {
 			id += "." + strconv.Itoa(ids[id])
 		}
 		r := model.CheckResult{ID: id, Title: "cuDNN " + orDash(c.Version) + " (" + c.Origin + ")",
-			Why: "Each cuDNN build targets one CUDA major and needs that line's driver; old builds lack kernels for new GPUs."}
+			Why: "Each cuDNN build targets one CUDA major and needs that line's driver; old builds lack kernels for new GPUs and new ones dropped old GPUs."}
 		ev := []string{c.Header}
-		if c.Version == "" {
+		v, err := ParseVersion(c.Version)
+		if err != nil {
 			r.Status = model.Warn
-			r.Evidence = joinSentences(append(ev, "version unreadable: "+c.Error))
+			r.Evidence = joinSentences(append(ev, "version unreadable: "+orDash(c.Error)))
 			r.Fix = "Check the header by hand; gputop could not read CUDNN_MAJOR/MINOR/PATCHLEVEL."
 			r.Commands = []string{"grep -E 'define CUDNN_(MAJOR|MINOR|PATCHLEVEL)' " + c.Header}
 			out = append(out, r)
 			continue
 		}
-		v := versionOr(c.Version)
-		var rows []cudnnSupportRow
-		for _, row := range cudnnSupportTable {
-			if v.AtLeast(MustVersion(row.CuDNNMin)) && !MustVersion(row.CuDNNMax).Less(v) && (!c.CUDAMajor.OK || c.CUDAMajor.V == row.CUDAMajor) {
-				rows = append(rows, row)
-			}
-		}
+		majors := knowledge.CudnnMajors(v)
+		major := model.None[int]()
 		if c.CUDAMajor.OK {
+			major = c.CUDAMajor
 			ev = append(ev, "built for CUDA "+strconv.Itoa(c.CUDAMajor.V))
-		} else {
-			ev = append(ev, "CUDA build unknown")
+		} else if len(majors) == 1 {
+			major = model.Some(majors[0])
+			ev = append(ev, fmt.Sprintf("CUDA build not recorded; cuDNN %s has builds for CUDA %d only", v, majors[0]))
 		}
-		if len(rows) == 0 {
-			r.Status = model.Warn
-			r.Evidence = joinSentences(append(ev, "no row for this cuDNN/CUDA pair in the support table ("+srcCuDNN+")"))
-			r.Fix = "This cuDNN is older than the builds NVIDIA lists for current drivers, or built for another CUDA major: install a cuDNN 9 build for your CUDA major."
+		if !major.OK {
+			r.Status = model.Skip
+			r.Evidence = joinSentences(append(ev, fmt.Sprintf("CUDA build unknown and cuDNN %s has builds for CUDA %v: which driver and GPUs it needs depends on that", v, majors)))
 			out = append(out, r)
 			continue
 		}
-		// With an unknown CUDA build, judge by the least demanding candidate.
-		row := rows[0]
-		for _, cand := range rows[1:] {
-			if MustVersion(cand.DriverFloor).Less(MustVersion(row.DriverFloor)) {
-				row = cand
-			}
+		row, ok := knowledge.CudnnBuild(v, major.V)
+		if !ok {
+			r.Status = model.Skip
+			r.Evidence = joinSentences(append(ev, fmt.Sprintf("no support data for cuDNN %s built for CUDA %d", v, major.V)))
+			out = append(out, r)
+			continue
 		}
-		ev = append(ev, "needs driver >= "+row.DriverFloor+" ("+row.Source+")")
-		r.Status = model.Pass
-		var fixes []string
-		if drvOK && drv.Less(MustVersion(row.DriverFloor)) {
-			r.Status = model.Fail
-			ev = append(ev, "driver "+drv.String()+" ("+drvSrc+") is older")
-			fixes = append(fixes, "Upgrade the driver to "+row.DriverFloor+" or newer, or use the cuDNN build for an older CUDA major.")
-		}
-		if len(blackwell) > 0 && !row.Blackwell {
-			r.Status = model.Fail
-			ev = append(ev, "no Blackwell kernels in this build (cuDNN 9.10+ for CUDA 12.8/12.9, or the CUDA 13 build) for "+strings.Join(blackwell, ", "))
-			fixes = append(fixes, "Install cuDNN 9.10 or newer (for pip: a newer nvidia-cudnn-cu12 / a framework build for CUDA 12.8+).")
-		}
-		if row.CCMin > 0 {
-			for _, g := range f.NVML.GPUs {
-				if cc, ok := ccOf(g.Info); ok && cc < row.CCMin {
-					r.Status = model.Fail
-					ev = append(ev, gpuName(g.Info)+" cc "+ccString(cc)+" is below "+ccString(row.CCMin)+", the minimum of this build")
-					fixes = append(fixes, "Use the CUDA 12 build of cuDNN for GPUs older than Turing.")
-				}
-			}
-		}
-		beside := model.None[int]()
-		besideName := ""
+		j := judgeCudnn(f, c, v, row)
+		ev = append(ev, j.ev...)
+		r.Status = j.status
+		fixes, cmds := j.fixes, j.cmds
+		beside, besideName := model.None[int](), ""
 		switch c.Origin {
-		case "system", "conda":
+		case "system", "conda", "toolkit":
 			beside, besideName = tkMajor, "the CUDA toolkit"
 		case "pip":
 			beside, besideName = torchMajor, "PyTorch's CUDA runtime"
 		}
-		if c.CUDAMajor.OK && beside.OK && beside.V != c.CUDAMajor.V {
+		if beside.OK && beside.V != major.V {
 			r.Status = worst(r.Status, model.Warn)
-			ev = append(ev, fmt.Sprintf("built for CUDA %d but %s beside it is CUDA %d", c.CUDAMajor.V, besideName, beside.V))
-			fixes = append(fixes, fmt.Sprintf("Install the cuDNN build for CUDA %d (package names end in -cuda-%d / -cu%d).", beside.V, beside.V, beside.V))
+			ev = append(ev, fmt.Sprintf("built for CUDA %d but %s beside it is CUDA %d", major.V, besideName, beside.V))
+			fixes = append(fixes, fmt.Sprintf("Install the cuDNN build for CUDA %d.", beside.V))
+			cmds = append(cmds, cudnnPackage(c.Origin, beside.V, ""))
 		}
 		r.Evidence = joinSentences(ev)
-		r.Fix = strings.Join(fixes, " ")
+		r.Fix = strings.Join(uniqStrings(fixes), " ")
+		r.Commands = uniqStrings(cmds)
+		cite(&r, j.provs...)
 		out = append(out, r)
 	}
 	return out
 }
 
-// torchArchFor finds the arch coverage of a wheel.
-func torchArchFor(t model.TorchInstall) (torchArchRow, bool) {
-	cu, err := ParseVersion(t.CUDA)
-	if err != nil {
-		return torchArchRow{}, false
+// torchWheelOf finds the table row of an installed PyTorch.
+func torchWheelOf(t model.TorchInstall) (knowledge.TorchWheel, bool) {
+	tv, err := ParseVersion(t.Version)
+	cu, err2 := ParseVersion(t.CUDA)
+	if err != nil || err2 != nil {
+		return knowledge.TorchWheel{}, false
 	}
-	tv := versionOr(t.Version)
-	for _, r := range torchArchTable {
-		if cu.MajorMinor().Less(MustVersion(r.CUDAMin)) || MustVersion(r.CUDAMax).Less(cu.MajorMinor()) {
-			continue
-		}
-		if r.TorchMin != "" && tv.Less(MustVersion(r.TorchMin)) {
-			continue
-		}
-		if r.TorchMax != "" && MustVersion(r.TorchMax).Less(tv) {
-			continue
-		}
-		return r, true
-	}
-	return torchArchRow{}, false
-}
-
-func torchWheelFor(cuda string) (torchWheelRow, bool) {
-	cu, err := ParseVersion(cuda)
-	if err != nil {
-		return torchWheelRow{}, false
-	}
-	for _, r := range torchWheelTable {
-		if !cu.MajorMinor().Less(MustVersion(r.CUDAMin)) && !MustVersion(r.CUDAMax).Less(cu.MajorMinor()) {
-			return r, true
-		}
-	}
-	return torchWheelRow{}, false
+	return knowledge.TorchWheelFor(tv, knowledge.CUDATag(cu))
 }
 
 // torchInstallRule judges the first PyTorch found (the one `python3` most
-// likely imports) against the driver.
+// likely imports) against the driver's floor for its CUDA major.
 func torchInstallRule(f *model.Facts) []model.CheckResult {
 	r := model.CheckResult{ID: "torch.install", Title: "PyTorch build vs driver",
-		Why: "A PyTorch wheel bundles its CUDA runtime (the +cuXYZ tag) and needs the driver floor of that CUDA line; a CPU-only wheel never uses the GPU."}
+		Why: "A PyTorch wheel bundles its CUDA runtime (the +cuXYZ tag) and needs at least the driver floor of that CUDA major; a CPU-only wheel never uses the GPU."}
 	if len(f.Torch) == 0 {
 		r.Status = model.Skip
 		r.Evidence = "no torch/version.py in " + orDash(strings.Join(f.SiteDirs, ", "))
@@ -220,27 +281,35 @@ func torchInstallRule(f *model.Facts) []model.CheckResult {
 		}
 		ev = append(ev, "also installed: "+strings.Join(others, ", "))
 	}
+	drv, src, drvOK := driverVersion(f)
 	if t.CUDA == "" {
 		r.Evidence = joinSentences(ev)
 		if len(f.NVML.GPUs) > 0 || t.Error != "" {
 			r.Status = model.Warn
 			r.Evidence += "; a CPU-only build (cuda = None) on a machine with GPUs"
-			r.Fix = "Install a CUDA build of PyTorch (pip install torch --index-url https://download.pytorch.org/whl/cuXYZ, choosing cuXYZ your driver supports)."
+			r.Fix = "Install a CUDA build of PyTorch."
 			r.Commands = []string{"python3 -c 'import torch; print(torch.version.cuda, torch.cuda.is_available())'"}
+			if tv, err := ParseVersion(t.Version); err == nil && drvOK {
+				if w, ok := wheelForDriver(f, tv, drv); ok {
+					r.Fix = "Install the CUDA " + w.CUDA().String() + " build of PyTorch " + tv.Numeric() + ", which this driver and these GPUs run."
+					r.Commands = append([]string{"pip install torch==" + tv.Numeric() + " --index-url " + w.Index()}, r.Commands...)
+				}
+			}
 		} else {
 			r.Status = model.Pass
 			r.Evidence += "; CPU-only build, no GPU seen"
 		}
 		return []model.CheckResult{r}
 	}
-	drv, src, drvOK := driverVersion(f)
-	wheel, ok := torchWheelFor(t.CUDA)
-	if !ok {
+	cu, err := ParseVersion(t.CUDA)
+	floor, ok := knowledge.Floor(cu.Major())
+	if err != nil || !ok {
 		r.Status = model.Skip
-		r.Evidence = joinSentences(append(ev, "no wheel driver floor known for CUDA "+t.CUDA+" ("+srcTorch+")"))
+		r.Evidence = joinSentences(append(ev, "no driver floor known for CUDA "+t.CUDA))
 		return []model.CheckResult{r}
 	}
-	ev = append(ev, "wheel needs driver >= "+wheel.DriverFloor+" ("+wheel.Source+")")
+	cite(&r, floor.Provenance)
+	ev = append(ev, fmt.Sprintf("a CUDA %d.x runtime needs driver >= %s", cu.Major(), floor.Driver))
 	if !drvOK {
 		r.Status = model.Skip
 		r.Evidence = joinSentences(append(ev, "driver version unknown"))
@@ -248,26 +317,54 @@ func torchInstallRule(f *model.Facts) []model.CheckResult {
 	}
 	ev = append(ev, "driver "+drv.String()+" ("+src+")")
 	r.Status = model.Pass
-	var fixes []string
-	if drv.Less(MustVersion(wheel.DriverFloor)) {
+	if drv.Less(MustVersion(floor.Driver)) {
 		r.Status = model.Fail
-		fixes = append(fixes, "Upgrade the driver to "+wheel.DriverFloor+"+, or install a PyTorch wheel for an older CUDA line.")
-	}
-	if bw := blackwellGPUs(f); len(bw) > 0 {
-		if versionOr(t.CUDA).MajorMinor().Less(MustVersion("12.8")) {
-			r.Status = model.Fail
-			ev = append(ev, "Blackwell GPUs ("+strings.Join(bw, ", ")+") need a cu128+ wheel")
-			fixes = append(fixes, "Install a cu128 or newer PyTorch wheel (pip install torch --index-url https://download.pytorch.org/whl/cu128).")
+		var fixes []string
+		t2, cmds := driverUpgradeText(f, floor.Driver)
+		fixes = append(fixes, t2)
+		if tv, err := ParseVersion(t.Version); err == nil {
+			if w, ok := wheelForDriver(f, tv, drv); ok {
+				fixes = append(fixes, "Or keep this driver and install the CUDA "+w.CUDA().String()+" build of PyTorch "+tv.Numeric()+".")
+				cmds = append(cmds, "pip install torch=="+tv.Numeric()+" --index-url "+w.Index())
+			}
 		}
-		if drv.Less(MustVersion("570")) {
-			r.Status = model.Fail
-			ev = append(ev, "Blackwell GPUs need driver R570+")
-			fixes = append(fixes, "Upgrade the driver to R570 or newer (open kernel module).")
-		}
+		r.Fix, r.Commands = strings.Join(fixes, " "), cmds
+	} else {
+		ev = append(ev, "full support of CUDA "+cu.MajorMinor().String()+" is judged by cuda.driver.torch")
 	}
 	r.Evidence = joinSentences(ev)
-	r.Fix = strings.Join(fixes, " ")
 	return []model.CheckResult{r}
+}
+
+// wheelForGPU picks a wheel that has code for cc and that the driver runs:
+// the same torch version first, else the newest torch that has one.
+func wheelForGPU(f *model.Facts, torch Version, cc int) (knowledge.TorchWheel, bool) {
+	maxCUDA := Version{}
+	if c := f.NVML.CUDADriverVersion; c.OK {
+		maxCUDA = cudaIntVersion(c.V)
+	}
+	fits := func(w knowledge.TorchWheel) bool {
+		runs, _ := w.Runs(cc)
+		return runs && (maxCUDA.IsZero() || !maxCUDA.Less(w.CUDA()))
+	}
+	tags := knowledge.TorchTags(torch)
+	for i := len(tags) - 1; i >= 0; i-- {
+		if fits(tags[i]) {
+			return tags[i], true
+		}
+	}
+	all := knowledge.TorchWheels()
+	for i := len(all) - 1; i >= 0; i-- {
+		if fits(all[i]) && !MustVersion(all[i].Torch).Less(torch.MajorMinor()) {
+			return all[i], true
+		}
+	}
+	for i := len(all) - 1; i >= 0; i-- {
+		if fits(all[i]) {
+			return all[i], true
+		}
+	}
+	return knowledge.TorchWheel{}, false
 }
 
 // torchArchRule: does the wheel carry kernels for each GPU?
@@ -277,7 +374,7 @@ func torchArchRule(f *model.Facts) []model.CheckResult {
 	if len(f.Torch) > 0 {
 		t = f.Torch[0]
 	}
-	row, rowOK := torchArchFor(t)
+	w, rowOK := torchWheelOf(t)
 	for _, g := range f.NVML.GPUs {
 		r := gpuResult("torch.arch", "PyTorch kernels for the GPU's architecture", g.Info)
 		r.Why = "A wheel carries GPU code for a list of architectures; on a GPU outside the list every kernel launch fails with \"no kernel image is available for execution on the device\"."
@@ -290,20 +387,41 @@ func torchArchRule(f *model.Facts) []model.CheckResult {
 		case !ccOK:
 			r.Status, r.Evidence = model.Skip, "compute capability unknown"
 		case !rowOK:
-			r.Status, r.Evidence = model.Skip, "no architecture list known for torch "+t.Version+" CUDA "+t.CUDA+" ("+srcTorch+")"
+			r.Status, r.Evidence = model.Skip, "no architecture list known for torch "+t.Version+" CUDA "+t.CUDA
 		default:
-			covered := cc >= row.ArchLo && (cc <= row.ArchHi || cc/10 == row.ArchHi/10)
-			r.Evidence = fmt.Sprintf("torch %s (CUDA %s, %s) carries sm_%d..sm_%d (%s)%s; GPU cc %s", t.Version, t.CUDA, t.Path, row.ArchLo, row.ArchHi, row.Source, unverified(row.Unverified), ccString(cc))
-			if covered {
+			cite(&r, w.Provenance)
+			runs, viaPTX := w.Runs(cc)
+			r.Evidence = fmt.Sprintf("torch %s (%s, %s) carries %s%s; GPU cc %s", t.Version, w.CUDATag, t.Path, w.ArchList(), unconfirmedNote(w.Provenance), ccString(cc))
+			switch {
+			case runs && w.Confirmed():
 				r.Status = model.Pass
-			} else {
+				if viaPTX {
+					r.Evidence += " runs through PTX compiled by the driver at first use (slow first start)"
+				}
+			case runs:
+				r.Status = model.Skip
+				r.Evidence += ": covered by this list, which no primary source confirms for this release"
+			default:
 				r.Status = model.Fail
+				if !w.Confirmed() {
+					r.Status = model.Warn
+				}
 				r.Evidence += " is not covered: \"no kernel image is available for execution on the device\""
-				if cc > row.ArchHi {
-					r.Fix = "Install a PyTorch build that includes sm_" + strconv.Itoa(cc) + " (for Blackwell: torch 2.7+ with cu128 or newer)."
-					r.Commands = []string{"pip install --upgrade torch --index-url https://download.pytorch.org/whl/cu128"}
+				tv := versionOr(t.Version)
+				if nw, ok := wheelForGPU(f, tv, cc); ok {
+					r.Fix = fmt.Sprintf("Install PyTorch %s built for CUDA %s, which carries code for cc %s.", nw.Torch, nw.CUDA(), ccString(cc))
+					ver := nw.Torch + ".*"
+					if MustVersion(nw.Torch).Compare(tv.MajorMinor()) == 0 {
+						ver = tv.Numeric()
+					}
+					r.Commands = []string{"pip install torch==" + ver + " --index-url " + nw.Index()}
+					if c := f.NVML.CUDADriverVersion; !c.OK {
+						if fl, ok := knowledge.WheelDriverFloor(nw.CUDATag); ok {
+							r.Fix += " It needs driver >= " + fl.Driver + "."
+						}
+					}
 				} else {
-					r.Fix = "This GPU is older than the wheel supports: install an older PyTorch / CUDA build that still includes sm_" + strconv.Itoa(cc) + " (cu126 or older), or build from source."
+					r.Fix = "No PyTorch wheel in the table carries code for cc " + ccString(cc) + " on this driver: build PyTorch from source with TORCH_CUDA_ARCH_LIST=" + ccString(cc) + ", or upgrade the driver first if the GPU is newer than it."
 				}
 			}
 		}
@@ -325,9 +443,9 @@ func ccToolkitRule(f *model.Facts) []model.CheckResult {
 	var out []model.CheckResult
 	for _, g := range f.NVML.GPUs {
 		r := gpuResult("cc", "Compute capability vs CUDA toolkit", g.Info)
-		r.Why = "Each toolkit compiles for a range of architectures: CUDA 13 dropped compute capability below 7.5, Blackwell needs CUDA 12.8 (12.9 for cc 10.3 and 12.1)."
+		r.Why = "Each toolkit compiles for a range of architectures: CUDA 13 dropped Maxwell, Pascal and Volta; Blackwell needs CUDA 12.8 (code for cc 10.0 / 12.0 runs on 10.3 / 12.1; 12.9 adds their own targets)."
 		cc, ok := ccOf(g.Info)
-		arch, archOK := archFor(cc)
+		arch, archOK := knowledge.ArchOfCC(cc)
 		switch {
 		case !ok:
 			r.Status, r.Evidence = model.Skip, "compute capability unknown"
@@ -337,25 +455,58 @@ func ccToolkitRule(f *model.Facts) []model.CheckResult {
 			r.Status, r.Evidence = model.Skip, "compute capability "+ccString(cc)+" is not in the architecture table"
 		default:
 			r.Status = model.Pass
-			ev := []string{"GPU cc " + ccString(cc) + " " + arch.Name + " (" + arch.Source + ")"}
+			ev := []string{"GPU cc " + ccString(cc) + " " + arch.Name}
+			var fixes []string
+			seenNote := map[string]bool{}
 			for _, t := range tks {
-				v := versionOr(t.version).MajorMinor()
+				s := arch.ToolkitSupports(versionOr(t.version))
+				cite(&r, s.Provenance)
+				// The same unconfirmed row behind two toolkits is said once.
+				note := unconfirmedNote(s.Provenance)
+				if note != "" && seenNote[note] {
+					note = " (same unconfirmed row)"
+				}
+				seenNote[note] = true
 				switch {
-				case arch.RemovedIn != "" && v.AtLeast(MustVersion(arch.RemovedIn)):
-					r.Status = model.Fail
-					ev = append(ev, t.name+": "+arch.Name+" was removed in CUDA "+arch.RemovedIn)
-					r.Fix = "Use a CUDA toolkit older than " + arch.RemovedIn + " for this GPU."
-				case arch.FirstToolkit != "" && v.Less(MustVersion(arch.FirstToolkit)):
-					r.Status = model.Fail
-					ev = append(ev, t.name+": "+arch.Name+" needs CUDA "+arch.FirstToolkit+" or newer")
-					r.Fix = "Install CUDA " + arch.FirstToolkit + " or newer and make it the toolkit in use (PATH and /usr/local/cuda)."
+				case s.Supported && s.Confirmed():
+					ev = append(ev, t.name+": "+s.Reason)
+				case s.Supported:
+					r.Status = worst(r.Status, model.Skip)
+					ev = append(ev, t.name+": "+s.Reason+note)
 				default:
-					ev = append(ev, t.name+": supported")
+					bad := model.Fail
+					if !s.Confirmed() {
+						bad = model.Warn
+					}
+					r.Status = worst(r.Status, bad)
+					ev = append(ev, t.name+": "+s.Reason+note)
+					if arch.RemovedIn != "" && !versionOr(t.version).MajorMinor().Less(MustVersion(arch.RemovedIn)) {
+						last := lastToolkitBefore(arch.RemovedIn)
+						fixes = append(fixes, "Use a CUDA "+last+" toolkit (the last before "+arch.RemovedIn+") to compile for this GPU; the driver can stay.")
+					} else if min := arch.MinToolkit(); min != "" {
+						fixes = append(fixes, "Install CUDA "+min+" or newer and make it the toolkit in use (PATH and /usr/local/cuda).")
+					}
 				}
 			}
 			r.Evidence = joinSentences(ev)
+			r.Fix = strings.Join(uniqStrings(fixes), " ")
 		}
 		out = append(out, r)
 	}
 	return out
+}
+
+// lastToolkitBefore is the newest toolkit release older than v ("12.9" for 13.0).
+func lastToolkitBefore(v string) string {
+	limit := MustVersion(v)
+	best := ""
+	for _, r := range knowledge.ToolkitReleases() {
+		if MustVersion(r.Toolkit).Less(limit) {
+			best = r.Toolkit
+		}
+	}
+	if best == "" {
+		return "older than " + v
+	}
+	return best
 }

@@ -1,5 +1,7 @@
 package model
 
+import "encoding/json"
+
 // Facts is everything the probes gathered, raw, before any rule judged it.
 // Snapshots record it so `gputop check --from FILE` can rerun today's rules
 // on yesterday's machine. The checks package owns its contents.
@@ -30,6 +32,101 @@ type Facts struct {
 	Env       map[string]string `json:"env"` // relevant variables that are set (even to "")
 
 	NVML NVMLFacts `json:"nvml"`
+
+	// Environment: containers, forward compatibility, loader order,
+	// Operator, Slurm, WSL2, AER/IOMMU (model/environment.go).
+	Environment EnvironmentFacts `json:"environment"`
+
+	// Stack: TensorRT, NCCL, other frameworks, compiled extensions and the
+	// container image's CUDA (checks/probe_stack.go).
+	Stack StackFacts `json:"stack"`
+
+	// Events is the timeline the facts were judged with: the sampler's
+	// events (Xids, GPUs lost) live, the recorded ones for `check --from`.
+	Events []Event `json:"-"`
+	// KernelLog is what the kernel log said about the NVIDIA driver (Xids,
+	// module load failures), when it could be read.
+	KernelLog KernelLogFacts `json:"kernel_log"`
+
+	// Missing lists the top-level sections (JSON keys) a recording did not
+	// hold: unknown, not absent. Rules needing them skip. Never written
+	// by a live probe; filled when facts are decoded.
+	Missing []string `json:"-"`
+}
+
+// factSections are the top-level keys whose absence from recorded facts
+// means "not recorded". kernel_log and events are newer than the first
+// snapshots, so their absence is recorded as well.
+var factSections = []string{"kernel_module", "nvml_library", "cuda_library", "pci", "nvcc", "cuda_link",
+	"toolkits", "cudnn", "torch", "dev_nodes", "container", "env", "nvml", "kernel_log"}
+
+// UnmarshalJSON decodes facts and notes which sections were not recorded.
+// Inside kernel_module, a recording that gives a version but no "loaded"
+// key is read as loaded (the version came from the loaded module).
+func (f *Facts) UnmarshalJSON(b []byte) error {
+	type plain Facts
+	var p plain
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(b, &keys); err != nil {
+		return err
+	}
+	*f = Facts(p)
+	f.Missing = nil
+	for _, k := range factSections {
+		if _, ok := keys[k]; !ok {
+			f.Missing = append(f.Missing, k)
+		}
+	}
+	if km, ok := keys["kernel_module"]; ok {
+		var inner map[string]json.RawMessage
+		if json.Unmarshal(km, &inner) == nil {
+			if _, has := inner["loaded"]; !has && f.KernelModule.Version != "" {
+				f.KernelModule.Loaded = true
+			}
+		}
+	}
+	return nil
+}
+
+// Recorded reports whether a section (a key of factSections) was recorded;
+// live facts have every section.
+func (f *Facts) Recorded(section string) bool {
+	for _, m := range f.Missing {
+		if m == section {
+			return false
+		}
+	}
+	return true
+}
+
+// KernelLogFacts is the NVIDIA part of the kernel log (dmesg, or
+// journalctl -k), read bounded in bytes and time.
+type KernelLogFacts struct {
+	// Read: some log was read; Source says which ("dmesg", "journalctl -k").
+	Read   bool   `json:"read"`
+	Source string `json:"source,omitempty"`
+	Bytes  int    `json:"bytes,omitempty"` // bytes read (bounded)
+	// Truncated: only the newest part was kept.
+	Truncated bool        `json:"truncated,omitempty"`
+	Xids      []KernelXid `json:"xids,omitempty"`
+	// Notes are driver lines that explain a failure to load or bind:
+	// signature rejections, "requires the open kernel modules", API
+	// mismatch, nouveau, BAR assignment failures (at most 20, newest).
+	Notes []string `json:"notes,omitempty"`
+	Error string   `json:"error,omitempty"`
+}
+
+// KernelXid is one "NVRM: Xid (PCI:0000:18:00): 79, ..." line.
+type KernelXid struct {
+	BDF  string `json:"bdf"` // "0000:18:00" as the log gives it
+	Xid  int    `json:"xid"`
+	Text string `json:"text"` // the rest of the line, bounded
+	// Uptime is the kernel timestamp in seconds since boot when the line
+	// had one ([ 1234.567890]); negative when it had none.
+	Uptime float64 `json:"uptime"`
 }
 
 // KernelModuleFacts comes from /proc/driver/nvidia/version and /sys/module.
@@ -44,6 +141,23 @@ type KernelModuleFacts struct {
 	EnableResizableBar Opt[int] `json:"enable_resizable_bar"`
 	NouveauLoaded      bool     `json:"nouveau_loaded"` // /sys/module/nouveau exists
 	Error              string   `json:"error,omitempty"`
+
+	// Why a module may not load (read when it is not loaded):
+	// SecureBoot from the EFI variable (unknown on BIOS boots or when
+	// unreadable); RunningKernel from /proc/sys/kernel/osrelease;
+	// ModuleKernels: the kernels under /lib/modules that have an nvidia.ko.
+	SecureBoot    Opt[bool] `json:"secure_boot"`
+	RunningKernel string    `json:"running_kernel,omitempty"`
+	ModuleKernels []string  `json:"module_kernels,omitempty"`
+	// ModulesSearched: /lib/modules was looked at (ModuleKernels is then
+	// meaningful even when empty).
+	ModulesSearched bool `json:"modules_searched,omitempty"`
+	// Install says how the driver was installed, when it can be told:
+	// "deb" (dpkg lists nvidia driver packages), "rpm", "runfile"
+	// (/usr/bin/nvidia-uninstall exists); "" unknown.
+	Install string `json:"install,omitempty"`
+	// InstallEvidence: the file that told.
+	InstallEvidence string `json:"install_evidence,omitempty"`
 }
 
 // LibraryFacts locates a driver library by its soname link and reads the

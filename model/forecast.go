@@ -174,7 +174,8 @@ func ForecastMemory(samples []Sample, opts ForecastOptions) MemoryForecast {
 	}
 	rise := slope * span.Seconds()
 	climbing := slope >= opts.MinRate && rise >= float64(opts.MinRise) &&
-		used+opts.MinRise >= top // not already falling back from a higher point
+		used+opts.MinRise >= top && // not already falling back from a higher point
+		sustained(samples[start:last+1], float64(opts.MinRise)/4)
 	if !climbing {
 		return f
 	}
@@ -188,6 +189,52 @@ func ForecastMemory(samples []Sample, opts ForecastOptions) MemoryForecast {
 	f.TimeToWarn = Some(etaAt(used, warnAt, slope))
 	f.Warning = f.TimeToWarn.V <= opts.WarnWithin
 	return f
+}
+
+// sustained reports whether memory grew in both halves (by time) of the
+// stretch: one allocation step followed by flat memory is not a load in
+// progress, and forecasting "full in ~10 s" from it was a false alarm.
+func sustained(samples []Sample, minRise float64) bool {
+	var t0, t1 Timestamp
+	seen := false
+	for _, s := range samples {
+		if s.MemUsed.OK {
+			if !seen {
+				t0, seen = s.Time, true
+			}
+			t1 = s.Time
+		}
+	}
+	if !seen || t1 <= t0 {
+		return false
+	}
+	mid := t0 + (t1-t0)/2
+	// Net growth of each half, from its first reading to its last; the
+	// halves share the reading nearest the middle.
+	var first, last [2]float64
+	var ok [2]bool
+	for _, s := range samples {
+		if !s.MemUsed.OK {
+			continue
+		}
+		v := float64(s.MemUsed.V)
+		for h := range 2 {
+			in := (h == 0 && s.Time <= mid) || (h == 1 && s.Time >= mid)
+			if !in {
+				continue
+			}
+			if !ok[h] {
+				first[h], ok[h] = v, true
+			}
+			last[h] = v
+		}
+	}
+	// The second half starts where the first ended when no reading sits
+	// exactly on the middle.
+	if ok[0] && ok[1] {
+		first[1] = min(first[1], last[0])
+	}
+	return ok[0] && ok[1] && last[0]-first[0] >= minRise && last[1]-first[1] >= minRise
 }
 
 // etaAt is the time until used reaches target at rate bytes/s (0 if it has).

@@ -311,3 +311,29 @@ func TestForecastYoungClimbIsNotOverestimated(t *testing.T) {
 		t.Errorf("one step raised the warning: %+v", f)
 	}
 }
+
+// One allocation step and then flat memory is not a load in progress: no
+// forecast at any moment after the step (it used to read "full in ~10 s"
+// in the fail colour for the whole window).
+func TestForecastOneStepIsNoClimb(t *testing.T) {
+	total := Some[uint64](80 << 30)
+	all := series(100*time.Millisecond, 10*time.Second, total, func(t time.Duration) (uint64, bool) {
+		if t < 5*time.Second {
+			return 40 << 30, true
+		}
+		return 60 << 30, true // one 20 GiB step, then flat
+	})
+	for n := 52; n <= len(all); n++ {
+		if f := ForecastMemory(all[:n], ForecastOptions{}); f.Climbing || f.Warning {
+			t.Fatalf("after %v: forecast %q from a single step", all[n-1].Time.Sub(all[0].Time), f.String())
+		}
+	}
+	// Steps that keep coming are a load: the forecast follows within a
+	// couple of seconds.
+	stairs := series(100*time.Millisecond, 6*time.Second, total, func(t time.Duration) (uint64, bool) {
+		return 10<<30 + uint64(t/(200*time.Millisecond))*(2<<30)/4, true
+	})
+	if f := ForecastMemory(stairs, ForecastOptions{}); !f.Climbing {
+		t.Error("a staircase load gives no forecast")
+	}
+}

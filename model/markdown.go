@@ -37,7 +37,7 @@ func (m *mdWriter) printf(format string, args ...any) {
 	}
 }
 
-const notAvailable = "n/a"
+const notAvailable = NotAvailable
 
 func (m *mdWriter) report(snap *Snapshot) {
 	host := snap.Host
@@ -51,9 +51,8 @@ func (m *mdWriter) report(snap *Snapshot) {
 		m.printf("_Simulated GPUs (gputop --demo): not measurements of a real machine._\n\n")
 	}
 
-	checks := slices.Clone(snap.Checks)
-	// Stable, so checks of one status keep the checklist's order.
-	slices.SortStableFunc(checks, func(a, b CheckResult) int { return a.Status.Rank() - b.Status.Rank() })
+	// Fails first, each root cause before the checks that follow from it.
+	checks := SortChecks(snap.Checks)
 	var problems, others []CheckResult
 	for _, c := range checks {
 		if c.Status == Fail || c.Status == Warn {
@@ -90,13 +89,21 @@ func (m *mdWriter) report(snap *Snapshot) {
 
 func summaryLine(snap *Snapshot, host string) string {
 	count := map[Status]int{}
+	follows := 0
 	for _, c := range snap.Checks {
+		if !c.Counted() {
+			follows++ // counted once, with its root cause
+			continue
+		}
 		count[c.Status]++
 	}
 	parts := []string{
 		"**" + mdInline(host) + "**",
 		plural(len(snap.GPUs), "GPU", "GPUs"),
 		fmt.Sprintf("%d fail / %d warn / %d pass / %d skip", count[Fail], count[Warn], count[Pass], count[Skip]),
+	}
+	if follows > 0 {
+		parts[len(parts)-1] += fmt.Sprintf(" (+%d following from a root cause)", follows)
 	}
 	if !snap.Created.IsZero() {
 		parts = append(parts, snap.Created.Time().Format("2006-01-02 15:04:05 UTC"))
@@ -118,9 +125,19 @@ func (m *mdWriter) problem(c CheckResult) {
 	if c.GPU.OK {
 		meta += ", GPU " + strconv.Itoa(c.GPU.V)
 	}
+	switch {
+	case c.Root:
+		meta += "; root cause: fix it first"
+	case c.FollowsFrom != "":
+		meta += "; follows from `" + mdCode(c.FollowsFrom) + "`"
+	}
 	m.printf("%s.\n\n", meta)
 	if c.Evidence != "" {
 		m.printf("**Evidence:** %s\n\n", mdInline(c.Evidence))
+	}
+	if c.FollowsFrom != "" {
+		m.printf("**Fix:** fix `%s` first; this follows from it.\n\n", mdCode(c.FollowsFrom))
+		return
 	}
 	if c.Why != "" {
 		m.printf("**Why it matters:** %s\n\n", mdInline(c.Why))
@@ -139,9 +156,15 @@ func (m *mdWriter) gpuTable(snap *Snapshot) {
 	m.printf("## GPUs\n\n")
 	if len(snap.GPUs) == 0 {
 		m.printf("No GPU recorded.\n\n")
+		if e := snap.NVMLError; e != nil {
+			m.printf("No GPU could be opened: %s: %s\n\n", mdCell(e.Code), mdCell(e.Message))
+			if e.Hint != "" {
+				m.printf("Next: %s\n\n", mdCell(e.Hint))
+			}
+		}
 		return
 	}
-	m.printf("| GPU | Name | Memory used / total | Util | Temp | Power / limit | Health |\n")
+	m.printf("| GPU | Name | Memory used / total | Util | Temp | Power / limit | Verdict |\n")
 	m.printf("|---:|---|---|---:|---:|---|---|\n")
 	for _, g := range snap.GPUs {
 		var last Sample
@@ -152,12 +175,18 @@ func (m *mdWriter) gpuTable(snap *Snapshot) {
 		if !total.OK {
 			total = g.MemoryTotal
 		}
-		health := g.Health.State.String()
+		// The badge the dashboard shows, then the driver's words when the
+		// GPU could not be read.
+		v := g.Verdict
+		if v.Level == "" { // written before verdicts were recorded
+			v = verdictOfRecord(&g, snap.Checks, snap.Events, snap.Created)
+		}
+		health := v.Text()
 		if g.Health.Reason != "" {
-			health += ": " + g.Health.Reason
+			health += " (" + g.Health.Reason + ")"
 		}
 		m.printf("| %d | %s | %s | %s | %s | %s | %s |\n", g.Index, mdCell(g.Name),
-			memoryCell(last.MemUsed, total), percentCell(last.UtilGPU), tempCell(last.TempGPU),
+			memoryCell(last.MemUsed, total), percentCell(last.UtilGPU), FormatTemp(last.TempGPU, g.TempSlowdown),
 			powerCell(last.PowerDraw, last.PowerLimit), mdCell(health))
 	}
 	m.printf("\n")
@@ -226,9 +255,7 @@ func (m *mdWriter) events(events []Event) {
 	m.printf("\n")
 }
 
-func memoryCell(used, total Opt[uint64]) string {
-	return bytesCell(used) + " / " + bytesCell(total)
-}
+func memoryCell(used, total Opt[uint64]) string { return FormatMemory(used, total) }
 
 func bytesCell(b Opt[uint64]) string {
 	if !b.OK {
@@ -237,29 +264,9 @@ func bytesCell(b Opt[uint64]) string {
 	return strconv.FormatFloat(float64(b.V)/(1<<30), 'f', 1, 64) + " GiB"
 }
 
-func percentCell(p Opt[uint32]) string {
-	if !p.OK {
-		return notAvailable
-	}
-	return strconv.FormatUint(uint64(p.V), 10) + "%"
-}
+func percentCell(p Opt[uint32]) string { return FormatPercent(p) }
 
-func tempCell(t Opt[int32]) string {
-	if !t.OK {
-		return notAvailable
-	}
-	return strconv.Itoa(int(t.V)) + " °C"
-}
-
-func powerCell(draw, limit Opt[uint32]) string {
-	watts := func(mw Opt[uint32]) string {
-		if !mw.OK {
-			return notAvailable
-		}
-		return strconv.Itoa(int(mw.V/1000)) + " W"
-	}
-	return watts(draw) + " / " + watts(limit)
-}
+func powerCell(draw, limit Opt[uint32]) string { return FormatPower(draw, limit) }
 
 func orNotFound(s string) string {
 	if s == "" {

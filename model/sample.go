@@ -75,6 +75,10 @@ type SlowSample struct {
 	FabricStatus Opt[uint32] `json:"fabric_status"`
 
 	Processes []Process `json:"processes"`
+
+	// Signals: InfoROM, recovery action, throttle history, NVLink, MIG,
+	// peers (model/signals.go); nil where nobody read them.
+	Signals *Signals `json:"signals,omitempty"`
 }
 
 // Clocks-event (throttle) reason bits, as NVML defines them.
@@ -128,4 +132,7 @@ type Process struct {
 	Command    string       `json:"command,omitempty"`
 	CPUPercent Opt[float64] `json:"cpu_pct"`
 	RSS        Opt[uint64]  `json:"rss"`
+	// Zombie: the process has exited and its parent has not reaped it; it
+	// cannot be signalled and holds no CPU or RSS. Command keeps what it ran.
+	Zombie bool `json:"zombie,omitempty"`
 }

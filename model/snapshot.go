@@ -44,6 +44,17 @@ type Snapshot struct {
 	// Redaction says what was removed from command lines and messages, so a
 	// reader knows "[REDACTED]" was gputop's doing and not the process's.
 	Redaction string `json:"redaction"`
+	// NVMLError is why no GPU could be opened when the snapshot was taken
+	// (then GPUs is empty and Facts and Checks are the diagnosis).
+	NVMLError *OpenFailure `json:"nvml_error,omitempty"`
+}
+
+// OpenFailure is why no GPU could be opened: NVML's code, what it means and
+// the next step. The no-GPU screen shows it; a snapshot records it.
+type OpenFailure struct {
+	Code    string `json:"code"`    // "DRIVER_NOT_LOADED", "LIBRARY_NOT_FOUND", ...
+	Message string `json:"message"` // what happened, in words, with the driver's error
+	Hint    string `json:"hint,omitempty"`
 }
 
 // GPURecord is one GPU in a snapshot: its identity (GPUInfo is embedded, so
@@ -51,7 +62,10 @@ type Snapshot struct {
 // health when captured, and its recorded history, oldest first.
 type GPURecord struct {
 	GPUInfo
-	Health      Health       `json:"health"`
+	Health Health `json:"health"`
+	// Verdict is the GPU's badge when captured: the worst of its health,
+	// its failing or warning checks and its recent critical events.
+	Verdict     Verdict      `json:"verdict"`
 	Samples     []Sample     `json:"samples"`      // fast tier, full resolution
 	SlowSamples []SlowSample `json:"slow_samples"` // slow tier, with process lists
 }
@@ -100,6 +114,7 @@ type SnapshotInput struct {
 	Events       []Event
 	Versions     Versions
 	Redact       RedactOptions
+	NVMLError    *OpenFailure
 }
 
 // NewSnapshot freezes the input into a Snapshot. It copies every slice it
@@ -126,6 +141,7 @@ func NewSnapshot(in SnapshotInput) *Snapshot {
 		Checks:    append([]CheckResult{}, in.Checks...),
 		Events:    append([]Event{}, in.Events...),
 		Processes: []Process{},
+		NVMLError: in.NVMLError,
 	}
 	for i, rec := range in.GPUs {
 		rec.Samples = append([]Sample{}, rec.Samples...)
@@ -135,6 +151,7 @@ func NewSnapshot(in SnapshotInput) *Snapshot {
 			slow[j] = s
 		}
 		rec.SlowSamples = slow
+		rec.Verdict = verdictOfRecord(&rec, in.Checks, in.Events, TimestampOf(created))
 		snap.GPUs[i] = rec
 		if n := len(slow); n > 0 {
 			snap.Processes = append(snap.Processes, slow[n-1].Processes...)
@@ -211,4 +228,16 @@ func fileSafe(s string) string {
 		return "unknown"
 	}
 	return out
+}
+
+// verdictOfRecord judges a recorded GPU from its newest readings.
+func verdictOfRecord(rec *GPURecord, checks []CheckResult, events []Event, now Timestamp) Verdict {
+	in := VerdictInput{Info: rec.GPUInfo, Health: rec.Health, Checks: checks, Events: events, Now: now}
+	if n := len(rec.Samples); n > 0 {
+		in.Fast = rec.Samples[n-1]
+	}
+	if n := len(rec.SlowSamples); n > 0 {
+		in.Slow = rec.SlowSamples[n-1]
+	}
+	return GPUVerdict(in)
 }

@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/gputop/gputop/model"
 )
@@ -37,11 +36,7 @@ type EventSource interface {
 }
 
 // CallStat is the cost of one kind of driver call, for the overhead view.
-type CallStat struct {
-	Name  string
-	Count uint64
-	Mean  time.Duration
-}
+type CallStat = model.CallStat // defined in model so the UI needs only model
 
 // CallStatter is implemented by backends that time their driver calls.
 type CallStatter interface {

@@ -451,16 +451,7 @@ func (g *GPU) recordLateness(d time.Duration) {
 }
 
 // Stats is the sampler's own cost for one GPU, for the overhead view.
-type Stats struct {
-	FastReads    uint64
-	FastMean     time.Duration // mean wall time of one fast reading
-	SlowReads    uint64
-	SlowMean     time.Duration
-	SkippedTicks uint64        // fast ticks dropped because a reading overran
-	LateP50      time.Duration // fast tick start lateness over the last 1024 ticks
-	LateP99      time.Duration
-	LateMax      time.Duration
-}
+type Stats = model.SamplerStats // defined in model so the UI needs only model
 
 // Stats reports the sampler's cost and timeliness for this GPU.
 func (g *GPU) Stats() Stats {

@@ -39,6 +39,11 @@ type Theme struct {
 	HeaderBg lipgloss.TerminalColor
 	// SelectedBg highlights the selected row of a list.
 	SelectedBg lipgloss.TerminalColor
+	// Background is painted behind the whole screen (NoColor: the
+	// terminal's own). A light theme needs its own: its dark text would be
+	// unreadable on a dark terminal, and a light terminal's default is not
+	// always light enough for its pale borders.
+	Background lipgloss.TerminalColor
 
 	// Mono is true when colour carries nothing; the UI then draws bars with
 	// a fill character per level (BarGlyphs) so the gradient survives.
@@ -75,6 +80,7 @@ var builtin = map[string]Theme{
 		HeaderFg:   lipgloss.Color("231"),
 		HeaderBg:   lipgloss.Color("24"),
 		SelectedBg: lipgloss.Color("237"),
+		Background: lipgloss.NoColor{},
 		BarGlyphs:  colourBars,
 	},
 	"light": {
@@ -91,7 +97,8 @@ var builtin = map[string]Theme{
 		BarHigh:    lipgloss.Color("160"),
 		HeaderFg:   lipgloss.Color("231"),
 		HeaderBg:   lipgloss.Color("25"),
-		SelectedBg: lipgloss.Color("254"),
+		SelectedBg: lipgloss.Color("252"),
+		Background: lipgloss.Color("255"),
 		BarGlyphs:  BarGlyphs{Low: '█', Mid: '█', High: '█', Empty: '░'},
 	},
 	"mono": {
@@ -109,6 +116,7 @@ var builtin = map[string]Theme{
 		HeaderFg:   lipgloss.NoColor{},
 		HeaderBg:   lipgloss.NoColor{},
 		SelectedBg: lipgloss.NoColor{},
+		Background: lipgloss.NoColor{},
 		Mono:       true,
 		BarGlyphs:  monoBars,
 	},

@@ -1,9 +1,11 @@
 package ui
 
 import (
-	"github.com/aymanbagabas/go-osc52/v2"
+	"context"
+
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/gputop/gputop/themes"
+	"github.com/gputop/gputop/ui/clip"
 )
 
 // The user's actions that reach outside the screen: theme, export, copy.
@@ -39,27 +41,25 @@ func (m *Model) export() tea.Cmd {
 	})
 }
 
-// copyCommand puts the selected check's first command on the clipboard with
-// OSC 52, which works over ssh and in tmux; the terminal does the copying.
-func (m *Model) copyCommand() tea.Cmd {
-	c, ok := m.checks.current()
-	if !ok || (!m.checks.active && !m.checks.fixOpen) {
-		return m.setFooter("select a check first (tab to the checks pane)", true)
-	}
-	if len(c.Commands) == 0 {
-		return m.setFooter("this check has no command to copy", true)
-	}
-	w := m.cfg.Clipboard
-	if w == nil {
+// copyText puts text on the clipboard by every path that can work here
+// (see package clip); the footer then says which paths were used and
+// whether one confirmed it. Panes ask for it with copyRequestMsg.
+func (m *Model) copyText(text string) tea.Cmd {
+	copyFn := m.cfg.Copy
+	if copyFn == nil {
 		return m.setFooter("clipboard not available", true)
 	}
-	text, tmux := c.Commands[0], m.getenv("TMUX") != ""
+	ctx := m.ctx
 	return func() tea.Msg {
-		seq := osc52.New(text)
-		if tmux {
-			seq = seq.Tmux()
-		}
-		_, err := seq.WriteTo(w)
-		return copiedMsg{text: text, err: err}
+		return copiedMsg{res: copyFn(ctx, text)}
 	}
+}
+
+// defaultCopy is clip.Copy to the program's terminal, where there is one.
+func defaultCopy(cfg *Config) func(context.Context, string) clip.Result {
+	if cfg.Clipboard == nil {
+		return nil
+	}
+	env := clip.Env{Getenv: cfg.Getenv, Terminal: cfg.Clipboard}
+	return func(ctx context.Context, text string) clip.Result { return clip.Copy(ctx, text, env) }
 }

@@ -7,7 +7,6 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/gputop/gputop/model"
-	"github.com/gputop/gputop/sampler"
 )
 
 // headerView is the top line: where, what driver, how many GPUs, how often,
@@ -20,24 +19,29 @@ func (m *Model) headerView() string {
 	if host == "" {
 		host = "?"
 	}
-	driver, cuda := na, na
+	// "CUDA 13.0" alone repeats nvidia-smi's ambiguity: it is the newest
+	// CUDA the driver supports, not an installed toolkit.
+	driver := "driver " + na
 	if sys.DriverVersion != "" {
-		driver = sys.DriverVersion
+		driver = "driver " + sys.DriverVersion
 	}
 	if v, ok := sys.CUDADriverVersion.Get(); ok {
-		cuda = model.CUDAVersionString(v)
+		driver += " (CUDA ≤ " + model.CUDAVersionString(v) + ")"
 	}
 	gpus := strconv.Itoa(len(f.GPUs)) + " GPU"
 	if len(f.GPUs) != 1 {
 		gpus += "s"
 	}
-	parts := []string{"gputop", host, "driver " + driver, "CUDA " + cuda, gpus}
+	parts := []string{"gputop", host, driver, gpus}
 	if m.cfg.Interval > 0 {
 		parts = append(parts, "every "+m.cfg.Interval.String())
 	}
 	var badges []string
+	if m.cfg.Demo {
+		badges = append(badges, st.headerBadge.render(" DEMO "))
+	}
 	if m.paused {
-		badges = append(badges, st.HeaderBadge.Render(" PAUSED "))
+		badges = append(badges, st.headerBadge.render(" PAUSED "))
 	}
 	if r := m.cfg.Replay; r != nil {
 		label := " REPLAY " + r.Host
@@ -47,7 +51,7 @@ func (m *Model) headerView() string {
 		if m.frame.cursor != 0 {
 			label += " ◂ cursor"
 		}
-		badges = append(badges, st.HeaderBadge.Render(label+" "))
+		badges = append(badges, st.headerBadge.render(label+" "))
 	}
 	clock := ""
 	if !f.At.IsZero() {
@@ -61,11 +65,19 @@ func (m *Model) headerView() string {
 	}
 	right.WriteString(st.header.render(clock))
 	// Badges and the clock matter more than the details: drop the program
-	// name first, then cut the left part.
+	// name first, then the interval, then cut the left part.
 	lw := max(m.width-textWidth(right.String())-1, 0)
 	left := " " + strings.Join(parts, "  ")
-	if textWidth(left) > lw {
-		left = " " + strings.Join(parts[1:], "  ")
+	for _, drop := range []int{0, len(parts) - 1} {
+		if textWidth(left) <= lw {
+			break
+		}
+		if drop == 0 {
+			parts = parts[1:]
+		} else if m.cfg.Interval > 0 {
+			parts = parts[:len(parts)-1]
+		}
+		left = " " + strings.Join(parts, "  ")
 	}
 	return st.header.render(fit(left, lw)+" ") + right.String()
 }
@@ -79,10 +91,15 @@ func (m *Model) eventsView() string {
 		hostW = min(m.width/2, 90)
 		evW = m.width - hostW
 	}
-	ev, ok := m.frame.lastEvent()
+	// The most severe event the user has not seen (in the log, `e`), so a
+	// newer info line cannot hide an older error; else the newest one.
 	line := st.muted.render(" events: none yet")
-	if ok {
-		line = " " + st.muted.render("events ") + st.eventLine(ev, m.now().Location())
+	evs := m.frame.visibleEvents()
+	loc := m.now().Location()
+	if ev, n, ok := unseenAlert(evs, m.seenEvents); ok {
+		line = " " + st.accent.render("e") + st.muted.render(" "+strconv.Itoa(n)+" new ") + st.eventLine(ev, loc)
+	} else if ev, ok := m.frame.lastEvent(); ok {
+		line = " " + st.muted.render("e log · ") + st.eventLine(ev, loc)
 	}
 	if hostW == 0 {
 		return fit(line, m.width)
@@ -93,7 +110,7 @@ func (m *Model) eventsView() string {
 // bindings are the dashboard's footer hints for what has the focus.
 func (m *Model) bindings() []key.Binding {
 	bindings := append(m.focusedComponent().ShortHelp(), m.keys.Help)
-	if m.over == overlayNone && !m.checks.fixOpen {
+	if m.over == overlayNone && !m.fixOpen {
 		bindings = append(bindings, m.keys.Next, m.keys.Rerun)
 		if m.cfg.Export != nil && !m.cfg.ReadOnly {
 			bindings = append(bindings, m.keys.Export)
@@ -114,9 +131,13 @@ func (m *Model) footerView() string {
 	}
 	m.help.Width = max(m.width-1, 0)
 	bindings := m.bindings()
-	if m.cfg.Source == nil {
+	if m.noGPU {
 		// The no-GPU screen: only the checklist's keys work there.
-		bindings = append(m.checks.ShortHelp(), m.keys.Rerun, m.keys.Quit)
+		bindings = append(m.checks.ShortHelp(), m.keys.Rerun)
+		if m.cfg.Export != nil && !m.cfg.ReadOnly {
+			bindings = append(bindings, m.keys.Export)
+		}
+		bindings = append(bindings, m.keys.Quit)
 	}
 	bindings = dedupe(bindings)
 	// The hints change with the focus, not with the samples: render them
@@ -154,41 +175,67 @@ func tooSmallView(st *Styles, l layout) string {
 	if l.width < textWidth(msg) {
 		msg = "too small: need " + strconv.Itoa(l.needW) + "x" + strconv.Itoa(l.needH)
 	}
-	return fitBlock(lipgloss.Place(l.width, l.height, lipgloss.Center, lipgloss.Center, st.Warn.Render(msg)),
+	return fitBlock(lipgloss.Place(l.width, l.height, lipgloss.Center, lipgloss.Center, st.warn.render(msg)),
 		l.width, l.height)
 }
 
 // openErrorView is the screen shown when no GPU could be opened: what
 // happened, the code to search for, and the next step.
-func openErrorView(st *Styles, e *sampler.OpenError, width, height int) string {
+func openErrorView(st *Styles, e *model.OpenFailure, replay *ReplayInfo, root string, width, height int) string {
 	if width < 10 || height < 3 {
-		return fitBlock(st.Fail.Render("no GPU"), width, height)
+		return fitBlock(st.fail.render("no GPU"), width, height)
 	}
-	return boxed(st.PaneLost, strings.Join(openErrorLines(st, e, width), "\n"), width, height)
+	return boxed(st.PaneLost, strings.Join(openErrorLines(st, e, replay, root, width), "\n"), width, height)
+}
+
+// rootCause is the title of the checklist's first failing root cause ("":
+// none yet), which the no-GPU screen names first.
+func rootCause(results []model.CheckResult) string {
+	for _, r := range results {
+		if r.Status == model.Fail && r.Counted() {
+			return r.Title
+		}
+	}
+	return ""
 }
 
 // openErrorLines is the explanation inside the no-GPU box of width cells.
-func openErrorLines(st *Styles, e *sampler.OpenError, width int) []string {
+func openErrorLines(st *Styles, e *model.OpenFailure, replay *ReplayInfo, root string, width int) []string {
 	inner := width - 4
 	wrap := lipgloss.NewStyle().Width(max(inner-10, 10))
-	lines := []string{
-		st.Fail.Render("✖ No GPU could be opened"),
-		"",
-		st.Muted.Render(fit("Code", 10)) + e.Code,
+	head := st.fail.render("✖ No GPU could be opened")
+	if replay != nil {
+		head += st.muted.render("  (recorded")
+		if replay.Host != "" {
+			head += st.muted.render(" on " + replay.Host)
+		}
+		if !replay.Recorded.IsZero() {
+			head += st.muted.render(" at " + replay.Recorded.Format("2006-01-02 15:04"))
+		}
+		head += st.muted.render(")")
 	}
+	lines := []string{head, ""}
+	if root != "" {
+		// The checks' root cause leads: NVML's code is its symptom.
+		lines = append(lines, st.muted.render(fit("Cause", 10))+st.fail.render("✖ "+root)+st.muted.render(" fails: first in the list below"))
+	}
+	lines = append(lines, st.muted.render(fit("Code", 10))+e.Code)
 	add := func(label, text string) {
 		for i, l := range strings.Split(wrap.Render(text), "\n") {
 			lab := ""
 			if i == 0 {
 				lab = label
 			}
-			lines = append(lines, st.Muted.Render(fit(lab, 10))+strings.TrimSpace(l))
+			lines = append(lines, st.muted.render(fit(lab, 10))+strings.TrimSpace(l))
 		}
 	}
-	add("What", e.Error())
+	add("What", e.Message)
 	if e.Hint != "" {
 		add("Next", e.Hint)
 	}
-	lines = append(lines, "", st.Muted.Render("The checklist below says what else is wrong (enter: the fix).   q quits"))
+	lines = append(lines, "", st.muted.render("The checklist below says what else is wrong (enter: the fix).   q quits"))
+	if replay != nil {
+		lines[len(lines)-1] = st.muted.render("The checklist below was judged from the recorded facts (enter: the fix).   q quits")
+	}
 	return lines
 }

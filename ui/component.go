@@ -1,11 +1,11 @@
 package ui
 
 import (
+	"github.com/gputop/gputop/model"
 	"time"
 
 	"github.com/charmbracelet/bubbles/help"
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/gputop/gputop/sampler"
 )
 
 // component is the contract every pane follows (after soft-serve's
@@ -31,7 +31,7 @@ type common struct {
 	// peak, forecast); cards and the zoom view draw it.
 	watch *loadWatch
 	// callStats reads the driver call costs for the overhead view (nil: none).
-	callStats func() []sampler.CallStat
+	callStats func() []model.CallStat
 }
 
 // size is embedded by components for SetSize.

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/gputop/gputop/model"
-	"github.com/gputop/gputop/sampler"
+	"github.com/gputop/gputop/ui/clip"
 )
 
 // Config is everything main hands the UI. Only Source is required (or
@@ -16,6 +16,8 @@ type Config struct {
 	Source   Source
 	Interval time.Duration // the sampler's fast interval, shown in the header
 	Theme    string        // themes.Names(); "" is the default
+	// Demo marks the simulated fleet: the header says so, always.
+	Demo bool
 	// ReadOnly disables the actions that write (export), e.g. when replaying.
 	ReadOnly bool
 
@@ -33,7 +35,7 @@ type Config struct {
 
 	// OpenError, when set, replaces the dashboard with the explanation of
 	// why no GPU could be opened.
-	OpenError *sampler.OpenError
+	OpenError *model.OpenFailure
 	// Replay is nil when live.
 	Replay *ReplayInfo
 
@@ -44,6 +46,9 @@ type Config struct {
 	// otherwise) so the sequence reaches the same terminal. nil disables
 	// copying with a footer message.
 	Clipboard io.Writer
+	// Copy copies text to the clipboard (see package clip); nil uses
+	// clip.Copy with Clipboard as the terminal. Tests record instead.
+	Copy func(ctx context.Context, text string) clip.Result
 	// Getenv reads NO_COLOR and TMUX (os.Getenv when nil).
 	Getenv func(string) string
 	// Logger receives failures of checks, export and clipboard (never the
@@ -64,7 +69,7 @@ type Config struct {
 	PIDHint func() (bool, string)
 	// CallStats is the backend's driver call costs (atomics, no driver
 	// call) for the overhead section of help; nil hides it.
-	CallStats func() []sampler.CallStat
+	CallStats func() []model.CallStat
 }
 
 // ReplayInfo describes the recording a replay shows.

@@ -12,7 +12,8 @@ import (
 )
 
 // How main wires the UI: the sampler polls on its own goroutines, the UI
-// reads it through FromSampler, and quitting returns from Run.
+// reads it through a ui.Source (cmd/gputop adapts the sampler: this package
+// depends on model only), and quitting returns from Run.
 func Example() {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -21,14 +22,16 @@ func Example() {
 	if err != nil {
 		if oe, ok := sampler.AsOpenError(err); ok {
 			// No GPU: the UI explains why instead of a stack of errors.
-			_, _ = tea.NewProgram(ui.New(ui.Config{OpenError: oe}), tea.WithAltScreen()).Run()
+			fail := &model.OpenFailure{Code: oe.Code, Message: oe.Error(), Hint: oe.Hint}
+			_, _ = tea.NewProgram(ui.New(ui.Config{OpenError: fail}), tea.WithAltScreen()).Run()
 		}
 		return
 	}
 	go func() { _ = s.Run(ctx) }()
+	var src ui.Source // cmd/gputop's adapter of s
 
 	m := ui.New(ui.Config{
-		Source:    ui.FromSampler(s),
+		Source:    src,
 		Interval:  s.Options().Interval,
 		Theme:     "dark",
 		Clipboard: os.Stdout, // the writer the program draws to

@@ -103,9 +103,6 @@ func newLoadWatch(now time.Time, interval time.Duration, opts model.ForecastOpti
 // forecast window and the time since the previous refresh, so the peak
 // misses nothing the ring still holds.
 func (w *loadWatch) refresh(src Source, now time.Time) {
-	if src == nil {
-		return
-	}
 	n := src.GPUCount()
 	if cap(w.fc) < n {
 		w.fc = make([]model.MemoryForecast, n)
@@ -148,7 +145,7 @@ func renderForecast(f model.MemoryForecast, peak model.Opt[uint64], width int, s
 		return ""
 	}
 	if !f.Used.OK {
-		return fit(s.Muted.Render("load watch "+na+" (no memory reading)"), width)
+		return fit(s.muted.render("load watch "+na+" (no memory reading)"), width)
 	}
 	if !peak.OK {
 		peak = f.Peak
@@ -156,15 +153,16 @@ func renderForecast(f model.MemoryForecast, peak model.Opt[uint64], width int, s
 	var head string
 	switch {
 	case f.Climbing && f.Warning:
-		head = s.Fail.Render("▲ " + f.String())
+		// A forecast, not a fault: the warning colour, never the fail one.
+		head = s.warn.render("▲ " + f.String())
 	case f.Climbing:
-		head = s.Warn.UnsetBold().Render("↗ " + f.String())
+		head = s.rising.render("↗ " + f.String())
 	default:
-		head = s.Muted.Render("→ steady")
+		head = s.muted.render("→ steady")
 	}
 	line := head
 	if peak.OK {
-		tail := s.Muted.Render("  peak ") + fmtBytes(peak)
+		tail := s.muted.render("  peak ") + fmtBytes(peak)
 		if lipgloss.Width(line+tail) <= width {
 			line += tail
 		}

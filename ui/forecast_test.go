@@ -247,7 +247,7 @@ func TestLoadWatchPeakOutlivesRing(t *testing.T) {
 	if _, p := w.forecast(0); p.OK {
 		t.Errorf("peak %+v after reset", p)
 	}
-	w.refresh(nil, t0) // no source: nothing to do, no panic
+	w.refresh(nullSource{}, t0) // the null source: nothing to do, no panic
 }
 
 func TestLoadWatchForecastsClimb(t *testing.T) {

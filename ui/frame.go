@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/gputop/gputop/model"
-	"github.com/gputop/gputop/sampler"
 )
 
 // gpuFrame is what one GPU looks like in the frame being drawn.
@@ -15,7 +14,10 @@ type gpuFrame struct {
 	HasFast bool
 	Slow    model.SlowSample
 	Health  model.Health
-	Stats   sampler.Stats
+	Stats   model.SamplerStats
+	// Verdict is the GPU's badge (see model.GPUVerdict), judged by the root
+	// after every frame and every change of the checks.
+	Verdict model.Verdict
 	hist    *history
 }
 
@@ -68,9 +70,6 @@ type eventsKey struct {
 
 func newFrame(src Source) *frame {
 	f := &frame{}
-	if src == nil {
-		return f
-	}
 	f.System = src.System()
 	f.GPUs = make([]gpuFrame, src.GPUCount())
 	for i := range f.GPUs {
@@ -80,16 +79,14 @@ func newFrame(src Source) *frame {
 	return f
 }
 
-// eventsKept is how many recent events the frame copies.
-const eventsKept = 64
+// eventsKept is how many recent events the frame copies: enough for the
+// event log to scroll back through a long session.
+const eventsKept = 2048
 
 // refresh copies the Source's current state into the frame. withStats also
 // reads the sampler's own statistics, which sort a latency ring and are only
 // worth it while the overhead view is open.
 func (f *frame) refresh(src Source, now time.Time, withStats bool) {
-	if src == nil {
-		return
-	}
 	f.At = now
 	for i := range f.GPUs {
 		g := &f.GPUs[i]
@@ -115,9 +112,6 @@ func (f *frame) refresh(src Source, now time.Time, withStats bool) {
 // refreshStats reads only the sampler's own statistics, for the overhead
 // view while the values are paused.
 func (f *frame) refreshStats(src Source) {
-	if src == nil {
-		return
-	}
 	for i := range f.GPUs {
 		f.GPUs[i].Stats = src.GPU(i).Stats()
 	}
@@ -145,12 +139,23 @@ func (f *frame) atCursor(g *gpuFrame, gs GPUSource) {
 	}
 }
 
+// visibleEvents are the events up to the instant shown: all of them when
+// live, those up to the cursor in a replay (the log follows the cursor).
+func (f *frame) visibleEvents() []model.Event {
+	if f.cursor == 0 {
+		return f.Events
+	}
+	n := sort.Search(len(f.Events), func(i int) bool { return f.Events[i].Time > f.cursor })
+	return f.Events[:n]
+}
+
 // lastEvent is the newest event, if any.
 func (f *frame) lastEvent() (model.Event, bool) {
-	if len(f.Events) == 0 {
+	evs := f.visibleEvents()
+	if len(evs) == 0 {
 		return model.Event{}, false
 	}
-	return f.Events[len(f.Events)-1], true
+	return evs[len(evs)-1], true
 }
 
 // end is the instant graphs end at.

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/gputop/gputop/model"
-	"github.com/gputop/gputop/sampler"
 
 	"github.com/charmbracelet/x/exp/golden"
 )
@@ -114,10 +113,9 @@ func TestGoldenNoGPU(t *testing.T) {
 	for _, sz := range [][2]int{{80, 24}, {120, 30}} {
 		t.Run(fmt.Sprintf("%dx%d", sz[0], sz[1]), func(t *testing.T) {
 			m := New(Config{
-				OpenError: &sampler.OpenError{Code: "DRIVER_NOT_LOADED",
-					Message: "the NVIDIA kernel module is not loaded",
-					Hint:    "Load it with `sudo modprobe nvidia`, or install the driver: `sudo ubuntu-drivers install`. Then run gputop again.",
-					Err:     errors.New("nvmlInit: DRIVER_NOT_LOADED")},
+				OpenError: &model.OpenFailure{Code: "DRIVER_NOT_LOADED",
+					Message: "the NVIDIA kernel module is not loaded: nvmlInit: DRIVER_NOT_LOADED",
+					Hint:    "Load it with `sudo modprobe nvidia`, or install the driver: `sudo ubuntu-drivers install`. Then run gputop again."},
 				Now: func() time.Time { return t0 }, Getenv: func(string) string { return "" },
 			})
 			start(m, sz[0], sz[1])

@@ -68,11 +68,15 @@ func (p *gpuPanes) ShortHelp() []key.Binding {
 	return []key.Binding{zoom}
 }
 
-func (p *gpuPanes) FullHelp() [][]key.Binding { return [][]key.Binding{p.ShortHelp()} }
+func (p *gpuPanes) FullHelp() [][]key.Binding {
+	move := p.keys.Left
+	move.SetHelp("←↑→↓/hjkl", "move between GPUs")
+	return [][]key.Binding{{move, p.ShortHelp()[0], p.keys.Events, p.keys.Procs}}
+}
 
 func (p *gpuPanes) View() string {
 	if p.count() == 0 {
-		return fitBlock(p.styles.Muted.Render("no GPUs to show"), p.width, p.height)
+		return fitBlock(p.styles.muted.render("no GPUs to show"), p.width, p.height)
 	}
 	var view string
 	if p.lay.mode == modeCompact {
@@ -82,8 +86,10 @@ func (p *gpuPanes) View() string {
 	}
 	// Rows the GPUs leave free (beside a full-height checks pane) show the
 	// recent events rather than nothing.
+	// The box is as tall as what it has to show, so it never holds air.
 	if used := strings.Count(view, "\n") + 1; p.height-used >= 4 {
-		view += "\n" + p.eventsBox(p.height-used)
+		need := max(len(p.frame.visibleEvents())+3, 4)
+		view += "\n" + p.eventsBox(min(p.height-used, need))
 	}
 	return fitBlock(view, p.width, p.height)
 }
@@ -91,17 +97,17 @@ func (p *gpuPanes) View() string {
 // eventsBox lists the newest events, newest first, in height rows.
 func (p *gpuPanes) eventsBox(height int) string {
 	loc := p.now().Location()
-	key := eventsKey{count: p.frame.eventCount, n: len(p.frame.Events), width: p.width, height: height,
+	key := eventsKey{count: p.frame.eventCount, n: len(p.frame.visibleEvents()), width: p.width, height: height,
 		stylesGen: p.styles.gen, loc: loc}
 	return p.frame.drawn.events.get(key, func() string { return p.drawEventsBox(height, loc) })
 }
 
 func (p *gpuPanes) drawEventsBox(height int, loc *time.Location) string {
 	st := p.styles
-	lines := []string{st.title.render("EVENTS")}
-	evs := p.frame.Events
-	for i := len(evs) - 1; i >= 0 && len(lines) < height-2; i-- {
-		lines = append(lines, st.eventLine(evs[i], loc))
+	lines := []string{st.title.render("EVENTS") + st.muted.render("  errors and warnings first · e: the full log")}
+	evs := p.frame.visibleEvents()
+	for _, ev := range pinnedEvents(evs, height-3) {
+		lines = append(lines, st.eventLine(ev, loc))
 	}
 	if len(evs) == 0 {
 		lines = append(lines, st.muted.render("none yet: Xid errors, throttling, ECC and lost GPUs appear here"))
@@ -142,15 +148,13 @@ func (p *gpuPanes) card(i, width int) string {
 	}
 	lines := make([]string, 0, cardHeight-2)
 
-	title := st.title.render("GPU "+strconv.Itoa(g.Info.Index)) + " " + st.bold.render(shortName(g.Info.Name))
-	right := st.muted.render(shortBus(g.Info.BusID)) + "  " + st.healthBadge(g.Health, false)
-	lines = append(lines, spread(title, right, inner))
+	lines = append(lines, p.cardTitle(g, inner))
 
 	f := &g.Fast
 	valW := 15
 	avail := inner - 5 - valW - 1
 	barW, sparkW := avail, 0
-	if avail >= 30 {
+	if avail >= 20 { // even a narrow card keeps its history, in coarser cells
 		barW = avail * 45 / 100
 		sparkW = avail - barW - 1
 	}
@@ -161,9 +165,9 @@ func (p *gpuPanes) card(i, width int) string {
 			// Bare tracks: the numbers are the last ones read, not live.
 			ok, value = false, st.muted.render(value)
 		}
-		s := st.muted.on(fit(label, 4)) + " " + st.bar(fr, ok, barW) + " " + fitRight(value, valW)
+		s := st.muted.on(fit(label, 4)) + " " + st.bar(fr, ok, barW, meaningOf(m)) + " " + fitRight(value, valW)
 		if sparkW > 0 {
-			p.spark = g.hist.bucketMax(p.spark, m, end, sparkBucket, sparkW)
+			p.spark = g.hist.bucketMax(p.spark, m, end, sparkBucketFor(sparkW), sparkW)
 			if !(top > 0) { // no known limit: scale to the window's peak
 				top = float64(maxOf(p.spark))
 			}
@@ -185,15 +189,21 @@ func (p *gpuPanes) card(i, width int) string {
 	lines = append(lines, metricLine("TEMP", tempF, tempOK, fmtTemp(f.TempGPU, g.Info.TempSlowdown), metricTemp,
 		float64(g.Info.TempSlowdown.Or(100))))
 
-	lines = append(lines, st.muted.render("SM ")+fmtMHz(f.ClockSM)+st.muted.render("  MEM ")+fmtMHz(f.ClockMem)+
-		"  "+fmtPState(f.PState)+st.muted.render("  FAN ")+fmtPct(f.FanPercent))
+	clocks := st.muted.render("SM ") + fmtMHz(f.ClockSM) + st.muted.render("  MEM ") + fmtMHz(f.ClockMem) +
+		"  " + fmtPState(f.PState) + st.muted.render("  FAN ") + fmtPct(f.FanPercent)
+	if right := p.clocksRight(g, clocks, sparkW > 0, inner); right != "" {
+		clocks = spread(clocks, right, inner)
+	}
+	lines = append(lines, clocks)
 	if g.Health.State != model.Healthy {
-		lines = append(lines, st.healthBadge(g.Health, true))
+		lines = append(lines, st.verdictBadge(g.Verdict)+" "+st.healthReason(g.Health))
 	} else {
 		thr := st.muted.render("THR  ") + st.throttleTags(f.ThrottleReasons)
 		// While a model loads, the card says when it will be full.
 		if fc, peak := p.watch.forecast(i); fc.Climbing {
 			thr = spread(thr, renderForecast(fc, peak, max(inner-textWidth(thr)-2, 0), st), inner)
+		} else if sig := st.cardSignals(g); sig != "" {
+			thr = spread(thr, sig, inner) // NVLink, throttle history, recovery (signals.go)
 		}
 		lines = append(lines, thr)
 	}
@@ -203,9 +213,77 @@ func (p *gpuPanes) card(i, width int) string {
 	return boxed(box, strings.Join(lines, "\n"), width, cardHeight)
 }
 
-// sparkBucket is the time one sparkline cell covers in a card: one second,
-// each cell the maximum of that second's samples.
+// cardTitle is "GPU 3 RTX 4090 … 18:00.0  ✖ FAIL thermal": the badge is
+// never cut; the bus id goes first, then the name is shortened.
+func (p *gpuPanes) cardTitle(g *gpuFrame, inner int) string {
+	st := p.styles
+	badge := st.verdictBadge(g.Verdict)
+	bus := st.muted.render(shortBus(g.Info.BusID))
+	title := st.title.render("GPU "+strconv.Itoa(g.Info.Index)) + " " + st.bold.render(shortName(g.Info.Name))
+	bw, tw := textWidth(badge), textWidth(title)
+	if tw+1+textWidth(bus)+2+bw <= inner {
+		return spread(title, bus+"  "+badge, inner)
+	}
+	return fit(title, max(inner-bw-1, 0)) + " " + badge
+}
+
+// clocksRight is the right end of a card's clocks line: the PCIe/NVLink
+// traffic (signals.go) and the graphs' time scale, the same in every
+// layout, as much of both as fits beside clocks.
+func (p *gpuPanes) clocksRight(g *gpuFrame, clocks string, graphs bool, inner int) string {
+	st := p.styles
+	traffic := st.cardTraffic(g)
+	room := inner - textWidth(clocks) - 1
+	var labels []string
+	if graphs {
+		labels = []string{"graphs: last " + sparkSpanLabel, "graphs " + sparkSpanLabel, sparkSpanLabel}
+	}
+	// Both when they fit; else the span (the graphs need it); else traffic.
+	if traffic != "" {
+		for _, l := range labels {
+			if right := traffic + "  " + st.muted.render(l); textWidth(right) <= room {
+				return right
+			}
+		}
+	}
+	for _, l := range labels {
+		if textWidth(l) <= room {
+			return st.muted.render(l)
+		}
+	}
+	return traffic
+}
+
+// meaningOf is what a full bar of metric m means.
+func meaningOf(m metric) barMeaning {
+	switch m {
+	case metricMem:
+		return meanCapacity
+	case metricTemp:
+		return meanHeat
+	}
+	return meanBusy
+}
+
+// sparkBucket is the time one sparkline cell covers at the widest: one
+// second, each cell the maximum of that second's samples.
 const sparkBucket = int64(1e9)
+
+// sparkSpan is the history every pane's sparkline covers, whatever its
+// width: a narrower graph has coarser cells, not a shorter past.
+const (
+	sparkSpan      = int64(60e9)
+	sparkSpanLabel = "60s"
+)
+
+// sparkBucketFor is the time one cell covers when width cells show
+// sparkSpan (at least sparkBucket).
+func sparkBucketFor(width int) int64 {
+	if width <= 0 {
+		return sparkBucket
+	}
+	return max((sparkSpan+int64(width)-1)/int64(width), sparkBucket)
+}
 
 // spread places left and right at the two ends of width cells; when they do
 // not fit, right is dropped before left is cut.
@@ -217,156 +295,107 @@ func spread(left, right string, width int) string {
 	return left + strings.Repeat(" ", width-lw-rw) + right
 }
 
-// column is one column of the compact table.
-type column struct {
-	title string
-	width int
-	right bool
-	cell  func(g *gpuFrame) string
+// gpuCol is one column of the compact GPU table: its layout and its cell.
+type gpuCol struct {
+	tableCol
+	cell func(g *gpuFrame) string
 }
 
-// columns returns the compact table's columns that fit width, in order.
-// Columns are added by importance; the name column takes what is left.
-func (p *gpuPanes) columns(width int) []column {
+// columns are the compact table's columns, most important first in Keep;
+// the table component drops the rest when the terminal is narrow.
+func (p *gpuPanes) columns(width int) []gpuCol {
 	st := p.styles
-	all := []struct {
-		col      column
-		priority int
-	}{
-		{column{"#", 2, true, func(g *gpuFrame) string { return strconv.Itoa(g.Info.Index) }}, 0},
-		{column{"NAME", 0, false, func(g *gpuFrame) string { return shortName(g.Info.Name) }}, 0},
-		{column{"BUS", 7, false, func(g *gpuFrame) string { return st.muted.render(shortBus(g.Info.BusID)) }}, 6},
-		{column{"MEMORY", 15, true, func(g *gpuFrame) string { return fmtGiB(g.Fast.MemUsed, g.memTotal()) }}, 0},
-		{column{"", 10, false, func(g *gpuFrame) string {
-			f, ok := frac(g.Fast.MemUsed, g.memTotal())
-			return st.bar(f, ok, 10)
-		}}, 4},
-		{column{"UTIL", 4, true, func(g *gpuFrame) string { return fmtPct(g.Fast.UtilGPU) }}, 0},
-		{column{"", 10, false, func(g *gpuFrame) string {
-			f, ok := frac(g.Fast.UtilGPU, model.Some[uint32](100))
-			return st.bar(f, ok, 10)
-		}}, 5},
-		{column{"BW", 4, true, func(g *gpuFrame) string { return fmtPct(g.Fast.UtilMem) }}, 1},
-		{column{"POWER", 11, true, func(g *gpuFrame) string { return fmtWatts(g.Fast.PowerDraw, g.Fast.PowerLimit) }}, 0},
-		{column{"TEMP", 8, true, func(g *gpuFrame) string { return fmtTemp(g.Fast.TempGPU, g.Info.TempSlowdown) }}, 0},
-		{column{"SM CLK", 8, true, func(g *gpuFrame) string { return fmtMHz(g.Fast.ClockSM) }}, 3},
-		{column{"P", 3, false, func(g *gpuFrame) string { return fmtPState(g.Fast.PState) }}, 3},
-		{column{"UTIL 30s", 30, false, func(g *gpuFrame) string {
-			p.spark = g.hist.bucketMax(p.spark, metricUtil, p.frame.end(g), sparkBucket, 30)
-			return st.spark.on(sparkline(p.spark, 100))
-		}}, 7},
-		{column{"HEALTH", 7, false, func(g *gpuFrame) string { return st.healthBadge(g.Health, false) }}, 0},
-		{column{"THROTTLE", 0, false, func(g *gpuFrame) string {
-			if g.Health.State != model.Healthy {
-				return st.fail.render(g.Health.Reason)
-			}
-			return st.throttleTags(g.Fast.ThrottleReasons)
-		}}, 2},
+	// The status column is as wide as the widest badge: a verdict is never cut.
+	statusW := 6
+	for i := range p.frame.GPUs {
+		statusW = max(statusW, textWidth(p.frame.GPUs[i].Verdict.Text()))
 	}
+	statusW = min(statusW, 24)
 	// The throttle column holds e.g. "!HWSLOW THERM" when there is room.
-	const nameMin, flexMin, throttleWide = 10, 8, 16
-	// Keep columns while they fit, least important dropped first.
-	keep := make([]bool, len(all))
-	used := 0
-	for prio := 0; prio <= 7; prio++ {
-		for i, c := range all {
-			if c.priority != prio {
-				continue
-			}
-			w := c.col.width
-			if w == 0 {
-				w = flexMin
-				switch {
-				case c.col.title == "NAME":
-					w = nameMin
-				case width >= 100:
-					w = throttleWide
-				}
-			}
-			if used+w+1 <= width {
-				keep[i] = true
-				used += w + 1
-			}
-		}
+	throttleW := 8
+	if width >= 100 {
+		throttleW = 16
 	}
-	var cols []column
-	spare := width - used
-	for i, c := range all {
-		if !keep[i] {
-			continue
-		}
-		col := c.col
-		if col.width == 0 {
-			col.width = flexMin
-			if width >= 100 {
-				col.width = throttleWide
-			}
-			if col.title == "NAME" {
-				col.width = nameMin + min(spare, 10)
-				spare -= min(spare, 10)
-			}
-		}
-		cols = append(cols, col)
+	col := func(title string, w int, right bool, keep int, cell func(g *gpuFrame) string) gpuCol {
+		return gpuCol{tableCol{Title: title, Width: w, Right: right, Keep: keep}, cell}
 	}
-	// The last flexible column takes whatever is left.
-	for i := len(cols) - 1; i >= 0; i-- {
-		if cols[i].title == "THROTTLE" {
-			cols[i].width += max(spare, 0)
-			break
+	name := col("NAME", 10, false, 0, func(g *gpuFrame) string { return shortName(g.Info.Name) })
+	name.Grow = 10
+	throttle := col("THROTTLE", throttleW, false, 2, func(g *gpuFrame) string {
+		if g.Health.State != model.Healthy {
+			return st.fail.render(g.Health.Reason)
 		}
+		return st.throttleTags(g.Fast.ThrottleReasons)
+	})
+	throttle.Grow = -1
+	return []gpuCol{
+		col("#", 2, true, 0, func(g *gpuFrame) string { return strconv.Itoa(g.Info.Index) }),
+		name,
+		col("BUS", 7, false, 6, func(g *gpuFrame) string { return st.muted.render(shortBus(g.Info.BusID)) }),
+		col("MEMORY", 15, true, 0, func(g *gpuFrame) string { return fmtGiB(g.Fast.MemUsed, g.memTotal()) }),
+		col("", 10, false, 4, func(g *gpuFrame) string {
+			f, ok := frac(g.Fast.MemUsed, g.memTotal())
+			return st.bar(f, ok, 10, meanCapacity)
+		}),
+		col("UTIL", 4, true, 0, func(g *gpuFrame) string { return fmtPct(g.Fast.UtilGPU) }),
+		col("", 10, false, 5, func(g *gpuFrame) string {
+			f, ok := frac(g.Fast.UtilGPU, model.Some[uint32](100))
+			return st.bar(f, ok, 10, meanBusy)
+		}),
+		col("BW", 4, true, 1, func(g *gpuFrame) string { return fmtPct(g.Fast.UtilMem) }),
+		col("POWER", 11, true, 0, func(g *gpuFrame) string { return fmtWatts(g.Fast.PowerDraw, g.Fast.PowerLimit) }),
+		col("TEMP", 8, true, 0, func(g *gpuFrame) string { return fmtTemp(g.Fast.TempGPU, g.Info.TempSlowdown) }),
+		col("SM CLK", 8, true, 3, func(g *gpuFrame) string { return fmtMHz(g.Fast.ClockSM) }),
+		col("P", 3, false, 3, func(g *gpuFrame) string { return fmtPState(g.Fast.PState) }),
+		// History in the table too: a compact sparkline over the same span
+		// as the cards', its span in the title.
+		col("UTIL "+sparkSpanLabel, 12, false, 2, func(g *gpuFrame) string {
+			p.spark = g.hist.bucketMax(p.spark, metricUtil, p.frame.end(g), sparkBucketFor(12), 12)
+			return st.spark.on(sparkline(p.spark, 100))
+		}),
+		col("STATUS", statusW, false, 0, func(g *gpuFrame) string { return st.verdictBadge(g.Verdict) }),
+		throttle,
 	}
-	return cols
 }
 
 func (p *gpuPanes) rowsView() string {
-	cols := p.columns(p.width - 1) // one cell for the focus marker
-	st := p.styles
-	var b strings.Builder
-	b.WriteString(" ")
-	for i, c := range cols {
-		if i > 0 {
-			b.WriteString(" ")
-		}
-		t := c.title
-		if c.right {
-			b.WriteString(st.muted.render(fitRight(t, c.width)))
-		} else {
-			b.WriteString(st.muted.render(fit(t, c.width)))
-		}
+	width := p.width - 1 // one cell for the focus marker
+	gcols := p.columns(width)
+	cols := make([]tableCol, len(gcols))
+	for i, c := range gcols {
+		cols[i] = c.tableCol
 	}
+	keep, widths := tableLayout(cols, width)
+	st := p.styles
+	migBudget := p.height - 1 - p.count() // spare rows for MIG sub-rows (signals.go)
+	var b strings.Builder
+	b.WriteString(" " + tableHeader(st, cols, keep, widths, -1, ""))
+	cells := make([]string, len(keep))
 	for gi := range p.frame.GPUs {
 		g := &p.frame.GPUs[gi]
 		b.WriteString("\n")
-		var row strings.Builder
 		focused := p.active && gi == p.focused
+		marker := " "
 		if focused {
-			row.WriteString(st.accent.render("›"))
+			marker = st.accent.render("›")
+		}
+		var line string
+		if g.Health.State == model.Lost || g.Health.State == model.Failed {
+			// The readings of a lost GPU are history; its row says what
+			// happened instead, after its number and name.
+			line = marker + tableRow(cols, keep[:2], widths[:2], []string{gcols[keep[0]].cell(g), gcols[keep[1]].cell(g)}) +
+				" " + st.verdictBadge(g.Verdict) + " " + st.healthReason(g.Health)
 		} else {
-			row.WriteString(" ")
+			for k, i := range keep {
+				cells[k] = gcols[i].cell(g)
+			}
+			line = marker + tableRow(cols, keep, widths, cells)
 		}
-		gone := g.Health.State == model.Lost || g.Health.State == model.Failed
-		for i, c := range cols {
-			if i > 0 {
-				row.WriteString(" ")
-			}
-			if gone && i >= 2 {
-				// The readings of a lost GPU are history; its row says what
-				// happened instead, across the whole width.
-				row.WriteString(st.healthBadge(g.Health, true))
-				break
-			}
-			v := c.cell(g)
-			if c.right {
-				row.WriteString(fitRight(v, c.width))
-			} else {
-				row.WriteString(fit(v, c.width))
-			}
-		}
-		line := row.String()
 		if focused {
 			line = st.selectedRow(line)
 		}
 		b.WriteString(line)
+		b.WriteString(st.migRows(g, p.width, &migBudget))
 	}
 	return b.String()
 }

@@ -7,7 +7,6 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/gputop/gputop/model"
-	"github.com/gputop/gputop/sampler/host"
 )
 
 // hostEvery is how often the host strip is read: the /proc reads are cheap,
@@ -16,13 +15,13 @@ const hostEvery = time.Second
 
 // hostReader reads the host strip; *host.Sampler is the real one.
 type hostReader interface {
-	Read() (host.Stats, error)
+	Read() (model.HostStats, error)
 }
 
 // hostTickMsg carries one host reading. err names the parts that could not
 // be read; those values are unavailable in stats, the rest is valid.
 type hostTickMsg struct {
-	stats host.Stats
+	stats model.HostStats
 	err   error
 }
 
@@ -63,11 +62,11 @@ func hostTickWith(after func(time.Duration, func(time.Time) tea.Msg) tea.Cmd, r 
 // renderHostStrip draws the host strip in exactly width cells: CPU, load
 // averages, RAM and swap. Parts that do not fit are left off from the end
 // (swap first); unavailable values read N/A.
-func renderHostStrip(hs host.Stats, width int, s *Styles) string {
+func renderHostStrip(hs model.HostStats, width int, s *Styles) string {
 	if width <= 0 {
 		return ""
 	}
-	label := func(l string) string { return s.Muted.Render(l + " ") }
+	label := func(l string) string { return s.muted.render(l + " ") }
 	pct := func(o model.Opt[float64]) string {
 		if !o.OK {
 			return na
@@ -99,17 +98,17 @@ func renderHostStrip(hs host.Stats, width int, s *Styles) string {
 	if width >= 110 {
 		barW = 10
 	}
-	bar := func(f float64, ok bool) string {
+	bar := func(f float64, ok bool, m barMeaning) string {
 		if barW == 0 {
 			return ""
 		}
-		return s.bar(f, ok, barW) + " "
+		return s.bar(f, ok, barW, m) + " "
 	}
 	parts := []string{
-		s.Title.Render("HOST"),
-		label("CPU") + bar(cpuF, hs.CPUPercent.OK) + levelStyle(s, cpuF, hs.CPUPercent.OK).Render(pct(hs.CPUPercent)),
+		s.title.render("HOST"),
+		label("CPU") + bar(cpuF, hs.CPUPercent.OK, meanBusy) + levelStyle(s, cpuF, hs.CPUPercent.OK, meanBusy).render(pct(hs.CPUPercent)),
 		label("load") + loads,
-		label("RAM") + bar(ramF, ramOK) + levelStyle(s, ramF, ramOK).Render(ram),
+		label("RAM") + bar(ramF, ramOK, meanCapacity) + levelStyle(s, ramF, ramOK, meanCapacity).render(ram),
 		label("swap") + swap,
 	}
 	line := parts[0]
@@ -124,15 +123,15 @@ func renderHostStrip(hs host.Stats, width int, s *Styles) string {
 }
 
 // levelStyle colours a reading by how close to its limit it is, like bars.
-func levelStyle(s *Styles, f float64, ok bool) lipgloss.Style {
+func levelStyle(s *Styles, f float64, ok bool, m barMeaning) paint {
 	if !ok {
-		return s.Muted
+		return s.muted
 	}
-	switch levelOf(f) {
+	switch levelOf(f, m) {
 	case levelHigh:
-		return s.Fail
+		return s.fail
 	case levelMid:
-		return s.Warn
+		return s.warn
 	}
-	return s.Text
+	return s.text
 }

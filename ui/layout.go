@@ -9,6 +9,7 @@ const (
 	cardHeight     = 10  // 8 lines inside a border
 	checksMinRows  = 5   // the checks pane below the GPUs, at its smallest
 	sideChecksFrom = 150 // from this width the checks pane moves to the right
+	wideChecksFrom = 160 // from this width no check title is cut
 )
 
 type gpuMode int
@@ -46,6 +47,12 @@ func planLayout(width, height, gpus int) layout {
 	if width >= sideChecksFrom {
 		l.checksSide = true
 		l.checksW = min(max(width/3, 50), 72)
+		if width >= wideChecksFrom {
+			// Room for whole check titles (the longest, "Driver supports
+			// nvcc 12.8.93 (/usr/local/cuda-12.8/bin/nvcc)", are about 62
+			// cells) beside the status and 20 cells of evidence.
+			l.checksW = min(max(width*2/5, 98), 120)
+		}
 		l.gpuW = width - l.checksW
 		l.checksH = bodyH
 	}

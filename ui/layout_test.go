@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -134,4 +135,35 @@ func abs(x int) int {
 		return -x
 	}
 	return x
+}
+
+// The table component keeps columns by rank while they fit and gives the
+// spare cells to the flexible ones, the last flexible one taking the rest.
+func TestTableLayout(t *testing.T) {
+	cols := []tableCol{
+		{Title: "A", Width: 4}, {Title: "NAME", Width: 6, Grow: 4}, {Title: "B", Width: 5, Keep: 2},
+		{Title: "C", Width: 3, Keep: 1}, {Title: "REST", Width: 4, Grow: -1, Keep: 1},
+	}
+	tests := []struct {
+		width        int
+		keep, widths []int
+	}{
+		{10, []int{0, 3}, []int{4, 3}},                     // NAME (6+gap) does not fit with A; C, a lower rank, does
+		{11, []int{0, 1}, []int{4, 6}},                     // A and NAME exactly
+		{20, []int{0, 1, 3, 4}, []int{4, 6, 3, 4}},         // rank 1 fits, B (rank 2) does not
+		{40, []int{0, 1, 2, 3, 4}, []int{4, 10, 5, 3, 14}}, // NAME grows by 4, REST takes the rest
+	}
+	for _, tt := range tests {
+		keep, widths := tableLayout(cols, tt.width)
+		if fmt.Sprint(keep) != fmt.Sprint(tt.keep) || fmt.Sprint(widths) != fmt.Sprint(tt.widths) {
+			t.Errorf("width %d: keep %v widths %v, want %v %v", tt.width, keep, widths, tt.keep, tt.widths)
+		}
+		total := len(keep) - 1
+		for _, w := range widths {
+			total += w
+		}
+		if total > tt.width {
+			t.Errorf("width %d: the table is %d cells", tt.width, total)
+		}
+	}
 }

@@ -14,8 +14,8 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/gputop/gputop/model"
-	"github.com/gputop/gputop/sampler/host"
 	"github.com/gputop/gputop/themes"
+	"github.com/gputop/gputop/ui/clip"
 )
 
 // frameEvery is the shortest time between two frames: samples arriving
@@ -34,10 +34,7 @@ type (
 		path string
 		err  error
 	}
-	copiedMsg struct {
-		text string
-		err  error
-	}
+	copiedMsg      struct{ res clip.Result }
 	clearFooterMsg struct{ id int }
 )
 
@@ -48,6 +45,7 @@ const (
 	overlayHelp
 	overlayZoom
 	overlayProcs
+	overlayEvents
 )
 
 type footerState struct {
@@ -61,6 +59,7 @@ type footerState struct {
 type Model struct {
 	*common
 	cfg    Config
+	noGPU  bool // no Source was given: the no-GPU screen
 	ctx    context.Context
 	cancel context.CancelFunc
 	help   help.Model
@@ -73,10 +72,19 @@ type Model struct {
 	zoom   *zoomView
 	helpv  *helpView
 	procs  *procsTable
+	events *eventLog
 	over   overlay
+	// fixOpen mirrors the checks pane's fix panel (fixPanelMsg); capture:
+	// the process table takes every key (captureKeysMsg); results are the
+	// checks' latest (checksChangedMsg), which the verdicts are judged on.
+	fixOpen, capture bool
+	results          []model.CheckResult
+	// seenEvents is the newest event the user has seen in the event log;
+	// the footer names the most severe event after it.
+	seenEvents model.Timestamp
 
 	errH      int // rows of the no-GPU explanation
-	hostStats host.Stats
+	hostStats model.HostStats
 	hostOK    bool
 	procBuf   []model.Process
 	peakBuf   []model.ProcessPeak
@@ -114,6 +122,13 @@ func New(cfg Config) *Model {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Copy == nil {
+		cfg.Copy = defaultCopy(&cfg)
+	}
+	noGPU := cfg.Source == nil
+	if noGPU {
+		cfg.Source = nullSource{} // a null object: nothing below checks for nil
+	}
 	th, err := themes.Resolve(cfg.Theme, cfg.Getenv)
 	if err != nil {
 		th, _ = themes.Resolve(themes.Default, cfg.Getenv)
@@ -140,7 +155,7 @@ func New(cfg Config) *Model {
 	if cfg.RunChecks == nil {
 		c.keys.Rerun.SetHelp("r", "rerun checks (not available)")
 	}
-	m := &Model{common: c, cfg: cfg, ctx: ctx, cancel: cancel, help: help.New(), getenv: cfg.Getenv, after: tea.Tick,
+	m := &Model{common: c, cfg: cfg, noGPU: noGPU, ctx: ctx, cancel: cancel, help: help.New(), getenv: cfg.Getenv, after: tea.Tick,
 		log: cfg.Logger}
 	m.help.Styles = c.styles.Help
 	m.gpus = newGPUPanes(c)
@@ -148,6 +163,7 @@ func New(cfg Config) *Model {
 	m.zoom = newZoomView(c)
 	m.helpv = newHelpView(c)
 	m.procs = newProcsTable(c, cfg.Terminate, cfg.ReadOnly)
+	m.events = newEventLog(c)
 	if err != nil {
 		m.setFooter(err.Error(), true)
 	}
@@ -158,9 +174,6 @@ func New(cfg Config) *Model {
 
 // refreshLoad feeds the process table and the load watch from the frame.
 func (m *Model) refreshLoad() {
-	if m.cfg.Source == nil {
-		return
-	}
 	if m.cfg.Replay == nil {
 		// The watch reads the newest samples, not a replay's cursor.
 		m.watch.refresh(m.cfg.Source, m.now())
@@ -178,11 +191,13 @@ func (m *Model) refreshLoad() {
 		hintOn, hint = m.cfg.PIDHint()
 	}
 	m.procs.SetData(m.procBuf, m.peakBuf, hintOn, hint)
+	m.judge()
+	m.eventsChanged()
 }
 
 // Init starts waiting for samples and runs the checks once.
 func (m *Model) Init() tea.Cmd {
-	if m.cfg.Source == nil {
+	if m.noGPU {
 		// No GPU: the checklist is the diagnosis, so it still runs.
 		if m.cfg.RunChecks != nil {
 			m.setFocus(true)
@@ -283,6 +298,8 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(rearm, m.checks.maybeEvaluate(m.now()))
 	case tea.KeyMsg:
 		return m, m.handleKey(msg)
+	case tea.MouseMsg:
+		return m, m.handleMouse(msg)
 	case exportDoneMsg:
 		m.exporting = false
 		if msg.err != nil {
@@ -292,15 +309,18 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.log.Info("snapshot exported", "path", msg.path)
 		return m, m.setFooter("snapshot exported to "+msg.path, false)
 	case copiedMsg:
-		if msg.err != nil {
-			m.log.Warn("clipboard write failed", "err", msg.err)
-			return m, m.setFooter("copy failed: "+msg.err.Error(), true)
+		for _, p := range msg.res.Paths {
+			if p.Err != nil {
+				m.log.Warn("clipboard path failed", "path", p.Name, "err", p.Err)
+			}
 		}
-		return m, m.setFooter("copied to clipboard: "+msg.text, false)
+		return m, m.setFooter(msg.res.Summary()+": "+msg.res.Text, msg.res.Err() != nil)
 	case checksDoneMsg:
 		if msg.err != nil && msg.gen == m.checks.gen {
 			m.log.Warn("checks failed", "err", msg.err)
 		}
+		return m, m.checks.Update(msg)
+	case liveChecksMsg:
 		return m, m.checks.Update(msg)
 	case hostTickMsg:
 		if msg.err != nil {
@@ -318,6 +338,21 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if msg.id == m.footer.id {
 			m.footer.text = ""
 		}
+	case fixPanelMsg:
+		m.fixOpen = msg.open
+		m.resize(m.width, m.height) // an open fix panel takes the body
+	case copyRequestMsg:
+		return m, m.copyText(msg.text)
+	case footerMsg:
+		return m, m.setFooter(msg.text, msg.isErr)
+	case captureKeysMsg:
+		m.capture = msg.on
+	case checksChangedMsg:
+		m.results = msg.results
+		m.judge()
+		if m.noGPU {
+			m.resize(m.width, m.height) // the explanation names the root cause
+		}
 	default:
 		return m, m.checks.Update(msg)
 	}
@@ -333,10 +368,13 @@ func (m *Model) setFooter(text string, isErr bool) tea.Cmd {
 
 func (m *Model) resize(w, h int) {
 	m.width, m.height = w, h
-	if m.cfg.Source == nil && m.cfg.OpenError != nil {
+	if m.noGPU && m.cfg.OpenError != nil {
 		// The explanation on top, the checklist in the rows left.
-		m.errH = min(len(openErrorLines(m.styles, m.cfg.OpenError, max(w, 14)))+2, h)
-		if m.checks.fixOpen {
+		// The explanation leaves the checklist (the diagnosis) at least four
+		// checks; the cause and the code come first in it anyway.
+		m.errH = min(len(openErrorLines(m.styles, m.cfg.OpenError, m.cfg.Replay, rootCause(m.results), max(w, 14)))+2,
+			max(h-8, h/2, 9), h)
+		if m.fixOpen {
 			m.checks.SetSize(w, max(h-1, 0)) // an open fix gets the screen
 		} else {
 			m.checks.SetSize(w, max(h-m.errH-1, 0))
@@ -354,7 +392,8 @@ func (m *Model) resize(w, h int) {
 	m.zoom.SetSize(w, bodyH)
 	m.helpv.SetSize(w, bodyH)
 	m.procs.SetSize(w, bodyH)
-	if m.checks.fixOpen && !m.lay.checksSide {
+	m.events.SetSize(w, bodyH)
+	if m.fixOpen && !m.lay.checksSide {
 		// Below the GPUs the fix panel would be cramped: it takes the body.
 		m.checks.SetSize(w, bodyH)
 	}
@@ -370,6 +409,8 @@ func (m *Model) focusedComponent() component {
 		return m.zoom
 	case m.over == overlayProcs:
 		return m.procs
+	case m.over == overlayEvents:
+		return m.events
 	case m.checks.active:
 		return m.checks
 	}
@@ -384,7 +425,7 @@ func (m *Model) setFocus(checks bool) {
 
 func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 	k := m.keys
-	if m.over == overlayProcs && m.procs.Confirming() {
+	if m.over == overlayProcs && m.capture {
 		// y / n / esc answer the prompt; nothing else may act meanwhile.
 		return m.procs.Update(msg)
 	}
@@ -393,21 +434,22 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		m.quitting = true
 		m.cancel()
 		return tea.Quit
-	case m.cfg.Source == nil:
+	case m.noGPU:
 		// The no-GPU screen: only the checklist under the explanation.
 		switch {
 		case key.Matches(msg, k.Rerun) && m.cfg.RunChecks != nil:
 			return m.checks.run()
-		case key.Matches(msg, k.Copy):
-			return m.copyCommand()
+		case key.Matches(msg, k.Export) && m.cfg.Export != nil:
+			// A broken box can still be recorded: facts, checks, the error.
+			return m.export()
 		}
-		cmd := m.checks.Update(msg)
-		m.resize(m.width, m.height)
-		return cmd
+		return m.checks.Update(msg)
 	case key.Matches(msg, k.Help):
 		if m.over == overlayHelp {
 			m.over = overlayNone
 		} else {
+			m.helpv.open(m.focusedComponent(), m.focusName())
+			m.helpv.SetSize(m.width, max(m.height-chromeRows, 0))
 			m.over = overlayHelp
 			if m.paused {
 				m.frame.refreshStats(m.cfg.Source) // the values stay frozen
@@ -419,9 +461,8 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		switch {
 		case m.over != overlayNone:
 			m.over = overlayNone
-		case m.checks.fixOpen:
-			m.checks.Update(msg)
-			m.resize(m.width, m.height)
+		case m.fixOpen:
+			return m.checks.Update(msg)
 		}
 	case key.Matches(msg, k.Procs):
 		if m.over == overlayProcs {
@@ -430,6 +471,8 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 			m.over = overlayProcs
 			m.procs.active = true
 		}
+	case key.Matches(msg, k.Events):
+		m.toggleEventLog()
 	case key.Matches(msg, k.ResetPeaks):
 		m.watch.Reset(m.now())
 		return m.setFooter("memory peaks reset", false)
@@ -460,8 +503,9 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		return m.checks.run()
 	case key.Matches(msg, k.Export):
 		return m.export()
-	case key.Matches(msg, k.Copy):
-		return m.copyCommand()
+	case key.Matches(msg, k.Copy) && !m.checks.active && !m.fixOpen:
+		// The checks pane copies its own commands (copyRequestMsg).
+		return m.setFooter("select a check first (tab to the checks pane)", true)
 	case m.replayKey(msg):
 	case m.over != overlayNone:
 		return m.overlayKey(msg)
@@ -473,21 +517,20 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		}
 	case key.Matches(msg, k.Down) && !m.checks.active && m.gpus.atBottom():
 		m.setFocus(true)
-	case key.Matches(msg, k.Up) && m.checks.active && m.checks.selected == 0 && !m.checks.fixOpen:
+	case key.Matches(msg, k.Up) && m.checks.active && m.checks.atTop() && !m.fixOpen:
 		m.setFocus(false)
 	default:
-		cmd := m.focusedComponent().Update(msg)
-		m.resize(m.width, m.height) // the fix panel takes the whole body
-		return cmd
+		return m.focusedComponent().Update(msg)
 	}
 	return nil
 }
 
 // moveFocus is tab / shift+tab: through every GPU, then the checks pane.
 func (m *Model) moveFocus(forward bool) {
-	if m.checks.fixOpen {
+	if m.fixOpen {
 		// Leaving the checks closes their fix panel, which may cover the GPUs.
-		m.checks.fixOpen = false
+		m.checks.Update(closeFixMsg{}) // its fixPanelMsg would come late: act now
+		m.fixOpen = false
 		defer m.resize(m.width, m.height)
 	}
 	n := len(m.frame.GPUs)
@@ -511,6 +554,14 @@ func (m *Model) moveFocus(forward bool) {
 func (m *Model) overlayKey(msg tea.KeyMsg) tea.Cmd {
 	if m.over == overlayProcs {
 		return m.procs.Update(msg)
+	}
+	if m.over == overlayHelp {
+		return m.helpv.Update(msg)
+	}
+	if m.over == overlayEvents {
+		cmd := m.events.Update(msg)
+		m.eventsChanged()
+		return cmd
 	}
 	if m.over != overlayZoom {
 		return nil
@@ -550,13 +601,15 @@ func (m *Model) replayKey(msg tea.KeyMsg) bool {
 	}
 	if !m.paused {
 		m.frame.refresh(m.cfg.Source, m.now(), m.over == overlayHelp)
+		m.judge()
+		m.eventsChanged()
 	}
 	return true
 }
 
 func (m *Model) View() string {
 	if !m.viewValid {
-		m.view, m.viewValid = m.draw(), true
+		m.view, m.viewValid = m.styles.paintBackground(m.draw()), true
 	}
 	return m.view
 }
@@ -567,19 +620,19 @@ func (m *Model) draw() string {
 		return ""
 	}
 	st := m.styles
-	if m.cfg.OpenError != nil || m.cfg.Source == nil {
+	if m.cfg.OpenError != nil || m.noGPU {
 		err := m.cfg.OpenError
 		if err == nil {
-			return fitBlock(st.Fail.Render("no data source"), m.width, m.height)
+			return fitBlock(st.fail.render("no data source"), m.width, m.height)
 		}
 		if rest := m.height - m.errH - 1; rest >= 4 && m.cfg.RunChecks != nil && m.width >= 40 {
-			if m.checks.fixOpen {
+			if m.fixOpen {
 				return fitBlock(m.checks.View()+"\n"+m.footerView(), m.width, m.height)
 			}
-			top := openErrorView(st, err, m.width, m.errH)
+			top := openErrorView(st, err, m.cfg.Replay, rootCause(m.results), m.width, m.errH)
 			return fitBlock(top+"\n"+m.checks.View()+"\n"+m.footerView(), m.width, m.height)
 		}
-		return openErrorView(st, err, m.width, m.height)
+		return openErrorView(st, err, m.cfg.Replay, rootCause(m.results), m.width, m.height)
 	}
 	if m.lay.tooSmall {
 		return tooSmallView(st, m.lay)
@@ -593,7 +646,9 @@ func (m *Model) draw() string {
 		body = m.zoom.View()
 	case m.over == overlayProcs:
 		body = m.procs.View()
-	case m.checks.fixOpen && !m.lay.checksSide:
+	case m.over == overlayEvents:
+		body = m.events.View()
+	case m.fixOpen && !m.lay.checksSide:
 		body = m.checks.View()
 	case m.lay.checksSide:
 		body = joinColumns(m.gpus.View(), m.checks.View())

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/gputop/gputop/ui/clip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -249,8 +250,41 @@ func TestCopyWritesOSC52(t *testing.T) {
 	if got := buf.String(); got != seq {
 		t.Errorf("clipboard got %q, want %q", got, seq)
 	}
-	if !strings.Contains(m.View(), "copied to clipboard: "+want) {
-		t.Error("footer does not confirm the copy")
+	// OSC 52 cannot confirm: the footer must not claim it copied.
+	if v := m.View(); !strings.Contains(v, "OSC 52 sent (unconfirmed") || strings.Contains(v, "copied to") {
+		t.Errorf("footer does not say the copy is unconfirmed:\n%s", m.footerView())
+	}
+}
+
+// Inside tmux the command goes to tmux's buffer (confirmed by its exit
+// status), and the number keys copy the Nth command of the fix panel.
+func TestCopyInTmuxUsesTheBufferAndNumberKeysPickTheCommand(t *testing.T) {
+	var mu sync.Mutex
+	var ran []string
+	var buf lockedBuffer
+	m := screen(t, 1, 100, 30, func(c *Config, _ *fakeSource) {
+		getenv := func(k string) string { return map[string]string{"TMUX": "/tmp/tmux-1/default,1,0"}[k] }
+		c.Getenv = getenv
+		env := clip.Env{Getenv: getenv, Terminal: &buf, Run: func(_ context.Context, stdin, name string, args ...string) error {
+			mu.Lock()
+			defer mu.Unlock()
+			ran = append(ran, name+" "+strings.Join(args, " ")+" <- "+stdin)
+			return nil
+		}}
+		c.Copy = func(ctx context.Context, text string) clip.Result { return clip.Copy(ctx, text, env) }
+	}, "tab", "enter", "2")
+	defer m.cancel()
+	mu.Lock()
+	got := strings.Join(ran, "\n")
+	mu.Unlock()
+	if got != "tmux load-buffer -w - <- cat /sys/bus/pci/devices/0000:18:00.0/resource" {
+		t.Errorf("ran %q, want tmux load-buffer of the second command", got)
+	}
+	if strings.Contains(buf.String(), "\x1bPtmux;") {
+		t.Error("OSC 52 was wrapped in DCS passthrough, which tmux 3.3+ drops")
+	}
+	if v := m.footerView(); !strings.Contains(v, "copied to the tmux buffer") {
+		t.Errorf("footer does not say where it copied:\n%s", v)
 	}
 }
 
@@ -266,6 +300,7 @@ func TestCopyFailures(t *testing.T) {
 		{"no clipboard writer", nil, []string{"tab", "c"}, "clipboard not available"},
 		{"write fails", func(c *Config, _ *fakeSource) { c.Clipboard = failingWriter{} },
 			[]string{"tab", "c"}, "copy failed: pipe closed"},
+		{"no such command", nil, []string{"tab", "enter", "9"}, "has 2 command(s)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -511,7 +546,7 @@ func TestHeaderBadges(t *testing.T) {
 	}, "p")
 	defer m.cancel()
 	h := m.headerView()
-	for _, want := range []string{"dgx-test-01", "driver 580.159.04", "CUDA 13.0", "1 GPU ", "every 100ms",
+	for _, want := range []string{"dgx-test-01", "driver 580.159.04", "(CUDA ≤ 13.0)", "1 GPU ", "every 100ms",
 		"PAUSED", "REPLAY node-7 @ 2026-11-21 09:30", "09:30:00"} {
 		if !strings.Contains(h, want) {
 			t.Errorf("header %q lacks %q", h, want)

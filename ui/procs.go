@@ -21,10 +21,23 @@ const (
 	sortPID
 	sortUser
 	sortCommand
+	sortPeak
+	sortSM
+	sortRSS
+	sortGPU
 	sortCount
 )
 
-var procSortNames = [...]string{"memory", "CPU", "PID", "user", "command"}
+var procSortNames = [...]string{"memory", "CPU", "PID", "user", "command", "peak", "SM", "RSS", "GPU"}
+
+// bigFirst: the quantities that read best largest first.
+func (s procSort) bigFirst() bool {
+	switch s {
+	case sortMem, sortPeak, sortSM, sortCPU, sortRSS:
+		return true
+	}
+	return false
+}
 
 func (s procSort) String() string { return procSortNames[s] }
 
@@ -32,6 +45,7 @@ func (s procSort) String() string { return procSortNames[s] }
 // than in KeyMap so the table is self-contained; none clashes with KeyMap.
 type procKeys struct {
 	Sort, Reverse, Kill, Yes, No key.Binding
+	Filter                       key.Binding
 }
 
 func newProcKeys(readOnly, canKill bool) procKeys {
@@ -41,6 +55,7 @@ func newProcKeys(readOnly, canKill bool) procKeys {
 		Kill:    key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "terminate process")),
 		Yes:     key.NewBinding(key.WithKeys("y", "Y"), key.WithHelp("y", "confirm")),
 		No:      key.NewBinding(key.WithKeys("n", "N", "esc"), key.WithHelp("n/esc", "cancel")),
+		Filter:  key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 	}
 	// Like export, the key stays bound when it cannot work, so pressing it
 	// says why instead of doing nothing.
@@ -73,7 +88,8 @@ type procsTable struct {
 	// active: the table has the focus (thick border, selection shown).
 	active bool
 
-	procs  []model.Process // sorted
+	all    []model.Process // every process, as SetData gave them
+	procs  []model.Process // sorted, filtered
 	peaks  map[model.ProcessKey]uint64
 	hintOn bool
 	hint   string
@@ -90,6 +106,11 @@ type procsTable struct {
 	confirming bool
 	target     model.Process
 
+	// filter keeps the processes whose PID, user or command contain it;
+	// editing: the user is typing it (every key goes to the filter).
+	filter  string
+	editing bool
+
 	status    string // result of the last action
 	statusErr bool
 }
@@ -105,7 +126,7 @@ func newProcsTable(c *common, terminate func(pid int32) error, readOnly bool) *p
 // GPU concatenated, the per-process peaks (ProcessPeaks.List) and the PID
 // namespace hint (host.Resolver.PIDNamespaceHint).
 func (p *procsTable) SetData(procs []model.Process, peaks []model.ProcessPeak, hintOn bool, hint string) {
-	p.procs = append(p.procs[:0], procs...)
+	p.all = append(p.all[:0], procs...)
 	if p.peaks == nil {
 		p.peaks = make(map[model.ProcessKey]uint64, len(peaks))
 	}
@@ -117,9 +138,21 @@ func (p *procsTable) SetData(procs []model.Process, peaks []model.ProcessPeak, h
 	p.sort()
 }
 
-// Confirming reports whether a confirmation prompt is open; the root must
-// then send every key here first (esc and n cancel, y confirms).
-func (p *procsTable) Confirming() bool { return p.confirming }
+// Confirming reports whether a confirmation prompt or the filter is open;
+// the root must then send every key here first (esc and n cancel, y
+// confirms; the filter takes text).
+func (p *procsTable) Confirming() bool { return p.confirming || p.editing }
+
+// matches reports whether pr passes the filter.
+func (p *procsTable) matches(pr model.Process) bool {
+	if p.filter == "" {
+		return true
+	}
+	f := strings.ToLower(p.filter)
+	return strings.Contains(strconv.FormatUint(uint64(pr.PID), 10), f) ||
+		strings.Contains(strings.ToLower(pr.User), f) || strings.Contains(strings.ToLower(p.command(pr)), f) ||
+		strings.Contains(strings.ToLower(pr.Name), f)
+}
 
 func procKeyOf(pr model.Process) model.ProcessKey {
 	return model.ProcessKey{GPU: pr.GPUIndex, PID: pr.PID}
@@ -134,12 +167,25 @@ func (p *procsTable) command(pr model.Process) string {
 
 // sort orders the list and puts the selection back on the same process.
 func (p *procsTable) sort() {
+	p.procs = p.procs[:0]
+	for _, pr := range p.all {
+		if p.matches(pr) {
+			p.procs = append(p.procs, pr)
+		}
+	}
 	// missing: the sort value is unavailable. Those rows go last in either
 	// direction, so reversing never brings a block of N/A to the top.
 	missing := func(pr model.Process) bool {
 		switch p.sortBy {
 		case sortMem:
 			return !pr.UsedMemory.OK
+		case sortPeak:
+			_, ok := p.peaks[procKeyOf(pr)]
+			return !ok
+		case sortSM:
+			return !pr.SMUtil.OK
+		case sortRSS:
+			return !pr.RSS.OK
 		case sortCPU:
 			return !pr.CPUPercent.OK
 		case sortUser, sortCommand:
@@ -148,7 +194,7 @@ func (p *procsTable) sort() {
 		return false
 	}
 	// Memory and CPU read best biggest first; PID, user and command A-Z.
-	descending := (p.sortBy == sortMem || p.sortBy == sortCPU) != p.desc
+	descending := p.sortBy.bigFirst() != p.desc
 	slices.SortStableFunc(p.procs, func(a, b model.Process) int {
 		if ma, mb := missing(a), missing(b); ma != mb {
 			if ma {
@@ -160,6 +206,14 @@ func (p *procsTable) sort() {
 		switch p.sortBy {
 		case sortMem:
 			c = cmp.Compare(a.UsedMemory.V, b.UsedMemory.V)
+		case sortPeak:
+			c = cmp.Compare(p.peaks[procKeyOf(a)], p.peaks[procKeyOf(b)])
+		case sortSM:
+			c = cmp.Compare(a.SMUtil.V, b.SMUtil.V)
+		case sortRSS:
+			c = cmp.Compare(a.RSS.V, b.RSS.V)
+		case sortGPU:
+			c = cmp.Compare(a.GPUIndex, b.GPUIndex)
 		case sortCPU:
 			c = cmp.Compare(a.CPUPercent.V, b.CPUPercent.V)
 		case sortPID:
@@ -192,6 +246,13 @@ func (p *procsTable) sort() {
 
 func (p *procsTable) remember() {
 	p.selected = min(max(p.selected, 0), max(len(p.procs)-1, 0))
+	// Scroll just enough to keep the selection in view (rows: the table's
+	// lines, estimated from the size; View clamps its own copy again).
+	if rows := max(p.height-5, 1); p.selected < p.offset {
+		p.offset = p.selected
+	} else if p.selected >= p.offset+rows {
+		p.offset = p.selected - rows + 1
+	}
 	p.hasSel = len(p.procs) > 0
 	if p.hasSel {
 		p.selKey = procKeyOf(p.procs[p.selected])
@@ -208,12 +269,34 @@ func (p *procsTable) Update(msg tea.Msg) tea.Cmd {
 			p.status, p.statusErr = who+" on GPU "+strconv.Itoa(msg.gpu)+" exited", false
 		}
 	case tea.KeyMsg:
-		return p.key(msg)
+		before := p.Confirming()
+		cmd := p.key(msg)
+		if after := p.Confirming(); after != before {
+			// A prompt or the filter takes every key until it closes.
+			return tea.Batch(cmd, send(captureKeysMsg{on: after}))
+		}
+		return cmd
 	}
 	return nil
 }
 
 func (p *procsTable) key(msg tea.KeyMsg) tea.Cmd {
+	if p.editing {
+		switch msg.Type {
+		case tea.KeyEnter:
+			p.editing = false
+		case tea.KeyEsc:
+			p.editing, p.filter = false, ""
+		case tea.KeyBackspace:
+			if r := []rune(p.filter); len(r) > 0 {
+				p.filter = string(r[:len(r)-1])
+			}
+		case tea.KeyRunes, tea.KeySpace:
+			p.filter += string(msg.Runes)
+		}
+		p.sort()
+		return nil
+	}
 	if p.confirming {
 		p.confirming = false
 		if !key.Matches(msg, p.keys.Yes) {
@@ -239,6 +322,8 @@ func (p *procsTable) key(msg tea.KeyMsg) tea.Cmd {
 		p.sort()
 	case key.Matches(msg, p.keys.Kill):
 		p.askTerminate()
+	case key.Matches(msg, p.keys.Filter):
+		p.editing = true
 	}
 	return nil
 }
@@ -256,16 +341,13 @@ func (p *procsTable) askTerminate() {
 		// A PID from another namespace would signal an unrelated process here.
 		p.status, p.statusErr = "PID "+strconv.FormatUint(uint64(p.procs[p.selected].PID), 10)+
 			" is not visible from this namespace: not signalling it", true
-	case p.procs[p.selected].Command == zombieCommand:
+	case p.procs[p.selected].Zombie:
 		p.status, p.statusErr = "a zombie has already exited; its parent must reap it", true
 	default:
 		p.confirming, p.target = true, p.procs[p.selected]
 		p.status = ""
 	}
 }
-
-// zombieCommand is what the host resolver writes for a zombie.
-const zombieCommand = "<zombie>"
 
 func (p *procsTable) runTerminate(pr model.Process) tea.Cmd {
 	if p.readOnly || p.terminate == nil {
@@ -286,76 +368,66 @@ func (p *procsTable) ShortHelp() []key.Binding {
 	if p.confirming {
 		return []key.Binding{p.keys.Yes, p.keys.No}
 	}
-	return []key.Binding{p.keys.Sort, p.keys.Reverse, p.keys.Kill}
+	if p.editing {
+		done := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "keep filter"))
+		clearF := key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter"))
+		return []key.Binding{done, clearF}
+	}
+	return []key.Binding{p.keys.Sort, p.keys.Reverse, p.keys.Filter, p.keys.Kill}
 }
 
-func (p *procsTable) FullHelp() [][]key.Binding { return [][]key.Binding{p.ShortHelp()} }
+func (p *procsTable) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{p.common.keys.Up, p.common.keys.Down, p.keys.Sort, p.keys.Reverse},
+		{p.keys.Filter, p.keys.Kill, p.keys.Yes, p.keys.No}}
+}
 
-// procCol is one column of the table.
+// procCol is one column of the table: its layout, its cell and the sort
+// it stands for (-1: not sortable).
 type procCol struct {
-	name  string
-	width int
-	right bool
-	cell  func(p *procsTable, pr model.Process) string
-	sort  procSort // -1: not sortable
-}
-
-var procCols = []procCol{
-	{"GPU", 3, true, func(_ *procsTable, pr model.Process) string { return strconv.Itoa(pr.GPUIndex) }, -1},
-	{"PID", 7, true, func(_ *procsTable, pr model.Process) string { return strconv.FormatUint(uint64(pr.PID), 10) }, sortPID},
-	{"USER", 8, false, func(_ *procsTable, pr model.Process) string { return pr.User }, sortUser},
-	{"GPU MEM", 8, true, func(_ *procsTable, pr model.Process) string { return fmtBytes(pr.UsedMemory) }, sortMem},
-	{"PEAK", 8, true, func(p *procsTable, pr model.Process) string {
-		pk, ok := p.peaks[procKeyOf(pr)]
-		return fmtBytes(model.Opt[uint64]{V: pk, OK: ok})
-	}, -1},
-	{"SM", 4, true, func(_ *procsTable, pr model.Process) string { return fmtPct(pr.SMUtil) }, -1},
-	{"CPU", 5, true, func(_ *procsTable, pr model.Process) string {
-		if !pr.CPUPercent.OK {
-			return na
-		}
-		return strconv.FormatFloat(pr.CPUPercent.V, 'f', 0, 64) + "%"
-	}, sortCPU},
-	{"RSS", 8, true, func(_ *procsTable, pr model.Process) string { return fmtBytes(pr.RSS) }, -1},
+	tableCol
+	cell func(p *procsTable, pr model.Process) string
+	sort procSort
 }
 
 // procCmdMin is the narrowest the command column gets before other columns
 // are dropped: the command is what identifies a process.
 const procCmdMin = 16
 
-// procDropOrder is the order columns leave a narrow table (indexes in procCols):
-// RSS, CPU, then SM and PEAK, then GPU MEM last but one and PID last.
-var procDropOrder = []int{7, 6, 5, 4, 0, 2}
-
-// columns picks the columns that fit in width with the command column.
-func (p *procsTable) columns(width int) []procCol {
-	keep := make([]bool, len(procCols))
-	for i := range keep {
-		keep[i] = true
-	}
-	used := func() int {
-		n := 0
-		for i, c := range procCols {
-			if keep[i] {
-				n += c.width + 1
-			}
+// procCols are the table's columns. Keep: PID and GPU memory stay longest
+// with the command; RSS, CPU, SM and PEAK leave a narrow table first.
+var procCols = []procCol{
+	{tableCol{Title: "GPU", Width: 3, Right: true, Keep: 2},
+		func(_ *procsTable, pr model.Process) string { return strconv.Itoa(pr.GPUIndex) }, sortGPU},
+	{tableCol{Title: "PID", Width: 7, Right: true},
+		func(_ *procsTable, pr model.Process) string { return strconv.FormatUint(uint64(pr.PID), 10) }, sortPID},
+	{tableCol{Title: "USER", Width: 8, Keep: 1}, func(_ *procsTable, pr model.Process) string { return pr.User }, sortUser},
+	{tableCol{Title: "GPU MEM", Width: 8, Right: true},
+		func(_ *procsTable, pr model.Process) string { return fmtBytes(pr.UsedMemory) }, sortMem},
+	{tableCol{Title: "PEAK", Width: 8, Right: true, Keep: 3}, func(p *procsTable, pr model.Process) string {
+		pk, ok := p.peaks[procKeyOf(pr)]
+		return fmtBytes(model.Opt[uint64]{V: pk, OK: ok})
+	}, sortPeak},
+	{tableCol{Title: "SM", Width: 4, Right: true, Keep: 4},
+		func(_ *procsTable, pr model.Process) string { return fmtPct(pr.SMUtil) }, sortSM},
+	{tableCol{Title: "CPU", Width: 5, Right: true, Keep: 5}, func(_ *procsTable, pr model.Process) string {
+		if !pr.CPUPercent.OK {
+			return na
 		}
-		return n
-	}
-	for _, d := range procDropOrder {
-		if width-used() >= procCmdMin {
-			break
-		}
-		keep[d] = false
-	}
-	var cols []procCol
-	for i, c := range procCols {
-		if keep[i] {
-			cols = append(cols, c)
-		}
-	}
-	return cols
+		return strconv.FormatFloat(pr.CPUPercent.V, 'f', 0, 64) + "%"
+	}, sortCPU},
+	{tableCol{Title: "RSS", Width: 8, Right: true, Keep: 6},
+		func(_ *procsTable, pr model.Process) string { return fmtBytes(pr.RSS) }, sortRSS},
+	{tableCol{Title: "COMMAND", Width: procCmdMin, Grow: -1}, nil, sortCommand},
 }
+
+// procTableCols are procCols' layouts, for the table component.
+var procTableCols = func() []tableCol {
+	out := make([]tableCol, len(procCols))
+	for i, c := range procCols {
+		out[i] = c.tableCol
+	}
+	return out
+}()
 
 func (p *procsTable) View() string {
 	st := p.styles
@@ -367,19 +439,25 @@ func (p *procsTable) View() string {
 	if p.active {
 		box = st.PaneFocused
 	}
-	title := st.Title.Render("PROCESSES") + st.Muted.Render(" "+strconv.Itoa(len(p.procs))+
+	title := st.title.render("PROCESSES") + st.muted.render(" "+strconv.Itoa(len(p.procs))+
 		"  sort: "+p.sortBy.String()+p.dirWord())
+	switch {
+	case p.editing:
+		title += st.muted.render("  filter: ") + p.filter + st.accent.render("▏")
+	case p.filter != "":
+		title += st.muted.render("  filter: ") + p.filter + st.muted.render(" (of "+strconv.Itoa(len(p.all))+")")
+	}
 	lines := []string{fit(title, inner)}
 
 	// The status line (prompt or last result) takes the bottom row.
 	var status string
 	switch {
 	case p.confirming:
-		status = st.Warn.Render(p.prompt())
+		status = st.warn.render(p.prompt())
 	case p.status != "" && p.statusErr:
-		status = st.Fail.Render(p.status)
+		status = st.fail.render(p.status)
 	case p.status != "":
-		status = st.OK.Render(p.status)
+		status = st.ok.render(p.status)
 	}
 	rows := innerH - 2 // title + header
 	if status != "" {
@@ -389,13 +467,15 @@ func (p *procsTable) View() string {
 	switch {
 	case p.hintOn && !p.anyResolved():
 		// One explanation instead of a table of unknowns.
-		lines = append(lines, wrapHint(st.Warn.Render("▲ ")+p.hint, inner)...)
+		lines = append(lines, wrapHint(st.warn.render("▲ ")+p.hint, inner)...)
 		for _, pr := range p.procs {
-			lines = append(lines, st.Muted.Render(fit("GPU "+strconv.Itoa(pr.GPUIndex)+"  PID "+
+			lines = append(lines, st.muted.render(fit("GPU "+strconv.Itoa(pr.GPUIndex)+"  PID "+
 				strconv.FormatUint(uint64(pr.PID), 10)+"  "+fmtBytes(pr.UsedMemory), inner)))
 		}
+	case len(p.procs) == 0 && p.filter != "":
+		lines = append(lines, st.muted.render("no process matches the filter (/ edits it, esc while editing clears it)"))
 	case len(p.procs) == 0:
-		lines = append(lines, st.Muted.Render("no processes on the GPUs"))
+		lines = append(lines, st.muted.render("no processes on the GPUs"))
 	default:
 		lines = append(lines, p.table(inner, max(rows, 1))...)
 	}
@@ -407,7 +487,7 @@ func (p *procsTable) View() string {
 }
 
 func (p *procsTable) dirWord() string {
-	if (p.sortBy == sortMem || p.sortBy == sortCPU) != p.desc {
+	if p.sortBy.bigFirst() != p.desc {
 		return " ↓"
 	}
 	return " ↑"
@@ -437,63 +517,46 @@ func (p *procsTable) table(width, rows int) []string {
 	// One cell for the selection marker: the highlight alone is lost
 	// without colour.
 	width--
-	cols := p.columns(width)
-	cmdW := width
-	for _, c := range cols {
-		cmdW -= c.width + 1
-	}
-	var hb strings.Builder
-	for _, c := range cols {
-		name := c.name
+	keep, widths := tableLayout(procTableCols, width)
+	sorted := -1
+	for i, c := range procCols {
 		if c.sort == p.sortBy {
-			name += p.dirWord()[1:]
-		}
-		if c.right {
-			hb.WriteString(fitRight(name, c.width) + " ")
-		} else {
-			hb.WriteString(fit(name, c.width) + " ")
+			sorted = i
 		}
 	}
-	cmdHead := "COMMAND"
-	if p.sortBy == sortCommand {
-		cmdHead += p.dirWord()[1:]
-	}
-	hb.WriteString(cmdHead)
-	out := []string{st.Muted.Render(fit(" "+hb.String(), width+1))}
+	out := []string{" " + tableHeader(st, procTableCols, keep, widths, sorted, p.dirWord()[1:])}
 
-	if p.selected < p.offset {
-		p.offset = p.selected
-	}
-	if p.selected >= p.offset+rows {
-		p.offset = p.selected - rows + 1
-	}
-	p.offset = min(max(p.offset, 0), max(len(p.procs)-rows, 0))
-	for i := p.offset; i < len(p.procs) && i < p.offset+rows; i++ {
+	// The scroll that keeps the selection in view, worked out here without
+	// changing the table (View has no side effects).
+	off := min(max(p.offset, p.selected-rows+1), p.selected)
+	off = min(max(off, 0), max(len(p.procs)-rows, 0))
+	cells := make([]string, len(keep))
+	for i := off; i < len(p.procs) && i < off+rows; i++ {
 		pr := p.procs[i]
-		var b strings.Builder
-		for _, c := range cols {
-			v := c.cell(p, pr)
-			if !pr.Resolved && (c.name == "USER" || c.name == "CPU" || c.name == "RSS") {
-				v = "?"
+		for k, ci := range keep {
+			c := procCols[ci]
+			switch {
+			case c.cell == nil: // the command
+				cmd := p.command(pr)
+				switch {
+				case !pr.Resolved:
+					cmd = st.muted.render("(not visible from this PID namespace)")
+				case pr.Zombie:
+					// Drawn as what it is, whatever its command line was.
+					cmd = st.warn.render("<zombie>") + st.muted.render(" exited, not reaped: "+cmd)
+				}
+				cells[k] = cmd
+			case !pr.Resolved && (c.Title == "USER" || c.Title == "CPU" || c.Title == "RSS"):
+				cells[k] = "?"
+			default:
+				cells[k] = c.cell(p, pr)
 			}
-			if c.right {
-				b.WriteString(fitRight(v, c.width) + " ")
-			} else {
-				b.WriteString(fit(v, c.width) + " ")
-			}
-		}
-		cmd := p.command(pr)
-		switch {
-		case !pr.Resolved:
-			cmd = st.Muted.Render("(not visible from this PID namespace)")
-		case pr.Command == zombieCommand:
-			cmd = st.Warn.Render("<zombie>") + st.Muted.Render(" exited, not reaped")
 		}
 		marker := " "
 		if p.active && i == p.selected {
-			marker = st.Accent.Render("›")
+			marker = st.accent.render("›")
 		}
-		line := marker + fit(b.String()+fit(cmd, cmdW), width)
+		line := marker + tableRow(procTableCols, keep, widths, cells)
 		if p.active && i == p.selected {
 			line = st.selectedRow(line)
 		}

@@ -40,7 +40,7 @@ func testProcs() []model.Process {
 			Command:    "/usr/bin/python3 -m vllm.entrypoints.openai.api_server --model meta-llama/Llama-3.1-70B-Instruct",
 			CPUPercent: model.Some(12.0), RSS: model.Some[uint64](3 << 30)},
 		{PID: 777, GPUIndex: 0, Kind: "compute", UsedMemory: model.Some[uint64](512 << 20),
-			Resolved: true, User: "carol", Name: "python3", Command: zombieCommand},
+			Resolved: true, User: "carol", Name: "python3", Command: "python3 crash.py", Zombie: true}, // its command line was known
 		{PID: 99001, GPUIndex: 1, Kind: "compute", UsedMemory: model.Some[uint64](2 << 30)},
 		{PID: 31337, GPUIndex: 0, Kind: "graphics", UsedMemory: model.Some[uint64](300 << 20), SMUtil: model.Some[uint32](3),
 			Resolved: true, User: "root", Name: "Xorg", Command: "/usr/lib/xorg/Xorg :0",
@@ -95,11 +95,24 @@ func newTestTable(t *testing.T, term *fakeTerminate, readOnly bool) *procsTable 
 // back, as the program would.
 func sendProcKeys(p *procsTable, ks ...string) {
 	for _, k := range ks {
-		cmd := p.Update(press(k))
-		for cmd != nil {
-			msg := cmd()
-			cmd = p.Update(msg)
+		runProcCmd(p, p.Update(press(k)))
+	}
+}
+
+// runProcCmd runs what the table returned, as the program would; the
+// messages meant for the root (captureKeysMsg) stop there.
+func runProcCmd(p *procsTable, cmd tea.Cmd) {
+	if cmd == nil {
+		return
+	}
+	switch msg := cmd().(type) {
+	case tea.BatchMsg:
+		for _, c := range msg {
+			runProcCmd(p, c)
 		}
+	case captureKeysMsg, nil:
+	default:
+		runProcCmd(p, p.Update(msg))
 	}
 }
 
@@ -177,7 +190,12 @@ func TestProcsSortKeys(t *testing.T) {
 		{[]string{"o", "o", "o", "o"}, []uint32{5150, 31337, 777, 4242, 99001}, sortCommand},
 		{[]string{"o", "o", "o", "o", "O"}, []uint32{4242, 777, 31337, 5150, 99001}, sortCommand},
 		{[]string{"o", "o", "O"}, []uint32{99001, 31337, 5150, 4242, 777}, sortPID},
-		{[]string{"o", "o", "o", "o", "o"}, []uint32{5150, 4242, 99001, 777, 31337}, sortMem},
+		// Peak, SM and RSS: biggest first, unavailable last; GPU: 0 first.
+		{[]string{"o", "o", "o", "o", "o"}, []uint32{4242, 5150, 777, 31337, 99001}, sortPeak},
+		{[]string{"o", "o", "o", "o", "o", "o"}, []uint32{4242, 31337, 777, 5150, 99001}, sortSM},
+		{[]string{"o", "o", "o", "o", "o", "o", "o"}, []uint32{4242, 5150, 31337, 777, 99001}, sortRSS},
+		{[]string{"o", "o", "o", "o", "o", "o", "o", "o"}, []uint32{777, 4242, 31337, 5150, 99001}, sortGPU},
+		{[]string{"o", "o", "o", "o", "o", "o", "o", "o", "o"}, []uint32{5150, 4242, 99001, 777, 31337}, sortMem},
 		// Cycling to the next column starts it in its natural order again.
 		{[]string{"O", "o"}, []uint32{4242, 5150, 31337, 777, 99001}, sortCPU},
 	}
@@ -282,8 +300,11 @@ func TestProcsConfirmPromptAndCommand(t *testing.T) {
 	ft := &fakeTerminate{err: errors.New("operation not permitted")}
 	p := newTestTable(t, ft, false)
 	p.SetSize(100, 10)
-	if cmd := p.Update(press("x")); cmd != nil {
-		t.Fatal("x returned a command before confirmation")
+	// x only tells the root that the prompt takes the keys now.
+	if cmd := p.Update(press("x")); cmd == nil {
+		t.Fatal("x did not ask the root to route every key to the prompt")
+	} else if msg, ok := cmd().(captureKeysMsg); !ok || !msg.on {
+		t.Fatalf("x returned %#v before confirmation", msg)
 	}
 	if !p.Confirming() {
 		t.Fatal("x did not open the prompt")
@@ -302,11 +323,10 @@ func TestProcsConfirmPromptAndCommand(t *testing.T) {
 	if len(ft.got()) != 0 {
 		t.Fatal("terminate ran in Update instead of in the command")
 	}
-	msg := cmd()
+	runProcCmd(p, cmd) // the command, and its result back to the table
 	if got := ft.got(); !slices.Equal(got, []int32{5150}) {
 		t.Fatalf("terminate calls %v, want [5150]", got)
 	}
-	p.Update(msg)
 	if !p.statusErr || !strings.Contains(p.status, "operation not permitted") {
 		t.Errorf("status %q (err %v), want the error", p.status, p.statusErr)
 	}
@@ -347,16 +367,17 @@ func TestProcsFitsAnyWidth(t *testing.T) {
 		}
 	}
 	has := func(w int, col string) bool {
-		for _, c := range p.columns(w) {
-			if c.name == col {
+		keep, _ := tableLayout(procTableCols, w)
+		for _, i := range keep {
+			if procCols[i].Title == col {
 				return true
 			}
 		}
 		return false
 	}
-	full := 0
-	for _, c := range procCols {
-		full += c.width + 1
+	full := 0 // every column but the command, each with its gap
+	for _, c := range procCols[:len(procCols)-1] {
+		full += c.Width + 1
 	}
 	if !has(full+procCmdMin, "RSS") {
 		t.Error("RSS dropped although everything fits")
@@ -367,8 +388,9 @@ func TestProcsFitsAnyWidth(t *testing.T) {
 	if !has(full+procCmdMin-1, "CPU") {
 		t.Error("CPU dropped before RSS")
 	}
-	if !has(10, "PID") || !has(10, "GPU MEM") {
-		t.Error("PID and GPU memory must survive the narrowest table")
+	// The narrowest table the dashboard draws (60 columns less borders).
+	if !has(40, "PID") || !has(40, "GPU MEM") || !has(40, "COMMAND") {
+		t.Error("PID, GPU memory and the command must survive the narrowest table")
 	}
 }
 
@@ -420,5 +442,28 @@ func TestProcsStatusClearsOnNextKey(t *testing.T) {
 	sendProcKeys(p, "down")
 	if p.status != "" {
 		t.Errorf("status %q still shown after the next key", p.status)
+	}
+}
+
+// / filters the table by PID, user or command; esc while typing clears it;
+// while typing, keys are text (q does not quit, x does not terminate).
+func TestProcsFilter(t *testing.T) {
+	p := newTestTable(t, &fakeTerminate{}, false)
+	p.SetSize(120, 10)
+	sendProcKeys(p, "/", "v", "l", "l", "m")
+	if !p.Confirming() {
+		t.Fatal("typing a filter must capture the keys")
+	}
+	if got := procPIDs(p); !slices.Equal(got, []uint32{5150}) {
+		t.Errorf("filter vllm: %v", got)
+	}
+	p.Update(tea.KeyMsg{Type: tea.KeyEnter})
+	if p.Confirming() || !strings.Contains(p.View(), "filter: vllm (of 5)") {
+		t.Errorf("enter keeps the filter and ends typing:\n%s", p.View())
+	}
+	sendProcKeys(p, "/")
+	p.Update(tea.KeyMsg{Type: tea.KeyEsc})
+	if len(p.procs) != 5 {
+		t.Errorf("esc while typing clears the filter: %d rows", len(p.procs))
 	}
 }

@@ -14,20 +14,10 @@ import (
 
 // na is how every unavailable value is shown. It is never 0: "the card
 // reports 0 W" and "the card does not report power" must look different.
-const na = "N/A"
+const na = model.NotAvailable
 
-// fmtGiB renders used/total memory as "45.2/79.6 GiB" ("45.2 GiB" without
-// a total, "N/A" without a reading).
-func fmtGiB(used, total model.Opt[uint64]) string {
-	if !used.OK {
-		return na
-	}
-	u := strconv.FormatFloat(float64(used.V)/gib, 'f', 1, 64)
-	if !total.OK {
-		return u + " GiB"
-	}
-	return u + "/" + strconv.FormatFloat(float64(total.V)/gib, 'f', 1, 64) + " GiB"
-}
+// fmtGiB is model.FormatMemory ("45.2/79.6 GiB").
+func fmtGiB(used, total model.Opt[uint64]) string { return model.FormatMemory(used, total) }
 
 // fmtBytes renders a byte count with a binary unit ("512 MiB", "1.5 GiB").
 func fmtBytes(b model.Opt[uint64]) string {
@@ -45,37 +35,14 @@ func fmtBytes(b model.Opt[uint64]) string {
 	return strconv.FormatUint(b.V, 10) + " B"
 }
 
-// fmtPct renders a percentage ("67%").
-func fmtPct(p model.Opt[uint32]) string {
-	if !p.OK {
-		return na
-	}
-	return strconv.FormatUint(uint64(p.V), 10) + "%"
-}
+// fmtPct is model.FormatPercent ("67%").
+func fmtPct(p model.Opt[uint32]) string { return model.FormatPercent(p) }
 
-// fmtWatts renders draw against the enforced limit, both in mW, as "412/700 W".
-func fmtWatts(draw, limit model.Opt[uint32]) string {
-	if !draw.OK {
-		return na
-	}
-	d := strconv.Itoa(int(math.Round(float64(draw.V) / 1000)))
-	if !limit.OK {
-		return d + " W"
-	}
-	return d + "/" + strconv.Itoa(int(math.Round(float64(limit.V)/1000))) + " W"
-}
+// fmtWatts is model.FormatPower ("412/700 W").
+func fmtWatts(draw, limit model.Opt[uint32]) string { return model.FormatPower(draw, limit) }
 
-// fmtTemp renders a temperature against its slowdown threshold ("54/87°C").
-func fmtTemp(t, slowdown model.Opt[int32]) string {
-	if !t.OK {
-		return na
-	}
-	v := strconv.Itoa(int(t.V))
-	if !slowdown.OK {
-		return v + "°C"
-	}
-	return v + "/" + strconv.Itoa(int(slowdown.V)) + "°C"
-}
+// fmtTemp is model.FormatTemp ("54/87°C").
+func fmtTemp(t, slowdown model.Opt[int32]) string { return model.FormatTemp(t, slowdown) }
 
 // fmtMHz renders a clock ("1980 MHz").
 func fmtMHz(c model.Opt[uint32]) string {
@@ -118,27 +85,44 @@ func frac[T uint32 | int32 | uint64](v, limit model.Opt[T]) (float64, bool) {
 	return math.Max(0, math.Min(1, f)), true
 }
 
-// Bar levels; the thresholds are where a reading deserves a second look.
+// Bar levels: low is "in use", mid "worth a look", high "a fault".
 const (
 	levelLow = iota
 	levelMid
 	levelHigh
 )
 
-func levelOf(f float64) int {
-	switch {
-	case f >= 0.9:
-		return levelHigh
-	case f >= 0.7:
-		return levelMid
+// barMeaning is what a full bar means, which decides its colour: a busy GPU
+// (utilisation, bandwidth, power at its cap) is doing its job, not failing.
+type barMeaning int
+
+const (
+	meanBusy     barMeaning = iota // never a fault: one colour at any level
+	meanCapacity                   // memory: nearly full is worth a look
+	meanHeat                       // temperature against the slowdown threshold
+)
+
+func levelOf(f float64, m barMeaning) int {
+	switch m {
+	case meanCapacity:
+		if f >= 0.9 {
+			return levelMid
+		}
+	case meanHeat:
+		switch {
+		case f >= 1: // at or past the slowdown temperature
+			return levelHigh
+		case f >= 0.9:
+			return levelMid
+		}
 	}
 	return levelLow
 }
 
-// bar draws a horizontal bar of width cells filled to f (0..1). An unknown
-// value (ok=false) draws an empty track so a missing reading never looks
-// like a zero one next to its "N/A" label.
-func (s *Styles) bar(f float64, ok bool, width int) string {
+// bar draws a horizontal bar of width cells filled to f (0..1), coloured by
+// what its level means. An unknown value (ok=false) draws an empty track so
+// a missing reading never looks like a zero one next to its "N/A" label.
+func (s *Styles) bar(f float64, ok bool, width int, m barMeaning) string {
 	if width <= 0 {
 		return ""
 	}
@@ -152,7 +136,7 @@ func (s *Styles) bar(f float64, ok bool, width int) string {
 	}
 	filled = min(filled, width)
 	fill, st := g.Low, s.barLow
-	switch levelOf(f) {
+	switch levelOf(f, m) {
 	case levelMid:
 		fill, st = g.Mid, s.barMid
 	case levelHigh:
@@ -461,21 +445,17 @@ func fitRows(s string, height int) string {
 	return strings.Join(lines, "\n")
 }
 
-// shortBus trims the PCI domain NVML prints ("00000000:18:00.0" -> "18:00.0")
-// when it is zero, which it is on almost every machine.
-func shortBus(bus string) string {
-	if rest, ok := strings.CutPrefix(bus, "00000000:"); ok {
-		return rest
-	}
-	if rest, ok := strings.CutPrefix(bus, "0000:"); ok {
-		return rest
-	}
-	return bus
-}
+// shortBus is model.FormatBusID ("18:00.0").
+func shortBus(bus string) string { return model.FormatBusID(bus) }
 
-// shortName drops the vendor prefix every NVIDIA GPU name carries.
+// shortName drops the brand words NVIDIA puts before the model
+// ("NVIDIA GeForce RTX 4090" -> "RTX 4090", "Tesla T4" -> "T4"), so that a
+// narrow column still tells an RTX 4090 from an RTX 5090.
 func shortName(name string) string {
-	return strings.TrimPrefix(name, "NVIDIA ")
+	for _, brand := range []string{"NVIDIA ", "GeForce ", "Tesla ", "Quadro "} {
+		name = strings.TrimPrefix(name, brand)
+	}
+	return name
 }
 
 // throttleTags renders the active throttle reasons as short tags, faults
@@ -502,23 +482,24 @@ func (s *Styles) throttleTags(reasons model.Opt[uint64]) string {
 	return strings.Join(tags, " ")
 }
 
-// healthBadge is the GPU's state as glyph + word (+ reason when wide enough).
-func (s *Styles) healthBadge(h model.Health, withReason bool) string {
-	var out string
-	switch h.State {
-	case model.Healthy:
+// verdictBadge is a GPU's verdict as glyph + word + reason, coloured by
+// level: the same words in the card, the table, the zoom and the report.
+func (s *Styles) verdictBadge(v model.Verdict) string {
+	switch v.Level {
+	case model.VerdictOK, "":
 		return s.okBadge
-	case model.Stale:
-		out = s.warn.render("◌ STALE")
-	case model.Lost:
-		out = s.fail.render("✖ LOST")
-	default:
-		out = s.fail.render("✖ ERROR")
+	case model.VerdictWarn, model.VerdictStale:
+		return s.warn.render(v.Text())
 	}
-	if withReason && h.Reason != "" {
-		out += " " + s.muted.render(h.Reason)
+	return s.fail.render(v.Text())
+}
+
+// healthReason is why a GPU cannot be read, muted ("" when it can).
+func (s *Styles) healthReason(h model.Health) string {
+	if h.State == model.Healthy || h.Reason == "" {
+		return ""
 	}
-	return out
+	return s.muted.render(h.Reason)
 }
 
 // memo is one cached rendering and the inputs it was drawn from: frames

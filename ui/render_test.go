@@ -84,21 +84,25 @@ func TestBar(t *testing.T) {
 		name string
 		f    float64
 		ok   bool
+		m    barMeaning
 		want string
 	}{
-		{"empty", 0, true, strings.Repeat(string(g.Empty), 10)},
-		{"tiny shows one cell", 0.01, true, string(g.Low) + strings.Repeat(string(g.Empty), 9)},
-		{"half low", 0.5, true, strings.Repeat(string(g.Low), 5) + strings.Repeat(string(g.Empty), 5)},
-		{"mid", 0.8, true, strings.Repeat(string(g.Mid), 8) + strings.Repeat(string(g.Empty), 2)},
-		{"high", 0.95, true, strings.Repeat(string(g.High), 10)},
-		{"unavailable is a bare track", 0.9, false, strings.Repeat(string(g.Empty), 10)},
+		{"empty", 0, true, meanBusy, strings.Repeat(string(g.Empty), 10)},
+		{"tiny shows one cell", 0.01, true, meanBusy, string(g.Low) + strings.Repeat(string(g.Empty), 9)},
+		{"half low", 0.5, true, meanCapacity, strings.Repeat(string(g.Low), 5) + strings.Repeat(string(g.Empty), 5)},
+		{"a busy GPU is not a fault", 1, true, meanBusy, strings.Repeat(string(g.Low), 10)},
+		{"memory nearly full is worth a look", 0.95, true, meanCapacity, strings.Repeat(string(g.Mid), 10)},
+		{"memory full is still no fault", 1, true, meanCapacity, strings.Repeat(string(g.Mid), 10)},
+		{"warm", 0.9, true, meanHeat, strings.Repeat(string(g.Mid), 9) + string(g.Empty)},
+		{"at the slowdown temperature", 1, true, meanHeat, strings.Repeat(string(g.High), 10)},
+		{"unavailable is a bare track", 0.9, false, meanHeat, strings.Repeat(string(g.Empty), 10)},
 	}
 	for _, tt := range tests {
-		if got := st.bar(tt.f, tt.ok, 10); got != tt.want {
+		if got := st.bar(tt.f, tt.ok, 10, tt.m); got != tt.want {
 			t.Errorf("%s: bar = %q, want %q", tt.name, got, tt.want)
 		}
 	}
-	if st.bar(0.5, true, 0) != "" || st.bar(0.5, true, -3) != "" {
+	if st.bar(0.5, true, 0, meanBusy) != "" || st.bar(0.5, true, -3, meanBusy) != "" {
 		t.Error("a bar of no width must be empty")
 	}
 }
@@ -264,12 +268,14 @@ func TestGoldenRenderGallery(t *testing.T) {
 		st := NewStyles(th)
 		fmt.Fprintf(&b, "== %s\n", name)
 		for _, f := range []float64{0, 0.05, 0.25, 0.5, 0.69, 0.7, 0.89, 0.9, 1} {
-			fmt.Fprintf(&b, "bar %4.2f |%s|\n", f, st.bar(f, true, 20))
+			fmt.Fprintf(&b, "bar %4.2f |%s| |%s| |%s|\n", f, st.bar(f, true, 20, meanBusy), st.bar(f, true, 20, meanCapacity),
+				st.bar(f, true, 20, meanHeat))
 		}
-		fmt.Fprintf(&b, "bar  N/A |%s|\n", st.bar(0.5, false, 20))
-		for _, h := range []model.Health{{State: model.Healthy}, {State: model.Stale, Reason: "no answer for 1.2s"},
-			{State: model.Lost, Reason: "GPU_IS_LOST"}, {State: model.Failed, Reason: "RESET_REQUIRED"}} {
-			fmt.Fprintf(&b, "health %s\n", st.healthBadge(h, true))
+		fmt.Fprintf(&b, "bar  N/A |%s|\n", st.bar(0.5, false, 20, meanBusy))
+		for _, v := range []model.Verdict{{Level: model.VerdictOK}, {Level: model.VerdictWarn, Reason: "PCIe x8"},
+			{Level: model.VerdictStale}, {Level: model.VerdictFail, Reason: "thermal", More: 1},
+			{Level: model.VerdictLost, More: 2}, {Level: model.VerdictError}} {
+			fmt.Fprintf(&b, "verdict %s\n", st.verdictBadge(v))
 		}
 		fmt.Fprintf(&b, "throttle %s\n", st.throttleTags(model.Some(model.ThrottleHWThermal|model.ThrottleSWPowerCap|
 			model.ThrottleAppClocks|model.ThrottleHWPowerBrake)))
@@ -311,5 +317,21 @@ func TestPaintMatchesLipgloss(t *testing.T) {
 		if name == "dark" && !strings.Contains(st.barLow.pre, "38;5;78") {
 			t.Errorf("dark bar colour missing from %q", st.barLow.pre)
 		}
+	}
+}
+
+// The light theme paints its background behind every cell, styled or not.
+func TestLightThemeBackground(t *testing.T) {
+	th, _ := themes.Get("light")
+	st := NewStyles(th)
+	st.bgPre = "\x1b[48;5;255m" // the test profile has no colour: set it as a 256-colour terminal would
+	got := st.paintBackground("ab\x1b[1mc\x1b[0md\n e")
+	want := "\x1b[48;5;255mab\x1b[1mc\x1b[0m\x1b[48;5;255md\x1b[0m\n\x1b[48;5;255m e\x1b[0m"
+	if got != want {
+		t.Errorf("paintBackground = %q, want %q", got, want)
+	}
+	dark, _ := themes.Get("dark")
+	if s := NewStyles(dark); s.paintBackground("x") != "x" {
+		t.Error("a theme without a background must leave the screen alone")
 	}
 }

@@ -12,8 +12,11 @@ import (
 	"github.com/gputop/gputop/themes"
 )
 
-// Styles are every lipgloss style the UI uses, built from a Theme here and
-// nowhere else, so switching theme (`t`) is one assignment.
+// Styles are every style the UI uses, built from a Theme here and nowhere
+// else, so switching theme (`t`) is one assignment. Views draw with one
+// API, the paints (st.muted.render, st.fail.on, ...); the lipgloss styles
+// they are made from stay exported for what needs a lipgloss.Style (help,
+// borders) and for tests.
 type Styles struct {
 	Theme themes.Theme
 
@@ -38,10 +41,15 @@ type Styles struct {
 	barLow, barMid, barHigh, barEmpty, muted, spark paint
 	title, bold, accent, ok, warn, fail, text       paint
 	header, headerBadge, selected                   paint
+	rising                                          paint // a load climbing, not yet a warning
 
 	// Strings every frame draws the same way, rendered once.
 	status  map[model.Status]string
 	okBadge string
+
+	// bgPre sets the theme's background ("" when it has none); paintBackground
+	// puts it behind every cell of a screen.
+	bgPre string
 
 	// gen tells one set of styles from another for the panes' view caches:
 	// a theme change overwrites the Styles in place, so a pointer would not.
@@ -123,6 +131,7 @@ func NewStyles(t themes.Theme) *Styles {
 	s.title, s.bold, s.accent, s.text = paintOf(s.Title), paintOf(s.Bold), paintOf(s.Accent), paintOf(s.Text)
 	s.ok, s.warn, s.fail = paintOf(s.OK), paintOf(s.Warn), paintOf(s.Fail)
 	s.header, s.headerBadge, s.selected = paintOf(s.Header), paintOf(s.HeaderBadge), paintOf(s.Selected)
+	s.rising = paintOf(s.Warn.UnsetBold())
 	s.status = map[model.Status]string{
 		model.Pass: s.OK.Render("✔ pass"),
 		model.Warn: s.Warn.Render("▲ warn"),
@@ -130,6 +139,11 @@ func NewStyles(t themes.Theme) *Styles {
 		model.Skip: s.Muted.Render("○ skip"),
 	}
 	s.okBadge = s.OK.Render("● ok")
+	if t.Background != nil {
+		if _, none := t.Background.(lipgloss.NoColor); !none {
+			s.bgPre = paintOf(lipgloss.NewStyle().Background(t.Background)).pre
+		}
+	}
 	s.Help = help.Styles{
 		Ellipsis:       s.Muted,
 		ShortKey:       s.Accent,
@@ -201,4 +215,26 @@ func (s *Styles) Severity(sev model.Severity) lipgloss.Style {
 		return s.Warn
 	}
 	return s.Text
+}
+
+// paintBackground puts the theme's background behind every cell of screen:
+// each line starts with it and every reset inside a line turns it on again,
+// so styled spans keep their own colours and everything else gets the
+// background, padding included.
+func (s *Styles) paintBackground(screen string) string {
+	if s.bgPre == "" {
+		return screen
+	}
+	const reset = "\x1b[0m"
+	var b strings.Builder
+	b.Grow(len(screen) + len(screen)/8)
+	for i, line := range strings.Split(screen, "\n") {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(s.bgPre)
+		b.WriteString(strings.ReplaceAll(strings.ReplaceAll(line, reset, reset+s.bgPre), "\x1b[m", reset+s.bgPre))
+		b.WriteString(reset)
+	}
+	return b.String()
 }

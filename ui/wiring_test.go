@@ -25,8 +25,8 @@ func TestProcessesOverlayConfirmsBeforeTerminate(t *testing.T) {
 	if v := m.View(); !strings.Contains(v, "python train.py") {
 		t.Fatalf("process table not shown:\n%s", v)
 	}
-	m.Update(press("x"))
-	if !m.procs.Confirming() || !strings.Contains(m.View(), "SIGTERM") {
+	drive(m, press("x"))
+	if !m.capture || !strings.Contains(m.View(), "SIGTERM") {
 		t.Fatalf("x did not ask for confirmation:\n%s", m.View())
 	}
 	if _, cmd := m.Update(press("q")); cmd != nil {
@@ -45,7 +45,7 @@ func TestProcessesOverlayConfirmsBeforeTerminate(t *testing.T) {
 	if cmd == nil {
 		t.Fatal("y returned no command")
 	}
-	drive(m, cmd())
+	runCmd(m, cmd, 0)
 	mu.Lock()
 	defer mu.Unlock()
 	if len(killed) != 1 {

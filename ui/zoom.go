@@ -23,8 +23,12 @@ func newZoomView(c *common) *zoomView { return &zoomView{common: c} }
 
 func (z *zoomView) Update(tea.Msg) tea.Cmd { return nil }
 
-func (z *zoomView) ShortHelp() []key.Binding  { return []key.Binding{z.keys.Back} }
-func (z *zoomView) FullHelp() [][]key.Binding { return [][]key.Binding{z.ShortHelp()} }
+func (z *zoomView) ShortHelp() []key.Binding { return []key.Binding{z.keys.Back} }
+func (z *zoomView) FullHelp() [][]key.Binding {
+	next := z.keys.Right
+	next.SetHelp("←/→ tab", "previous / next GPU")
+	return [][]key.Binding{{next, z.keys.Back}}
+}
 
 // zoomSpan is the history the zoomed graphs cover.
 const zoomSpan = int64(120e9)
@@ -37,8 +41,11 @@ func (z *zoomView) View() string {
 	st := z.styles
 	inner, innerH := z.width-4, z.height-2
 
-	title := st.Title.Render("GPU "+strconv.Itoa(g.Info.Index)) + " " + st.Bold.Render(g.Info.Name) + "  " +
-		st.Muted.Render(g.Info.BusID) + "  " + st.healthBadge(g.Health, true)
+	title := st.title.render("GPU "+strconv.Itoa(g.Info.Index)) + " " + st.bold.render(g.Info.Name) + "  " +
+		st.muted.render(shortBus(g.Info.BusID)) + "  " + st.verdictBadge(g.Verdict)
+	if r := st.healthReason(g.Health); r != "" {
+		title += " " + r
+	}
 	if fc, peak := z.watch.forecast(z.gpu); inner-textWidth(title) > 30 {
 		// The load watch: growth, forecast and peak since the reset (z).
 		title = spread(title, renderForecast(fc, peak, min(inner-textWidth(title)-2, 70), st), inner)
@@ -128,12 +135,17 @@ func (z *zoomView) graphs(g *gpuFrame, width, height int) []string {
 		if top <= 0 || math.IsNaN(top) {
 			top = float64(peak) // no known limit: scale to the window's peak
 		}
+		if peak == peak && float64(peak) > top {
+			// Past the limit (a GPU above its slowdown temperature): the axis
+			// grows so the value is drawn, not clipped at the limit.
+			top = float64(peak)
+		}
 		peakText := na
 		if peak == peak {
 			peakText = strconv.FormatFloat(float64(peak), 'f', decimals(s.unit), 64) + s.unit
 		}
-		head := st.Muted.Render(fit(s.label, 8)) + fit(s.now, 18) +
-			st.Muted.Render("peak "+peakText+" over "+strconv.FormatInt((bucket*int64(plotW)+5e8)/1e9, 10)+"s")
+		head := st.muted.render(fit(s.label, 8)) + fit(s.now, 18) +
+			st.muted.render("peak "+peakText+" over "+strconv.FormatInt((bucket*int64(plotW)+5e8)/1e9, 10)+"s")
 		out = append(out, fit(head, width))
 		for i, r := range chart(z.values, top, rows) {
 			axis := ""
@@ -144,9 +156,9 @@ func (z *zoomView) graphs(g *gpuFrame, width, height int) []string {
 				case rows - 1:
 					axis = "0"
 				}
-				axis = st.Muted.Render(fitRight(axis, gutter-2) + " ┤")
+				axis = st.muted.render(fitRight(axis, gutter-2) + " ┤")
 			}
-			out = append(out, axis+st.Accent.UnsetBold().Render(r))
+			out = append(out, axis+st.spark.render(r))
 		}
 	}
 	return out
@@ -163,7 +175,7 @@ func decimals(unit string) int {
 func (z *zoomView) details(g *gpuFrame, width int) (slow, procs []string) {
 	st := z.styles
 	s := &g.Slow
-	kv := func(k, v string) string { return st.Muted.Render(fit(k, 14)) + v }
+	kv := func(k, v string) string { return st.muted.render(fit(k, 14)) + v }
 	optInt := func(o model.Opt[int]) string {
 		if !o.OK {
 			return na
@@ -193,10 +205,10 @@ func (z *zoomView) details(g *gpuFrame, width int) (slow, procs []string) {
 	}
 	link := "Gen" + optInt(s.PCIeGen) + " x" + optInt(s.PCIeWidth)
 	if g.Info.MaxPCIeGen.OK || g.Info.MaxPCIeWidth.OK {
-		link += st.Muted.Render(" (max Gen" + optInt(g.Info.MaxPCIeGen) + " x" + optInt(g.Info.MaxPCIeWidth) + ")")
+		link += st.muted.render(" (max Gen" + optInt(g.Info.MaxPCIeGen) + " x" + optInt(g.Info.MaxPCIeWidth) + ")")
 	}
 	lines := []string{
-		st.Title.Render("DETAILS"),
+		st.title.render("DETAILS"),
 		kv("PCIe link", link),
 		kv("PCIe TX / RX", mbps(s.PCIeTxKBps)+" / "+mbps(s.PCIeRxKBps)),
 		kv("PCIe replays", optU64(s.PCIeReplays)),
@@ -212,11 +224,12 @@ func (z *zoomView) details(g *gpuFrame, width int) (slow, procs []string) {
 		kv("MIG", optBool(model.Opt[bool]{V: s.MIGCurrent.V == 1, OK: s.MIGCurrent.OK}, "enabled", "disabled")),
 		kv("Throttle", st.throttleTags(g.Fast.ThrottleReasons)),
 	}
-	procs = []string{st.Title.Render("PROCESSES") + st.Muted.Render(" "+strconv.Itoa(len(s.Processes)))}
+	lines = append(lines, st.signalLines(g, kv)...) // hardware signals (signals.go)
+	procs = []string{st.title.render("PROCESSES") + st.muted.render(" "+strconv.Itoa(len(s.Processes)))}
 	if len(s.Processes) == 0 {
-		procs = append(procs, st.Muted.Render("none"))
+		procs = append(procs, st.muted.render("none"))
 	} else {
-		procs = append(procs, st.Muted.Render(fitRight("PID", 7)+" "+fit("USER", 8)+" "+fitRight("MEM", 9)+" COMMAND"))
+		procs = append(procs, st.muted.render(fitRight("PID", 7)+" "+fit("USER", 8)+" "+fitRight("MEM", 9)+" COMMAND"))
 	}
 	for _, pr := range s.Processes {
 		user, cmd := pr.User, pr.Command
@@ -224,7 +237,7 @@ func (z *zoomView) details(g *gpuFrame, width int) (slow, procs []string) {
 			cmd = pr.Name
 		}
 		if !pr.Resolved {
-			user, cmd = "?", st.Muted.Render("(not visible from this namespace)")
+			user, cmd = "?", st.muted.render("(not visible from this namespace)")
 		}
 		procs = append(procs, fit(fitRight(strconv.FormatUint(uint64(pr.PID), 10), 7)+" "+fit(user, 8)+" "+
 			fitRight(fmtBytes(pr.UsedMemory), 9)+" "+cmd, width))

@@ -42,13 +42,14 @@ func runDashboard(parent context.Context, o *options) error {
 
 	cfg := ui.Config{
 		Interval:     o.interval,
+		Demo:         o.demo,
 		Theme:        o.theme,
 		ReadOnly:     o.readOnly,
 		RunChecks:    s.runChecks,
 		Evaluate:     s.evaluateLive,
 		RefreshFacts: s.refreshFacts,
 		Export:       s.export,
-		OpenError:    s.openErr,
+		OpenError:    openFailure(s.openErr),
 		Clipboard:    os.Stdout,
 		Logger:       log,
 		Peaks:        s.peaks,
@@ -67,10 +68,15 @@ func runDashboard(parent context.Context, o *options) error {
 		}
 	}
 	if s.sampler != nil {
-		cfg.Source = ui.FromSampler(s.sampler)
+		cfg.Source = fromSampler(s.sampler)
 		cfg.Interval = s.sampler.Options().Interval
 	}
 	if s.snap != nil {
+		cfg.ReadOnly = true
+		cfg.Replay = &ui.ReplayInfo{Host: s.snap.Host, Recorded: s.snap.Created.Time(), Path: o.replay}
+		cfg.Evaluate, cfg.RefreshFacts = nil, nil
+	}
+	if s.snap != nil && s.sampler != nil {
 		cfg.Replay = &ui.ReplayInfo{Host: s.snap.Host, Recorded: s.snap.Created.Time(), Path: o.replay}
 		cfg.ReadOnly = true
 		// Recorded facts do not change: keep the recorded-vs-now marks.
@@ -99,14 +105,39 @@ func runDashboard(parent context.Context, o *options) error {
 	// The UI draws at most 20 frames a second, and only when something
 	// changed; tty's renderer writes a frame when the view changed and
 	// otherwise never wakes (bubbletea's own ticked 20-60 times a second).
+	// Without bubbletea's renderer nobody turns mouse reporting on: do it
+	// here (button and wheel events, SGR coordinates) and off again after.
+	os.Stdout.WriteString(mouseOn) //nolint:errcheck // best effort: a terminal without it still works
 	_, runErr := tty.Run(ctx, ui.New(cfg), os.Stdin, os.Stdout)
+	os.Stdout.WriteString(mouseOff) //nolint:errcheck
 	stopSampler()
+	releaseHangs(s)
 	<-samplerDone
 	logStats(s, log)
 	if runErr != nil && !errors.Is(runErr, tea.ErrProgramKilled) && !errors.Is(runErr, context.Canceled) {
 		return &exitError{code: 2, err: runErr}
 	}
 	return nil
+}
+
+// Mouse reporting for click-to-focus and the wheel: cell motion (1002) in
+// SGR encoding (1006), which bubbletea's input reader parses.
+const (
+	mouseOn  = "\x1b[?1002h\x1b[?1006h"
+	mouseOff = "\x1b[?1002l\x1b[?1006l"
+)
+
+// releaseHangs ends the simulated fleet's injected hangs (the demo's STALE
+// GPU) so that quitting does not wait for them; a real backend has none to
+// release.
+func releaseHangs(s *session) {
+	r, ok := s.backend.(interface{ Release(gpu int) })
+	if !ok || s.sampler == nil {
+		return
+	}
+	for i := range s.sampler.GPUs() {
+		r.Release(i)
+	}
 }
 
 // terminateGrace is how long a process has to exit after SIGTERM before

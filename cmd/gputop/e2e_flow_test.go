@@ -17,10 +17,10 @@ func TestE2EDemoDashboard(t *testing.T) {
 	bin := gputopBinary(t)
 	for _, size := range []struct {
 		w, h int
-		want []string // names visible at this width (80 columns truncates them)
+		want []string // names visible at this width: the model numbers survive 80 columns
 	}{
-		{200, 50, []string{"8 GPUs", "driver 580.159.04", "A100", "RTX 4090", "Tesla T4"}},
-		{80, 24, []string{"8 GPUs", "driver 580.159.04", "A100", "Tesla T4"}},
+		{200, 50, []string{"8 GPUs", "driver 580.159.04 (CUDA ≤ 13.0)", "DEMO", "A100", "RTX 4090", "RTX 5090", " T4 "}},
+		{80, 24, []string{"8 GPUs", "driver 580.159.04", "DEMO", "A100", "RTX 4090", "RTX 5090"}},
 	} {
 		t.Run(sizeName(size.w, size.h), func(t *testing.T) {
 			s := newTmux(t, size.w, size.h)
@@ -87,7 +87,13 @@ func TestE2ENoGPUExplains(t *testing.T) {
 	// enter opens the fix with its commands.
 	s.waitFor("NVIDIA kernel driver", 10*time.Second)
 	s.send("Enter")
-	s.waitFor("modprobe nvidia", 5*time.Second)
+	// The fix: on a host, load the module; inside a container (this
+	// machine), never modprobe: the module and the GPU come from the host.
+	fix := s.waitFor("Commands", 5*time.Second)
+	flat := strings.ReplaceAll(fix, "\n", " ")
+	if !strings.Contains(flat, "modprobe nvidia") && !strings.Contains(flat, "host") {
+		t.Errorf("the fix screen names neither loading the module nor the host:\n%s", fix)
+	}
 	s.send("q")
 	s.waitFor("EXIT=0", 10*time.Second)
 }
@@ -102,7 +108,7 @@ func TestE2EExportThenReplay(t *testing.T) {
 	s.waitFor("CHECKS", 20*time.Second)
 	s.waitFor("took", 10*time.Second) // the checks finished
 	s.send("s")
-	scr := s.waitFor(".json", 10*time.Second)
+	scr := s.waitFor("snapshot exported to", 10*time.Second) // not ".json": check titles name version.json
 	s.send("q")
 	s.waitFor("EXIT=0", 10*time.Second)
 	files, _ := filepath.Glob(filepath.Join(dir, "gputop-*.json"))

@@ -11,6 +11,8 @@ import (
 	"os"
 	"runtime/debug"
 	"runtime/pprof"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -65,6 +67,7 @@ type options struct {
 	readOnly        bool
 	includeCmdlines bool
 	cpuProfile      string
+	gpusSet         bool // --gpus was given
 }
 
 func (o *options) validate() error {
@@ -73,6 +76,9 @@ func (o *options) validate() error {
 	}
 	if o.interval > time.Minute {
 		return usageError("--interval %v is too long: the maximum is 1m", o.interval)
+	}
+	if o.gpusSet && !o.demo {
+		return usageError("--gpus sets the size of the simulated fleet: use it with --demo")
 	}
 	if o.gpus < 1 || o.gpus > 16 {
 		return usageError("--gpus %d is out of range: the simulated fleet has 1 to 16 GPUs", o.gpus)
@@ -139,13 +145,18 @@ Without a GPU or a driver, gputop still opens and explains what is missing;
 			return runDashboard(cmd.Context(), o)
 		},
 	}
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		o.gpusSet = cmd.Flags().Changed("gpus")
+		return nil
+	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetVersionTemplate("gputop {{.Version}}\n")
 	pf := root.PersistentFlags()
 	pf.DurationVar(&o.interval, "interval", sampler.DefaultInterval, "fast sampling period (10ms to 1m)")
 	pf.BoolVar(&o.demo, "demo", false, "use the simulated fleet instead of NVML")
-	pf.IntVar(&o.gpus, "gpus", 8, "number of simulated GPUs with --demo (1-16)")
+	o.gpus = 8
+	pf.Var((*gpuCount)(&o.gpus), "gpus", "number of simulated GPUs with --demo (1-16)")
 	pf.Int64Var(&o.seed, "seed", 1, "seed of the simulated fleet")
 	pf.StringVar(&o.logFile, "log", "", "write a debug log to `FILE` (never to the terminal)")
 	pf.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile to `FILE` (for overhead work)")
@@ -158,6 +169,21 @@ Without a GPU or a driver, gputop still opens and explains what is missing;
 	root.AddCommand(newCheckCmd(o, stdout), newSnapshotCmd(o, stdout, stderr))
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError("%v", err) })
 	return root
+}
+
+// gpuCount is --gpus: a whole number, said plainly when it is not one
+// (strconv's "parsing \"abc\": invalid syntax" is not for users).
+type gpuCount int
+
+func (g *gpuCount) String() string { return strconv.Itoa(int(*g)) }
+func (g *gpuCount) Type() string   { return "int" }
+func (g *gpuCount) Set(s string) error {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		return errors.New("want a whole number of GPUs from 1 to 16")
+	}
+	*g = gpuCount(n)
+	return nil
 }
 
 func themeList() string {

@@ -34,6 +34,9 @@ func TestBadInputExits2WithOneLine(t *testing.T) {
 		{[]string{"--interval", "banana"}, "invalid argument"},
 		{[]string{"--demo", "--gpus", "0"}, "1 to 16"},
 		{[]string{"--demo", "--gpus", "17"}, "1 to 16"},
+		{[]string{"--demo", "--gpus", "abc"}, "want a whole number of GPUs from 1 to 16"},
+		{[]string{"--gpus", "4"}, "use it with --demo"},
+		{[]string{"snapshot", "--gpus", "4"}, "use it with --demo"},
 		{[]string{"--theme", "purple"}, "purple"},
 		{[]string{"--nope"}, "unknown flag"},
 		{[]string{"frobnicate"}, "unknown command"},
@@ -143,7 +146,7 @@ func TestSnapshotDemoRoundTrip(t *testing.T) {
 }
 
 // Without a driver (this machine, CI) check fails on the driver quickly and
-// a headless snapshot refuses with the reason.
+// a headless snapshot records the diagnosis: facts, checks, the NVML error.
 func TestNoDriverCheckAndSnapshot(t *testing.T) {
 	if _, err := os.Stat("/proc/driver/nvidia/version"); err == nil {
 		t.Skip("this machine has an NVIDIA driver")
@@ -152,9 +155,17 @@ func TestNoDriverCheckAndSnapshot(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "driver.loaded") {
 		t.Fatalf("check: exit %d\n%s", code, out)
 	}
-	code, _, stderr := runArgs(t, "snapshot", "-o", filepath.Join(t.TempDir(), "x.json"))
-	if code != 2 || !strings.Contains(stderr, "LIBRARY_NOT_FOUND") {
+	file := filepath.Join(t.TempDir(), "x.json")
+	code, _, stderr := runArgs(t, "snapshot", "-o", file)
+	if code != 0 || !strings.Contains(stderr, "LIBRARY_NOT_FOUND") {
 		t.Fatalf("snapshot: exit %d, %q", code, stderr)
+	}
+	snap, err := model.LoadSnapshot(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if snap.NVMLError == nil || snap.NVMLError.Code != "LIBRARY_NOT_FOUND" || len(snap.Checks) == 0 || len(snap.GPUs) != 0 {
+		t.Errorf("snapshot without a GPU: error %+v, %d checks, %d GPUs", snap.NVMLError, len(snap.Checks), len(snap.GPUs))
 	}
 }
 
@@ -177,5 +188,41 @@ func TestTuneRuntime(t *testing.T) {
 	}
 	if got := debug.SetGCPercent(100); got != 100 {
 		t.Errorf("GC percent %d with GOGC=100 set", got)
+	}
+}
+
+// The demo's badges are in its snapshot and its report, word for word as
+// the dashboard draws them: every GPU whose checks fail or warn says so.
+func TestDemoSnapshotRecordsTheBadges(t *testing.T) {
+	dir := t.TempDir()
+	file, md := filepath.Join(dir, "demo.json"), filepath.Join(dir, "demo.md")
+	if code, _, stderr := runArgs(t, "snapshot", "--demo", "-o", file); code != 0 {
+		t.Fatalf("snapshot exit %d: %s", code, stderr)
+	}
+	if code, _, stderr := runArgs(t, "snapshot", "--demo", "--format", "md", "-o", md); code != 0 {
+		t.Fatalf("md exit %d: %s", code, stderr)
+	}
+	snap, err := model.LoadSnapshot(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	report, err := os.ReadFile(md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[int]string{2: "✖ FAIL thermal", 4: "▲ warn BAR1", 7: "✖ FAIL recovery"}
+	for gpu, badge := range want {
+		if got := snap.GPUs[gpu].Verdict.Text(); !strings.HasPrefix(got, badge) {
+			t.Errorf("GPU %d: snapshot verdict %q, want %q", gpu, got, badge)
+		}
+		if !strings.Contains(string(report), badge) {
+			t.Errorf("the report lacks GPU %d's badge %q", gpu, badge)
+		}
+	}
+	for _, c := range snap.Checks {
+		if g, ok := c.GPU.Get(); ok && c.Counted() && (c.Status == model.Fail || c.Status == model.Warn) &&
+			snap.GPUs[g].Verdict.Level == model.VerdictOK {
+			t.Errorf("GPU %d reads ok although %s is %s", g, c.ID, c.Status)
+		}
 	}
 }

@@ -55,6 +55,12 @@ func openSession(ctx context.Context, o *options, log *slog.Logger) (*session, e
 			return nil, &exitError{code: 2, err: err}
 		}
 		s.snap = snap
+		if len(snap.GPUs) == 0 {
+			// Recorded on a box where no GPU could be opened: the replay
+			// shows that screen, with the recorded facts and checks.
+			s.openErr = recordedOpenError(snap)
+			return s, nil
+		}
 		s.backend = replay.Load(snap)
 		ropts := replay.Options(snap)
 		ropts.Logger = log
@@ -68,13 +74,14 @@ func openSession(ctx context.Context, o *options, log *slog.Logger) (*session, e
 		s.sampler = smp
 	case o.demo:
 		now := time.Now()
-		fleet := sim.New(sim.Options{GPUs: o.gpus, Seed: o.seed, Start: now.Add(-demoHistory)})
+		fleet := sim.New(sim.Options{GPUs: o.gpus, Seed: o.seed, Start: now.Add(-demoHistory),
+			Faults: demoFaults(o.gpus)})
 		s.backend = fleet
 		smp, err := sampler.Open(ctx, fleet, sopts)
 		if err != nil {
 			return nil, &exitError{code: 2, err: fmt.Errorf("simulated fleet: %w", err)}
 		}
-		prefill(smp, now.Add(-demoHistory), now)
+		prefill(smp, now.Add(-demoHistory), now, fleet.EventsBetween(now.Add(-demoHistory), now))
 		s.sampler = smp
 	default:
 		s.resolver = host.NewResolver(host.Options{Logger: log})
@@ -95,6 +102,24 @@ func openSession(ctx context.Context, o *options, log *slog.Logger) (*session, e
 	return s, nil
 }
 
+// demoFaults make the demo show every badge within its first minute: a GPU
+// that stops answering for a few seconds (STALE), one that falls off the
+// bus with Xid 79 (LOST) and one whose readings fail with Xid 119 (ERROR),
+// both coming back. Offsets are from the fleet's
+// Start, demoHistory before the dashboard opens. Fleets under four GPUs
+// stay healthy: with one or two GPUs a lost card would be all there is.
+func demoFaults(gpus int) []sim.Fault {
+	if gpus < 4 {
+		return nil
+	}
+	return []sim.Fault{
+		{GPU: gpus - 2, Kind: sim.FaultHang, At: demoHistory + 8*time.Second, For: 5 * time.Second},
+		{GPU: 3, Kind: sim.FaultLost, At: demoHistory + 15*time.Second, For: 40 * time.Second},
+		// Readings that fail with RESET_REQUIRED (Xid 119): ✖ ERROR.
+		{GPU: 1, Kind: sim.FaultResetRequired, At: demoHistory + 25*time.Second, For: 25 * time.Second},
+	}
+}
+
 // peakDetector also keeps each process's peak memory from the slow samples.
 type peakDetector struct {
 	sampler.Detector
@@ -108,10 +133,17 @@ func (d peakDetector) Slow(gpu int, s *model.SlowSample, emit func(model.Event))
 
 // prefill steps a time-pure backend (the simulated fleet) through [from, to)
 // so history exists from the first frame.
-func prefill(smp *sampler.Sampler, from, to time.Time) {
+// past are the backend's own events in [from, to) (the simulated Xids),
+// emitted in time order between the steps so the timeline stays sorted: the
+// demo then opens with the Xid its first minute had.
+func prefill(smp *sampler.Sampler, from, to time.Time, past []model.Event) {
 	o := smp.Options()
 	nextSlow := from
 	for t := from; t.Before(to); t = t.Add(o.Interval) {
+		for len(past) > 0 && past[0].Time <= model.TimestampOf(t) {
+			smp.Emit(past[0])
+			past = past[1:]
+		}
 		slow := !t.Before(nextSlow)
 		if slow {
 			nextSlow = nextSlow.Add(o.SlowInterval)
@@ -137,6 +169,22 @@ func (s *session) sourceName() string {
 		return "demo"
 	}
 	return "nvml"
+}
+
+// recordedOpenError is the NVML error a GPU-less snapshot recorded.
+func recordedOpenError(snap *model.Snapshot) *sampler.OpenError {
+	if e := snap.NVMLError; e != nil {
+		return &sampler.OpenError{Code: e.Code, Message: e.Message, Hint: e.Hint}
+	}
+	return &sampler.OpenError{Code: "NO_GPUS_RECORDED", Message: "the snapshot holds no GPU"}
+}
+
+// openFailure is the NVML error as the UI and snapshots carry it.
+func openFailure(oe *sampler.OpenError) *model.OpenFailure {
+	if oe == nil {
+		return nil
+	}
+	return &model.OpenFailure{Code: oe.Code, Message: oe.Error(), Hint: oe.Hint}
 }
 
 // nvmlFacts is what NVML (or its stand-in) says, for the checks.
@@ -172,6 +220,12 @@ func (s *session) refreshFacts(f model.Facts) model.Facts {
 			out.NVML.GPUs[i] = gpuFacts(gpus[i])
 		}
 	}
+	if n := s.sampler.EventCount(); n != uint64(len(f.Events)) {
+		// The live Xid rule sees new events. (Once the ring has wrapped the
+		// counts never match again and the copy is made every time: at most
+		// one ring per re-evaluation.)
+		out.Events = s.sampler.Events(nil, 1<<20)
+	}
 	return out
 }
 
@@ -181,16 +235,20 @@ func (s *session) runChecks(ctx context.Context) ([]model.CheckResult, model.Fac
 	var rs []model.CheckResult
 	switch {
 	case s.snap != nil:
-		f = s.snap.Facts
-		rs = compareRecorded(checks.Evaluate(f), s.snap.Checks)
+		f = checks.FromSnapshot(s.snap) // the recorded facts and event timeline
+		rs = checks.CompareRecorded(checks.Evaluate(f), s.snap.Checks)
 	case s.opts.demo:
 		f = checks.DemoFacts(s.nvmlFacts())
+		f.Events = s.sampler.Events(nil, 1<<20) // the simulated Xids are judged like real ones
 		rs = checks.Evaluate(f)
 	default:
 		// Rules on persistence, MIG, compute mode, power limit and memory
 		// errors need a slow reading: judge them, do not skip them.
 		s.waitFirstReadings(ctx, firstReadingsWait)
 		f = checks.Gather(ctx, checks.DefaultEnv(), s.nvmlFacts())
+		if s.sampler != nil {
+			f.Events = s.sampler.Events(nil, 1<<20) // every held event: the Xid rule judges the timeline too
+		}
 		rs = checks.Evaluate(f)
 	}
 	if err := ctx.Err(); err != nil {
@@ -247,36 +305,6 @@ func (s *session) waitFirstReadings(ctx context.Context, max time.Duration) {
 	}
 }
 
-// compareRecorded marks where today's rules judge recorded facts differently
-// from the verdict recorded in the snapshot.
-func compareRecorded(now, recorded []model.CheckResult) []model.CheckResult {
-	byID := make(map[string]model.CheckResult, len(recorded))
-	for _, r := range recorded {
-		byID[r.ID] = r
-	}
-	out := make([]model.CheckResult, 0, len(now)+len(recorded))
-	seen := make(map[string]bool, len(now))
-	for _, r := range now {
-		seen[r.ID] = true
-		if old, ok := byID[r.ID]; ok && old.Status != r.Status {
-			r.Title += fmt.Sprintf(" [recorded %s, now %s]", old.Status, r.Status)
-			r.Evidence += fmt.Sprintf("\nRecorded verdict: %s. Today's rules judge the recorded facts as %s.", old.Status, r.Status)
-		} else if !ok {
-			r.Title += " [new rule]"
-			r.Evidence += "\nNot in the recording: this rule is newer than the gputop that wrote it."
-		}
-		out = append(out, r)
-	}
-	for _, r := range recorded {
-		if !seen[r.ID] {
-			r.Title += " [recorded only]"
-			r.Evidence += "\nToday's rules no longer produce this result; shown as recorded."
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
 // latestChecks returns the newest facts and results, running the checks
 // first if they never ran (headless snapshot).
 func (s *session) latestChecks(ctx context.Context) (model.Facts, []model.CheckResult, error) {
@@ -297,16 +325,28 @@ func (s *session) latestChecks(ctx context.Context) (model.Facts, []model.CheckR
 	return f, checks.Evaluate(f), nil
 }
 
-// buildSnapshot freezes the session.
+// buildSnapshot freezes the session. With no GPU it records what there is:
+// the facts, the checks and the NVML error, so a broken box can be taken
+// elsewhere and opened with --replay or check --from.
 func (s *session) buildSnapshot(ctx context.Context) (*model.Snapshot, error) {
-	if s.sampler == nil {
-		return nil, errors.New("no GPU data to record: " + s.openErr.Error())
-	}
 	f, rs, err := s.latestChecks(ctx)
 	if err != nil {
 		return nil, err
 	}
-	in := s.sampler.CaptureInput(snapshotWindow)
+	var in model.SnapshotInput
+	if s.sampler != nil {
+		in = s.sampler.CaptureInput(snapshotWindow)
+	} else {
+		if s.openErr == nil {
+			return nil, errors.New("no GPU data to record")
+		}
+		in.Created = time.Now()
+		in.System = model.System{Host: hostName(), Source: s.sourceName()}
+		if s.snap != nil {
+			in.System = s.snap.System
+		}
+		in.NVMLError = openFailure(s.openErr)
+	}
 	in.Version = gputopVersion()
 	in.Facts = f
 	in.Checks = rs
@@ -364,4 +404,14 @@ func versionsOf(f model.Facts, sys model.System) model.Versions {
 		}
 	}
 	return v
+}
+
+// hostName names this machine in a snapshot taken without a GPU (NVML
+// normally supplies it).
+func hostName() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		return "unknown"
+	}
+	return h
 }

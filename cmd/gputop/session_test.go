@@ -3,11 +3,9 @@ package main
 import (
 	"context"
 	"log/slog"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/gputop/gputop/model"
 	"github.com/gputop/gputop/sampler"
 	"github.com/gputop/gputop/sampler/sim"
 )
@@ -43,36 +41,25 @@ func TestWaitFirstReadingsNoGPU(t *testing.T) {
 	}
 }
 
-// A replay shows each check as recorded and as today's rules judge the
-// recorded facts, marking where they differ.
-func TestCompareRecorded(t *testing.T) {
-	recorded := []model.CheckResult{
-		{ID: "same", Title: "Same", Status: model.Pass},
-		{ID: "changed", Title: "Changed", Status: model.Warn},
-		{ID: "gone", Title: "Gone", Status: model.Fail},
+// The demo shows every badge within its first minute: the faults start
+// after the minute of prefilled history and end again.
+func TestDemoFaultsShowEveryStatusInTheFirstMinute(t *testing.T) {
+	kinds := map[sim.FaultKind]bool{}
+	for _, f := range demoFaults(8) {
+		if f.At < demoHistory || f.At >= demoHistory+time.Minute || f.For <= 0 {
+			t.Errorf("fault %+v is not inside the demo's first minute", f)
+		}
+		if f.GPU < 0 || f.GPU >= 8 {
+			t.Errorf("fault on GPU %d of 8", f.GPU)
+		}
+		kinds[f.Kind] = true
 	}
-	now := []model.CheckResult{
-		{ID: "same", Title: "Same", Status: model.Pass},
-		{ID: "changed", Title: "Changed", Status: model.Fail},
-		{ID: "new", Title: "New", Status: model.Skip},
+	for _, k := range []sim.FaultKind{sim.FaultHang, sim.FaultLost, sim.FaultResetRequired} {
+		if !kinds[k] {
+			t.Errorf("no fault of kind %v: a status would never show", k)
+		}
 	}
-	got := map[string]model.CheckResult{}
-	for _, r := range compareRecorded(now, recorded) {
-		got[r.ID] = r
-	}
-	if len(got) != 4 {
-		t.Fatalf("want 4 results, got %v", got)
-	}
-	if got["same"].Title != "Same" {
-		t.Errorf("unchanged result marked: %q", got["same"].Title)
-	}
-	if c := got["changed"]; c.Status != model.Fail || !strings.Contains(c.Title, "[recorded warn, now fail]") {
-		t.Errorf("changed: %+v", c)
-	}
-	if g := got["gone"]; g.Status != model.Fail || !strings.Contains(g.Title, "[recorded only]") {
-		t.Errorf("recorded-only: %+v", g)
-	}
-	if n := got["new"]; !strings.Contains(n.Title, "[new rule]") {
-		t.Errorf("new rule: %+v", n)
+	if len(demoFaults(2)) != 0 {
+		t.Error("a two-GPU demo must stay healthy")
 	}
 }

@@ -68,9 +68,11 @@ func takeSnapshot(ctx context.Context, o *options, out, format string, duration 
 	}
 	defer s.close()
 	if s.openErr != nil {
-		return &exitError{code: 2, err: fmt.Errorf("no GPU to record: %s: %s\n  %s", s.openErr.Code, s.openErr.Message, s.openErr.Hint)}
+		// The case a snapshot is for: record the diagnosis to read elsewhere.
+		fmt.Fprintf(stderr, "no GPU could be opened (%s: %s); recording the facts, the checks and the error\n",
+			s.openErr.Code, s.openErr.Message)
 	}
-	if !o.demo && s.snap == nil && duration > 0 {
+	if s.sampler != nil && !o.demo && s.snap == nil && duration > 0 {
 		runCtx, stop := context.WithCancel(ctx)
 		done := make(chan struct{})
 		go func() { defer close(done); _ = s.sampler.Run(runCtx) }()

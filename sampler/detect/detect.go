@@ -100,6 +100,7 @@ type gpuState struct {
 	slowMu   sync.Mutex
 	slowSeen bool
 	counters slowCounters
+	signals  signalState // hardware signals (signals.go)
 	procs    map[uint32]*procState
 }
 

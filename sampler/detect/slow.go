@@ -37,6 +37,7 @@ func (d *Detector) Slow(gpu int, s *model.SlowSample, emit func(model.Event)) {
 	e := eventer{gpu: gpu, now: s.Time, emit: emit, silent: first}
 	d.memoryErrors(&e, &g.counters, s)
 	d.processes(&e, g, s.Processes)
+	d.signals(&e, &g.signals, s.Signals) // signals.go
 }
 
 // eventer builds the slow tier's events; on the first sample it only

@@ -262,6 +262,7 @@ func (r *Resolver) userName(uid uint32) string {
 // view is what Resolve writes into a model.Process.
 type view struct {
 	name, command, user string
+	zombie              bool
 	cpu                 model.Opt[float64]
 	rss                 model.Opt[uint64]
 }
@@ -309,8 +310,9 @@ func (r *Resolver) merge(l *lookup) *view {
 		v.rss = model.Some(l.stat.RSS)
 	}
 	if l.stat.Zombie {
-		// Its memory is gone and its command line with it; say what it is.
-		v.command = zombieCommand(e.desc.Cmdline)
+		// Its memory is gone and maybe its command line with it: the flag
+		// says what it is; the command is what it ran, when known.
+		v.zombie, v.command = true, e.desc.Cmdline
 		if v.name == "" {
 			v.name = "<zombie>"
 		}
@@ -321,20 +323,13 @@ func (r *Resolver) merge(l *lookup) *view {
 	return v
 }
 
-func zombieCommand(cmd string) string {
-	if cmd == "" {
-		return "<zombie>"
-	}
-	return "<zombie> " + cmd
-}
-
 func fill(p *model.Process, v *view) {
 	if v == nil {
-		p.Resolved, p.User, p.Name, p.Command = false, "", "", ""
+		p.Resolved, p.User, p.Name, p.Command, p.Zombie = false, "", "", "", false
 		p.CPUPercent, p.RSS = model.None[float64](), model.None[uint64]()
 		return
 	}
-	p.Resolved, p.User, p.Name, p.Command = true, v.user, v.name, v.command
+	p.Resolved, p.User, p.Name, p.Command, p.Zombie = true, v.user, v.name, v.command, v.zombie
 	p.CPUPercent, p.RSS = v.cpu, v.rss
 }
 

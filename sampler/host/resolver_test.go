@@ -160,11 +160,11 @@ func TestResolveZombie(t *testing.T) {
 		name, cmd  string
 		resolvedOK bool
 	}{
-		{ps[0], "python3", "<zombie> python3 crash.py", true},
-		{ps[1], "<zombie>", "<zombie>", true},
+		{ps[0], "python3", "python3 crash.py", true},
+		{ps[1], "<zombie>", "", true},
 	}
 	for _, tt := range tests {
-		if tt.p.Resolved != tt.resolvedOK || tt.p.Name != tt.name || tt.p.Command != tt.cmd || tt.p.CPUPercent.OK || tt.p.RSS.OK {
+		if !tt.p.Zombie || tt.p.Resolved != tt.resolvedOK || tt.p.Name != tt.name || tt.p.Command != tt.cmd || tt.p.CPUPercent.OK || tt.p.RSS.OK {
 			t.Errorf("zombie %d = %+v, want name %q command %q, no CPU/RSS", tt.p.PID, tt.p, tt.name, tt.cmd)
 		}
 	}

@@ -101,7 +101,7 @@ func TestProcSourceOnFakeProc(t *testing.T) {
 	if ps[1].Resolved {
 		t.Errorf("77 (no GPU device open) resolved: %+v", ps[1])
 	}
-	if !ps[2].Resolved || ps[2].Command != "<zombie>" {
+	if !ps[2].Resolved || !ps[2].Zombie || ps[2].Command != "" {
 		t.Errorf("zombie = %+v", ps[2])
 	}
 }

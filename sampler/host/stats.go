@@ -15,21 +15,7 @@ import (
 )
 
 // Stats is one reading of the host strip.
-type Stats struct {
-	Time model.Timestamp `json:"t"`
-	// CPUPercent is the busy share of all cores together (0-100) since the
-	// previous Read; unavailable on the first.
-	CPUPercent model.Opt[float64] `json:"cpu_pct"`
-	Load1      model.Opt[float64] `json:"load1"`
-	Load5      model.Opt[float64] `json:"load5"`
-	Load15     model.Opt[float64] `json:"load15"`
-	// MemUsed is total minus available: what the kernel could not hand to a
-	// new process without swapping (page cache it can drop is not "used").
-	MemUsed   model.Opt[uint64] `json:"mem_used"`
-	MemTotal  model.Opt[uint64] `json:"mem_total"`
-	SwapUsed  model.Opt[uint64] `json:"swap_used"`
-	SwapTotal model.Opt[uint64] `json:"swap_total"`
-}
+type Stats = model.HostStats // defined in model so the UI needs only model
 
 // Sampler reads the host strip. Each Read costs a few small /proc reads
 // (stat, loadavg, meminfo, vmstat), cheap enough for once a second. It is

@@ -135,6 +135,7 @@ type device struct {
 	lastGen    model.Opt[int] // PCIe link generation and width, carried between reads
 	lastWidth  model.Opt[int]
 	lastUtilPk model.Opt[uint32] // utilisation peak, carried between reads
+	sig        sigState          // hardware signals (signals.go)
 
 	// Fast goroutine only: the clocks' last reading (sample time) and values.
 	clockAt                   model.Timestamp

@@ -51,6 +51,23 @@ const (
 	callSamplesPower
 	callSamplesUtilization
 
+	// Hardware signals (signals.go).
+	callSignalFields
+	callNvLinkFields
+	callNvLinkLinkFields
+	callInforomValidate
+	callInforomVersion
+	callNvLinkState
+	callNvLinkRemote
+	callNvLinkErrors
+	callEncoderUtil
+	callDecoderUtil
+	callTopology
+	callP2PStatus
+	callMigDevices
+	callMigMemory
+	callMigProcesses
+
 	numCallKinds
 )
 
@@ -101,6 +118,21 @@ var callInfo = [numCallKinds]struct {
 	callProcessUtilization:      {"GetProcessUtilization", "nvmlDeviceGetProcessUtilization"},
 	callSamplesPower:            {"GetSamples(TOTAL_POWER)", "nvmlDeviceGetSamples"},
 	callSamplesUtilization:      {"GetSamples(GPU_UTILIZATION)", "nvmlDeviceGetSamples"},
+	callSignalFields:            {"GetFieldValues(signals)", "nvmlDeviceGetFieldValues"},
+	callNvLinkFields:            {"GetFieldValues(NVLink totals)", "nvmlDeviceGetFieldValues"},
+	callNvLinkLinkFields:        {"GetFieldValues(NVLink per link)", "nvmlDeviceGetFieldValues"},
+	callInforomValidate:         {"ValidateInforom", "nvmlDeviceValidateInforom"},
+	callInforomVersion:          {"GetInforomImageVersion", "nvmlDeviceGetInforomImageVersion"},
+	callNvLinkState:             {"GetNvLinkState", "nvmlDeviceGetNvLinkState"},
+	callNvLinkRemote:            {"GetNvLinkRemotePciInfo", "nvmlDeviceGetNvLinkRemotePciInfo"},
+	callNvLinkErrors:            {"GetNvLinkErrorCounter", "nvmlDeviceGetNvLinkErrorCounter"},
+	callEncoderUtil:             {"GetEncoderUtilization", "nvmlDeviceGetEncoderUtilization"},
+	callDecoderUtil:             {"GetDecoderUtilization", "nvmlDeviceGetDecoderUtilization"},
+	callTopology:                {"GetTopologyCommonAncestor", "nvmlDeviceGetTopologyCommonAncestor"},
+	callP2PStatus:               {"GetP2PStatus", "nvmlDeviceGetP2PStatus"},
+	callMigDevices:              {"GetMigDeviceHandleByIndex", "nvmlDeviceGetMigDeviceHandleByIndex"},
+	callMigMemory:               {"GetMemoryInfo(MIG)", "nvmlDeviceGetMemoryInfo"},
+	callMigProcesses:            {"GetComputeRunningProcesses(MIG)", "nvmlDeviceGetComputeRunningProcesses"},
 }
 
 func (k callKind) bit() uint64 { return 1 << k }

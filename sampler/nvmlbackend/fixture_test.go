@@ -172,6 +172,7 @@ func fillDevice(d *server.Device, i int) {
 		return nvml.VALUE_TYPE_UNSIGNED_INT, nil, nvml.ERROR_NOT_FOUND
 	}
 	d.RegisterEventsFunc = func(uint64, nvml.EventSet) nvml.Return { return nvml.SUCCESS }
+	fillSignals(d, i) // hardware signals (signals_test.go)
 }
 
 // openFleet opens a backend over the filled dgxh100 mock.

@@ -78,7 +78,7 @@ func (b *Backend) ReadSlow(gpu int, s *model.SlowSample) error {
 			return err
 		}
 	}
-	return nil
+	return b.readSignals(d, s, rare) // hardware signals: medium and rare tiers (signals.go)
 }
 
 // carryRare copies the rare tier's fields from the last rare reading.

@@ -75,6 +75,8 @@ type gpuSim struct {
 	energyBase  float64   // joules since "driver load", before Start
 
 	faults []*faultState
+
+	fleetSize int // GPUs in the fleet, for the peers of signals.go
 }
 
 // New builds a fleet. Options out of range are reported by Open, the first
@@ -93,7 +95,7 @@ func New(opts Options) *Fleet {
 		n = 0
 	}
 	for i := range n {
-		g := &gpuSim{index: i, slot: &fleet[i], seed: gpuSeed(opts.Seed, i)}
+		g := &gpuSim{index: i, slot: &fleet[i], seed: gpuSeed(opts.Seed, i), fleetSize: n}
 		if g.slot.role == roleLoading {
 			g.planLoad()
 		}
@@ -265,14 +267,19 @@ func (g *gpuSim) fillSlow(t float64, s *model.SlowSample) {
 	s.Persistence.Set(g.slot.persistence)
 	s.ComputeMode.Set(0)
 	if c.mig {
-		s.MIGCurrent.Set(0)
-		s.MIGPending.Set(0)
+		mig := 0
+		if g.index == 3 {
+			mig = 1 // the MIG GPU of the demo (signals.go)
+		}
+		s.MIGCurrent.Set(mig)
+		s.MIGPending.Set(mig)
 	}
 	if c.fabric {
 		s.FabricState.Set(3) // NVML_GPU_FABRIC_STATE_COMPLETED
 		s.FabricStatus.Set(0)
 	}
 	s.Processes = g.processes(t)
+	s.Signals = g.signals(t, g.fleetSize, s)
 }
 
 // pcieKBps is the clean PCIe traffic (receive, transmit) at t, KB/s.
