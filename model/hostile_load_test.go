@@ -34,6 +34,19 @@ func TestLoaderNamesCompression(t *testing.T) {
 	}
 }
 
+// GDDR6X/GDDR7 cards report their memory clock as 10501 and 14001 MHz: real
+// readings, which an earlier 10 GHz limit refused (the demo's RTX 4090).
+func TestLoaderAcceptsGDDRMemoryClocks(t *testing.T) {
+	for _, mhz := range []uint32{10501, 14001} {
+		s := smallSnapshot()
+		s.GPUs[0].ClockMaxMem = Some(mhz)
+		s.GPUs[0].Samples[0].ClockMem = Some(mhz)
+		if _, err := DecodeSnapshot(bytes.NewReader(encode(t, s)), 0); err != nil {
+			t.Errorf("memory clock %d MHz: %v", mhz, err)
+		}
+	}
+}
+
 func TestLoaderRejectsImpossibleValues(t *testing.T) {
 	cases := map[string]struct {
 		f    func(s *Snapshot)

@@ -48,7 +48,7 @@ const (
 	maxUtilPercent        = 110      // NVML rounds; anything far above 100 is damage
 	minTempC, maxTempC    = -50, 200
 	maxPowerMilliW        = 5_000_000 // 5 kW: twice the largest GPU module made
-	maxClockMHz           = 10_000    // no GPU clock comes near 10 GHz
+	maxClockMHz           = 50_000    // GDDR memory clocks read high (RTX 4090: 10501, RTX 5090: 14001 MHz); 50 GHz is damage
 	maxInterval           = time.Hour
 )
 
