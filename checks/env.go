@@ -12,8 +12,11 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
+
+	"github.com/gputop/gputop/model"
 )
 
 // Env is the seam between the probes and the machine. Paths given to it are
@@ -58,19 +61,117 @@ func DefaultEnv() Env {
 	}
 }
 
+// Command output is read through a bounded buffer that keeps the newest
+// bytes: a command never costs more memory than its policy allows, however
+// much it prints, and its time is bounded by the command timeout.
+//
+// nvcc --version prints about 300 bytes: more than maxCommandOutput is a
+// hostile or broken nvcc, and it is killed at once (`yes` as nvcc took
+// 1.32 GB and 4.9 s, issue 11). Other commands (dmesg, journalctl) may
+// print megabytes; the newest maxLogOutput bytes are kept.
+const (
+	maxCommandOutput = 64 << 10
+	maxLogOutput     = 4 << 20
+)
+
+// errOutputLimit ends a command that printed more than its policy allows.
+var errOutputLimit = fmt.Errorf("printed more than %d bytes", maxCommandOutput)
+
+// outputPolicy is how much of a command's output is kept, and whether
+// printing more ends the command.
+type outputPolicy struct {
+	max  int
+	kill bool
+}
+
+type outputPolicyKey struct{}
+
+// policyFor chooses the policy by the command's name.
+func policyFor(name string) outputPolicy {
+	if path.Base(name) == "nvcc" {
+		return outputPolicy{max: maxCommandOutput, kill: true}
+	}
+	return outputPolicy{max: maxLogOutput}
+}
+
+func policyOf(ctx context.Context) outputPolicy {
+	if p, ok := ctx.Value(outputPolicyKey{}).(outputPolicy); ok {
+		return p
+	}
+	return outputPolicy{max: maxLogOutput}
+}
+
+// runCommand runs a command in its own process group, so that the timeout
+// (and, for nvcc, a flood of output) kills it with everything it forked.
 func runCommand(ctx context.Context, name string, args ...string) ([]byte, error) {
+	pol := policyOf(ctx)
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	cmd := exec.CommandContext(ctx, name, args...)
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	cmd.Stderr = &out
+	out := &limitedBuffer{max: pol.max}
+	if pol.kill {
+		out.full = func() { cancel(errOutputLimit) }
+	}
+	cmd.Stdout = out
+	cmd.Stderr = out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error {
+		// The whole group: a child nvcc forks must not outlive us.
+		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
 	// A child that forks and keeps the pipes open must not hold us past
 	// the deadline.
 	cmd.WaitDelay = 100 * time.Millisecond
 	err := cmd.Run()
+	if cmd.Process != nil {
+		// Whatever the command left behind in its group goes with it.
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
+	if errors.Is(context.Cause(ctx), errOutputLimit) {
+		return out.Bytes(), fmt.Errorf("run %s: %w", name, errOutputLimit)
+	}
 	if err != nil {
 		return out.Bytes(), fmt.Errorf("run %s: %w", name, err)
 	}
 	return out.Bytes(), nil
+}
+
+// limitedBuffer keeps the newest max bytes written to it and calls full
+// (if set) once when more than max arrived. Writes never fail, so a
+// command is ended by full or its timeout rather than by a broken pipe.
+type limitedBuffer struct {
+	mu    sync.Mutex
+	buf   []byte
+	max   int
+	total int64
+	full  func()
+}
+
+func (l *limitedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	before := l.total
+	l.total += int64(len(p))
+	if len(p) >= l.max {
+		l.buf = append(l.buf[:0], p[len(p)-l.max:]...)
+	} else {
+		if len(l.buf)+len(p) > 2*l.max {
+			// Drop the oldest, keeping the newest max bytes.
+			l.buf = append(l.buf[:0], l.buf[len(l.buf)-(l.max-len(p)):]...)
+		}
+		l.buf = append(l.buf, p...)
+	}
+	if l.full != nil && before <= int64(l.max) && l.total > int64(l.max) {
+		l.full()
+	}
+	return len(p), nil
+}
+
+// Bytes is the newest max bytes written.
+func (l *limitedBuffer) Bytes() []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return bytes.Clone(l.buf[max(len(l.buf)-l.max, 0):])
 }
 
 // host maps a machine path to the path to open here.
@@ -118,18 +219,64 @@ func (e Env) hostResolved(p string) string {
 	return e.host(final)
 }
 
-// readFile reads a machine path, at most maxReadBytes.
+// readTimeout bounds one file read: a file on a hung network mount must not
+// stall the checklist.
+const readTimeout = 2 * time.Second
+
+// errNotRegular refuses FIFOs, devices and sockets where a probe expects a
+// file: reading /dev/zero or a FIFO would never end.
+var errNotRegular = errors.New("not a regular file")
+
+// readFile reads a machine path, at most maxReadBytes, within readTimeout.
+// It opens without blocking (a FIFO would block open(2) until a writer
+// comes) and reads only regular files.
 func (e Env) readFile(p string) ([]byte, error) {
-	f, err := os.Open(e.hostResolved(p))
+	b, err := readRegular(e.hostResolved(p), maxReadBytes, readTimeout)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", p, err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxReadBytes))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", p, err)
+		return b, fmt.Errorf("read %s: %w", p, err)
 	}
 	return b, nil
+}
+
+// readRegular is the bounded read behind readFile: O_NONBLOCK open, fstat,
+// regular files only, at most limit bytes, given up after timeout.
+func readRegular(hostPath string, limit int64, timeout time.Duration) ([]byte, error) {
+	type result struct {
+		b   []byte
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		f, err := os.OpenFile(hostPath, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+		if err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			done <- result{nil, err}
+			return
+		}
+		defer f.Close()
+		st, err := f.Stat()
+		if err != nil {
+			done <- result{nil, err}
+			return
+		}
+		if !st.Mode().IsRegular() {
+			done <- result{nil, fmt.Errorf("%w (%s)", errNotRegular, model.FileKind(st.Mode()))}
+			return
+		}
+		b, err := io.ReadAll(io.LimitReader(f, limit))
+		done <- result{b, err}
+	}()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case r := <-done:
+		return r.b, r.err
+	case <-t.C:
+		return nil, fmt.Errorf("no answer within %s", timeout)
+	}
 }
 
 func (e Env) exists(p string) bool {
@@ -238,6 +385,7 @@ func (e Env) run(ctx context.Context, name string, args ...string) ([]byte, erro
 	}
 	ctx, cancel := context.WithTimeout(ctx, e.commandTimeout())
 	defer cancel()
+	ctx = context.WithValue(ctx, outputPolicyKey{}, policyFor(name))
 	out, err := e.Run(ctx, name, args...)
 	if err != nil && ctx.Err() != nil {
 		return out, fmt.Errorf("%s timed out after %s: %w", name, e.commandTimeout(), ctx.Err())

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/gputop/gputop/model"
+	"github.com/gputop/gputop/model/safe"
 )
 
 // Gather probes the machine. It never fails: what a probe could not read is
@@ -58,5 +59,9 @@ func Gather(ctx context.Context, env Env, nvml model.NVMLFacts) model.Facts {
 	case <-ctx.Done():
 		f.KernelLog = model.KernelLogFacts{Error: "kernel log probe abandoned: " + ctx.Err().Error()}
 	}
+	// File contents, link targets, the kernel log and nvcc's output are
+	// outside text: the rules quote them into evidence that reaches the
+	// terminal.
+	safe.Walk(&f)
 	return f
 }

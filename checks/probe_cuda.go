@@ -234,6 +234,9 @@ func probeCuDNN(env Env, link model.CUDAInstall, toolkits []model.CUDAInstall, s
 
 	out := []model.CuDNNInstall{}
 	seen := map[string]bool{}
+	// A directory can hold cudnn_version.h and cudnn_version_v9.h as two
+	// copies of one header (the pip wheel does): one install, reported once.
+	seenDirVersion := map[string]bool{}
 	for _, c := range cands {
 		// Debian's alternatives and the toolkit's include link make one
 		// header appear under several names: report it once.
@@ -270,6 +273,11 @@ func probeCuDNN(env Env, link model.CUDAInstall, toolkits []model.CUDAInstall, s
 			}
 		}
 		in.Version = v
+		key := path.Dir(final) + "|" + v
+		if seenDirVersion[key] {
+			continue
+		}
+		seenDirVersion[key] = true
 		out = append(out, in)
 	}
 	return out

@@ -309,3 +309,15 @@ func TestStackRules(t *testing.T) {
 			mutate: withStack(func(s *model.StackFacts) { s.Image.RequireCUDA = "cuda>=12.4" })},
 	})
 }
+
+// The H200's CUDA 13.0 image sets a 4 kB NVIDIA_REQUIRE_CUDA of 60 brand
+// clauses; the evidence keeps the CUDA requirement and counts the rest.
+func TestSummariseRequireCUDA(t *testing.T) {
+	long := "cuda>=13.0" + strings.Repeat(" brand=tesla,driver>=535,driver<536", 60)
+	if got, want := summariseRequireCUDA(long), `"cuda>=13.0" (+ 60 brand-specific driver ranges)`; got != want {
+		t.Errorf("long = %s, want %s", got, want)
+	}
+	if got, want := summariseRequireCUDA("cuda>=12.4 driver>=550"), `"cuda>=12.4 driver>=550"`; got != want {
+		t.Errorf("short = %s, want %s", got, want)
+	}
+}

@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -510,3 +512,39 @@ func TestLookPathSkipsNonExecutables(t *testing.T) {
 }
 
 func errNotFound() error { return exec.ErrNotFound }
+
+// PyTorch's cuDNN wheel ships cudnn_version.h and cudnn_version_v9.h as two
+// copies of one header (seen on the H200): one install, not two; a second
+// version in the same directory is still reported.
+func TestProbeCuDNNWheelHeaderCopiesOnce(t *testing.T) {
+	root := t.TempDir()
+	hdr := func(minor int) string {
+		return fmt.Sprintf("#define CUDNN_MAJOR 9\n#define CUDNN_MINOR %d\n#define CUDNN_PATCHLEVEL 0\n", minor)
+	}
+	inc := "/venv/lib/python3.12/site-packages/nvidia/cudnn/include"
+	for name, body := range map[string]string{
+		inc + "/cudnn_version.h":                           hdr(19),
+		inc + "/cudnn_version_v9.h":                        hdr(19),
+		"/usr/include/x86_64-linux-gnu/cudnn_version_v9.h": hdr(14),
+		"/usr/include/x86_64-linux-gnu/cudnn_version_v8.h": strings.Replace(hdr(9), "MAJOR 9", "MAJOR 8", 1),
+	} {
+		p := filepath.Join(root, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fe := &fakeEnv{vars: map[string]string{}}
+	got := probeCuDNN(fe.env(root), model.CUDAInstall{}, nil, []string{"/venv/lib/python3.12/site-packages"})
+	var vers []string
+	for _, in := range got {
+		vers = append(vers, in.Origin+" "+in.Version)
+	}
+	sort.Strings(vers)
+	want := []string{"pip 9.19.0", "system 8.9.0", "system 9.14.0"}
+	if !reflect.DeepEqual(vers, want) {
+		t.Errorf("installs = %v, want %v", vers, want)
+	}
+}

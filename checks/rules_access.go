@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gputop/gputop/model"
+	"github.com/gputop/gputop/model/safe"
 )
 
 var gpuNodeRE = regexp.MustCompile(`^/dev/nvidia\d+$`)
@@ -185,7 +186,10 @@ func profilerEnvRule(f *model.Facts) []model.CheckResult {
 	r.Fix = "Unset them unless you are profiling or debugging on purpose."
 	for _, s := range set {
 		k, _, _ := strings.Cut(s, "=")
-		r.Commands = append(r.Commands, "unset "+k)
+		// A recorded name: only a valid variable name is offered.
+		if envName.MatchString(k) {
+			r.Commands = append(r.Commands, safe.Cmds([]string{"unset {}", k})...)
+		}
 	}
 	return []model.CheckResult{r}
 }
@@ -241,3 +245,6 @@ func fabricRule(f *model.Facts) []model.CheckResult {
 	r.Commands = []string{"sudo systemctl enable --now nvidia-fabricmanager  # starts the fabric manager now and at every boot", "systemctl status nvidia-fabricmanager", "journalctl -u nvidia-fabricmanager -n 50"}
 	return []model.CheckResult{r}
 }
+
+// envName is a shell variable name.
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gputop/gputop/checks/knowledge"
 	"github.com/gputop/gputop/model"
+	"github.com/gputop/gputop/model/safe"
 )
 
 // toolkitDir is the toolkit an nvcc belongs to (/usr/local/cuda-12.8/bin/nvcc -> /usr/local/cuda-12.8).
@@ -123,7 +124,7 @@ func toolkitRule(f *model.Facts) []model.CheckResult {
 	case n.Found && n.Version == "":
 		r.Status = model.Warn
 		r.Fix = "nvcc did not report its version; run it by hand to see why."
-		r.Commands = []string{n.Path + " --version"}
+		r.Commands = safe.Cmds([]string{"{} --version", n.Path}) // a recorded path: quoted, or not offered
 	case n.Found && link.Exists:
 		nvDir := toolkitDir(n.ResolvedPath)
 		if n.ResolvedPath == "" {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/gputop/gputop/model"
+	"github.com/gputop/gputop/model/safe"
 )
 
 // driverLoadedRule: is the nvidia kernel module loaded, which version, open
@@ -683,7 +684,7 @@ func cudaLibraryRule(f *model.Facts) []model.CheckResult {
 		r.Status = model.Fail
 		r.Evidence += "; library " + lib.Version + " vs kernel module " + k.Version + " (/proc/driver/nvidia/version)"
 		r.Fix = "The CUDA library belongs to another driver version than the loaded module: reboot after a driver upgrade, or reinstall the matching user-space package."
-		r.Commands = []string{"cat /proc/driver/nvidia/version", "ls -l " + lib.Path}
+		r.Commands = safe.Cmds([]string{"cat /proc/driver/nvidia/version"}, []string{"ls -l {}", lib.Path})
 		return []model.CheckResult{r}
 	}
 	r.Status = model.Pass

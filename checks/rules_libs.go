@@ -509,6 +509,29 @@ func extensionsRule(f *model.Facts) []model.CheckResult {
 
 var requireCUDARE = regexp.MustCompile(`cuda>=(\d+\.\d+)`)
 
+// summariseRequireCUDA shortens NVIDIA_REQUIRE_CUDA for evidence: NVIDIA's
+// images list dozens of "brand=X,driver>=N,driver<M" clauses (60 in the
+// 13.0 image on the H200) after the "cuda>=X.Y" that matters here.
+func summariseRequireCUDA(s string) string {
+	if len(s) <= 80 {
+		return strconv.Quote(s)
+	}
+	var keep []string
+	brands := 0
+	for _, c := range strings.Fields(s) {
+		if strings.HasPrefix(c, "brand=") {
+			brands++
+			continue
+		}
+		keep = append(keep, c)
+	}
+	out := strconv.Quote(strings.Join(keep, " "))
+	if brands > 0 {
+		out += fmt.Sprintf(" (+ %d brand-specific driver ranges)", brands)
+	}
+	return out
+}
+
 // imageCUDARule: inside an NVIDIA CUDA image, the image's CUDA against the
 // host driver.
 func imageCUDARule(f *model.Facts) []model.CheckResult {
@@ -533,7 +556,7 @@ func imageCUDARule(f *model.Facts) []model.CheckResult {
 		ev = append(ev, "CUDA_VERSION="+img.CUDAVersion)
 	}
 	if img.RequireCUDA != "" {
-		ev = append(ev, "NVIDIA_REQUIRE_CUDA="+strconv.Quote(img.RequireCUDA))
+		ev = append(ev, "NVIDIA_REQUIRE_CUDA="+summariseRequireCUDA(img.RequireCUDA))
 	}
 	if img.DisableRequire != "" {
 		ev = append(ev, "NVIDIA_DISABLE_REQUIRE="+img.DisableRequire+" (the container toolkit's check was switched off)")

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gputop/gputop/checks/knowledge"
 	"github.com/gputop/gputop/model"
+	"github.com/gputop/gputop/model/safe"
 )
 
 // condaCuDNNNote: the conda header location is not confirmed by a primary source.
@@ -40,6 +41,13 @@ func cudnnInstallsRule(f *model.Facts) []model.CheckResult {
 		}
 	}
 	r.Evidence = strings.Join(lines, "; ")
+	if len(versions) == 0 {
+		// Headers found but none readable (a FIFO, /dev/zero, no
+		// permission): nothing was confirmed, so no pass.
+		r.Status = model.Skip
+		r.Evidence = "no cuDNN header could be read: " + r.Evidence
+		return []model.CheckResult{r}
+	}
 	if len(versions) > 1 {
 		r.Status = model.Warn
 		r.Fix = "Know which one your program loads: PyTorch uses the cuDNN in its wheel (torch.backends.cudnn.version()); builds against the system use the one in /usr/include. Remove stale installs or keep them consistent."
@@ -200,7 +208,7 @@ func cudnnCompatRule(f *model.Facts) []model.CheckResult {
 			r.Status = model.Warn
 			r.Evidence = joinSentences(append(ev, "version unreadable: "+orDash(c.Error)))
 			r.Fix = "Check the header by hand; gputop could not read CUDNN_MAJOR/MINOR/PATCHLEVEL."
-			r.Commands = []string{"grep -E 'define CUDNN_(MAJOR|MINOR|PATCHLEVEL)' " + c.Header}
+			r.Commands = safe.Cmds([]string{"grep -E 'define CUDNN_(MAJOR|MINOR|PATCHLEVEL)' {}", c.Header})
 			out = append(out, r)
 			continue
 		}

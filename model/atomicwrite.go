@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 )
 
 // WriteFileAtomic writes a file so that readers see either the old file or
@@ -16,9 +17,16 @@ import (
 // renamed over path. The file gets mode perm (0600 for snapshots: they can
 // name users and processes). On any failure the temporary file is removed
 // and the error, wrapped with the path, says why.
+//
+// Only a regular file is ever replaced: a device (/dev/null, /dev/full), a
+// FIFO, a socket, a directory or a symbolic link (/dev/stdout) at path is
+// refused with an error, since renaming over it would destroy it (as root,
+// /dev/null) and write nothing where the user meant. "-" on the command
+// line is how to write to standard output.
 func WriteFileAtomic(path string, perm fs.FileMode, write func(io.Writer) error) (err error) {
-	if st, statErr := os.Stat(path); statErr == nil && st.IsDir() {
-		return fmt.Errorf("write %s: is a directory", path)
+	if st, statErr := os.Lstat(path); statErr == nil && !st.Mode().IsRegular() {
+		return fmt.Errorf("write %s: %s, not a regular file; gputop only replaces regular files (use -o - for standard output)",
+			path, describeMode(st.Mode()))
 	}
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
@@ -31,6 +39,10 @@ func WriteFileAtomic(path string, perm fs.FileMode, write func(io.Writer) error)
 		return fmt.Errorf("write %s: cannot create a file in %s: %w", path, dir, describeFSError(err))
 	}
 	tmpName := tmp.Name()
+	// Registered so that a signal's exit path removes it too (see
+	// RemoveTempFiles); removed from the registry once renamed or removed.
+	tempFiles.Store(tmpName, struct{}{})
+	defer tempFiles.Delete(tmpName)
 	defer func() {
 		if err != nil {
 			tmp.Close()
@@ -75,3 +87,41 @@ func describeFSError(err error) error {
 	}
 	return err
 }
+
+// tempFiles are the temporary files WriteFileAtomic is filling now.
+var tempFiles sync.Map
+
+// RemoveTempFiles removes the temporary files of writes still in progress.
+// The signal handler calls it before exiting, so an interrupted snapshot
+// leaves no hidden ".name.*.tmp" behind.
+func RemoveTempFiles() {
+	tempFiles.Range(func(k, _ any) bool {
+		os.Remove(k.(string))
+		tempFiles.Delete(k)
+		return true
+	})
+}
+
+// FileKind names what a non-regular file is, for messages: "a FIFO",
+// "a character device", "a symbolic link"...
+func FileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a block device"
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m.IsDir():
+		return "a directory"
+	case m.IsRegular():
+		return "a regular file"
+	}
+	return "not a plain file"
+}
+
+func describeMode(m fs.FileMode) string { return "is " + FileKind(m) }

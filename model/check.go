@@ -35,10 +35,10 @@ type CheckResult struct {
 	Status   Status   `json:"status"`
 	Evidence string   `json:"evidence"` // the values found and where they came from
 	Why      string   `json:"why,omitempty"`
-	Fix      string   `json:"fix,omitempty"`      // steps, in words
-	Commands []string `json:"commands,omitempty"` // exact commands; the user runs them
-	GPU      Opt[int] `json:"gpu"`                // the GPU it concerns, if one
-	Live     bool     `json:"live,omitempty"`     // re-evaluated as samples arrive
+	Fix      string   `json:"fix,omitempty"`                 // steps, in words
+	Commands []string `json:"commands,omitempty" safe:"cmd"` // exact commands; the user runs them (one line each: see model/safe)
+	GPU      Opt[int] `json:"gpu"`                           // the GPU it concerns, if one
+	Live     bool     `json:"live,omitempty"`                // re-evaluated as samples arrive
 
 	// Cause is a short machine-readable reason for a fail or warn
 	// ("no-gpu-on-bus", "container-no-gpu", "module-not-loaded", "lost"):

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/gputop/gputop/model/safe"
 )
 
 // WriteMarkdown renders the snapshot as a report to paste into a ticket or a
@@ -145,8 +147,8 @@ func (m *mdWriter) problem(c CheckResult) {
 	if c.Fix != "" {
 		m.printf("**Fix:** %s\n\n", mdInline(c.Fix))
 	}
-	if len(c.Commands) > 0 {
-		body := strings.Join(c.Commands, "\n")
+	if cmds := mdCommands(c.Commands); len(cmds) > 0 {
+		body := strings.Join(cmds, "\n")
 		fence := codeFence(body)
 		m.printf("%ssh\n%s\n%s\n\n", fence, body, fence)
 	}
@@ -289,20 +291,60 @@ func plural(n int, one, many string) string {
 	return strconv.Itoa(n) + " " + many
 }
 
-// mdInline keeps free text on one line so it cannot break the report's
-// structure (a heading or a list inside evidence).
+// mdInline makes outside text safe for a report that is read with cat as
+// often as rendered: no terminal controls (model/safe), one line so it
+// cannot break the report's structure (a heading or a list inside
+// evidence), and the characters Markdown acts on inline (emphasis, links,
+// raw HTML and entities, code spans, table cells) escaped with a backslash.
 func mdInline(s string) string {
-	return strings.Join(strings.Fields(s), " ")
+	s = strings.Join(strings.Fields(safe.Line(s)), " ")
+	if !strings.ContainsAny(s, mdSpecial) {
+		return s
+	}
+	var b strings.Builder
+	for i, r := range s {
+		// "]" only starts a link when "(" or "[" follows; "[REDACTED]"
+		// stays readable.
+		// "_" inside a word never starts emphasis: GPU_IS_LOST stays as is.
+		if strings.ContainsRune(mdSpecial, r) && (r != ']' || strings.HasPrefix(s[i+1:], "(") || strings.HasPrefix(s[i+1:], "[")) &&
+			(r != '_' || !wordAt(s, i-1) || !wordAt(s, i+1)) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
-// mdCell is mdInline that also keeps a table row intact.
-func mdCell(s string) string {
-	return strings.ReplaceAll(mdInline(s), "|", `\|`)
+func wordAt(s string, i int) bool {
+	if i < 0 || i >= len(s) {
+		return false
+	}
+	c := s[i]
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 0x80
 }
 
-// mdCode is text placed between single backticks.
+const mdSpecial = "\\`*_]<>|&~"
+
+// mdCell is text in a table cell: mdInline already escapes "|".
+func mdCell(s string) string { return mdInline(s) }
+
+// mdCode is text placed between single backticks: no controls, one line,
+// no backtick to end the span early, no "|" to split a table row.
 func mdCode(s string) string {
-	return strings.ReplaceAll(mdInline(s), "`", "'")
+	s = strings.Join(strings.Fields(safe.Line(s)), " ")
+	return strings.NewReplacer("`", "'", "|", "/").Replace(s)
+}
+
+// mdCommands keeps the commands fit to offer (one line, no controls: see
+// safe.CommandOK) for a fenced block.
+func mdCommands(cmds []string) []string {
+	var out []string
+	for _, c := range cmds {
+		if safe.CommandOK(c) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // codeFence returns a backtick fence longer than any run of backticks in

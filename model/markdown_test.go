@@ -52,7 +52,7 @@ func TestWriteMarkdownGolden(t *testing.T) {
 	for _, want := range []string{
 		"**dgx01** · 3 GPUs · 1 fail / 1 warn / 1 pass / 1 skip · 2026-11-21 07:53:10 UTC · gputop 0.1.0, source nvml",
 		"| 1 | NVIDIA H100 80GB HBM3 | N/A | N/A | N/A | N/A | ✖ LOST +2 (GPU_IS_LOST: GPU is lost) |",
-		"### WARN: Persistence mode | GPU 1\n\nCheck `persistence.gpu1`, GPU 1.",
+		"### WARN: Persistence mode \\| GPU 1\n\nCheck `persistence.gpu1`, GPU 1.",
 		"```sh\nsudo systemctl enable --now nvidia-persistenced\necho `nvidia-smi -q | grep Persist`\n```",
 		"| CUDA supported by the driver | 13.0 |",
 		"| cuDNN | not found |",

@@ -136,8 +136,12 @@ var (
 			`)`)
 	// "Authorization: Bearer x", "Bearer x", "Authorization: Basic x".
 	authHeader = regexp.MustCompile(`(?i)(\bauthorization:\s*(?:bearer|basic|token)?\s*|\bbearer\s+)([^\s"']{6,})`)
-	// scheme://user:password@host keeps the user.
-	urlPassword = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*):([^/\s@]+)@`)
+	// scheme://, where a URL with user info may start (see redactURLs).
+	urlScheme = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://`)
+	// "X-Api-Key: v", "token:v": a secret-named header or key, then a colon.
+	colonPair = regexp.MustCompile(`([A-Za-z][A-Za-z0-9_.-]*):([ \t]*)([^\s"',;]+)`)
+	// "password": "v" in JSON text.
+	jsonPair = regexp.MustCompile(`"([A-Za-z0-9_.-]+)"(\s*:\s*)"((?:[^"\\]|\\.)*)"`)
 	// name=value pairs inside an argument: env assignments, URL queries,
 	// connection strings, -Dprop=value.
 	nameValue = regexp.MustCompile(`([A-Za-z_][A-Za-z0-9_.-]*)=([^\s&;,"']*)`)
@@ -155,7 +159,21 @@ func RedactText(s string) string {
 	if s == "" {
 		return s
 	}
-	s = urlPassword.ReplaceAllString(s, "$1:"+Redacted+"@")
+	s = redactURLs(s)
+	s = jsonPair.ReplaceAllStringFunc(s, func(m string) string {
+		sub := jsonPair.FindStringSubmatch(m)
+		if !isSecretName(sub[1]) && !bareSecretFlags[strings.ToLower(sub[1])] {
+			return m
+		}
+		return `"` + sub[1] + `"` + sub[2] + `"` + redactedValue(sub[3]) + `"`
+	})
+	s = colonPair.ReplaceAllStringFunc(s, func(m string) string {
+		sub := colonPair.FindStringSubmatch(m)
+		if !isSecretName(sub[1]) || strings.HasPrefix(sub[3], "//") {
+			return m
+		}
+		return sub[1] + ":" + sub[2] + redactedValue(sub[3])
+	})
 	s = authHeader.ReplaceAllStringFunc(s, func(m string) string {
 		sub := authHeader.FindStringSubmatch(m)
 		if sub[2] == Redacted {
@@ -165,10 +183,17 @@ func RedactText(s string) string {
 	})
 	s = redactArguments(s)
 	s = shapedSecret.ReplaceAllStringFunc(s, func(m string) string {
-		if strings.HasPrefix(m, "sk-") || strings.HasPrefix(m, "hf_") {
-			// These prefixes also start ordinary names ("sk-learn-...");
-			// real keys are random base62.
-			if !looksRandom(m[3:]) {
+		switch {
+		case strings.HasPrefix(m, "hf_"):
+			// Also the start of ordinary names (hf_cache); Hugging Face
+			// tokens mix upper and lower case, digits or not.
+			if !mixedCase(m[3:]) {
+				return m
+			}
+		case strings.HasPrefix(m, "sk-"):
+			// Also the start of ordinary names ("sk-learn-..."); real
+			// keys are random base62 or 32+ hex digits.
+			if !looksRandom(m[3:]) && !longHex(m[3:]) {
 				return m
 			}
 		}
@@ -196,8 +221,13 @@ func redactArguments(s string) string {
 			}
 		}
 		if name, ok := flagName(arg); ok {
+			if bareSecretFlag(arg) {
+				hideNext = true
+				b.WriteString(arg)
+				continue
+			}
 			if eq := strings.IndexByte(name, '='); eq >= 0 {
-				if isSecretName(name[:eq]) {
+				if isSecretName(name[:eq]) || bareSecretFlags[strings.ToLower(name[:eq])] {
 					b.WriteString(arg[:len(arg)-len(name)+eq+1] + redactedValue(name[eq+1:]))
 					continue
 				}
@@ -211,6 +241,79 @@ func redactArguments(s string) string {
 	}
 	b.WriteString(s[last:])
 	return b.String()
+}
+
+// bareSecretFlags are flags whose whole name says the value is a secret,
+// though the word alone is not a secret name for an assignment: --key V,
+// --pass V (and mysql's -p V, matched in bareSecretFlag).
+var bareSecretFlags = map[string]bool{"key": true, "pass": true, "pwd": true, "apikey": true}
+
+func bareSecretFlag(arg string) bool {
+	if arg == "-p" {
+		return true
+	}
+	if !strings.HasPrefix(arg, "--") {
+		return false
+	}
+	return bareSecretFlags[strings.ToLower(arg[2:])]
+}
+
+// redactURLs hides the password of every scheme://user:password@host, the
+// password may hold "/" and "@" (not escaped, as people type them): the
+// host is what follows the last "@" of the authority.
+func redactURLs(s string) string {
+	locs := urlScheme.FindAllStringIndex(s, -1)
+	if locs == nil {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for _, loc := range locs {
+		if loc[0] < last {
+			continue
+		}
+		rest := s[loc[1]:]
+		end := strings.IndexAny(rest, " \t\n\"'<>")
+		if end < 0 {
+			end = len(rest)
+		}
+		cand := rest[:end]
+		at := lastHostAt(cand)
+		if at < 0 {
+			continue
+		}
+		user, pass, ok := strings.Cut(cand[:at], ":")
+		if !ok || pass == "" || strings.ContainsAny(user, "/?#") || portAndPath(pass) {
+			continue
+		}
+		b.WriteString(s[last:loc[1]])
+		b.WriteString(user + ":" + redactedValue(pass))
+		last = loc[1] + at
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// lastHostAt is the index of the "@" that ends the user info of an
+// authority: the last "@" followed by a host name and then ":port", "/",
+// "?", "#" or the end.
+func lastHostAt(cand string) int {
+	for at := strings.LastIndexByte(cand, '@'); at >= 0; at = strings.LastIndexByte(cand[:at], '@') {
+		host := cand[at+1:]
+		if i := strings.IndexAny(host, ":/?#"); i >= 0 {
+			host = host[:i]
+		}
+		if host != "" && strings.Trim(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_[]") == "" {
+			return at
+		}
+	}
+	return -1
+}
+
+// portAndPath: "8080/pkg" after "host:" is a port and a path, not a password.
+func portAndPath(p string) bool {
+	digits := len(p) - len(strings.TrimLeft(p, "0123456789"))
+	return digits > 0 && (digits == len(p) || p[digits] == '/')
 }
 
 // redactedValue is [REDACTED], or the value itself when an earlier pass
@@ -269,6 +372,18 @@ var secretKeyQualifiers = map[string]bool{
 	"private": true, "signing": true, "client": true, "master": true,
 }
 
+// Qualifiers that make "...key" a field name: --sort-key name,
+// --text_key text, partition_key, ssh_key (a path to a key, not the key).
+var benignKeyQualifiers = map[string]bool{
+	"sort": true, "partition": true, "primary": true, "foreign": true, "cache": true, "hash": true,
+	"dict": true, "map": true, "group": true, "index": true, "lookup": true, "shard": true, "routing": true,
+	"join": true, "order": true, "row": true, "column": true, "public": true, "pub": true, "ssh": true,
+	"text": true, "label": true, "input": true, "output": true, "target": true, "metric": true,
+	"dataset": true, "data": true, "feature": true, "image": true, "prompt": true, "id": true,
+	"name": true, "field": true, "message": true, "sample": true, "hot": true, "host": true, "node": true,
+	"file": true, "s3": true, "object": true, "bucket": true, "kv": true, "dedup": true, "sharding": true,
+}
+
 // isSecretName decides from a flag's or variable's name whether its value is
 // a credential. The name is split into words at "-", "_", "." and
 // lower-to-upper case changes.
@@ -278,7 +393,23 @@ func isSecretName(name string) bool {
 	if n == 0 {
 		return false
 	}
-	if secretLastWords[words[n-1]] {
+	last := words[n-1]
+	if secretLastWords[last] {
+		return true
+	}
+	// PGPASSWORD, MYSQLPASSWORD, clientsecret: the word ends the name.
+	for _, w := range []string{"password", "passwd", "secret", "token", "apikey", "passphrase"} {
+		if strings.HasSuffix(last, w) && last != w {
+			return true
+		}
+	}
+	// MYSQL_PWD, DB_PWD; PWD and OLDPWD alone are directories.
+	if last == "pwd" && n >= 2 {
+		return true
+	}
+	// WANDB_KEY, --license-key, --encryption-key: a qualified key is a
+	// credential unless the qualifier says it is a field name.
+	if last == "key" && n >= 2 && !benignKeyQualifiers[words[n-2]] {
 		return true
 	}
 	// AWS_ACCESS_KEY_ID, --api-key, SECRET_KEY, AccountKey.
@@ -317,6 +448,20 @@ func nameWords(name string) []string {
 	}
 	flush(len(runes))
 	return words
+}
+
+// mixedCase reports whether s has both upper- and lower-case letters.
+func mixedCase(s string) bool {
+	return strings.ContainsFunc(s, unicode.IsUpper) && strings.ContainsFunc(s, unicode.IsLower)
+}
+
+// longHex reports whether s is 32 or more hex digits with at least one
+// letter and one digit (sk- keys of some providers).
+func longHex(s string) bool {
+	if len(s) < 32 || strings.Trim(s, "0123456789abcdef") != "" {
+		return false
+	}
+	return strings.ContainsAny(s, "abcdef") && strings.ContainsAny(s, "0123456789")
 }
 
 // looksRandom reports whether a token body mixes upper case, lower case and

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/gputop/gputop/model/safe"
 )
 
 // SnapshotSchema names the snapshot format this gputop writes. Readers
@@ -158,7 +160,57 @@ func NewSnapshot(in SnapshotInput) *Snapshot {
 		}
 	}
 	snap.Redaction = snap.redact(in.Redact)
+	snap.bound()
 	return snap
+}
+
+// bound clips what this machine produced to the loader's limits, so that
+// every snapshot gputop writes opens again (a 2 MiB torch version string
+// or a 5 KiB toolkit path would otherwise make the file unreadable). The
+// slices it changes are this snapshot's own: NewSnapshot copied them, and
+// the facts are copied here.
+func (s *Snapshot) bound() {
+	s.Facts = copyFacts(s.Facts)
+	s.Versions.Toolkit = slices.Clone(s.Versions.Toolkit)
+	s.Versions.CuDNN = slices.Clone(s.Versions.CuDNN)
+	for i := range s.Checks {
+		s.Checks[i].Commands = slices.Clone(s.Checks[i].Commands)
+		s.Checks[i].Sources = slices.Clone(s.Checks[i].Sources)
+	}
+	safe.Map(s, func(t string) string { return clipBytes(t, maxTextBytes) })
+	for _, p := range []*string{&s.Host, &s.Version, &s.DriverVersion, &s.NVMLVersion, &s.Source,
+		&s.Versions.Driver, &s.Versions.CUDADriver, &s.Versions.PyTorch} {
+		*p = clipBytes(*p, maxNameBytes)
+	}
+	for _, l := range [][]string{s.Versions.Toolkit, s.Versions.CuDNN} {
+		for i := range l {
+			l[i] = clipBytes(l[i], maxNameBytes)
+		}
+	}
+}
+
+// copyFacts is a deep copy of f (through JSON: the checks package owns its
+// shape); if it cannot make the trip, only the collection time is kept.
+func copyFacts(f Facts) Facts {
+	raw, err := json.Marshal(f)
+	var c Facts
+	if err != nil || json.Unmarshal(raw, &c) != nil {
+		return Facts{Collected: f.Collected}
+	}
+	return c
+}
+
+// clipBytes cuts s to at most n bytes at a character boundary, marking the
+// cut with "…".
+func clipBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && !utf8RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // WriteJSON encodes the snapshot compactly, on one line. For 8 GPUs x 60 s at

@@ -20,8 +20,10 @@ import (
 
 // frameEvery is the shortest time between two frames: samples arriving
 // faster than this are drawn together (they are all in the history rings,
-// so no peak is lost, only redraws).
-const frameEvery = 50 * time.Millisecond
+// so no peak is lost, only redraws). 10 frames a second is nvtop's fastest
+// too; at a 10 ms interval 20 frames a second cost twice the CPU of the
+// 100 ms interval, mostly in drawing (profile in docs/performance.md).
+const frameEvery = 100 * time.Millisecond
 
 // footerFor is how long a transient footer message stays.
 const footerFor = 6 * time.Second

@@ -140,6 +140,12 @@ func (z *zoomView) graphs(g *gpuFrame, width, height int) []string {
 			// grows so the value is drawn, not clipped at the limit.
 			top = float64(peak)
 		}
+		topText := strconv.FormatFloat(top, 'f', decimals(s.unit), 64) + s.unit
+		if math.IsNaN(top) {
+			// No limit and no reading in the window: no scale to print
+			// ("NaN MHz", issue 11).
+			top, topText = 1, na
+		}
 		peakText := na
 		if peak == peak {
 			peakText = strconv.FormatFloat(float64(peak), 'f', decimals(s.unit), 64) + s.unit
@@ -152,7 +158,7 @@ func (z *zoomView) graphs(g *gpuFrame, width, height int) []string {
 			if plotW < width {
 				switch i {
 				case 0:
-					axis = strconv.FormatFloat(top, 'f', decimals(s.unit), 64) + s.unit
+					axis = topText
 				case rows - 1:
 					axis = "0"
 				}

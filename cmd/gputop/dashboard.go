@@ -5,8 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -27,7 +25,8 @@ func runDashboard(parent context.Context, o *options) error {
 		return err
 	}
 	defer closeLog()
-	ctx, cancel := signal.NotifyContext(parent, syscall.SIGTERM, syscall.SIGHUP)
+	// Signals are main's signal owner's: it cancels parent.
+	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 
 	s, err := openSession(ctx, o, log)
@@ -102,14 +101,22 @@ func runDashboard(parent context.Context, o *options) error {
 		close(samplerDone)
 	}
 
-	// The UI draws at most 20 frames a second, and only when something
+	// The UI draws at most 10 frames a second, and only when something
 	// changed; tty's renderer writes a frame when the view changed and
 	// otherwise never wakes (bubbletea's own ticked 20-60 times a second).
-	// Without bubbletea's renderer nobody turns mouse reporting on: do it
-	// here (button and wheel events, SGR coordinates) and off again after.
-	os.Stdout.WriteString(mouseOn) //nolint:errcheck // best effort: a terminal without it still works
-	_, runErr := tty.Run(ctx, ui.New(cfg), os.Stdin, os.Stdout)
-	os.Stdout.WriteString(mouseOff) //nolint:errcheck
+	// Mouse reporting (click to focus, the wheel) is on while it runs.
+	//
+	// No bubbletea signal handler: the signal owner (signals.go) is the
+	// only one, and cancels ctx; ctrl+z and SIGTSTP suspend through the
+	// tty handle it is given.
+	owner := theSignalOwner
+	restore := terminalRestorer(os.Stdin, os.Stdout)
+	_, runErr := tty.RunWith(ctx, suspendable{Model: ui.New(cfg), owner: owner}, os.Stdin, os.Stdout, tty.Config{
+		Options: []tea.ProgramOption{tea.WithoutSignalHandler()},
+		Mouse:   true,
+		Started: func(t *tty.Terminal) { owner.attach(t, restore) },
+	})
+	owner.detach()
 	stopSampler()
 	releaseHangs(s)
 	<-samplerDone
@@ -119,13 +126,6 @@ func runDashboard(parent context.Context, o *options) error {
 	}
 	return nil
 }
-
-// Mouse reporting for click-to-focus and the wheel: cell motion (1002) in
-// SGR encoding (1006), which bubbletea's input reader parses.
-const (
-	mouseOn  = "\x1b[?1002h\x1b[?1006h"
-	mouseOff = "\x1b[?1002l\x1b[?1006l"
-)
 
 // releaseHangs ends the simulated fleet's injected hangs (the demo's STALE
 // GPU) so that quitting does not wait for them; a real backend has none to

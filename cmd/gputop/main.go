@@ -4,6 +4,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +18,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gputop/gputop/model"
+	"github.com/gputop/gputop/model/safe"
 	"github.com/gputop/gputop/sampler"
 	"github.com/gputop/gputop/themes"
 )
@@ -209,25 +212,39 @@ func themeList() string {
 
 func main() {
 	tuneRuntime(os.Getenv)
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	owner, ctx := newSignalOwner(context.Background())
+	theSignalOwner = owner
+	code := runContext(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	if c, ok := owner.exitCode(); ok {
+		// SIGINT 130, SIGTERM 143, SIGHUP 129, SIGQUIT 131.
+		model.RemoveTempFiles()
+		code = c
+	}
+	os.Exit(code)
 }
 
 // run executes gputop and returns the exit code: 0 fine, 1 a check failed,
 // 2 bad input or an error.
 func run(args []string, stdout, stderr io.Writer) int {
+	return runContext(context.Background(), args, stdout, stderr)
+}
+
+// runContext is run under ctx (cancelled by the signal owner in main).
+func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := newRootCmd(stdout, stderr)
 	root.SetArgs(args)
-	err := root.Execute()
+	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return 0
 	}
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil {
-			fmt.Fprintln(stderr, "gputop: "+ee.err.Error())
+			fmt.Fprintln(stderr, "gputop: "+safe.Line(ee.err.Error()))
 		}
 		return ee.code
 	}
-	fmt.Fprintln(stderr, "gputop: "+err.Error())
+	// Errors quote file names and file contents: one safe line.
+	fmt.Fprintln(stderr, "gputop: "+safe.Line(err.Error()))
 	return 2
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gputop/gputop/model"
+	"github.com/gputop/gputop/model/safe"
 )
 
 func newSnapshotCmd(o *options, stdout, stderr io.Writer) *cobra.Command {
@@ -80,6 +81,10 @@ func takeSnapshot(ctx context.Context, o *options, out, format string, duration 
 		stop()
 		<-done
 	}
+	if ctx.Err() != nil {
+		// A signal: write nothing (main exits 128+n).
+		return &exitError{code: 2, err: fmt.Errorf("interrupted; no snapshot written")}
+	}
 	fmt.Fprintln(stderr, "running the checklist ...")
 	snap, err := s.buildSnapshot(ctx)
 	if err != nil {
@@ -103,7 +108,7 @@ func takeSnapshot(ctx context.Context, o *options, out, format string, duration 
 		return &exitError{code: 2, err: err}
 	}
 	abs, _ := filepath.Abs(out)
-	fmt.Fprintf(stderr, "wrote %s (%d GPUs, %d checks)\n", abs, len(snap.GPUs), len(snap.Checks))
+	fmt.Fprintf(stderr, "wrote %s (%d GPUs, %d checks)\n", safe.Line(abs), len(snap.GPUs), len(snap.Checks))
 	return nil
 }
 

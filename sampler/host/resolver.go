@@ -10,8 +10,10 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gputop/gputop/model"
+	"github.com/gputop/gputop/model/safe"
 )
 
 // Options configures a Resolver. Zero fields take the defaults named on them.
@@ -204,6 +206,9 @@ func (r *Resolver) Resolve(ps []model.Process) {
 			l.err = err
 			continue
 		}
+		// Any local user chooses their process's name and arguments:
+		// they reach the operator's terminal only through safe.Line.
+		d.Name, d.Cmdline = safe.Line(d.Name), clipCmdline(safe.Line(d.Cmdline))
 		l.desc = d
 		if !l.stat.Zombie {
 			// A zombie's file table is already gone: it proves nothing.
@@ -227,6 +232,23 @@ func (r *Resolver) Resolve(ps []model.Process) {
 	r.evict(r.opts.Now())
 }
 
+// maxCmdline bounds a command line kept per process (Linux allows about
+// 2 MiB of arguments): far more than a screen or a report shows, and under
+// the snapshot loader's limit for a string, so a snapshot of this machine
+// always opens again.
+const maxCmdline = 16 << 10
+
+func clipCmdline(s string) string {
+	if len(s) <= maxCmdline {
+		return s
+	}
+	cut := maxCmdline
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
 func compact(s []int32) []int32 {
 	out := s[:0]
 	for i, v := range s {
@@ -247,6 +269,7 @@ func (r *Resolver) userName(uid uint32) string {
 		return name
 	}
 	name, err := r.opts.LookupUser(uid)
+	name = safe.Line(name) // from /etc/passwd or a directory service
 	if err != nil || name == "" {
 		// Unknown to the user database (a container's UID): show the number.
 		name = strconv.FormatUint(uint64(uid), 10)

@@ -24,6 +24,7 @@ import (
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
 
 	"github.com/gputop/gputop/model"
+	"github.com/gputop/gputop/model/safe"
 	"github.com/gputop/gputop/sampler"
 )
 
@@ -235,6 +236,10 @@ func (b *Backend) Open(ctx context.Context) (model.System, []model.GPUInfo, erro
 		d.handle = h
 		b.readStatic(d, &infos[i])
 	}
+	// Strings from the driver (names, VBIOS, bus ids) and the host name
+	// reach the terminal: through model/safe, like all outside text.
+	safe.Walk(&sys)
+	safe.Walk(&infos)
 	return sys, infos, nil
 }
 

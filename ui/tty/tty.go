@@ -9,7 +9,7 @@
 // renderer; the model's View, which bubbletea asks for after every message,
 // is handed to a writer goroutine that sleeps until a different view
 // arrives, then rewrites only the lines that changed. The model decides the
-// frame rate (gputop's coalesces samples into at most 20 frames a second).
+// frame rate (gputop's coalesces samples into at most 10 frames a second).
 //
 // Without its renderer bubbletea does not prepare the terminal, so Run does:
 // raw mode, the alternate screen, a hidden cursor, the window size at start
@@ -38,27 +38,91 @@ const (
 	cursorShow   = "\x1b[?25h"
 	clearScreen  = "\x1b[2J"
 	eraseLine    = "\x1b[2K"
+	// Mouse reporting for click-to-focus and the wheel: cell motion (1002)
+	// in SGR encoding (1006), which bubbletea's input reader parses.
+	mouseOn  = "\x1b[?1002h\x1b[?1006h"
+	mouseOff = "\x1b[?1002l\x1b[?1006l"
 )
+
+// Config is what a caller may add to a run.
+type Config struct {
+	// Options are added to the program's (tea.WithContext, tea.WithInput,
+	// tea.WithOutput and tea.WithoutRenderer are set by Run).
+	Options []tea.ProgramOption
+	// Mouse turns mouse reporting on while the program holds the terminal.
+	Mouse bool
+	// Started, when set, is called once the program exists and before it
+	// runs, with the handle that suspends and resumes it (ctrl+z, SIGTSTP).
+	Started func(*Terminal)
+}
+
+// Terminal is a running program's hold on the terminal: Release hands the
+// terminal back as it was before Run, Restore takes it again. Both must be
+// called from the program's event loop (its Update), as tea.Suspend is.
+type Terminal struct {
+	p     *tea.Program
+	in    *os.File
+	w     *writer
+	saved *term.State // the modes before Run made the terminal raw; nil when in is no terminal
+}
+
+// Send sends msg to the program.
+func (t *Terminal) Send(msg tea.Msg) { t.p.Send(msg) }
+
+// Release stops reading input, leaves the alternate screen, shows the
+// cursor, turns mouse reporting off and puts the terminal's modes back.
+func (t *Terminal) Release() error {
+	if err := t.p.ReleaseTerminal(); err != nil {
+		return err
+	}
+	t.w.pause()
+	if t.saved != nil {
+		return term.Restore(t.in.Fd(), t.saved)
+	}
+	return nil
+}
+
+// Restore undoes Release and repaints the whole screen.
+func (t *Terminal) Restore() error {
+	if t.saved != nil {
+		if _, err := term.MakeRaw(t.in.Fd()); err != nil {
+			return err
+		}
+	}
+	t.w.resume()
+	return t.p.RestoreTerminal()
+}
 
 // Run runs m on the terminal behind in and out until it quits or ctx ends,
 // and returns the final model as tea.Program.Run does. opts are added to
 // the program's (tea.WithContext, tea.WithInput and tea.WithOutput are set
 // here).
 func Run(ctx context.Context, m tea.Model, in *os.File, out *os.File, opts ...tea.ProgramOption) (tea.Model, error) {
+	return RunWith(ctx, m, in, out, Config{Options: opts})
+}
+
+// RunWith is Run with the additions in cfg.
+func RunWith(ctx context.Context, m tea.Model, in *os.File, out *os.File, cfg Config) (tea.Model, error) {
+	var saved *term.State
 	if term.IsTerminal(in.Fd()) {
 		state, err := term.MakeRaw(in.Fd())
 		if err != nil {
 			return m, err
 		}
+		saved = state
 		defer func() { _ = term.Restore(in.Fd(), state) }()
 	}
 	w := newWriter(out)
+	w.mouse = cfg.Mouse
 	w.start()
 	defer w.stop()
 
 	wm := &model{inner: m, w: w}
-	opts = append([]tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out), tea.WithoutRenderer()}, opts...)
+	opts := append([]tea.ProgramOption{tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out), tea.WithoutRenderer()}, cfg.Options...)
 	p := tea.NewProgram(wm, opts...)
+	if cfg.Started != nil {
+		cfg.Started(&Terminal{p: p, in: in, w: w, saved: saved})
+	}
 
 	// The window size: at start, and whenever the terminal says it changed.
 	winch := make(chan os.Signal, 1)
@@ -120,7 +184,12 @@ func (m *model) View() string {
 // offered, on its own goroutine so that a slow terminal never delays the
 // program's event loop, and only when there is something new to draw.
 type writer struct {
-	out io.Writer
+	out   io.Writer
+	mouse bool // mouse reporting on while the terminal is held
+
+	// outMu is held while anything is written, so that a draw never
+	// interleaves with pause or resume.
+	outMu sync.Mutex
 
 	mu      sync.Mutex
 	view    string // newest view offered
@@ -128,6 +197,7 @@ type writer struct {
 	height  int
 	clear   bool // the next draw starts from a cleared screen
 	quit    bool
+	paused  bool // the terminal is released: offers wait for resume
 
 	wake chan struct{} // capacity 1: a draw is due
 	done chan struct{}
@@ -142,8 +212,47 @@ func newWriter(out io.Writer) *writer {
 }
 
 func (w *writer) start() {
-	_, _ = io.WriteString(w.out, altScreenOn+cursorHide+clearScreen)
+	_, _ = io.WriteString(w.out, w.enter())
 	go w.loop()
+}
+
+// enter is what takes the terminal: the alternate screen, a hidden cursor,
+// mouse reporting when asked for. leave undoes it.
+func (w *writer) enter() string {
+	s := altScreenOn + cursorHide + clearScreen
+	if w.mouse {
+		s += mouseOn
+	}
+	return s
+}
+
+func (w *writer) leave() string {
+	s := cursorShow + altScreenOff
+	if w.mouse {
+		s = mouseOff + s
+	}
+	return s
+}
+
+// pause hands the screen back: nothing is drawn until resume.
+func (w *writer) pause() {
+	w.outMu.Lock()
+	defer w.outMu.Unlock()
+	w.mu.Lock()
+	w.paused = true
+	w.mu.Unlock()
+	_, _ = io.WriteString(w.out, w.leave())
+}
+
+// resume takes the screen again and repaints it whole.
+func (w *writer) resume() {
+	w.outMu.Lock()
+	_, _ = io.WriteString(w.out, w.enter())
+	w.mu.Lock()
+	w.paused, w.clear, w.pending = false, true, true
+	w.mu.Unlock()
+	w.outMu.Unlock()
+	w.poke()
 }
 
 // stop draws what is pending, then leaves the alternate screen.
@@ -153,7 +262,14 @@ func (w *writer) stop() {
 	w.mu.Unlock()
 	w.poke()
 	<-w.done
-	_, _ = io.WriteString(w.out, cursorShow+altScreenOff)
+	w.outMu.Lock()
+	defer w.outMu.Unlock()
+	w.mu.Lock()
+	paused := w.paused
+	w.mu.Unlock()
+	if !paused {
+		_, _ = io.WriteString(w.out, w.leave())
+	}
 }
 
 func (w *writer) poke() {
@@ -188,13 +304,17 @@ func (w *writer) resize(_, height int) {
 func (w *writer) loop() {
 	defer close(w.done)
 	for range w.wake {
+		w.outMu.Lock()
 		w.mu.Lock()
-		view, pending, clear, height, quit := w.view, w.pending, w.clear, w.height, w.quit
-		w.pending, w.clear = false, false
+		view, pending, clear, height, quit, paused := w.view, w.pending, w.clear, w.height, w.quit, w.paused
+		if !paused {
+			w.pending, w.clear = false, false
+		}
 		w.mu.Unlock()
-		if pending {
+		if pending && !paused {
 			w.draw(view, clear, height)
 		}
+		w.outMu.Unlock()
 		if quit {
 			return
 		}
