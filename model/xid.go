@@ -16,7 +16,7 @@ type XidEntry struct {
 // XidCatalogSource is where the catalog rows come from.
 const XidCatalogSource = "https://docs.nvidia.com/deploy/xid-errors/ (NVIDIA Xid catalog)"
 
-// xidCatalog holds the Xids of /work/shared/reference/compat.md §6. Severity
+// xidCatalog holds the Xids of NVIDIA's Xid catalog (XidCatalogSource) that gputop acts on. Severity
 // is gputop's own reading: an Xid an application can cause and recover from
 // by restarting is a warning; one that needs a GPU reset, a reboot or points
 // at hardware is an error.
