@@ -181,26 +181,26 @@ func tooSmallView(st *Styles, l layout) string {
 
 // openErrorView is the screen shown when no GPU could be opened: what
 // happened, the code to search for, and the next step.
-func openErrorView(st *Styles, e *model.OpenFailure, replay *ReplayInfo, root string, width, height int) string {
+func openErrorView(st *Styles, e *model.OpenFailure, replay *ReplayInfo, root *model.CheckResult, width, height int) string {
 	if width < 10 || height < 3 {
 		return fitBlock(st.fail.render("no GPU"), width, height)
 	}
 	return boxed(st.PaneLost, strings.Join(openErrorLines(st, e, replay, root, width), "\n"), width, height)
 }
 
-// rootCause is the title of the checklist's first failing root cause ("":
-// none yet), which the no-GPU screen names first.
-func rootCause(results []model.CheckResult) string {
-	for _, r := range results {
-		if r.Status == model.Fail && r.Counted() {
-			return r.Title
+// rootCause is the checklist's first failing root cause (nil: none yet),
+// which the no-GPU screen names first, with its fix.
+func rootCause(results []model.CheckResult) *model.CheckResult {
+	for i := range results {
+		if r := &results[i]; r.Status == model.Fail && r.Counted() {
+			return r
 		}
 	}
-	return ""
+	return nil
 }
 
 // openErrorLines is the explanation inside the no-GPU box of width cells.
-func openErrorLines(st *Styles, e *model.OpenFailure, replay *ReplayInfo, root string, width int) []string {
+func openErrorLines(st *Styles, e *model.OpenFailure, replay *ReplayInfo, root *model.CheckResult, width int) []string {
 	inner := width - 4
 	wrap := lipgloss.NewStyle().Width(max(inner-10, 10))
 	head := st.fail.render("✖ No GPU could be opened")
@@ -215,23 +215,34 @@ func openErrorLines(st *Styles, e *model.OpenFailure, replay *ReplayInfo, root s
 		head += st.muted.render(")")
 	}
 	lines := []string{head, ""}
-	if root != "" {
-		// The checks' root cause leads: NVML's code is its symptom.
-		lines = append(lines, st.muted.render(fit("Cause", 10))+st.fail.render("✖ "+root)+st.muted.render(" fails: first in the list below"))
-	}
-	lines = append(lines, st.muted.render(fit("Code", 10))+e.Code)
-	add := func(label, text string) {
+	add := func(label, text string, style func(string) string) {
 		for i, l := range strings.Split(wrap.Render(text), "\n") {
 			lab := ""
 			if i == 0 {
 				lab = label
 			}
-			lines = append(lines, st.muted.render(fit(lab, 10))+strings.TrimSpace(l))
+			lines = append(lines, st.muted.render(fit(lab, 10))+style(strings.TrimSpace(l)))
 		}
 	}
-	add("What", e.Message)
-	if e.Hint != "" {
-		add("Next", e.Hint)
+	plain := func(s string) string { return s }
+	if root != nil {
+		// The checks' root cause leads: NVML's code is its symptom.
+		add("Cause", "✖ "+root.Title+" (first in the list below)", st.fail.render)
+	}
+	lines = append(lines, st.muted.render(fit("Code", 10))+e.Code)
+	add("What", e.Message, plain)
+	// The root cause's fix is the next step when there is one: NVML's hint
+	// is generic (in a container without a GPU it would say to install the
+	// driver's libraries, which cannot help there).
+	switch {
+	case root != nil && root.Fix != "":
+		add("Next", root.Fix, plain)
+	case e.Hint != "":
+		add("Next", e.Hint, plain)
+	}
+	usedRootFix := root != nil && root.Fix != ""
+	if replay == nil && (usedRootFix || !strings.Contains(e.Hint, "--demo")) {
+		add("Try", "`gputop --demo`: a simulated fleet, no GPU needed", plain)
 	}
 	lines = append(lines, "", st.muted.render("The checklist below says what else is wrong (enter: the fix).   q quits"))
 	if replay != nil {

@@ -272,7 +272,7 @@ func TestNoGPUScreenLeadsWithTheRootCause(t *testing.T) {
 	m.after = noTimers
 	start(m, 120, 40)
 	v := m.View()
-	cause := strings.Index(v, "Cause     ✖ NVIDIA kernel driver loaded fails")
+	cause := strings.Index(v, "Cause     ✖ NVIDIA kernel driver loaded (first in the list below)")
 	first := strings.Index(v, "✖ FAIL   NVIDIA kernel driver loaded")
 	follow := strings.Index(v, "↳ NVML library")
 	if cause < 0 || first < 0 || follow < first {
@@ -280,5 +280,9 @@ func TestNoGPUScreenLeadsWithTheRootCause(t *testing.T) {
 	}
 	if !strings.Contains(v, "✖ FAIL 1") || !strings.Contains(v, "+2 follow from a root cause") {
 		t.Errorf("consequences counted apart from their root:\n%s", v)
+	}
+	// The next step is the root cause's fix, not NVML's generic hint.
+	if !strings.Contains(v, "Next      Load the module; if that fails") {
+		t.Errorf("the root cause's fix is not the next step:\n%s", v)
 	}
 }
