@@ -2,6 +2,8 @@ package checks
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -375,5 +377,43 @@ func TestSummariseRequireCUDA(t *testing.T) {
 	}
 	if got, want := summariseRequireCUDA("cuda>=12.4 driver>=550"), `"cuda>=12.4 driver>=550"`; got != want {
 		t.Errorf("short = %s, want %s", got, want)
+	}
+}
+
+// TestTensorRT8FixturePairing: a machine with TensorRT 8.6.1 and cuDNN 8.8
+// headers in the system include directory; the pairing warns, and passes
+// once the cuDNN header says 8.9.7.
+func TestTensorRT8FixturePairing(t *testing.T) {
+	for _, tt := range []struct {
+		cudnnMinor string
+		want       model.Status
+		evidence   string
+	}{
+		{"8", model.Warn, "system cuDNN 8.8.0 is older than cuDNN 8.9.0"},
+		{"9", model.Pass, "system cuDNN 8.9.0, not older than cuDNN 8.9.0"},
+	} {
+		root := copyFixture(t, "stack-trt8")
+		h := filepath.Join(root, "usr/include/x86_64-linux-gnu/cudnn_version.h")
+		b, err := os.ReadFile(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(h, []byte(strings.Replace(string(b), "CUDNN_MINOR 8", "CUDNN_MINOR "+tt.cudnnMinor, 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		fe := &fakeEnv{vars: map[string]string{"PATH": "/usr/bin"}}
+		nv := healthyFacts().NVML
+		nv.DriverVersion, nv.CUDADriverVersion = "535.104.05", model.Some(12020)
+		f := Gather(context.Background(), fe.env(root), nv)
+		if got := libLines(f.Stack.TensorRT); strings.Join(got, "|") != "header 8.6.1" {
+			t.Fatalf("TensorRT = %v", got)
+		}
+		r := tensorRTRule(&f)[0]
+		if r.Status != tt.want || !strings.Contains(r.Evidence, tt.evidence) {
+			t.Errorf("cuDNN 8.%s: %s %q, want %s with %q", tt.cudnnMinor, r.Status, r.Evidence, tt.want, tt.evidence)
+		}
+		if r.Status == model.Warn && !strings.Contains(r.Fix, "cuDNN 8.9 or a newer 8.x") {
+			t.Errorf("fix: %s", r.Fix)
+		}
 	}
 }
