@@ -236,7 +236,7 @@ func tensorRTCudnnPairing(f *model.Facts, in model.LibraryInstall, r *model.Chec
 	if !row.Confirmed() {
 		note = " (unconfirmed: " + row.Note + ")"
 	}
-	var best, any9 Version
+	var best, otherMajor Version
 	bestOrigin := ""
 	for pass := 0; pass < 2 && best.IsZero(); pass++ {
 		for _, c := range f.CuDNN {
@@ -248,8 +248,8 @@ func tensorRTCudnnPairing(f *model.Facts, in model.LibraryInstall, r *model.Chec
 				continue
 			}
 			if v.Major() != 8 {
-				if any9.IsZero() || any9.Less(v) {
-					any9 = v
+				if otherMajor.IsZero() || otherMajor.Less(v) {
+					otherMajor = v
 				}
 				continue
 			}
@@ -261,10 +261,10 @@ func tensorRTCudnnPairing(f *model.Facts, in model.LibraryInstall, r *model.Chec
 	fix := fmt.Sprintf("TensorRT %s was built and tested with cuDNN %s: install cuDNN %s or a newer 8.x for its CUDA major (Debian/RPM libcudnn8, or pip nvidia-cudnn-cu11/nvidia-cudnn-cu12 8.x beside a pip TensorRT), or move to TensorRT 10, which does not need cuDNN.",
 		releaseOf(in.Version).MajorMinor(), row.Cudnn, need.MajorMinor())
 	switch {
-	case best.IsZero() && any9.IsZero():
+	case best.IsZero() && otherMajor.IsZero():
 		return "no cuDNN found to pair with (TensorRT " + releaseOf(in.Version).MajorMinor().String() + " was built with cuDNN " + row.Cudnn + ")" + note, model.Pass, ""
 	case best.IsZero():
-		return fmt.Sprintf("only cuDNN %s found, but TensorRT %s loads cuDNN 8 (built with %s)%s", any9, releaseOf(in.Version).MajorMinor(), row.Cudnn, note), model.Warn, fix
+		return fmt.Sprintf("only cuDNN %s found, but TensorRT %s loads cuDNN 8 (built with %s)%s", otherMajor, releaseOf(in.Version).MajorMinor(), row.Cudnn, note), model.Warn, fix
 	case best.MajorMinor().Less(need.MajorMinor()):
 		return fmt.Sprintf("%s cuDNN %s is older than cuDNN %s, the one its support matrix names%s", bestOrigin, best, row.Cudnn, note), model.Warn, fix
 	}
