@@ -2,6 +2,8 @@ package checks
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -237,6 +239,62 @@ func TestStackRules(t *testing.T) {
 				s.TensorRT = []model.LibraryInstall{{Origin: "pip", Path: "/site/tensorrt_cu13-10.14.1.dist-info", Version: "10.14.1", CUDAMajor: model.Some(13)}}
 			})},
 	})
+	// TensorRT 8 beside cuDNN: the pairing its support matrix names.
+	trt86 := func(ver string, cudnn ...model.CuDNNInstall) func(*model.Facts) {
+		return func(f *model.Facts) {
+			f.NVML.DriverVersion, f.NVML.CUDADriverVersion = "535.104.05", model.Some(12020)
+			f.CUDALink.Version, f.NVCC.Version = "12.1", "12.1"
+			f.Torch = nil
+			f.CuDNN = cudnn
+			f.Stack.TensorRT = []model.LibraryInstall{{Origin: "deb", Path: "libnvinfer8", Version: ver, CUDAMajor: model.Some(12)}}
+		}
+	}
+	sysCudnn := func(v string) model.CuDNNInstall {
+		return model.CuDNNInstall{Header: "/usr/include/cudnn_version.h", Origin: "system", Version: v, CUDAMajor: model.Some(12)}
+	}
+	runRuleCases(t, tensorRTRule, []ruleCase{
+		{name: "8.6.1 with cuDNN 8.9.7", id: "tensorrt", want: model.Pass, evidence: []string{"system cuDNN 8.9.7, not older than cuDNN 8.9.0"},
+			mutate: trt86("8.6.1.6-1+cuda12.0", sysCudnn("8.9.7"))},
+		{name: "8.6.1 with cuDNN 8.9.0 exactly", id: "tensorrt", want: model.Pass, evidence: []string{"not older than cuDNN 8.9.0"},
+			mutate: trt86("8.6.1.6", sysCudnn("8.9.0"))},
+		{name: "8.6.1 with cuDNN 8.8.1", id: "tensorrt", want: model.Warn, evidence: []string{"cuDNN 8.8.1 is older than cuDNN 8.9.0"},
+			fix:    []string{"install cuDNN 8.9 or a newer 8.x", "libcudnn8", "TensorRT 10"},
+			mutate: trt86("8.6.1.6", sysCudnn("8.8.1"))},
+		{name: "8.6.1 with only cuDNN 9", id: "tensorrt", want: model.Warn, evidence: []string{"only cuDNN 9.1.0 found, but TensorRT 8.6 loads cuDNN 8"},
+			fix:    []string{"cuDNN 8.9"},
+			mutate: trt86("8.6.1.6", sysCudnn("9.1.0"))},
+		{name: "8.6.1 with cuDNN 9 and 8.9", id: "tensorrt", want: model.Pass, evidence: []string{"cuDNN 8.9.2"},
+			mutate: trt86("8.6.1.6", sysCudnn("9.1.0"), sysCudnn("8.9.2"))},
+		{name: "8.6.1 without cuDNN", id: "tensorrt", want: model.Pass, evidence: []string{"no cuDNN found to pair with"},
+			mutate: trt86("8.6.1.6")},
+		{name: "8.5.3 with cuDNN 8.6.0", id: "tensorrt", want: model.Pass, evidence: []string{"not older than cuDNN 8.6.0"},
+			mutate: trt86("8.5.3.1", sysCudnn("8.6.0"))},
+		{name: "8.0.3 with cuDNN 8.1.1", id: "tensorrt", want: model.Warn, evidence: []string{"older than cuDNN 8.2.1"},
+			mutate: trt86("8.0.3.4", sysCudnn("8.1.1"))},
+		{name: "unconfirmed 8.6.0 EA with old cuDNN warns, not fails", id: "tensorrt", want: model.Warn, evidence: []string{"is older than cuDNN 8.9.0", "(unconfirmed: 8.6.0 EA assumed like 8.6.1)"},
+			mutate: trt86("8.6.0.12", sysCudnn("8.6.0"))},
+		{name: "unconfirmed 8.5.2 with cuDNN 8.6 is not judged", id: "tensorrt", evidence: []string{"pairing with cuDNN 8.6.0 not judged (unconfirmed"},
+			want:   model.Pass, // from the driver floor; the row adds nothing
+			mutate: trt86("8.5.2.2", sysCudnn("8.9.7"))},
+		{name: "pip TensorRT 8.6 pairs with the pip cuDNN", id: "tensorrt", want: model.Warn, evidence: []string{"pip cuDNN 8.7.0 is older"},
+			mutate: func(f *model.Facts) {
+				trt86("8.6.1", sysCudnn("8.9.7"), model.CuDNNInstall{Header: "/site/nvidia/cudnn/include/cudnn_version.h", Origin: "pip", Version: "8.7.0", CUDAMajor: model.Some(12)})(f)
+				f.Stack.TensorRT[0].Origin, f.Stack.TensorRT[0].Path = "pip", "/site/tensorrt-8.6.1.dist-info"
+			}},
+		{name: "TensorRT 10 with no cuDNN", id: "tensorrt", want: model.Pass,
+			mutate: func(f *model.Facts) {
+				trt86("10.3.0.26")(f)
+			}},
+	})
+	for _, n := range []string{"TensorRT 10 with no cuDNN"} {
+		f := healthyFacts()
+		f.CuDNN = nil
+		f.Stack.TensorRT = []model.LibraryInstall{{Origin: "pip", Path: "/site/tensorrt_cu13-10.14.1.dist-info", Version: "10.14.1", CUDAMajor: model.Some(13)}}
+		r := tensorRTRule(&f)[0]
+		if r.Status != model.Pass || strings.Contains(r.Evidence, "cuDNN") {
+			t.Errorf("%s: %s %s", n, r.Status, r.Evidence)
+		}
+	}
 	runRuleCases(t, ncclEnvRule, []ruleCase{
 		{name: "none set", id: "nccl.env", want: model.Skip},
 		{name: "debug only", id: "nccl.env", want: model.Pass, evidence: []string{`NCCL_DEBUG="INFO"`},
@@ -319,5 +377,43 @@ func TestSummariseRequireCUDA(t *testing.T) {
 	}
 	if got, want := summariseRequireCUDA("cuda>=12.4 driver>=550"), `"cuda>=12.4 driver>=550"`; got != want {
 		t.Errorf("short = %s, want %s", got, want)
+	}
+}
+
+// TestTensorRT8FixturePairing: a machine with TensorRT 8.6.1 and cuDNN 8.8
+// headers in the system include directory; the pairing warns, and passes
+// once the cuDNN header says 8.9.7.
+func TestTensorRT8FixturePairing(t *testing.T) {
+	for _, tt := range []struct {
+		cudnnMinor string
+		want       model.Status
+		evidence   string
+	}{
+		{"8", model.Warn, "system cuDNN 8.8.0 is older than cuDNN 8.9.0"},
+		{"9", model.Pass, "system cuDNN 8.9.0, not older than cuDNN 8.9.0"},
+	} {
+		root := copyFixture(t, "stack-trt8")
+		h := filepath.Join(root, "usr/include/x86_64-linux-gnu/cudnn_version.h")
+		b, err := os.ReadFile(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(h, []byte(strings.Replace(string(b), "CUDNN_MINOR 8", "CUDNN_MINOR "+tt.cudnnMinor, 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		fe := &fakeEnv{vars: map[string]string{"PATH": "/usr/bin"}}
+		nv := healthyFacts().NVML
+		nv.DriverVersion, nv.CUDADriverVersion = "535.104.05", model.Some(12020)
+		f := Gather(context.Background(), fe.env(root), nv)
+		if got := libLines(f.Stack.TensorRT); strings.Join(got, "|") != "header 8.6.1" {
+			t.Fatalf("TensorRT = %v", got)
+		}
+		r := tensorRTRule(&f)[0]
+		if r.Status != tt.want || !strings.Contains(r.Evidence, tt.evidence) {
+			t.Errorf("cuDNN 8.%s: %s %q, want %s with %q", tt.cudnnMinor, r.Status, r.Evidence, tt.want, tt.evidence)
+		}
+		if r.Status == model.Warn && !strings.Contains(r.Fix, "cuDNN 8.9 or a newer 8.x") {
+			t.Errorf("fix: %s", r.Fix)
+		}
 	}
 }

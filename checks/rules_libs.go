@@ -193,6 +193,15 @@ func libInstallsRule(f *model.Facts, id, name string, installs []model.LibraryIn
 				fixes = append(fixes, fmt.Sprintf("Install the %s build for CUDA %d.", name, m))
 			}
 		}
+		if name == "TensorRT" {
+			if txt, st, fix := tensorRTCudnnPairing(f, in, &r); txt != "" {
+				line += ": " + txt
+				r.Status = worst(r.Status, st)
+				if fix != "" {
+					fixes = append(fixes, fix)
+				}
+			}
+		}
 		lines = append(lines, line)
 	}
 	if len(versions) > 1 {
@@ -208,6 +217,62 @@ func libInstallsRule(f *model.Facts, id, name string, installs []model.LibraryIn
 	r.Fix = strings.Join(uniqStrings(fixes), " ")
 	r.Commands = uniqStrings(cmds)
 	return []model.CheckResult{r}
+}
+
+// tensorRTCudnnPairing judges a TensorRT 8 install against the cuDNN its
+// support matrix names (TensorRT 10 made cuDNN optional: no row, nothing
+// said). It only ever warns: the matrix names the one cuDNN each release
+// was built and tested with, not what fails with an older one. An
+// unconfirmed row is said to be one. The cuDNN compared is the newest 8.x
+// on the same side (pip beside pip, system beside system), else any.
+func tensorRTCudnnPairing(f *model.Facts, in model.LibraryInstall, r *model.CheckResult) (string, model.Status, string) {
+	row, ok := knowledge.TensorRTCudnn(releaseOf(in.Version))
+	if !ok {
+		return "", model.Pass, ""
+	}
+	cite(r, row.Provenance)
+	need := MustVersion(row.Cudnn)
+	note := ""
+	if !row.Confirmed() {
+		note = " (unconfirmed: " + row.Note + ")"
+	}
+	var best, otherMajor Version
+	bestOrigin := ""
+	for pass := 0; pass < 2 && best.IsZero(); pass++ {
+		for _, c := range f.CuDNN {
+			v, err := ParseVersion(c.Version)
+			if err != nil {
+				continue
+			}
+			if pass == 0 && (c.Origin == "pip") != (in.Origin == "pip") {
+				continue
+			}
+			if v.Major() != 8 {
+				if otherMajor.IsZero() || otherMajor.Less(v) {
+					otherMajor = v
+				}
+				continue
+			}
+			if best.IsZero() || best.Less(v) {
+				best, bestOrigin = v, c.Origin
+			}
+		}
+	}
+	fix := fmt.Sprintf("TensorRT %s was built and tested with cuDNN %s: install cuDNN %s or a newer 8.x for its CUDA major (Debian/RPM libcudnn8, or pip nvidia-cudnn-cu11/nvidia-cudnn-cu12 8.x beside a pip TensorRT), or move to TensorRT 10, which does not need cuDNN.",
+		releaseOf(in.Version).MajorMinor(), row.Cudnn, need.MajorMinor())
+	switch {
+	case best.IsZero() && otherMajor.IsZero():
+		return "no cuDNN found to pair with (TensorRT " + releaseOf(in.Version).MajorMinor().String() + " was built with cuDNN " + row.Cudnn + ")" + note, model.Pass, ""
+	case best.IsZero():
+		return fmt.Sprintf("only cuDNN %s found, but TensorRT %s loads cuDNN 8 (built with %s)%s", otherMajor, releaseOf(in.Version).MajorMinor(), row.Cudnn, note), model.Warn, fix
+	case best.MajorMinor().Less(need.MajorMinor()):
+		return fmt.Sprintf("%s cuDNN %s is older than cuDNN %s, the one its support matrix names%s", bestOrigin, best, row.Cudnn, note), model.Warn, fix
+	}
+	if !row.Confirmed() {
+		// Cannot decide on an unconfirmed row: said, never counted as a pass.
+		return fmt.Sprintf("%s cuDNN %s beside it; pairing with cuDNN %s not judged%s", bestOrigin, best, row.Cudnn, note), model.Pass, ""
+	}
+	return fmt.Sprintf("%s cuDNN %s, not older than cuDNN %s its support matrix names", bestOrigin, best, row.Cudnn), model.Pass, ""
 }
 
 func tensorRTRule(f *model.Facts) []model.CheckResult {

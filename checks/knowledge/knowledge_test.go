@@ -46,6 +46,9 @@ func allProvenance() map[string]Provenance {
 	for _, b := range tfBuilds {
 		out["tensorflow "+b.TF] = b.Provenance
 	}
+	for _, r := range trtCudnnRows {
+		out["tensorrt cudnn "+r.Range()] = r.Provenance
+	}
 	return out
 }
 

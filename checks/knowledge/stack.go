@@ -74,3 +74,69 @@ func TensorRTMinCC(trt Version, cudaMajor int) (cc int, p Provenance, ok bool) {
 	}
 	return 70, verified("https://docs.nvidia.com/deeplearning/tensorrt/archives/tensorrt-1010/support-matrix/index.html (\"compiled to support all NVIDIA hardware with capability SM 7.0 or higher\")"), true
 }
+
+// TRTCudnn is the cuDNN a TensorRT 8 release was built and tested with:
+// the "Supported cuDNN versions" line of its support matrix, Linux x86-64
+// column. TensorRT 10 made cuDNN optional and has no such row.
+type TRTCudnn struct {
+	// Min and Max bound the TensorRT versions the row covers (inclusive).
+	Min, Max string `json:"-"`
+	Cudnn    string `json:"cudnn"` // "8.9.0"
+	CUDA     string `json:"cuda"`  // the CUDA range the matrix lists, as text
+	Provenance
+}
+
+// Range renders the covered TensorRT versions.
+func (r TRTCudnn) Range() string {
+	if r.Min == r.Max {
+		return r.Min
+	}
+	return r.Min + " .. " + r.Max
+}
+
+func trtMatrix(dir, what string) string {
+	return "https://docs.nvidia.com/deeplearning/tensorrt/archives/" + dir + "/support-matrix/index.html (" + what + ")"
+}
+
+var trtCudnnRows = []TRTCudnn{
+	{Min: "8.0.0", Max: "8.0.0", Cudnn: "8.2.0", CUDA: "11.3 update 1",
+		Provenance: verified(trtMatrix("tensorrt-800-ea", "8.0.0 EA, Linux x86-64: Supported cuDNN versions cuDNN 8.2.0"))},
+	{Min: "8.0.1", Max: "8.0.99", Cudnn: "8.2.1", CUDA: "10.2, 11.0 update 1 - 11.3 update 1",
+		Provenance: verified(trtMatrix("tensorrt-803", "8.0.x GA, Linux x86-64: Supported cuDNN versions cuDNN 8.2.1"))},
+	{Min: "8.2.0", Max: "8.2.4", Cudnn: "8.2.1", CUDA: "10.2, 11.0 update 1 - 11.5 update 2",
+		Provenance: unconfirmed(trtMatrix("tensorrt-825", "read for 8.2.5; the 8.2.0-8.2.4 matrices were not read"), "the 8.2.5 matrix heads its column 8.2.x; the same cuDNN 8.2.1 assumed for 8.2.0-8.2.4")},
+	{Min: "8.2.5", Max: "8.2.99", Cudnn: "8.2.1", CUDA: "10.2, 11.0 update 1 - 11.5 update 2",
+		Provenance: verified(trtMatrix("tensorrt-825", "8.2.x, Linux x86-64: Supported cuDNN versions cuDNN 8.2.1"))},
+	{Min: "8.4.0", Max: "8.4.0", Cudnn: "8.4.1", CUDA: "10.2, 11.0 update 1 - 11.6",
+		Provenance: unconfirmed(trtMatrix("tensorrt-841", "read for 8.4.1; the 8.4.0 EA matrix was not read"), "8.4.0 EA assumed like 8.4.1")},
+	{Min: "8.4.1", Max: "8.4.99", Cudnn: "8.4.1", CUDA: "10.2, 11.0 update 1 - 11.7 update 1",
+		Provenance: verified(trtMatrix("tensorrt-841", "8.4.x, Linux x86-64: Supported cuDNN versions cuDNN 8.4.1") + "; " + trtMatrix("tensorrt-843", "the same for 8.4.3"))},
+	{Min: "8.5.0", Max: "8.5.2", Cudnn: "8.6.0", CUDA: "10.2, 11.0 update 1 - 11.8",
+		Provenance: unconfirmed(trtMatrix("tensorrt-853", "read for 8.5.3; the 8.5.1 and 8.5.2 matrices were not read"), "the 8.5.3 matrix heads its column 8.5.x; the same cuDNN 8.6.0 assumed for 8.5.1-8.5.2")},
+	{Min: "8.5.3", Max: "8.5.99", Cudnn: "8.6.0", CUDA: "10.2, 11.0 update 1 - 11.8",
+		Provenance: verified(trtMatrix("tensorrt-853", "8.5.x, Linux x86-64: Supported cuDNN versions cuDNN 8.6.0"))},
+	{Min: "8.6.0", Max: "8.6.0", Cudnn: "8.9.0", CUDA: "11.0 update 1 - 12.0 update 1",
+		Provenance: unconfirmed(trtMatrix("tensorrt-861", "read for 8.6.1; the 8.6.0 EA matrix was not read"), "8.6.0 EA assumed like 8.6.1")},
+	{Min: "8.6.1", Max: "8.6.99", Cudnn: "8.9.0", CUDA: "11.0 update 1 - 12.1 update 1",
+		Provenance: verified(trtMatrix("tensorrt-861", "8.6.x, Linux x86-64: Supported cuDNN versions cuDNN 8.9.0"))},
+}
+
+// TensorRTCudnnRows returns every row.
+func TensorRTCudnnRows() []TRTCudnn { return append([]TRTCudnn(nil), trtCudnnRows...) }
+
+// TensorRTCudnn finds the cuDNN a TensorRT release was built with; ok is
+// false for releases the table does not cover (TensorRT 10 and newer, 8.3,
+// 7 and older).
+func TensorRTCudnn(trt Version) (TRTCudnn, bool) {
+	if trt.IsZero() {
+		return TRTCudnn{}, false
+	}
+	// Major.minor.patch only: 8.2.4.2 is release 8.2.4.
+	v := Version{parts: []int{trt.part(0), trt.part(1), trt.part(2)}}
+	for _, r := range trtCudnnRows {
+		if v.Compare(MustVersion(r.Min)) >= 0 && v.Compare(MustVersion(r.Max)) <= 0 {
+			return r, true
+		}
+	}
+	return TRTCudnn{}, false
+}
