@@ -220,6 +220,8 @@ func (p *checksPane) Update(msg tea.Msg) tea.Cmd {
 			p.facts = msg.facts
 			return send(checksChangedMsg{p.results})
 		}
+	case runChecksMsg:
+		return p.run()
 	case closeFixMsg:
 		if p.fixOpen {
 			p.fixOpen, p.fixTop = false, 0

@@ -28,10 +28,18 @@ func (p *gpuPanes) setLayout(l layout) {
 	p.SetSize(l.gpuW, l.gpuH)
 }
 
+// Focused is the index of the GPU with the focus.
+func (p *gpuPanes) Focused() int { return p.focused }
+
 func (p *gpuPanes) count() int { return len(p.frame.GPUs) }
 
 // Update moves the focus between GPUs with the arrows; tab is the root's.
 func (p *gpuPanes) Update(msg tea.Msg) tea.Cmd {
+	if msg, ok := msg.(showGPUMsg); ok {
+		// The root moves the focus (tab, a click, the zoom view's GPU).
+		p.focused = msg.gpu
+		return nil
+	}
 	km, ok := msg.(tea.KeyMsg)
 	if !ok || p.count() == 0 {
 		return nil

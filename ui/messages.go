@@ -31,6 +31,12 @@ type (
 	// selectRowMsg: the root asks a list to select the row drawn at line
 	// row of the pane (a mouse click).
 	selectRowMsg struct{ row int }
+	// runChecksMsg: the root asks the checks pane to start a full run (a
+	// key, or the first frame); the pane ignores it while one is running.
+	runChecksMsg struct{}
+	// showGPUMsg: the root asks a pane to show GPU gpu: the GPU panes move
+	// their focus to it, the zoom view draws it.
+	showGPUMsg struct{ gpu int }
 )
 
 // send is a command that delivers msg.

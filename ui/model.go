@@ -203,12 +203,12 @@ func (m *Model) Init() tea.Cmd {
 		// No GPU: the checklist is the diagnosis, so it still runs.
 		if m.cfg.RunChecks != nil {
 			m.setFocus(true)
-			return m.checks.run()
+			return m.checks.Update(runChecksMsg{})
 		}
 		return nil
 	}
 	m.waiting = true
-	cmds := []tea.Cmd{m.waitForUpdate(), m.checks.run()}
+	cmds := []tea.Cmd{m.waitForUpdate(), m.checks.Update(runChecksMsg{})}
 	if m.cfg.Host != nil {
 		m.hostArmed = true
 		cmds = append(cmds, readHost(m.cfg.Host))
@@ -440,7 +440,7 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		// The no-GPU screen: only the checklist under the explanation.
 		switch {
 		case key.Matches(msg, k.Rerun) && m.cfg.RunChecks != nil:
-			return m.checks.run()
+			return m.checks.Update(runChecksMsg{})
 		case key.Matches(msg, k.Export) && m.cfg.Export != nil:
 			// A broken box can still be recorded: facts, checks, the error.
 			return m.export()
@@ -502,7 +502,7 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		if m.cfg.RunChecks == nil {
 			return m.setFooter("checks are not available in this session", true)
 		}
-		return m.checks.run()
+		return m.checks.Update(runChecksMsg{})
 	case key.Matches(msg, k.Export):
 		return m.export()
 	case key.Matches(msg, k.Copy) && !m.checks.active && !m.fixOpen:
@@ -515,7 +515,8 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 		m.moveFocus(key.Matches(msg, k.Next))
 	case key.Matches(msg, k.Enter) && !m.checks.active:
 		if len(m.frame.GPUs) > 0 {
-			m.zoom.gpu, m.over = m.gpus.focused, overlayZoom
+			m.zoom.Update(showGPUMsg{gpu: m.gpus.Focused()})
+			m.over = overlayZoom
 		}
 	case key.Matches(msg, k.Down) && !m.checks.active && m.gpus.atBottom():
 		m.setFocus(true)
@@ -538,7 +539,7 @@ func (m *Model) moveFocus(forward bool) {
 	n := len(m.frame.GPUs)
 	pos := n // the checks pane is the last stop
 	if !m.checks.active {
-		pos = m.gpus.focused
+		pos = m.gpus.Focused()
 	}
 	if forward {
 		pos = (pos + 1) % (n + 1)
@@ -547,7 +548,7 @@ func (m *Model) moveFocus(forward bool) {
 	}
 	m.setFocus(pos == n)
 	if pos < n {
-		m.gpus.focused = pos
+		m.gpus.Update(showGPUMsg{gpu: pos})
 	}
 }
 
@@ -568,14 +569,15 @@ func (m *Model) overlayKey(msg tea.KeyMsg) tea.Cmd {
 	if m.over != overlayZoom {
 		return nil
 	}
-	n := len(m.frame.GPUs)
+	n, gpu := len(m.frame.GPUs), m.zoom.GPU()
 	switch {
 	case key.Matches(msg, m.keys.Right), key.Matches(msg, m.keys.Next):
-		m.zoom.gpu = (m.zoom.gpu + 1) % n
+		gpu = (gpu + 1) % n
 	case key.Matches(msg, m.keys.Left), key.Matches(msg, m.keys.Prev):
-		m.zoom.gpu = (m.zoom.gpu + n - 1) % n
+		gpu = (gpu + n - 1) % n
 	}
-	m.gpus.focused = m.zoom.gpu
+	m.zoom.Update(showGPUMsg{gpu: gpu})
+	m.gpus.Update(showGPUMsg{gpu: gpu})
 	return nil
 }
 
@@ -599,7 +601,7 @@ func (m *Model) replayKey(msg tea.KeyMsg) bool {
 		return false
 	}
 	if steps != 0 {
-		m.frame.step(m.gpus.focused, steps)
+		m.frame.step(m.gpus.Focused(), steps)
 	}
 	if !m.paused {
 		m.frame.refresh(m.cfg.Source, m.now(), m.over == overlayHelp)

@@ -47,7 +47,7 @@ func (m *Model) click(x, y int) {
 	default:
 		if i := m.gpuAt(x, row); i >= 0 {
 			m.setFocus(false)
-			m.gpus.focused = i
+			m.gpus.Update(showGPUMsg{gpu: i})
 		}
 	}
 }

@@ -21,7 +21,17 @@ type zoomView struct {
 
 func newZoomView(c *common) *zoomView { return &zoomView{common: c} }
 
-func (z *zoomView) Update(tea.Msg) tea.Cmd { return nil }
+// Update takes the GPU to show from the root (showGPUMsg); the keys that
+// step between GPUs are the root's, which keeps the GPU panes' focus along.
+func (z *zoomView) Update(msg tea.Msg) tea.Cmd {
+	if msg, ok := msg.(showGPUMsg); ok {
+		z.gpu = msg.gpu
+	}
+	return nil
+}
+
+// GPU is the index of the GPU shown.
+func (z *zoomView) GPU() int { return z.gpu }
 
 func (z *zoomView) ShortHelp() []key.Binding { return []key.Binding{z.keys.Back} }
 func (z *zoomView) FullHelp() [][]key.Binding {
