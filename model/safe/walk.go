@@ -103,22 +103,10 @@ func walk(v reflect.Value, m mode) {
 			walk(v.Index(i), m)
 		}
 	case reflect.Map:
-		if v.IsNil() || !v.CanSet() {
-			return
-		}
-		t := v.Type()
-		out := reflect.MakeMapWithSize(t, v.Len())
-		it := v.MapRange()
-		for it.Next() {
-			k := reflect.New(t.Key()).Elem()
-			k.Set(it.Key())
-			e := reflect.New(t.Elem()).Elem()
-			e.Set(it.Value())
+		rebuildMap(v, func(k, e reflect.Value) {
 			walk(k, modeLine)
 			walk(e, m)
-			out.SetMapIndex(k, e)
-		}
-		v.Set(out)
+		})
 	case reflect.Struct:
 		t := v.Type()
 		for i := range t.NumField() {
@@ -157,8 +145,8 @@ func mapValue(v reflect.Value, f func(string) string) {
 	switch v.Kind() {
 	case reflect.String:
 		if v.CanSet() {
-			if s := v.String(); f(s) != s {
-				v.SetString(f(s))
+			if s, c := v.String(), f(v.String()); c != s {
+				v.SetString(c)
 			}
 		}
 	case reflect.Pointer:
@@ -170,22 +158,10 @@ func mapValue(v reflect.Value, f func(string) string) {
 			mapValue(v.Index(i), f)
 		}
 	case reflect.Map:
-		if v.IsNil() || !v.CanSet() {
-			return
-		}
-		t := v.Type()
-		out := reflect.MakeMapWithSize(t, v.Len())
-		it := v.MapRange()
-		for it.Next() {
-			k := reflect.New(t.Key()).Elem()
-			k.Set(it.Key())
-			e := reflect.New(t.Elem()).Elem()
-			e.Set(it.Value())
+		rebuildMap(v, func(k, e reflect.Value) {
 			mapValue(k, f)
 			mapValue(e, f)
-			out.SetMapIndex(k, e)
-		}
-		v.Set(out)
+		})
 	case reflect.Struct:
 		for i := range v.NumField() {
 			if v.Type().Field(i).IsExported() {
@@ -193,4 +169,24 @@ func mapValue(v reflect.Value, f func(string) string) {
 			}
 		}
 	}
+}
+
+// rebuildMap replaces the map v by a copy whose keys and elements visit has
+// changed in place (map entries cannot be set through reflection).
+func rebuildMap(v reflect.Value, visit func(k, e reflect.Value)) {
+	if v.IsNil() || !v.CanSet() {
+		return
+	}
+	t := v.Type()
+	out := reflect.MakeMapWithSize(t, v.Len())
+	it := v.MapRange()
+	for it.Next() {
+		k := reflect.New(t.Key()).Elem()
+		k.Set(it.Key())
+		e := reflect.New(t.Elem()).Elem()
+		e.Set(it.Value())
+		visit(k, e)
+		out.SetMapIndex(k, e)
+	}
+	v.Set(out)
 }
