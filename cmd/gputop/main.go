@@ -70,6 +70,7 @@ type options struct {
 	readOnly        bool
 	includeCmdlines bool
 	cpuProfile      string
+	memProfile      string
 	gpusSet         bool           // --gpus was given
 	cluster         clusterOptions // --prometheus (cluster.go)
 }
@@ -154,6 +155,13 @@ Without a GPU or a driver, gputop still opens and explains what is missing;
 				}
 				defer pprof.StopCPUProfile()
 			}
+			if o.memProfile != "" {
+				stop, err := startMemProfile(o.memProfile)
+				if err != nil {
+					return usageError("--memprofile: %v", err)
+				}
+				defer stop()
+			}
 			return runDashboard(cmd.Context(), o)
 		},
 	}
@@ -173,6 +181,8 @@ Without a GPU or a driver, gputop still opens and explains what is missing;
 	pf.StringVar(&o.logFile, "log", "", "write a debug log to `FILE` (never to the terminal)")
 	pf.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile to `FILE` (for overhead work)")
 	_ = pf.MarkHidden("cpuprofile")
+	pf.StringVar(&o.memProfile, "memprofile", "", "write an allocation profile to `FILE` at exit, and FILE.base 5 s after start (for overhead work)")
+	_ = pf.MarkHidden("memprofile")
 	f := root.Flags()
 	f.StringVar(&o.replay, "replay", "", "open a snapshot `FILE` instead of live GPUs")
 	f.StringVar(&o.theme, "theme", "", "colour theme: "+themeList()+" (NO_COLOR forces mono)")
