@@ -216,9 +216,14 @@ func (p *checksPane) Update(msg tea.Msg) tea.Cmd {
 	case liveChecksMsg:
 		p.evalBusy = false
 		if msg.gen == p.gen && !p.running {
+			before := p.version
 			p.setResults(msg.results)
 			p.facts = msg.facts
-			return send(checksChangedMsg{p.results})
+			// Once a second the same verdicts come back: nothing to judge
+			// again or draw (the root redraws on checksChangedMsg).
+			if p.version != before {
+				return send(checksChangedMsg{p.results})
+			}
 		}
 	case runChecksMsg:
 		return p.run()

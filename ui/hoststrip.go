@@ -11,7 +11,18 @@ import (
 
 // hostEvery is how often the host strip is read: the /proc reads are cheap,
 // and load averages and memory do not move faster than a second matters.
+//
+// The read has no timer of its own while samples flow: it rides on the
+// sample notification that arms a frame (hostIfDue), so the frame that draws
+// the samples draws the host strip too. A timer of its own woke the program
+// once more a second and drew a second frame (measured: docs/performance.md,
+// "Fixed cost"). Only when no sample comes for hostEvery+frameEvery does the
+// wait for samples give up and read the host (hostDueMsg).
 const hostEvery = time.Second
+
+// hostEarly: a sample this close before the host reading is due reads it
+// (samples at a 1 s interval come every 1 s give or take a millisecond).
+const hostEarly = frameEvery / 2
 
 // hostReader reads the host strip; *host.Sampler is the real one.
 type hostReader interface {
@@ -25,6 +36,9 @@ type hostTickMsg struct {
 	err   error
 }
 
+// hostDueMsg: no sample came while the host reading fell due.
+type hostDueMsg struct{}
+
 // readHost reads the host stats now, in the command's goroutine: the /proc
 // reads never run in Update or View.
 func readHost(r hostReader) tea.Cmd {
@@ -37,26 +51,29 @@ func readHost(r hostReader) tea.Cmd {
 	}
 }
 
-// hostTick reads the host stats after every (hostEvery when <= 0). Update
-// re-arms it on each hostTickMsg, so exactly one read is pending at a time
-// and a slow /proc never piles reads up.
-func hostTick(r hostReader, every time.Duration) tea.Cmd {
-	return hostTickWith(tea.Tick, r, every)
-}
-
-// hostTickWith is hostTick on the model's timer (tea.Tick, or none in
-// unit tests, which then run no one-second sleeps).
-func hostTickWith(after func(time.Duration, func(time.Time) tea.Msg) tea.Cmd, r hostReader, every time.Duration) tea.Cmd {
-	if r == nil {
+// hostIfDue starts a host reading when one is due and none is in flight;
+// exactly one read is pending at a time, so a slow /proc never piles reads
+// up.
+func (m *Model) hostIfDue() tea.Cmd {
+	if m.cfg.Host == nil || m.hostArmed || m.now().Sub(m.hostAt) < hostEvery-hostEarly {
 		return nil
 	}
-	if every <= 0 {
-		every = hostEvery
+	return m.readHostNow()
+}
+
+// readHostNow starts a host reading.
+func (m *Model) readHostNow() tea.Cmd {
+	m.hostArmed, m.hostAt = true, m.now()
+	return readHost(m.cfg.Host)
+}
+
+// hostWait is how long the wait for samples may last before the host
+// reading is due without them (-1: no host strip).
+func (m *Model) hostWait() time.Duration {
+	if m.cfg.Host == nil {
+		return -1
 	}
-	return after(every, func(time.Time) tea.Msg {
-		st, err := r.Read()
-		return hostTickMsg{stats: st, err: err}
-	})
+	return max(m.hostAt.Add(hostEvery+frameEvery).Sub(m.now()), frameEvery)
 }
 
 // renderHostStrip draws the host strip in exactly width cells: CPU, load

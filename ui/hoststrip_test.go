@@ -5,7 +5,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
@@ -108,10 +107,6 @@ func TestHostTickReadsInTheCommand(t *testing.T) {
 		cmd  func(hostReader) func() any
 	}{
 		{"readHost", func(r hostReader) func() any { c := readHost(r); return func() any { return c() } }},
-		{"hostTick", func(r hostReader) func() any {
-			c := hostTick(r, time.Millisecond)
-			return func() any { return c() }
-		}},
 	} {
 		t.Run(mk.name, func(t *testing.T) {
 			f := &fakeHost{err: errors.New("swap: permission denied")}
@@ -131,7 +126,7 @@ func TestHostTickReadsInTheCommand(t *testing.T) {
 			}
 		})
 	}
-	if readHost(nil) != nil || hostTick(nil, 0) != nil {
+	if readHost(nil) != nil {
 		t.Error("a nil reader should give no command")
 	}
 }

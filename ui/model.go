@@ -99,8 +99,12 @@ type Model struct {
 
 	// waiting: a read of the Source's channel is armed; hostArmed: a host
 	// reading is pending. While paused neither is re-armed, so a paused
-	// display wakes for nothing (the sampler keeps sampling).
+	// display wakes for nothing (the sampler keeps sampling). hostAt: when
+	// the last host reading started; hostDirty: one arrived that no frame
+	// has drawn yet.
 	waiting, hostArmed bool
+	hostDirty          bool
+	hostAt             time.Time
 
 	// view is the last screen drawn; bubbletea asks for it after every
 	// message, but most messages (a sample arrived, nothing to draw yet)
@@ -207,23 +211,32 @@ func (m *Model) Init() tea.Cmd {
 		}
 		return nil
 	}
-	m.waiting = true
-	cmds := []tea.Cmd{m.waitForUpdate(), m.checks.Update(runChecksMsg{})}
+	cmds := []tea.Cmd{m.checks.Update(runChecksMsg{})}
 	if m.cfg.Host != nil {
-		m.hostArmed = true
-		cmds = append(cmds, readHost(m.cfg.Host))
+		cmds = append(cmds, m.readHostNow())
 	}
+	m.waiting = true
+	cmds = append(cmds, m.waitForUpdate())
 	return tea.Batch(cmds...)
 }
 
 // waitForUpdate is the re-armed read of the Source's channel (glow's
 // pattern): it returns one message and Update asks for the next. It gives
-// up when the UI quits so the goroutine does not outlive the program.
+// up when the UI quits so the goroutine does not outlive the program. With
+// a host strip it also gives up when the host reading falls due without a
+// sample (hostDueMsg); while samples flow its timer is stopped before it
+// fires and wakes nothing.
 func (m *Model) waitForUpdate() tea.Cmd {
-	ch, ctx := m.cfg.Source.Updates(), m.ctx
+	ch, ctx, hostWait := m.cfg.Source.Updates(), m.ctx, m.hostWait()
 	return func() tea.Msg {
 		if ctx.Err() != nil {
 			return nil
+		}
+		var due <-chan time.Time
+		if hostWait >= 0 {
+			t := time.NewTimer(hostWait)
+			defer t.Stop()
+			due = t.C
 		}
 		select {
 		case _, ok := <-ch:
@@ -231,6 +244,8 @@ func (m *Model) waitForUpdate() tea.Cmd {
 				return sourceClosedMsg{}
 			}
 			return updateMsg{}
+		case <-due:
+			return hostDueMsg{}
 		case <-ctx.Done():
 			return nil
 		}
@@ -256,8 +271,11 @@ func (m *Model) refresh() {
 
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg.(type) {
-	case updateMsg, frameMsg:
+	case updateMsg, frameMsg, hostTickMsg, hostDueMsg:
 		// These invalidate the view only when a frame is actually taken.
+	case liveChecksMsg:
+		// The once-a-second re-evaluation mostly returns the same verdicts;
+		// when they differ, the checksChangedMsg it sends redraws.
 	default:
 		m.viewValid = false
 	}
@@ -273,7 +291,19 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if m.paused {
 			return m, nil
 		}
-		return m, m.scheduleFrame()
+		// The host reading due about now is taken with this frame: it
+		// returns long before the frame is drawn.
+		return m, tea.Batch(m.scheduleFrame(), m.hostIfDue())
+	case hostDueMsg:
+		m.waiting = false
+		if m.paused {
+			return m, nil
+		}
+		if cmd := m.hostIfDue(); cmd != nil {
+			return m, cmd // its frame listens to the Source again
+		}
+		m.waiting = true
+		return m, m.waitForUpdate()
 	case frameMsg:
 		m.framePending = false
 		if m.paused {
@@ -292,11 +322,13 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.waiting = true
 			rearm = m.waitForUpdate()
 		}
-		if !m.dirty {
+		if !m.dirty && !m.hostDirty {
 			return m, rearm
 		}
-		m.refresh()
-		m.viewValid = false
+		if m.dirty {
+			m.refresh()
+		}
+		m.hostDirty, m.viewValid = false, false
 		return m, tea.Batch(rearm, m.checks.maybeEvaluate(m.now()))
 	case tea.KeyMsg:
 		return m, m.handleKey(msg)
@@ -329,11 +361,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.log.Debug("host stats", "err", msg.err)
 		}
 		m.hostStats, m.hostOK = msg.stats, true
-		m.hostArmed = !m.paused
+		m.hostArmed, m.hostDirty = false, true
 		if m.paused {
 			return m, nil
 		}
-		return m, hostTickWith(m.after, m.cfg.Host, hostEvery)
+		// Drawn by the frame the samples armed, or by one of its own.
+		return m, m.scheduleFrame()
 	case procTerminatedMsg:
 		return m, m.procs.Update(msg)
 	case clearFooterMsg:
@@ -487,13 +520,12 @@ func (m *Model) handleKey(msg tea.KeyMsg) tea.Cmd {
 			m.refresh()
 		}
 		var cmds []tea.Cmd
+		if !m.hostArmed && m.cfg.Host != nil {
+			cmds = append(cmds, m.readHostNow())
+		}
 		if !m.waiting && m.cfg.Source != nil {
 			m.waiting = true
 			cmds = append(cmds, m.waitForUpdate())
-		}
-		if !m.hostArmed && m.cfg.Host != nil {
-			m.hostArmed = true
-			cmds = append(cmds, readHost(m.cfg.Host))
 		}
 		return tea.Batch(cmds...)
 	case key.Matches(msg, k.Theme):
