@@ -80,13 +80,24 @@ func (o Options) RingCapacity() int {
 }
 
 // Sampler polls a Backend on a fast and a slow tier, one pair of goroutines
-// per GPU, so a hung or failing GPU never delays the others.
+// per GPU, so a hung or failing GPU never delays the others. One clock
+// (clockLoop) starts every GPU's readings of a tick together, and the
+// readings of one tick notify once, when the last of them is stored.
 type Sampler struct {
 	backend Backend
 	opts    Options
 	system  model.System
 	gpus    []*GPU
 	notify  chan struct{}
+
+	// The current round: the readings the clock started at its latest
+	// tick (gen), and how many of them are still running. roundLate fires
+	// when the fast readings are in and a slow one is still running.
+	roundMu      sync.Mutex
+	roundGen     uint64
+	roundPending int
+	roundFast    int
+	roundLate    *time.Timer
 
 	eventsMu sync.Mutex
 	events   *model.Ring[model.Event]
@@ -180,11 +191,18 @@ func (s *Sampler) Run(ctx context.Context) error {
 		return errors.New("sampler: Run called twice")
 	}
 	var wg sync.WaitGroup
+	s.roundLate = time.AfterFunc(time.Hour, s.poke)
+	s.roundLate.Stop()
+	defer s.roundLate.Stop()
 	for _, g := range s.gpus {
+		g.fastTick = make(chan tick, 1)
+		g.slowTick = make(chan tick, 1)
 		wg.Add(2)
 		go func() { defer wg.Done(); s.fastLoop(ctx, g) }()
 		go func() { defer wg.Done(); s.slowLoop(ctx, g) }()
 	}
+	wg.Add(1)
+	go func() { defer wg.Done(); s.clockLoop(ctx) }()
 	if es, ok := s.backend.(EventSource); ok {
 		wg.Add(1)
 		go func() {
@@ -208,6 +226,97 @@ func (s *Sampler) Run(ctx context.Context) error {
 	return nil
 }
 
+// tick is one reading the clock asks a GPU's goroutine for: the tick's time
+// and the round it belongs to.
+type tick struct {
+	at  time.Time
+	gen uint64
+}
+
+// roundLateAfter bounds how long the fast readings of a round wait for its
+// slow readings before they are shown: a slow tier that hangs must not hold
+// the display back (on an H200 the slow readings take 1-20 ms; rarely one
+// takes 70 ms).
+const roundLateAfter = 50 * time.Millisecond
+
+// clockLoop is the sampler's one clock: at every tick it starts the fast
+// reading of every GPU, and every slowEvery ticks the slow readings too,
+// all in one round. One ticker for every GPU and both tiers instead of a
+// ticker per GPU and tier: the process wakes once a tick, and the display
+// is notified once a round (see roundDone) instead of once per reading,
+// which at a 1 s interval made it draw twice a second.
+func (s *Sampler) clockLoop(ctx context.Context) {
+	slowEvery := max(int((s.opts.SlowInterval+s.opts.Interval/2)/s.opts.Interval), 1)
+	t := time.NewTicker(s.opts.Interval)
+	defer t.Stop()
+	s.startRound(time.Now(), true)
+	for n := 1; ; n++ {
+		select {
+		case <-ctx.Done():
+			return
+		case at := <-t.C:
+			s.startRound(at, n%slowEvery == 0)
+		}
+	}
+}
+
+// startRound hands the tick to every GPU's goroutines. A goroutine that has
+// not taken its previous tick (a reading still running) does not get this
+// one: the tick is dropped, as a ticker drops ticks its reader misses, and
+// the fast loop counts it as skipped. When the previous round is still
+// incomplete, what it has is shown now.
+func (s *Sampler) startRound(at time.Time, slow bool) {
+	s.roundMu.Lock()
+	defer s.roundMu.Unlock()
+	if s.roundPending > 0 {
+		s.poke()
+	}
+	s.roundLate.Stop()
+	s.roundGen++
+	s.roundPending, s.roundFast = 0, 0
+	tk := tick{at: at, gen: s.roundGen}
+	for _, g := range s.gpus {
+		select {
+		case g.fastTick <- tk:
+			s.roundPending++
+			s.roundFast++
+		default:
+		}
+		if slow {
+			select {
+			case g.slowTick <- tk:
+				s.roundPending++
+			default:
+			}
+		}
+	}
+}
+
+// roundDone records a finished reading of round gen and notifies the
+// display when it was the round's last one; a reading of an older round (a
+// GPU that was late) notifies at once. When the fast readings are in and
+// only slow ones run, the display is notified after roundLateAfter unless
+// they finish first.
+func (s *Sampler) roundDone(gen uint64, fast bool) {
+	s.roundMu.Lock()
+	defer s.roundMu.Unlock()
+	if gen != s.roundGen {
+		s.poke()
+		return
+	}
+	s.roundPending--
+	if fast {
+		s.roundFast--
+	}
+	switch {
+	case s.roundPending == 0:
+		s.roundLate.Stop()
+		s.poke()
+	case fast && s.roundFast == 0:
+		s.roundLate.Reset(roundLateAfter)
+	}
+}
+
 func (s *Sampler) fastLoop(ctx context.Context, g *GPU) {
 	// The watchdog is a timer armed only while a reading is in flight: a
 	// healthy GPU stops it before it fires, so it never wakes the process
@@ -215,25 +324,25 @@ func (s *Sampler) fastLoop(ctx context.Context, g *GPU) {
 	g.watch = time.AfterFunc(time.Hour, func() { s.stalled(g) })
 	g.watch.Stop()
 	defer g.watch.Stop()
-	t := time.NewTicker(s.opts.Interval)
-	defer t.Stop()
 	var sample model.Sample
-	last := time.Now()
-	s.readFast(g, &sample, last)
+	var last time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case tick := <-t.C:
+		case tk := <-g.fastTick:
 			now := time.Now()
-			// Ticks a slow read made us miss are dropped by the ticker;
+			// Ticks a slow read made us miss were dropped by the clock;
 			// count them so the overhead view can show them.
-			if gap := tick.Sub(last); gap > s.opts.Interval*3/2 {
+			if gap := tk.at.Sub(last); !last.IsZero() && gap > s.opts.Interval*3/2 {
 				g.skipped.Add(uint64(gap/s.opts.Interval) - 1)
 			}
-			last = tick
-			g.recordLateness(now.Sub(tick))
+			if !last.IsZero() {
+				g.recordLateness(now.Sub(tk.at))
+			}
+			last = tk.at
 			s.readFast(g, &sample, now)
+			s.roundDone(tk.gen, true)
 		}
 	}
 }
@@ -253,7 +362,6 @@ func (s *Sampler) readFast(g *GPU, sample *model.Sample, start time.Time) {
 		return
 	}
 	s.storeFast(g, sample, model.Now())
-	s.poke()
 }
 
 // storeFast keeps a good fast reading: history, recovery from a failed or
@@ -278,24 +386,26 @@ func (s *Sampler) storeFast(g *GPU, sample *model.Sample, at model.Timestamp) {
 }
 
 func (s *Sampler) slowLoop(ctx context.Context, g *GPU) {
-	t := time.NewTicker(s.opts.SlowInterval)
-	defer t.Stop()
+	// One sample reused: passed to the backend through an interface it
+	// escapes, and a new one each reading was an allocation of its own.
+	// storeSlow copies it; the backend's slices are new each reading.
+	slow := new(model.SlowSample)
 	for {
-		slow := model.SlowSample{Time: model.Now()}
-		start := time.Now()
-		err := s.backend.ReadSlow(g.idx, &slow)
-		g.slowNanos.Add(uint64(time.Since(start)))
-		g.slowCount.Add(1)
-		if err != nil {
-			s.failSlow(g, err, model.Now())
-		} else {
-			s.storeSlow(g, &slow)
-			s.poke()
-		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case tk := <-g.slowTick:
+			*slow = model.SlowSample{Time: model.Now()}
+			start := time.Now()
+			err := s.backend.ReadSlow(g.idx, slow)
+			g.slowNanos.Add(uint64(time.Since(start)))
+			g.slowCount.Add(1)
+			if err != nil {
+				s.failSlow(g, err, model.Now())
+			} else {
+				s.storeSlow(g, slow)
+			}
+			s.roundDone(tk.gen, false)
 		}
 	}
 }
@@ -400,6 +510,8 @@ type GPU struct {
 	slowErrShown bool
 	lastFastAt   model.Timestamp
 	late         *model.Ring[int32] // fast-tick lateness in microseconds
+
+	fastTick, slowTick chan tick // from the clock (Run)
 
 	fastStarted atomic.Int64 // unix nanos of the fast read in flight, 0 if none
 	watch       *time.Timer  // fires StaleAfter into a fast read (fast goroutine only)
