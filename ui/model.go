@@ -104,7 +104,11 @@ type Model struct {
 	// has drawn yet.
 	waiting, hostArmed bool
 	hostDirty          bool
+	hostBySample       bool // the host reading in flight was started by a sample
 	hostAt             time.Time
+	// lastFrame is when the last frame was taken (frames are frameEvery
+	// apart at least).
+	lastFrame time.Time
 
 	// view is the last screen drawn; bubbletea asks for it after every
 	// message, but most messages (a sample arrived, nothing to draw yet)
@@ -175,6 +179,7 @@ func New(cfg Config) *Model {
 	}
 	m.frame.refresh(cfg.Source, cfg.Now(), false)
 	m.refreshLoad()
+	m.lastFrame = cfg.Now()
 	return m
 }
 
@@ -252,14 +257,54 @@ func (m *Model) waitForUpdate() tea.Cmd {
 	}
 }
 
-// scheduleFrame arms one frame tick unless one is pending; with no new data
+// frameSlack: a frame due within this is taken at once instead of arming
+// a timer that would wake the program a few milliseconds later (samples at
+// a 100 ms interval come 100 ms give or take a little after the last frame).
+const frameSlack = frameEvery / 10
+
+// frameSoon takes a frame now when the last one is at least frameEvery old
+// (less frameSlack), else arms one frame tick unless one is pending. The
+// sampler notifies once per tick, when every GPU's reading of the tick is
+// in, so a frame taken at once has them all; at a 1 s interval the program
+// then wakes once a second for sampling and drawing together (a frame
+// always frameEvery after the samples made it wake twice). With no new data
 // nothing is armed, so an idle dashboard costs nothing.
-func (m *Model) scheduleFrame() tea.Cmd {
+func (m *Model) frameSoon() tea.Cmd {
 	if m.framePending {
 		return nil
 	}
-	m.framePending = true
-	return m.after(frameEvery, func(time.Time) tea.Msg { return frameMsg{} })
+	if wait := frameEvery - m.now().Sub(m.lastFrame); wait > frameSlack {
+		m.framePending = true
+		return m.after(wait, func(time.Time) tea.Msg { return frameMsg{} })
+	}
+	return m.takeFrame()
+}
+
+// takeFrame draws what arrived since the last frame, and listens to the
+// Source again.
+func (m *Model) takeFrame() tea.Cmd {
+	// What arrived until now is in this frame: drop its notification
+	// (one receive: the channel holds at most one).
+	if m.cfg.Source != nil {
+		select {
+		case <-m.cfg.Source.Updates():
+		default:
+		}
+	}
+	var rearm tea.Cmd
+	if !m.waiting {
+		m.waiting = true
+		rearm = m.waitForUpdate()
+	}
+	if !m.dirty && !m.hostDirty {
+		return rearm
+	}
+	if m.dirty {
+		m.refresh()
+	}
+	m.lastFrame = m.now()
+	m.hostDirty, m.viewValid = false, false
+	return tea.Batch(rearm, m.checks.maybeEvaluate(m.now()))
 }
 
 // refresh takes a new frame from the Source.
@@ -283,17 +328,22 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.resize(msg.Width, msg.Height)
 	case updateMsg:
-		// One notification arms one frame; the Source is not read again
-		// until that frame is taken (the other GPUs' readings of the same
-		// tick then wake nothing: they are in the frame). While paused
-		// nothing is armed; unpausing reads the newest state at once.
+		// One notification takes or arms one frame; the Source is not read
+		// again until that frame is taken (readings that come meanwhile
+		// wake nothing: they are in the frame). While paused nothing is
+		// armed; unpausing reads the newest state at once.
 		m.dirty, m.waiting = true, false
 		if m.paused {
 			return m, nil
 		}
-		// The host reading due about now is taken with this frame: it
-		// returns long before the frame is drawn.
-		return m, tea.Batch(m.scheduleFrame(), m.hostIfDue())
+		// The host reading due about now starts here; the next frame draws
+		// it (see hostTickMsg).
+		frame := m.frameSoon()
+		if host := m.hostIfDue(); host != nil {
+			m.hostBySample = true
+			return m, tea.Batch(frame, host)
+		}
+		return m, frame
 	case hostDueMsg:
 		m.waiting = false
 		if m.paused {
@@ -309,27 +359,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		if m.paused {
 			return m, nil
 		}
-		// What arrived until now is in this frame: drop its notification
-		// (one receive: the channel holds at most one).
-		if m.cfg.Source != nil {
-			select {
-			case <-m.cfg.Source.Updates():
-			default:
-			}
-		}
-		var rearm tea.Cmd
-		if !m.waiting {
-			m.waiting = true
-			rearm = m.waitForUpdate()
-		}
-		if !m.dirty && !m.hostDirty {
-			return m, rearm
-		}
-		if m.dirty {
-			m.refresh()
-		}
-		m.hostDirty, m.viewValid = false, false
-		return m, tea.Batch(rearm, m.checks.maybeEvaluate(m.now()))
+		return m, m.takeFrame()
 	case tea.KeyMsg:
 		return m, m.handleKey(msg)
 	case tea.MouseMsg:
@@ -362,11 +392,20 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.hostStats, m.hostOK = msg.stats, true
 		m.hostArmed, m.hostDirty = false, true
+		bySample := m.hostBySample
+		m.hostBySample = false
 		if m.paused {
 			return m, nil
 		}
-		// Drawn by the frame the samples armed, or by one of its own.
-		return m, m.scheduleFrame()
+		if bySample {
+			// Samples flow: the next frame draws it (at a 1 s interval a
+			// second later, the host strip one reading behind), so it wakes
+			// nothing of its own. Should the samples stop, the wait for them
+			// gives up within hostEvery+frameEvery (hostDueMsg) and the
+			// reading that follows draws both.
+			return m, nil
+		}
+		return m, m.frameSoon()
 	case procTerminatedMsg:
 		return m, m.procs.Update(msg)
 	case clearFooterMsg:
