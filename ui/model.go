@@ -20,10 +20,13 @@ import (
 
 // frameEvery is the shortest time between two frames: samples arriving
 // faster than this are drawn together (they are all in the history rings,
-// so no peak is lost, only redraws). 10 frames a second is nvtop's fastest
-// too; at a 10 ms interval 20 frames a second cost twice the CPU of the
-// 100 ms interval, mostly in drawing (profile in docs/performance.md).
-const frameEvery = 100 * time.Millisecond
+// so no peak is lost, only redraws). 5 frames a second: a frame of 2 GPUs
+// at 200x50 costs about 0.45 ms of CPU with its share of garbage
+// collection (2-core dev container), so at a 100 ms interval 10 frames a
+// second cost 11.7 ms/s against 9.5 at 5 (docs/performance.md, "Fixed
+// cost"); the landed build, meant to draw 10, drew 6.2 at 100 ms. Every
+// sample still reaches the graphs' bucket maxima and the numbers.
+const frameEvery = 200 * time.Millisecond
 
 // footerFor is how long a transient footer message stays.
 const footerFor = 6 * time.Second

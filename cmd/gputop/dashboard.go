@@ -101,7 +101,7 @@ func runDashboard(parent context.Context, o *options) error {
 		close(samplerDone)
 	}
 
-	// The UI draws at most 10 frames a second, and only when something
+	// The UI draws at most 5 frames a second, and only when something
 	// changed; tty's renderer writes a frame when the view changed and
 	// otherwise never wakes (bubbletea's own ticked 20-60 times a second).
 	// Mouse reporting (click to focus, the wheel) is on while it runs.

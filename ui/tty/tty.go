@@ -9,7 +9,7 @@
 // renderer; the model's View, which bubbletea asks for after every message,
 // is handed to a writer goroutine that sleeps until a different view
 // arrives, then rewrites only the lines that changed. The model decides the
-// frame rate (gputop's coalesces samples into at most 10 frames a second).
+// frame rate (gputop's draws a tick's samples at once, at most 5 frames a second).
 //
 // Without its renderer bubbletea does not prepare the terminal, so Run does:
 // raw mode, the alternate screen, a hidden cursor, the window size at start
