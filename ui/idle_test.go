@@ -39,10 +39,14 @@ func cmdMsgs(cmd tea.Cmd) []tea.Msg {
 func TestUnchangedLiveChecksDrawNothing(t *testing.T) {
 	m := screen(t, 2, 200, 50, nil)
 	defer m.cancel()
-	before := m.View()
+	m.Update(liveChecksMsg{gen: m.checks.gen, results: sampleChecks(), facts: m.checks.facts})
+	before, sorted := m.View(), unsafe.SliceData(m.checks.results)
 	_, cmd := m.Update(liveChecksMsg{gen: m.checks.gen, results: sampleChecks(), facts: m.checks.facts})
 	if cmd != nil {
 		t.Errorf("the same verdicts again sent %v", cmdMsgs(cmd))
+	}
+	if unsafe.SliceData(m.checks.results) != sorted {
+		t.Error("the same verdicts again were sorted and stored again")
 	}
 	if after := m.View(); unsafe.StringData(after) != unsafe.StringData(before) {
 		t.Error("the same verdicts again drew the screen again")
