@@ -88,6 +88,9 @@ func TestHungGPUIsMarkedStaleOthersContinue(t *testing.T) {
 
 	release()
 	waitFor(t, "GPU 1 recovers", func() bool { return health(hung).State == model.Healthy && hung.HistoryLen() > 0 })
+	// The recovery is emitted just after the health changes (storeFast):
+	// wait for it rather than race it.
+	waitFor(t, "the recovery event", func() bool { return len(eventsFor(r.Sampler, 1, model.EventHealth)) >= 2 })
 	evs := eventsFor(r.Sampler, 1, model.EventHealth)
 	if len(evs) != 2 || !strings.Contains(evs[1].Message, "recovered") {
 		t.Errorf("events after recovery %+v, want stale then recovered", evs)
