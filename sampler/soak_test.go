@@ -90,20 +90,7 @@ func TestSoakBoundedTicks(t *testing.T) {
 	b := &h200Backend{gpus: gpus, fast: make([]atomic.Int64, gpus), slow: make([]atomic.Int64, gpus)}
 	r := startSampler(t, b, sampler.Options{Interval: interval})
 	// Drain notifications as the UI would, counting them.
-	var pokes atomic.Int64
-	stopDrain := make(chan struct{})
-	drained := make(chan struct{})
-	go func() {
-		defer close(drained)
-		for {
-			select {
-			case <-r.Updates():
-				pokes.Add(1)
-			case <-stopDrain:
-				return
-			}
-		}
-	}()
+	pokes, stopDrain := drain(r)
 	time.Sleep(200 * time.Millisecond) // start-up
 	ru0, f0, s0, p0 := rusage(t), sum(b.fast), sum(b.slow), pokes.Load()
 	start := time.Now()
@@ -111,8 +98,7 @@ func TestSoakBoundedTicks(t *testing.T) {
 	ru1, f1, s1, p1 := rusage(t), sum(b.fast), sum(b.slow), pokes.Load()
 	wall := time.Since(start)
 	r.stop(t)
-	close(stopDrain)
-	<-drained
+	stopDrain()
 
 	ticks := int64(wall/interval) + 2
 	fast, slow := f1-f0, s1-s0
@@ -164,18 +150,8 @@ func TestIdleSamplerWakesOnlyForTicks(t *testing.T) {
 	}
 	b := newFake(2)
 	r := startSampler(t, b, sampler.Options{Interval: time.Second})
-	stop, drained := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(drained)
-		for {
-			select {
-			case <-r.Updates():
-			case <-stop:
-				return
-			}
-		}
-	}()
-	defer func() { close(stop); <-drained }()
+	_, stop := drain(r)
+	defer stop()
 	time.Sleep(300 * time.Millisecond)
 	ru0 := rusage(t)
 	f0 := b.gpus[0].fastCalls.Load() + b.gpus[1].fastCalls.Load()
