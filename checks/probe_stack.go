@@ -170,17 +170,19 @@ func readDpkgStatus(env Env) []debPackage {
 	}
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	// Bytes, not Text: only the two values kept become strings (a
+	// string per line was as much garbage as the file).
 	for sc.Scan() {
-		line := sc.Text()
+		line := sc.Bytes()
 		switch {
-		case line == "":
+		case len(line) == 0:
 			flush()
-		case strings.HasPrefix(line, "Package: "):
-			cur.name = strings.TrimSpace(strings.TrimPrefix(line, "Package: "))
-		case strings.HasPrefix(line, "Version: "):
-			cur.version = strings.TrimSpace(strings.TrimPrefix(line, "Version: "))
-		case strings.HasPrefix(line, "Status: "):
-			installed = strings.HasSuffix(strings.TrimSpace(line), " installed")
+		case bytes.HasPrefix(line, []byte("Package: ")):
+			cur.name = string(bytes.TrimSpace(line[len("Package: "):]))
+		case bytes.HasPrefix(line, []byte("Version: ")):
+			cur.version = string(bytes.TrimSpace(line[len("Version: "):]))
+		case bytes.HasPrefix(line, []byte("Status: ")):
+			installed = bytes.HasSuffix(bytes.TrimSpace(line), []byte(" installed"))
 		}
 	}
 	flush()
