@@ -46,7 +46,7 @@ func fakeDpkgStatus(t *testing.T, root string, n int) int {
 // part of the dashboard's peak memory (docs/performance.md, "Memory"). It
 // costs about the file once (the read) plus the packages' names and
 // versions (1.4 times the file), not a growing buffer's copies and a string
-// per line (3.9 times the file before).
+// per line (3.9 times the file before; under -race 2.4 and 6.3 times).
 func TestDpkgStatusReadAllocatesTheFileOnce(t *testing.T) {
 	root := t.TempDir()
 	size := fakeDpkgStatus(t, root, 1500)
@@ -57,6 +57,11 @@ func TestDpkgStatusReadAllocatesTheFileOnce(t *testing.T) {
 		t.Fatalf("parsed %d packages, last %+v", len(debs), debs[len(debs)-1])
 	}
 	limit := uint64(size) * 3 / 2
+	if raceEnabled {
+		// The race detector's pointer checks move more to the heap: 2.4x
+		// the file, the old code 6.3x.
+		limit = uint64(size) * 3
+	}
 	t.Logf("file %d bytes, read and parse allocated %d (%.2fx)", size, got, float64(got)/float64(size))
 	if got > limit {
 		t.Errorf("reading a %d-byte dpkg status allocated %d bytes, more than %d", size, got, limit)
