@@ -286,12 +286,27 @@ func TestSignalsNoNVLinkRecoveryInforomMIG(t *testing.T) {
 	fx.recovery = model.RecoveryGPUReset
 	fx.inforomBad = true
 	fx.migInstance = true
-	b, _, devs, _ := openFleet(t, Options{RareEvery: 1, MediumEvery: 1, EnergyEvery: 1000})
+	b, _, devs, _ := openFleet(t, Options{RareEvery: 1, MediumEvery: 1, EnergyEvery: 1000, CallStats: true})
 	setSignals(devs[0], 0, fx)
 	devs[0].GetMigModeFunc = func() (int, int, nvml.Return) { return 1, 1, nvml.SUCCESS }
-	first := readSig(t, b)
-	if first.InfoROMValid.OK {
-		t.Error("InfoROM validated on the first reading: it is staggered after it")
+	// The InfoROM is validated once, in the first seconds: GPU 0 on its
+	// first slow reading, GPU 1 on its second (one ~70 ms validation at a
+	// time holds NVML's lock), never again.
+	if first := readSig(t, b); !first.InfoROMValid.OK || first.InfoROMValid.V {
+		t.Errorf("GPU 0's corrupted InfoROM not judged on its first reading: %+v", first.InfoROMValid)
+	}
+	setSignals(devs[1], 1, defaultSigFix())
+	var s1 model.SlowSample
+	for n := 1; n <= 3; n++ {
+		if err := b.ReadSlow(1, &s1); err != nil {
+			t.Fatal(err)
+		}
+		if got := s1.Signals.InfoROMValid.OK; got != (n >= 2) {
+			t.Errorf("GPU 1 reading %d: InfoROM validated %v, want from the 2nd reading on", n, got)
+		}
+	}
+	if n := b.devices[1].stats[callInforomValidate].count.Load() + b.devices[0].stats[callInforomValidate].count.Load(); n != 2 {
+		t.Errorf("ValidateInforom called %d times, want once per GPU", n)
 	}
 	sg := readSig(t, b)
 	if len(sg.NVLinks) != 0 || sg.NVLinkTxKBps.OK {
