@@ -364,3 +364,51 @@ func TestSignalsDropsUnsupportedFields(t *testing.T) {
 		}
 	}
 }
+
+// The costly counters (throttle violation, PCIe replay: 2.1 ms a batch on
+// an H200) are read every 15 s, the recovery action on every medium
+// reading; the minute's throttle time is still the difference over the
+// window, between counter readings.
+func TestSignalCountersEvery15s(t *testing.T) {
+	fx := defaultSigFix()
+	b, clk := signalsBackend(t, fx, 1)
+	inner := b.lib.(*server.Server).Devices[0].(*server.Device).GetFieldValuesFunc
+	counterReads, recoveryReads := 0, 0
+	b.lib.(*server.Server).Devices[0].(*server.Device).GetFieldValuesFunc = func(v []nvml.FieldValue) nvml.Return {
+		for _, f := range v {
+			switch f.FieldId {
+			case nvml.FI_DEV_PERF_POLICY_THERMAL:
+				counterReads++
+			case nvml.FI_DEV_GET_GPU_RECOVERY_ACTION:
+				recoveryReads++
+			}
+		}
+		return inner(v)
+	}
+	var sg *model.Signals
+	for i := 0; i <= 12; i++ { // a minute of medium readings 5 s apart
+		if i > 0 {
+			clk.t = clk.t.Add(5 * time.Second)
+		}
+		fx.power = uint64(i) * 5e9 * 2 / 3 // throttled 2/3 of the time
+		sg = readSig(t, b)
+	}
+	if counterReads != 5 || recoveryReads != 13 {
+		t.Errorf("in a minute: counters read %d times (want 5: every 15 s), recovery %d (want 13: every reading)", counterReads, recoveryReads)
+	}
+	if sg.ThrottleWindowS != 60 {
+		t.Errorf("window %v s, want 60", sg.ThrottleWindowS)
+	}
+	for _, c := range sg.Throttle {
+		if c.Reason == "power" && (!c.Window.OK || c.Window.V != 40e9) {
+			t.Errorf("power throttle over the minute %+v, want 40 s", c.Window)
+		}
+	}
+	// Between counter readings the published throttle figures stay those
+	// of the last counter reading.
+	clk.t = clk.t.Add(5 * time.Second)
+	fx.power = 1e12
+	if next := readSig(t, b); next.ThrottleWindowS != 60 || next.Throttle[0].TotalNs == 1e12 {
+		t.Errorf("counters read again 5 s after: window %v, %+v", next.ThrottleWindowS, next.Throttle[0])
+	}
+}
