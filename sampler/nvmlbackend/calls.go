@@ -29,6 +29,7 @@ const (
 	callMemoryTemperature
 	callPcieThroughputTX
 	callPcieThroughputRX
+	callPcieByteCounters
 	callPcieLinkGeneration
 	callPcieLinkWidth
 	callPcieReplayCounter
@@ -97,6 +98,7 @@ var callInfo = [numCallKinds]struct {
 	callMemoryTemperature:       {"GetFieldValues(MEMORY_TEMP)", "nvmlDeviceGetFieldValues"},
 	callPcieThroughputTX:        {"GetPcieThroughput(TX)", "nvmlDeviceGetPcieThroughput"},
 	callPcieThroughputRX:        {"GetPcieThroughput(RX)", "nvmlDeviceGetPcieThroughput"},
+	callPcieByteCounters:        {"GetFieldValues(PCIe bytes)", "nvmlDeviceGetFieldValues"},
 	callPcieLinkGeneration:      {"GetCurrPcieLinkGeneration", "nvmlDeviceGetCurrPcieLinkGeneration"},
 	callPcieLinkWidth:           {"GetCurrPcieLinkWidth", "nvmlDeviceGetCurrPcieLinkWidth"},
 	callPcieReplayCounter:       {"GetPcieReplayCounter", "nvmlDeviceGetPcieReplayCounter"},
