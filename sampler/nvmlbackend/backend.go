@@ -134,7 +134,6 @@ type device struct {
 	slowReads  uint64            // slow readings so far, for the rare tier
 	rare       model.SlowSample  // the last rare-tier values, carried forward
 	eccEnabled bool              // from the last rare reading
-	pcieCount  [2]pcieCount      // PCIe TX/RX byte counters at the last read
 	lastTx     model.Opt[uint32] // PCIe throughput, carried between reads
 	lastRx     model.Opt[uint32]
 	lastGen    model.Opt[int] // PCIe link generation and width, carried between reads

@@ -29,7 +29,6 @@ const (
 	callMemoryTemperature
 	callPcieThroughputTX
 	callPcieThroughputRX
-	callPcieByteCounters
 	callPcieLinkGeneration
 	callPcieLinkWidth
 	callPcieReplayCounter
@@ -98,7 +97,6 @@ var callInfo = [numCallKinds]struct {
 	callMemoryTemperature:       {"GetFieldValues(MEMORY_TEMP)", "nvmlDeviceGetFieldValues"},
 	callPcieThroughputTX:        {"GetPcieThroughput(TX)", "nvmlDeviceGetPcieThroughput"},
 	callPcieThroughputRX:        {"GetPcieThroughput(RX)", "nvmlDeviceGetPcieThroughput"},
-	callPcieByteCounters:        {"GetFieldValues(PCIe bytes)", "nvmlDeviceGetFieldValues"},
 	callPcieLinkGeneration:      {"GetCurrPcieLinkGeneration", "nvmlDeviceGetCurrPcieLinkGeneration"},
 	callPcieLinkWidth:           {"GetCurrPcieLinkWidth", "nvmlDeviceGetCurrPcieLinkWidth"},
 	callPcieReplayCounter:       {"GetPcieReplayCounter", "nvmlDeviceGetPcieReplayCounter"},

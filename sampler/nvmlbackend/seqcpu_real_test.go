@@ -285,26 +285,3 @@ func TestRealSampleBuffers(t *testing.T) {
 			typ.name, len(smp), ret, cpu, float64(oldest-last)/1e6)
 	}
 }
-
-// TestRealPCIeCounters logs the PCIe throughput the backend reports (byte
-// counters where the driver has them) beside GetPcieThroughput's 20 ms
-// figure, once a second: run it while something copies to the GPU.
-func TestRealPCIeCounters(t *testing.T) {
-	if os.Getenv("GPUTOP_PCIE") == "" {
-		t.Skip("GPUTOP_PCIE not set")
-	}
-	b, _, _ := openReal(t)
-	b.opts.MediumEvery = 1
-	h := b.devices[0].handle
-	for i := range 6 {
-		var s model.SlowSample
-		if err := b.ReadSlow(0, &s); err != nil {
-			t.Fatal(err)
-		}
-		tx, _ := h.GetPcieThroughput(nvml.PCIE_UTIL_TX_BYTES)
-		rx, _ := h.GetPcieThroughput(nvml.PCIE_UTIL_RX_BYTES)
-		t.Logf("reading %d: backend TX %v RX %v kB/s; GetPcieThroughput TX %d RX %d KB/s; counters skipped=%v",
-			i, s.PCIeTxKBps, s.PCIeRxKBps, tx, rx, b.devices[0].skipped(callPcieByteCounters))
-		time.Sleep(time.Second)
-	}
-}

@@ -158,79 +158,15 @@ func (b *Backend) readPCIe(d *device, s *model.SlowSample) error {
 		func(v int) { s.PCIeWidth.Set(v) })
 }
 
-// readThroughput reads the PCIe throughput. Where the driver has them
-// (R550+ data-center GPUs), the TX/RX byte counters give the mean over the
-// whole time since the previous read, at 0.8 ms of CPU for both on an H200
-// (1 s apart, 2026-11-30); GetPcieThroughput instead costs ~1 ms of CPU a
-// direction and blocks 20 ms holding NVML's lock, and measures only those
-// 20 ms. The first read of the counters has nothing to subtract, so it
-// shows nothing; a counter that goes back shows nothing once.
 func (b *Backend) readThroughput(d *device, s *model.SlowSample) error {
 	h := d.handle
 	defer func() { d.lastTx, d.lastRx = s.PCIeTxKBps, s.PCIeRxKBps }()
-	if !d.skipped(callPcieByteCounters) {
-		fv := []nvml.FieldValue{{FieldId: nvml.FI_DEV_PCIE_COUNT_TX_BYTES}, {FieldId: nvml.FI_DEV_PCIE_COUNT_RX_BYTES}}
-		t := b.begin()
-		ret := h.GetFieldValues(fv)
-		ok, err := b.result(d, callPcieByteCounters, ret, t)
-		if err != nil {
-			return err
-		}
-		var cur [2]pcieCount
-		for i := range fv {
-			if r := nvml.Return(fv[i].NvmlReturn); r != nvml.SUCCESS {
-				ok = false
-				// An older driver does not know the field ids.
-				if neverAgain(r) || r == nvml.ERROR_INVALID_ARGUMENT {
-					d.skip.Or(callPcieByteCounters.bit())
-				}
-				continue
-			}
-			v, good := fieldValue(fv[i].ValueType, fv[i].Value)
-			if !good || v < 0 {
-				ok = false
-				continue
-			}
-			cur[i] = pcieCount{bytes: uint64(v), at: fv[i].Timestamp}
-		}
-		if ok {
-			prev := d.pcieCount
-			d.pcieCount = cur
-			if tx, good := pcieRate(prev[0], cur[0]); good {
-				s.PCIeTxKBps.Set(tx)
-			}
-			if rx, good := pcieRate(prev[1], cur[1]); good {
-				s.PCIeRxKBps.Set(rx)
-			}
-			return nil
-		}
-		if !d.skipped(callPcieByteCounters) {
-			return nil // a passing failure: nothing this time
-		}
-	}
 	if err := get(b, d, callPcieThroughputTX, func() (uint32, nvml.Return) { return h.GetPcieThroughput(nvml.PCIE_UTIL_TX_BYTES) },
 		func(v uint32) { s.PCIeTxKBps.Set(v) }); err != nil {
 		return err
 	}
 	return get(b, d, callPcieThroughputRX, func() (uint32, nvml.Return) { return h.GetPcieThroughput(nvml.PCIE_UTIL_RX_BYTES) },
 		func(v uint32) { s.PCIeRxKBps.Set(v) })
-}
-
-// pcieCount is one reading of a PCIe byte counter: bytes, and the driver's
-// timestamp of the value (µs).
-type pcieCount struct {
-	bytes uint64
-	at    int64
-}
-
-// pcieRate is the mean rate between two counter readings in kB/s (the
-// unit GetPcieThroughput reports), false when it cannot be told.
-func pcieRate(prev, cur pcieCount) (uint32, bool) {
-	if prev.at == 0 || cur.at <= prev.at || cur.bytes < prev.bytes {
-		return 0, false
-	}
-	kbps := float64(cur.bytes-prev.bytes) / (float64(cur.at-prev.at) / 1e6) / 1000
-	return uint32(min(kbps, math.MaxUint32)), true
 }
 
 func (b *Backend) readReplays(d *device, s *model.SlowSample) error {
