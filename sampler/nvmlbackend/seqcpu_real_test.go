@@ -285,3 +285,33 @@ func TestRealSampleBuffers(t *testing.T) {
 			typ.name, len(smp), ret, cpu, float64(oldest-last)/1e6)
 	}
 }
+
+// TestRealPCIeCounters logs the rate of the PCIe byte counter fields beside
+// GetPcieThroughput's 20 ms figure, once a second: run it while something
+// copies to the GPU. (On an H200 under a 50.9 GiB/s copy the counters' rate
+// was wrong, so gputop does not use them: docs/performance.md.)
+func TestRealPCIeCounters(t *testing.T) {
+	if os.Getenv("GPUTOP_PCIE") == "" {
+		t.Skip("GPUTOP_PCIE not set")
+	}
+	b, _, _ := openReal(t)
+	h := b.devices[0].handle
+	var prev [2]nvml.FieldValue
+	for i := range 6 {
+		fv := []nvml.FieldValue{{FieldId: nvml.FI_DEV_PCIE_COUNT_TX_BYTES}, {FieldId: nvml.FI_DEV_PCIE_COUNT_RX_BYTES}}
+		ret := h.GetFieldValues(fv)
+		tx, _ := h.GetPcieThroughput(nvml.PCIE_UTIL_TX_BYTES)
+		rx, _ := h.GetPcieThroughput(nvml.PCIE_UTIL_RX_BYTES)
+		var rate [2]string
+		for k := range fv {
+			v, _ := fieldValue(fv[k].ValueType, fv[k].Value)
+			p, _ := fieldValue(prev[k].ValueType, prev[k].Value)
+			if dt := float64(fv[k].Timestamp-prev[k].Timestamp) / 1e6; i > 0 && dt > 0 {
+				rate[k] = fmt.Sprintf("%.0f kB/s (type %d, raw %.0f)", (v-p)/dt/1000, fv[k].ValueType, v)
+			}
+		}
+		copy(prev[:], fv)
+		t.Logf("reading %d (%v): counters TX %s RX %s; GetPcieThroughput TX %d RX %d KB/s", i, ret, rate[0], rate[1], tx, rx)
+		time.Sleep(time.Second)
+	}
+}
