@@ -34,8 +34,8 @@ type Options struct {
 	// CallStats turns on per-call latency accounting for the overhead view
 	// (two monotonic clock reads per NVML call, about 50 ns).
 	CallStats bool
-	// EventTimeout is how long one EventSet.Wait blocks (default 500 ms). It
-	// bounds how long Events takes to notice that its context ended.
+	// EventTimeout is how often the Xid watcher asks NVML for events
+	// (default 1 s): it asks without blocking and sleeps in between.
 	EventTimeout time.Duration
 	// RareEvery: the rare slow tier (MIG, persistence, compute mode, ECC
 	// mode and lifetime counters, row remapping, retired pages, fabric,
@@ -63,7 +63,7 @@ const defaultMediumEvery = 5
 
 const defaultClockEvery = time.Second
 
-const defaultEventTimeout = 500 * time.Millisecond
+const defaultEventTimeout = time.Second
 
 // Backend implements sampler.Backend and sampler.EventSource with NVML.
 type Backend struct {
