@@ -58,6 +58,10 @@ type Signals struct {
 
 	// MIG instances when MIG is on (nil otherwise).
 	MIG []MIGInstance `json:"mig,omitempty"`
+	// MIGUtilNote says why the instances carry no utilisation, when none
+	// can be read on this GPU (no GPM before Hopper, a library without it):
+	// the screen says so instead of showing a made-up 0.
+	MIGUtilNote string `json:"mig_util_note,omitempty"`
 }
 
 // ThrottleCounter is one violation counter.
@@ -135,9 +139,16 @@ type MIGInstance struct {
 	UUID     string      `json:"uuid,omitempty"`
 	MemUsed  Opt[uint64] `json:"mem_used,omitzero"`
 	MemTotal Opt[uint64] `json:"mem_total,omitzero"`
-	UtilGPU  Opt[uint32] `json:"util_gpu,omitzero"` // usually unavailable: NVML has no per-instance utilisation
-	PIDs     []uint32    `json:"pids,omitempty"`
-	Error    string      `json:"error,omitempty"`
+	// UtilGPU and SMUtil are NVML's GPM metrics of the instance's GPU
+	// instance (GRAPHICS_UTIL: percent of time any context was active;
+	// SM_UTIL: percent of its SMs busy), averaged between the last two rare
+	// readings. Plain utilisation calls do not work on MIG devices and GPM
+	// exists from Hopper on: unavailable on older GPUs (see
+	// Signals.MIGUtilNote) and on the first reading, never a guessed 0.
+	UtilGPU Opt[uint32] `json:"util_gpu,omitzero"`
+	SMUtil  Opt[uint32] `json:"util_sm,omitzero"`
+	PIDs    []uint32    `json:"pids,omitempty"`
+	Error   string      `json:"error,omitempty"`
 }
 
 // Recovery actions, as NVML defines them.
