@@ -64,6 +64,11 @@ type Signals struct {
 	MIGUtilNote string `json:"mig_util_note,omitempty"`
 }
 
+// MIGUtilNoGPM is Signals.MIGUtilNote on a GPU without NVML's GPM, the
+// only per-MIG-instance utilisation NVML has (nvml.h: GPM is "for Hopper or
+// newer fully supported devices").
+const MIGUtilNoGPM = "not available per MIG instance on this GPU: it needs NVML's GPM, which NVIDIA provides from Hopper on"
+
 // ThrottleCounter is one violation counter.
 type ThrottleCounter struct {
 	Reason  string      `json:"reason"` // see ThrottleCounterReasons

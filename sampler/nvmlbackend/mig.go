@@ -36,7 +36,7 @@ const noInstance = math.MaxUint32
 
 // Notes for Signals.MIGUtilNote.
 const (
-	gpmNoteUnsupported = "not available per MIG instance on this GPU: it needs NVML's GPM, which NVIDIA provides from Hopper on"
+	gpmNoteUnsupported = model.MIGUtilNoGPM
 	gpmNoteNoLibrary   = "not available per MIG instance: this driver's NVML has no GPM calls"
 )
 
