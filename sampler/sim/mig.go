@@ -14,11 +14,26 @@ import (
 //     per-instance utilisation, needs Hopper): the reading says why;
 //   - GPU 7 (H100, 3g.40gb): the same, with GPM utilisation per instance.
 //
-// Sizes are the profiles' names; the MiB figures are illustrative.
+// Sizes are the profiles' names; the MiB figures are illustrative. In MIG
+// mode the whole GPU's memory is what the instances hold, and its
+// utilisation, power and heat follow the busy instance. (A real MIG GPU
+// reports no whole-GPU utilisation; the demo keeps one because the cluster
+// view finds GPUs by their DCGM_FI_DEV_GPU_UTIL series, which a real MIG
+// GPU lacks: sampler/promapi's base metric.)
 
 // migDemo says whether GPU index runs in MIG mode in the demo (on MIG-capable
 // cards only: see fleet.go).
 func migDemo(index int) bool { return index == 3 || index == 7 }
+
+// migOn says whether the GPU runs in MIG mode in the demo.
+func (g *gpuSim) migOn() bool { return g.slot.card.mig && migDemo(g.index) }
+
+// migUtil is the whole GPU's load in MIG mode: the busy instance holds 3 of
+// its 7 slices. It drives utilisation, power, temperature and clocks.
+func (g *gpuSim) migUtil(t float64) float64 { return 3.0 / 7 * g.migBusy(t) }
+
+// migMem is the memory the instances' processes hold.
+func (g *gpuSim) migMem(t float64) uint64 { return g.migJobMem(t) }
 
 // migBusy is the busy instance's work at t, 0..1.
 func (g *gpuSim) migBusy(t float64) float64 {

@@ -63,7 +63,9 @@ func (g *gpuSim) signals(t float64, n int, s *model.SlowSample) *model.Signals {
 	case roleThermal:
 		share["thermal"] = 55.0 / 60
 	case roleIdle:
-		share["low_utilization"] = 1
+		if !g.migOn() { // a MIG GPU's busy instance keeps it working (mig.go)
+			share["low_utilization"] = 1
+		}
 	case roleLight:
 		share["low_utilization"] = 0.5
 	}
