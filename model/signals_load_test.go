@@ -114,3 +114,35 @@ func TestLoaderSanitisesMIG(t *testing.T) {
 		}
 	}
 }
+
+// The Markdown report lists the instances with their utilisation, says why
+// a GPU has none, and gives each process its instance.
+func TestMarkdownMIG(t *testing.T) {
+	s := migSnapshot()
+	g0 := &s.GPUs[0].SlowSamples[len(s.GPUs[0].SlowSamples)-1]
+	g0.MIGCurrent = Some(1)
+	g0.Signals = &Signals{MIGUtilNote: MIGUtilNoGPM, MIG: []MIGInstance{{Index: 0, GI: Some(1), CI: Some(0), Name: "NVIDIA A100-SXM4-40GB MIG 3g.20gb"}}}
+	s.Processes = append(s.Processes, Process{PID: 28810, GPUIndex: 1, Kind: "compute", GI: Some(1), CI: Some(0), Resolved: true, User: "frank", Command: "python3 x.py"})
+	var buf bytes.Buffer
+	if err := WriteMarkdown(&buf, s); err != nil {
+		t.Fatal(err)
+	}
+	md := buf.String()
+	for _, want := range []string{
+		"## MIG instances",
+		"| 0 | 0 | 3g.20gb | 1/0 | N/A | N/A | N/A | 0 |",
+		"| 1 | 0 | 3g.40gb | 1/0 | 23.0/39.2 GiB | 87% | 62% | 1 |",
+		"| 1 | 1 | 3g.40gb | 2/0 | 0.0/39.2 GiB | 0% | 0% | 0 |",
+		"GPU 0: utilisation not available per MIG instance on this GPU",
+		"| 1 (GI/CI 1/0) | 28810 | frank |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q:\n%s", want, md)
+		}
+	}
+	// The table is one block: the note comes after it.
+	i, j := strings.Index(md, "| 1 | 1 | 3g.40gb"), strings.Index(md, "GPU 0: utilisation")
+	if i < 0 || j < i {
+		t.Errorf("the note breaks the table:\n%s", md)
+	}
+}
