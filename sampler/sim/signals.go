@@ -126,5 +126,3 @@ func (g *gpuSim) signals(t float64, n int, s *model.SlowSample) *model.Signals {
 	}
 	return sg
 }
-
-const gib = 1 << 30
