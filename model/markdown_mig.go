@@ -3,7 +3,6 @@ package model
 import (
 	"fmt"
 	"strconv"
-	"strings"
 )
 
 // migTable lists each MIG GPU's instances from its last slow reading:
@@ -24,11 +23,7 @@ func (m *mdWriter) migTable(snap *Snapshot) {
 			m.printf("|---:|---:|---|---|---|---:|---:|---:|\n")
 		}
 		for _, in := range sg.MIG {
-			profile := in.Name
-			if i := strings.LastIndex(profile, " MIG "); i >= 0 {
-				profile = profile[i+5:]
-			}
-			m.printf("| %d | %d | %s | %s | %s | %s | %s | %d |\n", g.Index, in.Index, mdCell(profile), mdMIGIDs(in.GI, in.CI),
+			m.printf("| %d | %d | %s | %s | %s | %s | %s | %d |\n", g.Index, in.Index, mdCell(in.Profile()), mdMIGIDs(in.GI, in.CI),
 				memoryCell(in.MemUsed, in.MemTotal), percentCell(in.UtilGPU), percentCell(in.SMUtil), len(in.PIDs))
 		}
 		if sg.MIGUtilNote != "" {

@@ -1,5 +1,7 @@
 package model
 
+import "strings"
+
 // Hardware signals beyond the basic readings: InfoROM, NVML's recovery
 // action, throttle-violation counters, NVLink, PCIe replay rate, the encoder
 // and decoder, MIG instances and peer-to-peer topology. The NVML backend
@@ -154,6 +156,15 @@ type MIGInstance struct {
 	SMUtil  Opt[uint32] `json:"util_sm,omitzero"`
 	PIDs    []uint32    `json:"pids,omitempty"`
 	Error   string      `json:"error,omitempty"`
+}
+
+// Profile is the instance's MIG profile ("3g.40gb"): what follows " MIG "
+// in NVML's name, or the whole name.
+func (m MIGInstance) Profile() string {
+	if i := strings.LastIndex(m.Name, " MIG "); i >= 0 {
+		return m.Name[i+5:]
+	}
+	return m.Name
 }
 
 // Recovery actions, as NVML defines them.

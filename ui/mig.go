@@ -15,13 +15,7 @@ import (
 // rows say N/A and the zoom says why, never 0.
 
 // migProfile is an instance's profile ("3g.40gb") from its NVML name.
-func migProfile(m model.MIGInstance) string {
-	name := clean(m.Name)
-	if i := strings.LastIndex(name, " MIG "); i >= 0 {
-		name = name[i+5:]
-	}
-	return name
-}
+func migProfile(m model.MIGInstance) string { return clean(m.Profile()) }
 
 // optID renders an instance id, "?" when unknown.
 func optID(v model.Opt[int]) string {
