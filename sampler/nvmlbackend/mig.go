@@ -56,6 +56,10 @@ type gpmInstance struct {
 	prev, cur nvml.GpmSample
 	prevAt    time.Time
 	havePrev  bool
+	// uuid of the MIG device the previous sample was read for: a GPU
+	// instance destroyed and created again between two readings can get
+	// the same id, and a span across the two means nothing.
+	uuid string
 }
 
 // migProc is a process that a MIG device lists, kept from the rare reading
@@ -185,6 +189,9 @@ func (b *Backend) readMIGUtil(d *device, out []model.MIGInstance) error {
 				g.gi = map[int]*gpmInstance{}
 			}
 			g.gi[gi] = s
+		}
+		if s.uuid != inst.UUID {
+			s.havePrev, s.uuid = false, inst.UUID
 		}
 		if s.havePrev && now.Sub(s.prevAt) < gpmMinInterval {
 			continue // too soon for NVML: keep the older sample

@@ -2,6 +2,7 @@ package nvmlbackend
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 // fakeMIG is one MIG device of the fixture.
 type fakeMIG struct {
 	gi, ci int
+	uuid   string // "MIG-<gi>" when empty
 	procs  []nvml.ProcessInfo
 }
 
@@ -75,7 +77,12 @@ func installGPM(srv *server.Server, d *server.Device, fx *gpmFix) {
 			GetGpuInstanceIdFunc:     func() (int, nvml.Return) { return in.gi, nvml.SUCCESS },
 			GetComputeInstanceIdFunc: func() (int, nvml.Return) { return in.ci, nvml.SUCCESS },
 			GetNameFunc:              func() (string, nvml.Return) { return "NVIDIA H100 80GB HBM3 MIG 3g.40gb", nvml.SUCCESS },
-			GetUUIDFunc:              func() (string, nvml.Return) { return "MIG-x", nvml.SUCCESS },
+			GetUUIDFunc: func() (string, nvml.Return) {
+				if in.uuid != "" {
+					return in.uuid, nvml.SUCCESS
+				}
+				return fmt.Sprintf("MIG-%d", in.gi), nvml.SUCCESS
+			},
 			GetMemoryInfoFunc: func() (nvml.Memory, nvml.Return) {
 				return nvml.Memory{Total: 40 << 30, Used: 1 << 30}, nvml.SUCCESS
 			},
@@ -309,6 +316,17 @@ func TestMIGUtilInstanceGoneAndBack(t *testing.T) {
 	clk.t = clk.t.Add(10 * time.Second)
 	sg, _ = readMIG(t, b)
 	wantUtil(t, "re-created GI 2 later", sg.MIG[1], model.Some[uint32](0), model.Some[uint32](0))
+
+	// Destroyed and created again between two readings with the same GPU
+	// instance id (a new UUID): no span across the two.
+	fx.instances[1].uuid = "MIG-new"
+	clk.t = clk.t.Add(10 * time.Second)
+	sg, _ = readMIG(t, b)
+	wantUtil(t, "same GI, new instance", sg.MIG[1], model.Opt[uint32]{}, model.Opt[uint32]{})
+	wantUtil(t, "the other instance", sg.MIG[0], model.Some[uint32](87), model.Some[uint32](62))
+	clk.t = clk.t.Add(10 * time.Second)
+	sg, _ = readMIG(t, b)
+	wantUtil(t, "same GI, new instance, later", sg.MIG[1], model.Some[uint32](0), model.Some[uint32](0))
 
 	// MIG turned off: every buffer freed, no instances.
 	b.devices[0].handle.(*server.Device).GetMigModeFunc = func() (int, int, nvml.Return) { return 0, 0, nvml.SUCCESS }
