@@ -369,8 +369,8 @@ func migIDs(mig bool, p nvml.ProcessInfo) (gi, ci model.Opt[int]) {
 
 // attributeMIG gives the slow tier's processes of a MIG GPU the instance
 // that lists them (from the last rare reading), and, where the whole GPU's
-// process list is not available (it needs privileges in MIG mode), lists
-// the instances' processes instead.
+// process list is not available (it needs privileges in MIG mode) or holds
+// none of the instances' processes, lists the instances' processes.
 func (b *Backend) attributeMIG(d *device, s *model.SlowSample) {
 	st := &d.sig
 	if !s.MIGCurrent.OK || s.MIGCurrent.V != 1 || len(st.migProcs) == 0 {
@@ -380,7 +380,21 @@ func (b *Backend) attributeMIG(d *device, s *model.SlowSample) {
 	for i, p := range s.Processes {
 		at[p.PID] = i
 	}
-	whole := !d.skipped(callComputeProcesses)
+	// The whole GPU's list is current when NVML gave it and it holds at
+	// least one of the instances' processes; then a process only the
+	// instances list (read up to RareEvery readings ago) has ended. A list
+	// NVML refused, or one without any of them (NVML documents the whole
+	// GPU's list in MIG mode as needing privileges), gives way to the
+	// instances' lists.
+	whole := false
+	if !d.skipped(callComputeProcesses) {
+		for _, mp := range st.migProcs {
+			if _, ok := at[mp.pid]; ok {
+				whole = true
+				break
+			}
+		}
+	}
 	for _, mp := range st.migProcs {
 		if i, ok := at[mp.pid]; ok {
 			p := &s.Processes[i]

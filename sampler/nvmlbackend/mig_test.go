@@ -476,6 +476,15 @@ func TestMIGProcessesAttributed(t *testing.T) {
 			t.Errorf("process %+v", p)
 		}
 	})
+	t.Run("a whole-GPU list without any instance process gives way", func(t *testing.T) {
+		fx := newGPMFix()
+		b, _, _, devs := migBackend(t, fx)
+		devs[0].GetComputeRunningProcessesFunc = func() ([]nvml.ProcessInfo, nvml.Return) { return nil, nvml.SUCCESS }
+		_, s := readMIG(t, b)
+		if len(s.Processes) != 1 || s.Processes[0].PID != 31337 || s.Processes[0].GI != model.Some(1) {
+			t.Errorf("processes %+v", s.Processes)
+		}
+	})
 	t.Run("MIG off: no instance ids", func(t *testing.T) {
 		b, _, devs, _ := openFleet(t, Options{RareEvery: 1, MediumEvery: 1, EnergyEvery: 1000})
 		devs[0].GetComputeRunningProcessesFunc = func() ([]nvml.ProcessInfo, nvml.Return) {
