@@ -320,6 +320,7 @@ func (b *Backend) Close() error {
 		b.log.Warn("nvml: calls still running at close; NVML left initialised")
 		return errors.New("nvml: calls still running at close; NVML left initialised")
 	}
+	b.closeGPM() // MIG utilisation sample buffers (mig.go)
 	return b.shutdownLocked()
 }
 

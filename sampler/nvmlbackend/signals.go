@@ -93,6 +93,8 @@ type sigState struct {
 	peers                   []model.Peer
 	peerBus                 map[int]string // NVML bus id of each peer
 	mig                     []model.MIGInstance
+	migProcs                []migProc // the instances' processes (mig.go)
+	gpm                     gpmState  // per-instance utilisation (mig.go)
 	inforomDone             bool
 	inforomValid            model.Opt[bool]
 	inforomVersion          string
@@ -157,6 +159,7 @@ func (b *Backend) readSignals(d *device, s *model.SlowSample, rare bool) error {
 		st.cur = b.publishSignals(d, s.Time)
 	}
 	s.Signals = st.cur
+	b.attributeMIG(d, s) // processes to MIG instances (mig.go)
 	return nil
 }
 
@@ -172,9 +175,9 @@ func (b *Backend) readSignalsRare(d *device, s *model.SlowSample) error {
 		return err
 	}
 	if s.MIGCurrent.OK && s.MIGCurrent.V == 1 {
-		return b.readMIGInstances(d)
+		return b.readMIGInstances(d) // mig.go
 	}
-	st.mig = nil
+	b.dropMIG(d)
 	return nil
 }
 
@@ -594,7 +597,7 @@ func (b *Backend) publishSignals(d *device, ts model.Timestamp) *model.Signals {
 	st := &d.sig
 	sg := &model.Signals{Time: ts, InfoROMValid: st.inforomValid, InfoROMVersion: st.inforomVersion}
 	if len(st.mig) > 0 {
-		sg.MIG = st.mig
+		sg.MIG, sg.MIGUtilNote = st.mig, st.gpm.note
 	}
 	if err := b.readCodecs(d, sg); err != nil {
 		b.log.Debug("nvml: encoder/decoder", "gpu", d.index, "err", err)
@@ -725,68 +728,4 @@ func (b *Backend) readCodecs(d *device, sg *model.Signals) error {
 		u, _, ret := h.GetDecoderUtilization()
 		return u, ret
 	}, func(v uint32) { sg.DecoderUtil.Set(v) })
-}
-
-// readMIGInstances lists the MIG devices with their memory and processes.
-func (b *Backend) readMIGInstances(d *device) error {
-	st := &d.sig
-	if d.skipped(callMigDevices) {
-		st.mig = nil
-		return nil
-	}
-	h := d.handle
-	n, ret := h.GetMaxMigDeviceCount()
-	if ret != nvml.SUCCESS || n <= 0 {
-		st.mig = nil
-		return nil
-	}
-	var out []model.MIGInstance
-	for i := range n {
-		t := b.begin()
-		m, ret := h.GetMigDeviceHandleByIndex(i)
-		if ret == nvml.ERROR_NOT_FOUND || ret == nvml.ERROR_INVALID_ARGUMENT {
-			b.countCall(d, callMigDevices, t)
-			continue // an empty slot
-		}
-		ok, err := b.result(d, callMigDevices, ret, t)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			continue
-		}
-		inst := model.MIGInstance{Index: i}
-		if v, r := m.GetGpuInstanceId(); r == nvml.SUCCESS {
-			inst.GI.Set(v)
-		}
-		if v, r := m.GetComputeInstanceId(); r == nvml.SUCCESS {
-			inst.CI.Set(v)
-		}
-		if v, r := m.GetName(); r == nvml.SUCCESS {
-			inst.Name = printable(v)
-		}
-		if v, r := m.GetUUID(); r == nvml.SUCCESS {
-			inst.UUID = printable(v)
-		}
-		t = b.begin()
-		mem, r := m.GetMemoryInfo()
-		b.countCall(d, callMigMemory, t)
-		if r == nvml.SUCCESS {
-			inst.MemUsed.Set(mem.Used)
-			inst.MemTotal.Set(mem.Total)
-		} else {
-			inst.Error = fmt.Sprintf("memory: %v", r)
-		}
-		t = b.begin()
-		procs, r := m.GetComputeRunningProcesses()
-		b.countCall(d, callMigProcesses, t)
-		if r == nvml.SUCCESS {
-			for _, p := range procs {
-				inst.PIDs = append(inst.PIDs, p.Pid)
-			}
-		}
-		out = append(out, inst)
-	}
-	st.mig = out
-	return nil
 }

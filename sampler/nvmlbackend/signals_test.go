@@ -84,6 +84,8 @@ func setSignals(d *server.Device, i int, fx *sigFix) {
 		return nvml.P2P_STATUS_OK, nvml.SUCCESS
 	}
 	d.GetMaxMigDeviceCountFunc = func() (int, nvml.Return) { return 7, nvml.SUCCESS }
+	// No GPM unless a test installs it (mig_test.go).
+	d.GpmQueryDeviceSupportFunc = func() (nvml.GpmSupport, nvml.Return) { return nvml.GpmSupport{}, nvml.ERROR_NOT_SUPPORTED }
 	d.GetMigDeviceHandleByIndexFunc = func(idx int) (nvml.Device, nvml.Return) {
 		if !fx.migInstance || idx != 0 {
 			return nil, nvml.ERROR_NOT_FOUND

@@ -365,6 +365,7 @@ func (b *Backend) readProcesses(d *device, s *model.SlowSample) error {
 					continue
 				}
 				mp := model.Process{PID: p.Pid, GPUIndex: d.index, Kind: kind}
+				mp.GI, mp.CI = migIDs(s.MIGCurrent.OK && s.MIGCurrent.V == 1, p) // mig.go
 				if p.UsedGpuMemory != valueNotAvailable {
 					mp.UsedMemory.Set(p.UsedGpuMemory)
 				}
