@@ -67,3 +67,17 @@ func TestDpkgStatusReadAllocatesTheFileOnce(t *testing.T) {
 		t.Errorf("reading a %d-byte dpkg status allocated %d bytes, more than %d", size, got, limit)
 	}
 }
+
+// A CUDA host's dpkg database runs past the 1 MiB that bounds other reads
+// (a few MB is common); the packages after the first MiB are still found.
+func TestDpkgStatusPastOneMiB(t *testing.T) {
+	root := t.TempDir()
+	size := fakeDpkgStatus(t, root, 12000)
+	if size <= maxReadBytes*2 {
+		t.Fatalf("fixture %d bytes, want well past %d", size, maxReadBytes)
+	}
+	debs := readDpkgStatus(Env{Root: root})
+	if len(debs) != 12000 || debs[11999].name != "pkg-11999" {
+		t.Fatalf("parsed %d of 12000 packages from a %d-byte database", len(debs), size)
+	}
+}
