@@ -17,8 +17,14 @@ export CGO_CFLAGS ?= -O2 -g -Wno-deprecated-declarations
 
 all: build
 
-build: ## build bin/gputop
-	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/gputop
+# bin/gputop is the dashboard without the fleet code (-tags nofleet: no
+# Prometheus client, exporter-toolkit, protobuf, HTTP server or TLS): half the
+# binary and about 10 MB less resident memory. `gputop serve` and
+# `gputop --prometheus` run bin/gputop-fleet, the full build, with the same
+# arguments (cmd/gputop/fleet_exec.go). docs/performance.md, "Memory".
+build: ## build bin/gputop (the dashboard) and bin/gputop-fleet (serve, --prometheus)
+	$(GO) build -trimpath -tags nofleet -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/gputop
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)-fleet ./cmd/gputop
 
 run: build ## run on this machine's GPUs (explains what is missing when there are none)
 	./$(BIN)
@@ -43,7 +49,9 @@ bench: ## Go benchmarks: fast-tier sample, slow-tier pass, history append, frame
 lint: ## gofmt, go vet, staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags nofleet ./cmd/gputop
 	$(GO) tool staticcheck ./...
+	$(GO) tool staticcheck -tags nofleet ./cmd/gputop
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

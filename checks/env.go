@@ -241,41 +241,62 @@ func (e Env) readFile(p string) ([]byte, error) {
 // readRegular is the bounded read behind readFile: O_NONBLOCK open, fstat,
 // regular files only, at most limit bytes, given up after timeout.
 func readRegular(hostPath string, limit int64, timeout time.Duration) ([]byte, error) {
+	return readRegularWith(hostPath, limit, timeout, func(r io.Reader, size int64) ([]byte, error) {
+		// One buffer of the file's size (io.ReadAll alone grows by
+		// doubling: about twice the file in garbage); /proc and /sys
+		// files say 0 and grow as before.
+		var buf bytes.Buffer
+		if size > 0 {
+			buf.Grow(int(min(size, limit)) + bytes.MinRead) // ReadFrom wants MinRead free to read EOF
+		}
+		_, err := buf.ReadFrom(r)
+		return buf.Bytes(), err
+	})
+}
+
+// readRegularWith opens a regular file as readRegular does and hands at
+// most limit bytes of it to parse, which runs on its own goroutine: a
+// parse that has not finished within timeout is abandoned and its result
+// dropped. Large files (the dpkg database) are parsed as a stream instead
+// of being read whole.
+func readRegularWith[T any](hostPath string, limit int64, timeout time.Duration, parse func(r io.Reader, size int64) (T, error)) (T, error) {
 	type result struct {
-		b   []byte
+		v   T
 		err error
 	}
 	done := make(chan result, 1)
 	go func() {
+		var zero T
 		f, err := os.OpenFile(hostPath, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
 		if err != nil {
 			var pe *fs.PathError
 			if errors.As(err, &pe) {
 				err = pe.Err
 			}
-			done <- result{nil, err}
+			done <- result{zero, err}
 			return
 		}
 		defer f.Close()
 		st, err := f.Stat()
 		if err != nil {
-			done <- result{nil, err}
+			done <- result{zero, err}
 			return
 		}
 		if !st.Mode().IsRegular() {
-			done <- result{nil, fmt.Errorf("%w (%s)", errNotRegular, model.FileKind(st.Mode()))}
+			done <- result{zero, fmt.Errorf("%w (%s)", errNotRegular, model.FileKind(st.Mode()))}
 			return
 		}
-		b, err := io.ReadAll(io.LimitReader(f, limit))
-		done <- result{b, err}
+		v, err := parse(io.LimitReader(f, limit), st.Size())
+		done <- result{v, err}
 	}()
 	t := time.NewTimer(timeout)
 	defer t.Stop()
 	select {
 	case r := <-done:
-		return r.b, r.err
+		return r.v, r.err
 	case <-t.C:
-		return nil, fmt.Errorf("no answer within %s", timeout)
+		var zero T
+		return zero, fmt.Errorf("no answer within %s", timeout)
 	}
 }
 

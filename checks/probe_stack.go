@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"io"
 	"path"
 	"regexp"
 	"sort"
@@ -152,13 +153,23 @@ type libSpec struct {
 
 type debPackage struct{ name, version string }
 
+// maxDpkgStatus bounds the dpkg database read: it is parsed as a stream,
+// so only the bound on time matters; real ones are a few MB (a CUDA host's
+// runs past the 1 MiB that bounds other reads).
+const maxDpkgStatus = 256 << 20
+
 // readDpkgStatus lists installed Debian packages (name and version) from
 // /var/lib/dpkg/status; nil where there is none.
 func readDpkgStatus(env Env) []debPackage {
-	b, err := env.readFile("/var/lib/dpkg/status")
+	out, err := readRegularWith(env.hostResolved("/var/lib/dpkg/status"), maxDpkgStatus, readTimeout, parseDpkgStatus)
 	if err != nil {
 		return nil
 	}
+	return out
+}
+
+// parseDpkgStatus reads dpkg's status database as a stream.
+func parseDpkgStatus(r io.Reader, _ int64) ([]debPackage, error) {
 	var out []debPackage
 	var cur debPackage
 	installed := false
@@ -168,23 +179,25 @@ func readDpkgStatus(env Env) []debPackage {
 		}
 		cur, installed = debPackage{}, false
 	}
-	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	// Bytes, not Text: only the two values kept become strings (a
+	// string per line was as much garbage as the file).
 	for sc.Scan() {
-		line := sc.Text()
+		line := sc.Bytes()
 		switch {
-		case line == "":
+		case len(line) == 0:
 			flush()
-		case strings.HasPrefix(line, "Package: "):
-			cur.name = strings.TrimSpace(strings.TrimPrefix(line, "Package: "))
-		case strings.HasPrefix(line, "Version: "):
-			cur.version = strings.TrimSpace(strings.TrimPrefix(line, "Version: "))
-		case strings.HasPrefix(line, "Status: "):
-			installed = strings.HasSuffix(strings.TrimSpace(line), " installed")
+		case bytes.HasPrefix(line, []byte("Package: ")):
+			cur.name = string(bytes.TrimSpace(line[len("Package: "):]))
+		case bytes.HasPrefix(line, []byte("Version: ")):
+			cur.version = string(bytes.TrimSpace(line[len("Version: "):]))
+		case bytes.HasPrefix(line, []byte("Status: ")):
+			installed = bytes.HasSuffix(bytes.TrimSpace(line), []byte(" installed"))
 		}
 	}
 	flush()
-	return out
+	return out, sc.Err()
 }
 
 func probeVersionedLib(env Env, debs []debPackage, spec libSpec) []model.LibraryInstall {

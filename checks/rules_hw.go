@@ -471,10 +471,16 @@ func migInstancesRule(f *model.Facts) []model.CheckResult {
 			if len(m.PIDs) > 0 {
 				p += fmt.Sprintf(" %d process(es)", len(m.PIDs))
 			}
+			if m.UtilGPU.OK {
+				p += fmt.Sprintf(" busy %d%% (GPM)", m.UtilGPU.V)
+			}
 			parts = append(parts, p)
 		}
 		r.Status = model.Pass
 		r.Evidence = fmt.Sprintf("%d instance(s): %s", len(s.MIG), strings.Join(parts, "; "))
+		if s.MIGUtilNote != "" {
+			r.Evidence += "; utilisation " + s.MIGUtilNote
+		}
 		return true
 	})
 }

@@ -101,6 +101,16 @@ func TestHardwareSignalRules(t *testing.T) {
 			sl.MIGCurrent = model.Some(1)
 			s.MIG = []model.MIGInstance{{GI: model.Some(9), CI: model.Some(0), Name: "NVIDIA H100 80GB HBM3 MIG 1g.10gb", MemUsed: model.Some(uint64(3 * gib)), MemTotal: model.Some(uint64(10 * gib)), PIDs: []uint32{42}}}
 		}, model.Pass, []string{"GI 9/CI 0 1g.10gb 3 GiB/10 GiB 1 process(es)"}},
+		{"MIG with GPM utilisation", "hw.mig.gpu0", func(s *model.Signals, sl *model.SlowSample) {
+			sl.MIGCurrent = model.Some(1)
+			s.MIG = []model.MIGInstance{{GI: model.Some(1), CI: model.Some(0), Name: "NVIDIA H100 80GB HBM3 MIG 3g.40gb", UtilGPU: model.Some[uint32](87)},
+				{GI: model.Some(2), CI: model.Some(0), Name: "NVIDIA H100 80GB HBM3 MIG 3g.40gb", UtilGPU: model.Some[uint32](0)}}
+		}, model.Pass, []string{"GI 1/CI 0 3g.40gb busy 87% (GPM)", "GI 2/CI 0 3g.40gb busy 0% (GPM)"}},
+		{"MIG without GPM", "hw.mig.gpu0", func(s *model.Signals, sl *model.SlowSample) {
+			sl.MIGCurrent = model.Some(1)
+			s.MIG = []model.MIGInstance{{GI: model.Some(1), CI: model.Some(0), Name: "NVIDIA A100-SXM4-40GB MIG 3g.20gb"}}
+			s.MIGUtilNote = model.MIGUtilNoGPM
+		}, model.Pass, []string{"GI 1/CI 0", "utilisation not available per MIG instance on this GPU"}},
 		{"MIG without instances", "hw.mig.gpu0", func(_ *model.Signals, sl *model.SlowSample) { sl.MIGCurrent = model.Some(1) }, model.Warn, []string{"no MIG instance"}},
 		{"P2P over NVLink", "hw.p2p", nil, model.Pass, []string{"GPU0-GPU1 NV18 P2P OK"}},
 	}

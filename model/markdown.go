@@ -70,6 +70,7 @@ func (m *mdWriter) report(snap *Snapshot) {
 		}
 	}
 	m.gpuTable(snap)
+	m.migTable(snap) // markdown_mig.go
 	m.versions(snap)
 	if len(others) > 0 {
 		m.printf("## Other checks\n\n")
@@ -221,7 +222,7 @@ func (m *mdWriter) processes(ps []Process) {
 		if !p.Resolved {
 			user, cmd = notAvailable, "(not visible from this host's PID namespace)"
 		}
-		m.printf("| %d | %d | %s | %s | %s |\n", p.GPUIndex, p.PID, mdCell(orNotFound(user)),
+		m.printf("| %s | %d | %s | %s | %s |\n", mdProcessGPU(p), p.PID, mdCell(orNotFound(user)),
 			bytesCell(p.UsedMemory), mdCell(cmd))
 	}
 	m.printf("\n")

@@ -123,6 +123,11 @@ type Process struct {
 	Kind       string      `json:"kind"` // "compute" or "graphics"
 	UsedMemory Opt[uint64] `json:"used_memory"`
 	SMUtil     Opt[uint32] `json:"sm_util"`
+	// GI and CI: the MIG GPU instance and compute instance the process runs
+	// in (NVML's process info, or the MIG device that lists it); unavailable
+	// when MIG is off.
+	GI Opt[int] `json:"gi,omitzero"`
+	CI Opt[int] `json:"ci,omitzero"`
 
 	// Host side; Resolved is false when the PID is not visible here
 	// (a container without the host PID namespace).

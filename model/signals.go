@@ -1,5 +1,7 @@
 package model
 
+import "strings"
+
 // Hardware signals beyond the basic readings: InfoROM, NVML's recovery
 // action, throttle-violation counters, NVLink, PCIe replay rate, the encoder
 // and decoder, MIG instances and peer-to-peer topology. The NVML backend
@@ -58,7 +60,16 @@ type Signals struct {
 
 	// MIG instances when MIG is on (nil otherwise).
 	MIG []MIGInstance `json:"mig,omitempty"`
+	// MIGUtilNote says why the instances carry no utilisation, when none
+	// can be read on this GPU (no GPM before Hopper, a library without it):
+	// the screen says so instead of showing a made-up 0.
+	MIGUtilNote string `json:"mig_util_note,omitempty"`
 }
+
+// MIGUtilNoGPM is Signals.MIGUtilNote on a GPU without NVML's GPM, the
+// only per-MIG-instance utilisation NVML has (nvml.h: GPM is "for Hopper or
+// newer fully supported devices").
+const MIGUtilNoGPM = "not available per MIG instance on this GPU: it needs NVML's GPM, which NVIDIA provides from Hopper on"
 
 // ThrottleCounter is one violation counter.
 type ThrottleCounter struct {
@@ -135,9 +146,25 @@ type MIGInstance struct {
 	UUID     string      `json:"uuid,omitempty"`
 	MemUsed  Opt[uint64] `json:"mem_used,omitzero"`
 	MemTotal Opt[uint64] `json:"mem_total,omitzero"`
-	UtilGPU  Opt[uint32] `json:"util_gpu,omitzero"` // usually unavailable: NVML has no per-instance utilisation
-	PIDs     []uint32    `json:"pids,omitempty"`
-	Error    string      `json:"error,omitempty"`
+	// UtilGPU and SMUtil are NVML's GPM metrics of the instance's GPU
+	// instance (GRAPHICS_UTIL: percent of time any context was active;
+	// SM_UTIL: percent of its SMs busy), averaged between the last two rare
+	// readings. Plain utilisation calls do not work on MIG devices and GPM
+	// exists from Hopper on: unavailable on older GPUs (see
+	// Signals.MIGUtilNote) and on the first reading, never a guessed 0.
+	UtilGPU Opt[uint32] `json:"util_gpu,omitzero"`
+	SMUtil  Opt[uint32] `json:"util_sm,omitzero"`
+	PIDs    []uint32    `json:"pids,omitempty"`
+	Error   string      `json:"error,omitempty"`
+}
+
+// Profile is the instance's MIG profile ("3g.40gb"): what follows " MIG "
+// in NVML's name, or the whole name.
+func (m MIGInstance) Profile() string {
+	if i := strings.LastIndex(m.Name, " MIG "); i >= 0 {
+		return m.Name[i+5:]
+	}
+	return m.Name
 }
 
 // Recovery actions, as NVML defines them.

@@ -65,3 +65,16 @@ func TestRecoveryActionNames(t *testing.T) {
 		t.Error("unknown reason found")
 	}
 }
+
+func TestMIGInstanceProfile(t *testing.T) {
+	for name, want := range map[string]string{
+		"NVIDIA H100 80GB HBM3 MIG 3g.40gb":   "3g.40gb",
+		"NVIDIA A100-SXM4-40GB MIG 1g.5gb+me": "1g.5gb+me",
+		"MIG 1g.10gb":                         "MIG 1g.10gb", // no product name before it
+		"":                                    "",
+	} {
+		if got := (MIGInstance{Name: name}).Profile(); got != want {
+			t.Errorf("Profile(%q) = %q, want %q", name, got, want)
+		}
+	}
+}

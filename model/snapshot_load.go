@@ -535,6 +535,7 @@ func (v *validator) slow(at string, s *SlowSample, nGPUs int) {
 	v.small(at, "pcie_gen", s.PCIeGen, 0, 16)
 	v.small(at, "pcie_width", s.PCIeWidth, 0, 64)
 	v.processes(at+".processes", s.Processes, nGPUs)
+	v.signals(at+".signals", s.Signals) // MIG: signals_load.go
 }
 
 // facts checks the recorded facts like the rest: `check --from` judges
@@ -637,6 +638,7 @@ func (v *validator) processes(where string, ps []Process, nGPUs int) {
 		v.text(at+".name", p.Name, maxNameBytes)
 		v.text(at+".command", p.Command, maxTextBytes)
 		v.util(at, "sm_util", p.SMUtil)
+		v.processMIG(at, p) // signals_load.go
 		if c := p.CPUPercent; c.OK && (math.IsNaN(c.V) || c.V < 0 || c.V > 1e6) {
 			v.fail(at, "cpu_pct %g is impossible", c.V)
 		}

@@ -27,7 +27,7 @@ func BenchmarkSamplerStep8GPUs(b *testing.B) {
 
 // BenchmarkRingPush is the cost of keeping one fast sample in history.
 func BenchmarkRingPush(b *testing.B) {
-	r := model.NewRing[model.Sample](sampler.Options{}.RingCapacity())
+	r := model.NewSampleRing(sampler.Options{}.RingCapacity())
 	s := model.Sample{Time: 1}
 	s.MemUsed.Set(1 << 30)
 	b.ReportAllocs()

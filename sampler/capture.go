@@ -96,7 +96,7 @@ func (s *Sampler) Restore(records []model.GPURecord, events []model.Event) error
 	}
 	for i, rec := range records {
 		g := s.gpus[i]
-		fast := model.NewRing[model.Sample](g.fast.Cap())
+		fast := model.NewSampleRing(g.fast.Cap())
 		for _, sample := range rec.Samples {
 			fast.Push(sample)
 		}

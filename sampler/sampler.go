@@ -126,7 +126,7 @@ func Open(ctx context.Context, b Backend, opts Options) (*Sampler, error) {
 		s.gpus = append(s.gpus, &GPU{
 			Info:   info,
 			idx:    i,
-			fast:   model.NewRing[model.Sample](capacity),
+			fast:   model.NewSampleRing(capacity),
 			slowH:  model.NewRing[model.SlowSample](min(int(opts.History/opts.SlowInterval)+1, maxRingSamples)),
 			late:   model.NewRing[int32](1024),
 			health: model.Health{State: model.Healthy, Since: model.Now()},
@@ -499,7 +499,7 @@ type GPU struct {
 	idx  int
 
 	mu      sync.RWMutex
-	fast    *model.Ring[model.Sample]
+	fast    *model.SampleRing
 	slow    model.SlowSample
 	slowH   *model.Ring[model.SlowSample]
 	health  model.Health

@@ -74,7 +74,7 @@ func newFrame(src Source) *frame {
 	f.GPUs = make([]gpuFrame, src.GPUCount())
 	for i := range f.GPUs {
 		f.GPUs[i].Info = src.GPU(i).Info()
-		f.GPUs[i].hist = newHistory()
+		f.GPUs[i].hist = newHistory(historyCapOf(src.GPU(i)))
 	}
 	return f
 }

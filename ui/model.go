@@ -71,6 +71,7 @@ type Model struct {
 
 	width, height int
 	lay           layout
+	migSubRows    int // MIG instances the layout made room for (mig.go)
 
 	gpus   *gpuPanes
 	checks *checksPane
@@ -205,6 +206,7 @@ func (m *Model) refreshLoad() {
 		hintOn, hint = m.cfg.PIDHint()
 	}
 	m.procs.SetData(m.procBuf, m.peakBuf, hintOn, hint)
+	m.fitMIGRows() // mig.go
 	m.judge()
 	m.eventsChanged()
 }
@@ -458,7 +460,7 @@ func (m *Model) resize(w, h int) {
 		}
 		return
 	}
-	m.lay = planLayout(w, h, len(m.frame.GPUs))
+	m.lay = planLayout(w, h, len(m.frame.GPUs)).withMIGRows(m.migSubRows) // mig.go
 	m.gpus.setLayout(m.lay)
 	bodyH := max(h-chromeRows, 0)
 	if m.lay.checksSide {

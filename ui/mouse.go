@@ -63,11 +63,7 @@ func (m *Model) clickCheck(row int) {
 func (m *Model) gpuAt(x, row int) int {
 	n, l := len(m.frame.GPUs), m.lay
 	if l.mode == modeCompact {
-		i := row - 1 // the table's header line
-		if i >= 0 && i < n {
-			return i
-		}
-		return -1
+		return m.gpus.compactRowGPU(row - 1) // after the header line; MIG sub-rows: mig.go
 	}
 	cols := max(l.cols, 1)
 	r := row / cardHeight

@@ -545,7 +545,7 @@ func (p *procsTable) table(width, rows int) []string {
 					// Drawn as what it is, whatever its command line was.
 					cmd = st.warn.render("<zombie>") + st.muted.render(" exited, not reaped: "+cmd)
 				}
-				cells[k] = cmd
+				cells[k] = st.migTag(pr) + cmd // its MIG instance (mig.go)
 			case !pr.Resolved && (c.Title == "USER" || c.Title == "CPU" || c.Title == "RSS"):
 				cells[k] = "?"
 			default:

@@ -152,7 +152,7 @@ func TestBucketMaxKeepsPeaks(t *testing.T) {
 		}
 		src.gpus[0].fast = append(src.gpus[0].fast, s)
 	}
-	h := newHistory()
+	h := newHistory(historyCapacity)
 	h.sync(src.GPU(0))
 	end := model.TimestampOf(base.Add(9900 * time.Millisecond))
 	got := h.bucketMax(nil, metricUtil, end, sparkBucket, 10)
@@ -189,7 +189,7 @@ func TestHistorySyncIsIncremental(t *testing.T) {
 	src := newFakeSource(1)
 	src.fill(1000, t0, 100*time.Millisecond)
 	gpu := &countingGPU{GPUSource: src.GPU(0)}
-	h := newHistory()
+	h := newHistory(historyCapacity)
 	h.sync(gpu)
 	if h.len() != 1000 {
 		t.Fatalf("first sync mirrored %d samples, want 1000", h.len())

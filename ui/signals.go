@@ -196,46 +196,6 @@ func (st *Styles) signalLines(g *gpuFrame, kv func(k, v string) string) []string
 	if sg.EncoderUtil.OK || sg.DecoderUtil.OK {
 		lines = append(lines, kv("Enc / Dec", fmtPct(sg.EncoderUtil)+" / "+fmtPct(sg.DecoderUtil)))
 	}
-	for _, m := range sg.MIG {
-		name := clean(m.Name)
-		if i := strings.LastIndex(name, " MIG "); i >= 0 {
-			name = name[i+5:]
-		}
-		v := fmt.Sprintf("%s GI%d/CI%d %s", name, m.GI.V, m.CI.V, fmtGiB(m.MemUsed, m.MemTotal))
-		for i, pid := range m.PIDs {
-			if i == 3 {
-				v += fmt.Sprintf(" +%d", len(m.PIDs)-3)
-				break
-			}
-			v += " pid " + strconv.FormatUint(uint64(pid), 10)
-		}
-		lines = append(lines, kv("  MIG "+strconv.Itoa(m.Index), v))
-	}
+	lines = append(lines, st.migLines(sg, kv)...) // mig.go
 	return lines
-}
-
-// migRows are the compact table's sub-rows of a GPU's MIG instances, at
-// most budget of them; budget is decreased by the rows returned.
-func (st *Styles) migRows(g *gpuFrame, width int, budget *int) string {
-	sg := g.Slow.Signals
-	if sg == nil || len(sg.MIG) == 0 || *budget <= 0 {
-		return ""
-	}
-	var b strings.Builder
-	for _, m := range sg.MIG {
-		if *budget <= 0 {
-			break
-		}
-		*budget--
-		name := clean(m.Name)
-		if i := strings.LastIndex(name, " MIG "); i >= 0 {
-			name = name[i+5:]
-		}
-		row := fmt.Sprintf("    └ MIG %d %-9s GI%d/CI%d  %s", m.Index, name, m.GI.V, m.CI.V, fmtGiB(m.MemUsed, m.MemTotal))
-		if len(m.PIDs) > 0 {
-			row += fmt.Sprintf("  %d proc", len(m.PIDs))
-		}
-		b.WriteString("\n" + st.muted.render(fit(row, width)))
-	}
-	return b.String()
 }

@@ -73,7 +73,7 @@ func TestZoomSignalLines(t *testing.T) {
 	got := ansi.Strip(strings.Join(st.signalLines(signalFrame(), kv), "\n"))
 	for _, want := range []string{"Recovery: GPU reset", "InfoROM: valid G520[31m.0200", "Throttled 60s: PWR 40s LOWUTIL 60s",
 		"PCIe replay: 12.0/min", "NVLink: 11/12 up, down: 4  TX 45.0G RX 44.0G", "recovery 3", "Peers: NV11→3 SYS→4(no P2P)",
-		"Enc / Dec: 0% / 12%", "MIG 0: 3g.20gb GI1/CI0 2.0/19.5 GiB pid 7", "MIG 1: 3g.20gb GI2/CI0"} {
+		"Enc / Dec: 0% / 12%", "MIG 0: 3g.20gb GI1/CI0 util N/A\n: 2.0/19.5 GiB pid 7", "MIG 1: 3g.20gb GI2/CI0"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("zoom lines lack %q:\n%s", want, got)
 		}

@@ -256,7 +256,7 @@ func (z *zoomView) details(g *gpuFrame, width int) (slow, procs []string) {
 			user, cmd = "?", st.muted.render("(not visible from this namespace)")
 		}
 		procs = append(procs, fit(fitRight(strconv.FormatUint(uint64(pr.PID), 10), 7)+" "+fit(user, 8)+" "+
-			fitRight(fmtBytes(pr.UsedMemory), 9)+" "+cmd, width))
+			fitRight(fmtBytes(pr.UsedMemory), 9)+" "+st.migTag(pr)+cmd, width)) // migTag: mig.go
 	}
 	return lines, procs
 }

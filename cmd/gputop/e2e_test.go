@@ -20,7 +20,11 @@ var (
 	buildErr  error
 )
 
-// gputopBinary builds cmd/gputop once per test process.
+// gputopBinary builds cmd/gputop once per test process the way `make build`
+// does: the dashboard-only build as gputop (-tags nofleet) and the full build
+// as gputop-fleet beside it, which gputop runs for `serve` and
+// `--prometheus`. So every end-to-end test drives the dashboard users run,
+// and the fleet tests go through the hand-over to gputop-fleet.
 func gputopBinary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -30,14 +34,20 @@ func gputopBinary(t *testing.T) string {
 			return
 		}
 		builtBin = filepath.Join(dir, "gputop")
-		args := []string{"build", "-o", builtBin}
-		if raceEnabled {
-			args = append(args, "-race")
-		}
-		cmd := exec.Command("go", append(args, ".")...)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		for _, b := range []struct{ out, tags string }{{builtBin, "nofleet"}, {filepath.Join(dir, "gputop-fleet"), ""}} {
+			args := []string{"build", "-o", b.out}
+			if raceEnabled {
+				args = append(args, "-race")
+			}
+			if b.tags != "" {
+				args = append(args, "-tags", b.tags)
+			}
+			cmd := exec.Command("go", append(args, ".")...)
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+				return
+			}
 		}
 	})
 	if buildErr != nil {

@@ -71,6 +71,7 @@ type options struct {
 	includeCmdlines bool
 	cpuProfile      string
 	memProfile      string
+	args            []string       // the command line, for the fleet build (fleet_exec.go)
 	gpusSet         bool           // --gpus was given
 	cluster         clusterOptions // --prometheus (cluster.go)
 }
@@ -111,8 +112,8 @@ func (o *options) logger() (*slog.Logger, func(), error) {
 	return slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelDebug})), func() { f.Close() }, nil
 }
 
-func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
-	o := &options{}
+func newRootCmd(args []string, stdout, stderr io.Writer) *cobra.Command {
+	o := &options{args: args}
 	root := &cobra.Command{
 		Use:   "gputop",
 		Short: "Live multi-GPU dashboard with a compatibility checklist and fixes",
@@ -191,6 +192,7 @@ Without a GPU or a driver, gputop still opens and explains what is missing;
 	addClusterFlags(f, &o.cluster)
 	root.AddCommand(newCheckCmd(o, stdout), newSnapshotCmd(o, stdout, stderr), newServeCmd(o, stderr))
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError("%v", err) })
+	root.SetArgs(args)
 	return root
 }
 
@@ -241,8 +243,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // runContext is run under ctx (cancelled by the signal owner in main).
 func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	root := newRootCmd(stdout, stderr)
-	root.SetArgs(args)
+	root := newRootCmd(args, stdout, stderr)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return 0

@@ -42,3 +42,6 @@ func (a samplerGPU) SlowHistory(dst []model.SlowSample, n int) []model.SlowSampl
 	return a.g.SlowHistory(dst, n)
 }
 func (a samplerGPU) Stats() model.SamplerStats { return a.g.Stats() }
+
+// HistoryCap sizes the UI's history mirror to what the sampler keeps.
+func (a samplerGPU) HistoryCap() int { return a.g.HistoryCap() }

@@ -34,8 +34,8 @@ type Options struct {
 	// CallStats turns on per-call latency accounting for the overhead view
 	// (two monotonic clock reads per NVML call, about 50 ns).
 	CallStats bool
-	// EventTimeout is how long one EventSet.Wait blocks (default 500 ms). It
-	// bounds how long Events takes to notice that its context ended.
+	// EventTimeout is how often the Xid watcher asks NVML for events
+	// (default 1 s): it asks without blocking and sleeps in between.
 	EventTimeout time.Duration
 	// RareEvery: the rare slow tier (MIG, persistence, compute mode, ECC
 	// mode and lifetime counters, row remapping, retired pages, fabric,
@@ -43,8 +43,10 @@ type Options struct {
 	// 10, i.e. every 10 s); 1 reads everything every time.
 	RareEvery int
 	// MediumEvery: PCIe throughput (two 20 ms blocking calls that hold
-	// NVML's lock) and the utilisation sample buffer (0.8 ms of CPU per
-	// call) every MediumEvery slow readings (default 5); 1 every time.
+	// NVML's lock), link state, memory temperature and the hardware
+	// signals' counters every MediumEvery slow readings (default 5); 1
+	// every time. (The sample buffers for peaks follow their own reach:
+	// peaks.go.)
 	MediumEvery int
 	// EnergyEvery: the energy counter every EnergyEvery slow readings
 	// (default 60, a minute); unavailable in between.
@@ -61,7 +63,7 @@ const defaultMediumEvery = 5
 
 const defaultClockEvery = time.Second
 
-const defaultEventTimeout = 500 * time.Millisecond
+const defaultEventTimeout = time.Second
 
 // Backend implements sampler.Backend and sampler.EventSource with NVML.
 type Backend struct {
@@ -124,8 +126,9 @@ type device struct {
 
 	// slowMu guards the slow tier's cursors; the fast path never takes it.
 	slowMu     sync.Mutex
-	lastPower  uint64 // newest GetSamples timestamp seen (µs), per sampling type
-	lastUtil   uint64
+	powerBuf   peakBuf // NVML's power and utilisation sample buffers (peaks.go)
+	utilBuf    peakBuf
+	prevSlowAt time.Duration // backend clock of the previous slow reading's peaks
 	lastProcTS uint64
 	lastMIG    int               // MIG mode seen by the previous slow read, -1 before one
 	slowReads  uint64            // slow readings so far, for the rare tier
@@ -135,8 +138,7 @@ type device struct {
 	lastRx     model.Opt[uint32]
 	lastGen    model.Opt[int] // PCIe link generation and width, carried between reads
 	lastWidth  model.Opt[int]
-	lastUtilPk model.Opt[uint32] // utilisation peak, carried between reads
-	sig        sigState          // hardware signals (signals.go)
+	sig        sigState // hardware signals (signals.go)
 
 	// Fast goroutine only: the clocks' last reading (sample time) and values.
 	clockAt                   model.Timestamp
@@ -318,6 +320,7 @@ func (b *Backend) Close() error {
 		b.log.Warn("nvml: calls still running at close; NVML left initialised")
 		return errors.New("nvml: calls still running at close; NVML left initialised")
 	}
+	b.closeGPM() // MIG utilisation sample buffers (mig.go)
 	return b.shutdownLocked()
 }
 

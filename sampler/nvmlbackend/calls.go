@@ -67,6 +67,10 @@ const (
 	callMigDevices
 	callMigMemory
 	callMigProcesses
+	callGpmSupport // GPM for MIG instances (mig.go)
+	callGpmAlloc
+	callGpmSample
+	callGpmMetrics
 
 	numCallKinds
 )
@@ -133,6 +137,10 @@ var callInfo = [numCallKinds]struct {
 	callMigDevices:              {"GetMigDeviceHandleByIndex", "nvmlDeviceGetMigDeviceHandleByIndex"},
 	callMigMemory:               {"GetMemoryInfo(MIG)", "nvmlDeviceGetMemoryInfo"},
 	callMigProcesses:            {"GetComputeRunningProcesses(MIG)", "nvmlDeviceGetComputeRunningProcesses"},
+	callGpmSupport:              {"GpmQueryDeviceSupport", "nvmlGpmQueryDeviceSupport"},
+	callGpmAlloc:                {"GpmSampleAlloc", "nvmlGpmSampleAlloc"},
+	callGpmSample:               {"GpmMigSampleGet", "nvmlGpmMigSampleGet"},
+	callGpmMetrics:              {"GpmMetricsGet", "nvmlGpmMetricsGet"},
 }
 
 func (k callKind) bit() uint64 { return 1 << k }

@@ -61,17 +61,23 @@ func (b *Backend) Events(ctx context.Context, emit func(model.Event)) error {
 		b.log.Info("nvml events: some GPUs refused Xid registration", "refused", refused)
 	}
 
-	timeoutMS := uint32(max(b.opts.EventTimeout.Milliseconds(), 1))
+	// Wait is asked with a zero timeout (NVML: it returns at once when no
+	// event is ready) and the watcher sleeps on a Go timer between asks,
+	// every EventTimeout. A thread blocked inside a driver call keeps the
+	// Go runtime's monitor thread awake and polling for the whole call; a
+	// watcher that blocked in Wait did that all the time, so even a paused
+	// dashboard woke dozens of times a second. Xid events wait in the
+	// driver's queue meanwhile: nothing is lost, they arrive up to one
+	// EventTimeout later.
+	const timeoutMS = 0
 	failures := 0
 	pace := newWaitPacer(b.opts.EventTimeout)
 	for ctx.Err() == nil && !b.closing.Load() {
-		// Wait may answer long before its timeout: NVML says so for an
-		// interrupt (answered TIMEOUT), and an answer that carries no Xid
-		// is no reason to ask again at once. A loop that trusted every
-		// answer to have taken its time would spin a core in the driver
-		// whenever Wait returns at once, with nothing to show for it. The
-		// pacer allows one quiet answer per timeout and a bounded burst of
-		// Xid events; past that it sleeps.
+		// An answer that carries no Xid is no reason to ask again at once:
+		// a loop that asked again after every answer would spin a core in
+		// the driver. The pacer allows one quiet answer per EventTimeout
+		// and a bounded burst of Xid events (a queue being drained); past
+		// that it sleeps.
 		t := b.beginWait()
 		data, ret := set.Wait(timeoutMS)
 		b.endWait(t)

@@ -41,6 +41,13 @@ func newEventScript() *eventScript {
 	es.set = &mock.EventSet{
 		WaitFunc: func(ms uint32) (nvml.EventData, nvml.Return) {
 			es.waits.Add(1)
+			// As NVML: an event that is ready is returned at once,
+			// whatever the timeout (gputop asks with 0).
+			select {
+			case a := <-es.answers:
+				return a.data, a.ret
+			default:
+			}
 			select {
 			case a := <-es.answers:
 				return a.data, a.ret
@@ -273,5 +280,47 @@ func TestCloseStopsEventsBeforeShutdown(t *testing.T) {
 	}
 	if err := b.Events(t.Context(), func(model.Event) {}); err == nil {
 		t.Error("Events after Close succeeded")
+	}
+}
+
+// The watcher never blocks inside the driver: it asks with a zero timeout
+// and sleeps on a Go timer between asks, one ask per EventTimeout when
+// nothing happens.
+func TestEventsAskWithoutBlocking(t *testing.T) {
+	srv, _ := newFleet(t)
+	var asks atomic.Int64
+	var blocking atomic.Int64
+	srv.EventSetCreateFunc = func() (nvml.EventSet, nvml.Return) {
+		return &mock.EventSet{
+			WaitFunc: func(ms uint32) (nvml.EventData, nvml.Return) {
+				asks.Add(1)
+				if ms != 0 {
+					blocking.Add(1)
+				}
+				return nvml.EventData{}, nvml.ERROR_TIMEOUT
+			},
+			FreeFunc: func() nvml.Return { return nvml.SUCCESS },
+		}, nvml.SUCCESS
+	}
+	b := New(srv, Options{EventTimeout: 20 * time.Millisecond})
+	if _, _, err := b.Open(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if err := b.Events(ctx, func(model.Event) {}); err != nil {
+		t.Fatal(err)
+	}
+	if since := time.Since(start); since > 400*time.Millisecond {
+		t.Errorf("Events took %v to notice its context ended", since)
+	}
+	if n := blocking.Load(); n != 0 {
+		t.Errorf("%d Waits with a timeout: the watcher blocked in the driver", n)
+	}
+	// 300 ms at one ask per 20 ms: about 15 (a loaded machine makes fewer).
+	if n := asks.Load(); n < 2 || n > 17 {
+		t.Errorf("%d asks in 300 ms, want at most one per 20 ms", n)
 	}
 }

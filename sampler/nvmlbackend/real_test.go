@@ -245,14 +245,16 @@ func fmtOpts(v any) string {
 
 func TestRealXidRegistration(t *testing.T) {
 	b, _, _ := openReal(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	const run = 1500 * time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), run)
 	defer cancel()
 	start := time.Now()
 	err := b.Events(ctx, func(ev model.Event) { t.Logf("event (a real Xid?): %+v", ev) })
 	if err != nil {
 		t.Fatalf("Events: %v", err)
 	}
-	t.Logf("Events returned %v after the context ended (wait timeout %v)", time.Since(start).Round(time.Millisecond), b.opts.EventTimeout)
+	t.Logf("Events returned %v after the context ended (asks every %v); %d Waits",
+		(time.Since(start) - run).Round(time.Millisecond), b.opts.EventTimeout, b.waits.count.Load())
 }
 
 // Fast and slow readings of one GPU on two goroutines, as the sampler runs

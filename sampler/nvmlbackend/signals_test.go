@@ -84,6 +84,8 @@ func setSignals(d *server.Device, i int, fx *sigFix) {
 		return nvml.P2P_STATUS_OK, nvml.SUCCESS
 	}
 	d.GetMaxMigDeviceCountFunc = func() (int, nvml.Return) { return 7, nvml.SUCCESS }
+	// No GPM unless a test installs it (mig_test.go).
+	d.GpmQueryDeviceSupportFunc = func() (nvml.GpmSupport, nvml.Return) { return nvml.GpmSupport{}, nvml.ERROR_NOT_SUPPORTED }
 	d.GetMigDeviceHandleByIndexFunc = func(idx int) (nvml.Device, nvml.Return) {
 		if !fx.migInstance || idx != 0 {
 			return nil, nvml.ERROR_NOT_FOUND
@@ -286,12 +288,27 @@ func TestSignalsNoNVLinkRecoveryInforomMIG(t *testing.T) {
 	fx.recovery = model.RecoveryGPUReset
 	fx.inforomBad = true
 	fx.migInstance = true
-	b, _, devs, _ := openFleet(t, Options{RareEvery: 1, MediumEvery: 1, EnergyEvery: 1000})
+	b, _, devs, _ := openFleet(t, Options{RareEvery: 1, MediumEvery: 1, EnergyEvery: 1000, CallStats: true})
 	setSignals(devs[0], 0, fx)
 	devs[0].GetMigModeFunc = func() (int, int, nvml.Return) { return 1, 1, nvml.SUCCESS }
-	first := readSig(t, b)
-	if first.InfoROMValid.OK {
-		t.Error("InfoROM validated on the first reading: it is staggered after it")
+	// The InfoROM is validated once, in the first seconds: GPU 0 on its
+	// first slow reading, GPU 1 on its second (one ~70 ms validation at a
+	// time holds NVML's lock), never again.
+	if first := readSig(t, b); !first.InfoROMValid.OK || first.InfoROMValid.V {
+		t.Errorf("GPU 0's corrupted InfoROM not judged on its first reading: %+v", first.InfoROMValid)
+	}
+	setSignals(devs[1], 1, defaultSigFix())
+	var s1 model.SlowSample
+	for n := 1; n <= 3; n++ {
+		if err := b.ReadSlow(1, &s1); err != nil {
+			t.Fatal(err)
+		}
+		if got := s1.Signals.InfoROMValid.OK; got != (n >= 2) {
+			t.Errorf("GPU 1 reading %d: InfoROM validated %v, want from the 2nd reading on", n, got)
+		}
+	}
+	if n := b.devices[1].stats[callInforomValidate].count.Load() + b.devices[0].stats[callInforomValidate].count.Load(); n != 2 {
+		t.Errorf("ValidateInforom called %d times, want once per GPU", n)
 	}
 	sg := readSig(t, b)
 	if len(sg.NVLinks) != 0 || sg.NVLinkTxKBps.OK {
@@ -347,5 +364,53 @@ func TestSignalsDropsUnsupportedFields(t *testing.T) {
 		if f.FieldId == nvml.FI_DEV_CLOCKS_EVENT_REASON_HW_POWER_BRAKE_SLOWDOWN {
 			t.Fatal("an unsupported field is still asked")
 		}
+	}
+}
+
+// The costly counters (throttle violation, PCIe replay: 2.1 ms a batch on
+// an H200) are read every 15 s, the recovery action on every medium
+// reading; the minute's throttle time is still the difference over the
+// window, between counter readings.
+func TestSignalCountersEvery15s(t *testing.T) {
+	fx := defaultSigFix()
+	b, clk := signalsBackend(t, fx, 1)
+	inner := b.lib.(*server.Server).Devices[0].(*server.Device).GetFieldValuesFunc
+	counterReads, recoveryReads := 0, 0
+	b.lib.(*server.Server).Devices[0].(*server.Device).GetFieldValuesFunc = func(v []nvml.FieldValue) nvml.Return {
+		for _, f := range v {
+			switch f.FieldId {
+			case nvml.FI_DEV_PERF_POLICY_THERMAL:
+				counterReads++
+			case nvml.FI_DEV_GET_GPU_RECOVERY_ACTION:
+				recoveryReads++
+			}
+		}
+		return inner(v)
+	}
+	var sg *model.Signals
+	for i := 0; i <= 12; i++ { // a minute of medium readings 5 s apart
+		if i > 0 {
+			clk.t = clk.t.Add(5 * time.Second)
+		}
+		fx.power = uint64(i) * 5e9 * 2 / 3 // throttled 2/3 of the time
+		sg = readSig(t, b)
+	}
+	if counterReads != 5 || recoveryReads != 13 {
+		t.Errorf("in a minute: counters read %d times (want 5: every 15 s), recovery %d (want 13: every reading)", counterReads, recoveryReads)
+	}
+	if sg.ThrottleWindowS != 60 {
+		t.Errorf("window %v s, want 60", sg.ThrottleWindowS)
+	}
+	for _, c := range sg.Throttle {
+		if c.Reason == "power" && (!c.Window.OK || c.Window.V != 40e9) {
+			t.Errorf("power throttle over the minute %+v, want 40 s", c.Window)
+		}
+	}
+	// Between counter readings the published throttle figures stay those
+	// of the last counter reading.
+	clk.t = clk.t.Add(5 * time.Second)
+	fx.power = 1e12
+	if next := readSig(t, b); next.ThrottleWindowS != 60 || next.Throttle[0].TotalNs == 1e12 {
+		t.Errorf("counters read again 5 s after: window %v, %+v", next.ThrottleWindowS, next.Throttle[0])
 	}
 }

@@ -327,65 +327,9 @@ func (b *Backend) readModes(d *device, s *model.SlowSample) error {
 	return nil
 }
 
-// readPeaks takes the highest power and GPU utilisation from NVML's sample
-// buffers since the previous slow reading: a 30 ms spike between two fast
-// polls still shows up.
-//
-// The power buffer costs ~3 µs and is read every time; the utilisation
-// buffer costs ~0.8 ms of CPU per call (H200) and is read with the medium
-// tier: its peak then covers every sample since the previous read of the
-// buffer, and is carried forward in between.
-func (b *Backend) readPeaks(d *device, s *model.SlowSample) error {
-	if err := b.readPeak(d, callSamplesPower, nvml.TOTAL_POWER_SAMPLES, &d.lastPower, &s.PowerPeak); err != nil {
-		return err
-	}
-	if !b.medium(d) {
-		s.UtilPeak = d.lastUtilPk
-		return nil
-	}
-	defer func() { d.lastUtilPk = s.UtilPeak }()
-	return b.readPeak(d, callSamplesUtilization, nvml.GPU_UTILIZATION_SAMPLES, &d.lastUtil, &s.UtilPeak)
-}
-
 // medium reports whether this slow reading runs the medium tier.
 func (b *Backend) medium(d *device) bool {
 	return b.opts.MediumEvery <= 1 || (d.slowReads-1)%uint64(b.opts.MediumEvery) == 0
-}
-
-func (b *Backend) readPeak(d *device, k callKind, typ nvml.SamplingType, last *uint64, dst *model.Opt[uint32]) error {
-	if d.skipped(k) {
-		return nil
-	}
-	since := *last
-	if since == 0 {
-		since = uint64(time.Now().Add(-firstWindow).UnixMicro())
-	}
-	t := b.begin()
-	valueType, samples, ret := d.handle.GetSamples(typ, since)
-	// NOT_FOUND means no sample newer than since: no peak this time.
-	ok, err := b.result(d, k, ret, t)
-	if !ok {
-		return err
-	}
-	var peak uint64
-	found := false
-	for _, smp := range samples {
-		if smp.TimeStamp <= since {
-			continue
-		}
-		*last = max(*last, smp.TimeStamp)
-		v, ok := fieldValue(uint32(valueType), smp.SampleValue)
-		if !ok || v < 0 {
-			continue
-		}
-		if u := uint64(v); !found || u > peak {
-			peak, found = u, true
-		}
-	}
-	if found {
-		dst.Set(uint32(min(peak, math.MaxUint32)))
-	}
-	return nil
 }
 
 // fieldValue decodes NVML's value union (host byte order) as a number.
@@ -421,6 +365,7 @@ func (b *Backend) readProcesses(d *device, s *model.SlowSample) error {
 					continue
 				}
 				mp := model.Process{PID: p.Pid, GPUIndex: d.index, Kind: kind}
+				mp.GI, mp.CI = migIDs(s.MIGCurrent.OK && s.MIGCurrent.V == 1, p) // mig.go
 				if p.UsedGpuMemory != valueNotAvailable {
 					mp.UsedMemory.Set(p.UsedGpuMemory)
 				}

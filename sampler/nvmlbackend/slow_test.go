@@ -218,9 +218,7 @@ func TestReadSlowPeaksFromSamples(t *testing.T) {
 	var calls []call
 	devs[0].GetSamplesFunc = func(typ nvml.SamplingType, since uint64) (nvml.ValueType, []nvml.Sample, nvml.Return) {
 		calls = append(calls, call{typ, since})
-		if len(calls) > 2 {
-			return nvml.VALUE_TYPE_UNSIGNED_INT, nil, nvml.ERROR_NOT_FOUND // nothing new
-		}
+		// The driver keeps the samples: later reads return them again.
 		switch typ {
 		case nvml.TOTAL_POWER_SAMPLES:
 			return nvml.VALUE_TYPE_UNSIGNED_INT, []nvml.Sample{
@@ -252,8 +250,8 @@ func TestReadSlowPeaksFromSamples(t *testing.T) {
 	if next.PowerPeak.OK || next.UtilPeak.OK {
 		t.Errorf("no new samples, but peaks %v %v", next.PowerPeak, next.UtilPeak)
 	}
-	if len(calls) != 4 || calls[2].since != now+50_000 || calls[3].since != now+60_000 {
-		t.Errorf("second reading asked since %+v", calls)
+	if len(calls) != 4 {
+		t.Errorf("two readings made %d GetSamples calls, want 4", len(calls))
 	}
 }
 

@@ -361,6 +361,15 @@ func Fetch(ctx context.Context, c *Client, o Options) (*Fleet, error) {
 			g.Util = v
 		}
 	}
+	// A GPU in MIG mode has no whole-GPU utilisation (NVML refuses it, so
+	// neither exporter publishes DCGM_FI_DEV_GPU_UTIL for it) but its
+	// whole-GPU memory series exist: it is present, with utilisation
+	// unknown, not missing. Per-instance series (GPU_I_ID) are not a GPU.
+	for _, s := range fbUsed {
+		if _, mig := s.Metric["GPU_I_ID"]; !mig && b.find(s.Metric) == nil {
+			b.gpu(s.Metric, true)
+		}
+	}
 	b.each(fbUsed, func(g *GPU, v float64) { g.MemUsed = v; g.MemTotal = add(g.MemTotal, v) })
 	b.each(fbFree, func(g *GPU, v float64) { g.MemTotal = add(g.MemTotal, v) })
 	b.each(fbRes, func(g *GPU, v float64) { g.MemTotal = add(g.MemTotal, v) })

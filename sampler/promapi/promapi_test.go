@@ -468,3 +468,42 @@ func (r *replayer) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(body)
 }
+
+// A GPU in MIG mode publishes no whole-GPU utilisation but its memory: it
+// is listed, with utilisation unknown; a MIG instance's series is not a GPU.
+func TestFetchMIGGPUWithoutUtilisation(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	fp := mixedFleet(now)
+	mig := map[string]string{"Hostname": "node-b", "gpu": "7", "UUID": "GPU-mig", "modelName": "NVIDIA H100 80GB HBM3", "instance": "node-b:9400"}
+	fp.byQuery["DCGM_FI_DEV_FB_USED"] = append(fp.byQuery["DCGM_FI_DEV_FB_USED"],
+		series{mig, 23552},
+		series{withLabel(withLabel(mig, "GPU_I_ID", "1"), "UUID", "GPU-mig-instance"), 23552})
+	srv := httptest.NewServer(fp)
+	defer srv.Close()
+	c, err := NewClient(Config{URL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := Fetch(context.Background(), c, Options{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b *Node
+	for _, n := range f.Nodes {
+		if n.Name == "node-b" {
+			b = n
+		}
+	}
+	if b == nil || len(b.GPUs) != 3 {
+		t.Fatalf("node-b: %+v", b)
+	}
+	var g *GPU
+	for _, x := range b.GPUs {
+		if x.UUID == "GPU-mig" {
+			g = x
+		}
+	}
+	if g == nil || !math.IsNaN(g.Util) || g.MemUsed != 23552 {
+		t.Errorf("MIG GPU %+v: want present, utilisation unknown, memory 23552 MiB", g)
+	}
+}

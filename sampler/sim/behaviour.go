@@ -84,6 +84,9 @@ func (g *gpuSim) loadedMem(phase float64) uint64 {
 // util is the clean utilisation (0..1) a role's work asks of the GPU at t,
 // before noise. Power, temperature and P-state follow it.
 func (g *gpuSim) util(t float64) float64 {
+	if g.migOn() {
+		return g.migUtil(t) // mig.go
+	}
 	switch g.slot.role {
 	case roleLoading:
 		phase, _ := floorMod(t, loadPeriod)
@@ -138,6 +141,9 @@ func (g *gpuSim) smoothUtil(t float64) float64 {
 
 // procMem is the memory the role's processes hold at t, in bytes.
 func (g *gpuSim) procMem(t float64) uint64 {
+	if g.migOn() {
+		return g.migMem(t) // mig.go
+	}
 	c := g.slot.card
 	switch g.slot.role {
 	case roleLoading:

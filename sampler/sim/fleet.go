@@ -268,8 +268,8 @@ func (g *gpuSim) fillSlow(t float64, s *model.SlowSample) {
 	s.ComputeMode.Set(0)
 	if c.mig {
 		mig := 0
-		if g.index == 3 {
-			mig = 1 // the MIG GPU of the demo (signals.go)
+		if migDemo(g.index) {
+			mig = 1 // the MIG GPUs of the demo (mig.go)
 		}
 		s.MIGCurrent.Set(mig)
 		s.MIGPending.Set(mig)
@@ -279,6 +279,7 @@ func (g *gpuSim) fillSlow(t float64, s *model.SlowSample) {
 		s.FabricStatus.Set(0)
 	}
 	s.Processes = g.processes(t)
+	s.Processes = append(s.Processes, g.migProcesses(t, s)...) // mig.go
 	s.Signals = g.signals(t, g.fleetSize, s)
 }
 

@@ -298,9 +298,14 @@ func TestCardStates(t *testing.T) {
 			t.Errorf("at %v hot GPU %d °C (slowdown %d), clock %d MHz", d, hot.TempGPU.V, infos[2].TempSlowdown.V, hot.ClockSM.V)
 		}
 
-		idle := fast(t, f, 3, d)
-		if idle.ThrottleReasons.V != model.ThrottleIdle || idle.PState.V != 8 || idle.UtilGPU.V != 0 {
-			t.Errorf("at %v idle A100: reasons %#x P%d util %d", d, idle.ThrottleReasons.V, idle.PState.V, idle.UtilGPU.V)
+		// GPU 3 runs in MIG mode (mig.go): one busy instance of 3 slices
+		// in 7 keeps it out of idle.
+		mig := fast(t, f, 3, d)
+		if u := mig.UtilGPU; !u.OK || u.V < 30 || u.V > 43 || mig.ThrottleReasons.V == model.ThrottleIdle || mig.PState.V != 0 {
+			t.Errorf("at %v MIG A100: util %v reasons %#x P%d", d, mig.UtilGPU, mig.ThrottleReasons.V, mig.PState.V)
+		}
+		if t4 := fast(t, f, 6, d); t4.ThrottleReasons.V != model.ThrottleIdle || t4.PState.V != 8 || t4.UtilGPU != model.Some[uint32](0) {
+			t.Errorf("at %v idle T4: reasons %#x P%d util %v", d, t4.ThrottleReasons.V, t4.PState.V, t4.UtilGPU)
 		}
 
 		if fan := fast(t, f, 4, d).FanPercent; !fan.OK || fan.V < 30 {

@@ -28,6 +28,7 @@ const (
 	chRSS
 	chIdentity
 	chEnergy
+	chMIG // MIG instances' work (mig.go)
 )
 
 // mix64 is the splitmix64 finaliser: a cheap, well-spread 64-bit hash.

@@ -13,7 +13,9 @@ import (
 //     every minute;
 //   - GPU 2 (A100 burn test): NVLink link 4 goes down at +30 s, thermal
 //     throttling;
-//   - GPU 3 (A100, idle): MIG on, two 3g.20gb instances, one busy;
+//   - GPU 3 (A100): MIG on, two 3g.20gb instances, one busy; no
+//     per-instance utilisation (GPM needs Hopper); GPU 7 (H100): MIG on,
+//     two 3g.40gb instances, one busy, with GPM utilisation (mig.go);
 //   - GPU 7 (H100, PCIe x8): from +45 s NVML asks for a GPU reset (recovery
 //     action); its marginal PCIe link replays;
 //   - every data-center GPU: InfoROM valid, NVLink counters, peers.
@@ -61,7 +63,9 @@ func (g *gpuSim) signals(t float64, n int, s *model.SlowSample) *model.Signals {
 	case roleThermal:
 		share["thermal"] = 55.0 / 60
 	case roleIdle:
-		share["low_utilization"] = 1
+		if !g.migOn() { // a MIG GPU's busy instance keeps it working (mig.go)
+			share["low_utilization"] = 1
+		}
 	case roleLight:
 		share["low_utilization"] = 0.5
 	}
@@ -118,15 +122,7 @@ func (g *gpuSim) signals(t float64, n int, s *model.SlowSample) *model.Signals {
 		}
 	}
 	if s.MIGCurrent.OK && s.MIGCurrent.V == 1 {
-		used := uint64(2*gib) + uint64(6*gib*g.smoothUtil(t))
-		sg.MIG = []model.MIGInstance{
-			{Index: 0, GI: model.Some(1), CI: model.Some(0), Name: c.name + " MIG 3g.20gb", UUID: fmt.Sprintf("MIG-%08x-0001", uint32(g.seed)),
-				MemUsed: model.Some(used), MemTotal: model.Some(uint64(19968 * mib)), PIDs: []uint32{31337}},
-			{Index: 1, GI: model.Some(2), CI: model.Some(0), Name: c.name + " MIG 3g.20gb", UUID: fmt.Sprintf("MIG-%08x-0002", uint32(g.seed)),
-				MemUsed: model.Some(uint64(13 * mib)), MemTotal: model.Some(uint64(19968 * mib))},
-		}
+		sg.MIG, sg.MIGUtilNote = g.migInstances(t) // mig.go
 	}
 	return sg
 }
-
-const gib = 1 << 30

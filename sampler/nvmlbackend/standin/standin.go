@@ -1,7 +1,8 @@
 // Package standin builds a stand-in libnvidia-ml.so.1 for tests (testdata/nvml.c
 // here): the NVML symbols gputop calls, answering from
 // environment variables (GPUTOP_STANDIN_GPUS, GPUTOP_STANDIN_NAME,
-// GPUTOP_STANDIN_PIDS; see testdata/nvml.c). With it the real binary's live path runs
+// GPUTOP_STANDIN_PIDS, GPUTOP_STANDIN_MIG, GPUTOP_STANDIN_GPM,
+// GPUTOP_STANDIN_LOG; see testdata/nvml.c). With it the real binary's live path runs
 // end to end without a GPU:
 //
 //	dir := t.TempDir()

@@ -15,6 +15,17 @@
  *   GPUTOP_STANDIN_NAME   the GPUs' product name (default "Stand-in GPU")
  *   GPUTOP_STANDIN_PIDS   comma-separated PIDs reported as compute
  *                         processes on GPU 0 (default none)
+ *   GPUTOP_STANDIN_MIG    "1": GPU 0 is in MIG mode with two MIG devices,
+ *                         GPU instances 1 and 2 (compute instance 0 each,
+ *                         "3g.40gb"); the PIDs run in GPU instance 1; the
+ *                         whole GPU's utilisation is NOT_SUPPORTED, as on a
+ *                         real MIG GPU
+ *   GPUTOP_STANDIN_LOG    a file that nvmlShutdown appends the count of
+ *                         GPM samples never freed to ("gpm_samples_live N")
+ *   GPUTOP_STANDIN_GPM    "1": GPU 0 supports GPM; GPU instance 1 reads 75%
+ *                         graphics and 50% SM utilisation, instance 2 0%.
+ *                         Otherwise nvmlGpmQueryDeviceSupport says "not a
+ *                         GPM device", as on a pre-Hopper GPU
  *
  * Symbols gputop's backend checks for (see missingCalls in backend.go) and
  * this file does not define read as "not supported": their values stay
@@ -33,6 +44,9 @@
 #define NVML_ERROR_NOT_SUPPORTED 3
 #define NVML_ERROR_INSUFFICIENT_SIZE 7
 #define NVML_ERROR_TIMEOUT 10
+#define NVML_ERROR_MEMORY 20
+#define NVML_ERROR_NOT_FOUND 6
+#define NVML_ERROR_ARGUMENT_VERSION_MISMATCH 25
 
 typedef int nvmlReturn_t;
 typedef struct nvmlDevice_st *nvmlDevice_t;
@@ -86,7 +100,8 @@ static nvmlReturn_t copy(char *dst, unsigned int len, const char *src) {
 nvmlReturn_t nvmlInit_v2(void) { initialized = 1; return NVML_SUCCESS; }
 nvmlReturn_t nvmlInit(void) { return nvmlInit_v2(); }
 nvmlReturn_t nvmlInitWithFlags(unsigned int flags) { (void)flags; return nvmlInit_v2(); }
-nvmlReturn_t nvmlShutdown(void) { initialized = 0; return NVML_SUCCESS; }
+static void log_live_samples(void);
+nvmlReturn_t nvmlShutdown(void) { initialized = 0; log_live_samples(); return NVML_SUCCESS; }
 
 const char *nvmlErrorString(nvmlReturn_t r) {
 	switch (r) {
@@ -121,14 +136,20 @@ nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned int i, nvmlDevice_t *d) {
 nvmlReturn_t nvmlDeviceGetHandleByIndex(unsigned int i, nvmlDevice_t *d) { return nvmlDeviceGetHandleByIndex_v2(i, d); }
 
 /* Static facts. */
+static int mig_idx(nvmlDevice_t d);
 nvmlReturn_t nvmlDeviceGetName(nvmlDevice_t d, char *name, unsigned int len) {
+	if (initialized && mig_idx(d) >= 0) return copy(name, len, "Stand-in GPU MIG 3g.40gb");
 	CHECK(d);
 	const char *n = getenv("GPUTOP_STANDIN_NAME");
 	return copy(name, len, n ? n : "Stand-in GPU");
 }
 nvmlReturn_t nvmlDeviceGetUUID(nvmlDevice_t d, char *uuid, unsigned int len) {
-	CHECK(d);
 	char b[64];
+	if (initialized && mig_idx(d) >= 0) {
+		snprintf(b, sizeof b, "MIG-00000000-0000-0000-0000-%012d", mig_idx(d));
+		return copy(uuid, len, b);
+	}
+	CHECK(d);
 	snprintf(b, sizeof b, "GPU-00000000-0000-0000-0000-%012d", idx(d));
 	return copy(uuid, len, b);
 }
@@ -170,14 +191,21 @@ nvmlReturn_t nvmlDeviceGetMaxPcieLinkWidth(nvmlDevice_t d, unsigned int *w) { CH
 
 /* Fast readings. */
 nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t d, nvmlMemory_t *m) {
+	if (initialized && mig_idx(d) >= 0) {
+		m->total = 40ULL << 30; m->used = mig_idx(d) == 0 ? 12ULL << 30 : 13ULL << 20; m->free = m->total - m->used;
+		return NVML_SUCCESS;
+	}
 	CHECK(d); m->total = 80ULL << 30; m->used = 20ULL << 30; m->free = m->total - m->used; return NVML_SUCCESS;
 }
 nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t d, nvmlMemory_v2_t *m) {
 	CHECK(d); m->total = 80ULL << 30; m->reserved = 512ULL << 20; m->used = 20ULL << 30;
 	m->free = m->total - m->used - m->reserved; return NVML_SUCCESS;
 }
+static int mig_on(nvmlDevice_t d);
 nvmlReturn_t nvmlDeviceGetUtilizationRates(nvmlDevice_t d, nvmlUtilization_t *u) {
-	CHECK(d); u->gpu = 42; u->memory = 17; return NVML_SUCCESS;
+	CHECK(d);
+	if (mig_on(d)) return NVML_ERROR_NOT_SUPPORTED;
+	u->gpu = 42; u->memory = 17; return NVML_SUCCESS;
 }
 nvmlReturn_t nvmlDeviceGetTemperature(nvmlDevice_t d, int sensor, unsigned int *t) {
 	CHECK(d); if (sensor != 0) return NVML_ERROR_NOT_SUPPORTED; *t = 55; return NVML_SUCCESS;
@@ -191,10 +219,12 @@ nvmlReturn_t nvmlDeviceGetPerformanceState(nvmlDevice_t d, int *p) { CHECK(d); *
 
 /* Processes: GPUTOP_STANDIN_PIDS on GPU 0, nothing elsewhere. */
 static nvmlReturn_t procs(nvmlDevice_t d, unsigned int *count, nvmlProcessInfo_t *infos, int compute) {
-	CHECK(d);
+	/* A MIG device lists the PIDs in GPU instance 1 (MIG device 0). */
+	int mig = initialized ? mig_idx(d) : -1;
+	if (mig < 0) CHECK(d);
 	unsigned int pids[256], n = 0;
 	const char *s = getenv("GPUTOP_STANDIN_PIDS");
-	if (compute && idx(d) == 0 && s) {
+	if (compute && (mig == 0 || (mig < 0 && idx(d) == 0)) && s) {
 		char buf[4096];
 		snprintf(buf, sizeof buf, "%s", s);
 		for (char *tok = strtok(buf, ","); tok && n < 256; tok = strtok(NULL, ","))
@@ -205,6 +235,10 @@ static nvmlReturn_t procs(nvmlDevice_t d, unsigned int *count, nvmlProcessInfo_t
 		infos[i].pid = pids[i];
 		infos[i].usedGpuMemory = (1ULL + i) << 30;
 		infos[i].gpuInstanceId = infos[i].computeInstanceId = 0xFFFFFFFFu;
+		if (mig >= 0 || mig_on(d)) {
+			infos[i].gpuInstanceId = 1;
+			infos[i].computeInstanceId = 0;
+		}
 	}
 	*count = n;
 	return NVML_SUCCESS;
@@ -228,3 +262,128 @@ nvmlReturn_t nvmlEventSetWait_v2(nvmlEventSet_t set, nvmlEventData_t *data, unsi
 	return NVML_ERROR_TIMEOUT;
 }
 nvmlReturn_t nvmlEventSetWait(nvmlEventSet_t set, nvmlEventData_t *data, unsigned int ms) { return nvmlEventSetWait_v2(set, data, ms); }
+
+/*
+ * MIG (GPUTOP_STANDIN_MIG=1): GPU 0 holds two MIG devices. A MIG device
+ * handle is 0x1000 + its index, apart from the GPUs' handles (index + 1).
+ */
+#define MIG_BASE 0x1000
+#define MIG_DEVICES 2
+
+static int mig_on(nvmlDevice_t d) {
+	const char *s = getenv("GPUTOP_STANDIN_MIG");
+	return idx(d) == 0 && s && strcmp(s, "1") == 0;
+}
+static int mig_idx(nvmlDevice_t d) {
+	intptr_t i = (intptr_t)d - MIG_BASE;
+	const char *s = getenv("GPUTOP_STANDIN_MIG");
+	return (s && strcmp(s, "1") == 0 && i >= 0 && i < MIG_DEVICES) ? (int)i : -1;
+}
+
+nvmlReturn_t nvmlDeviceGetMigMode(nvmlDevice_t d, unsigned int *current, unsigned int *pending) {
+	CHECK(d);
+	*current = *pending = mig_on(d) ? 1 : 0;
+	return NVML_SUCCESS;
+}
+nvmlReturn_t nvmlDeviceGetMaxMigDeviceCount(nvmlDevice_t d, unsigned int *n) {
+	CHECK(d);
+	*n = mig_on(d) ? 7 : 0;
+	return NVML_SUCCESS;
+}
+nvmlReturn_t nvmlDeviceGetMigDeviceHandleByIndex(nvmlDevice_t d, unsigned int i, nvmlDevice_t *mig) {
+	CHECK(d);
+	if (!mig_on(d)) return NVML_ERROR_INVALID_ARGUMENT;
+	if (i >= MIG_DEVICES) return NVML_ERROR_NOT_FOUND;
+	*mig = (nvmlDevice_t)(intptr_t)(MIG_BASE + i);
+	return NVML_SUCCESS;
+}
+nvmlReturn_t nvmlDeviceGetGpuInstanceId(nvmlDevice_t d, unsigned int *id) {
+	if (!initialized) return NVML_ERROR_UNINITIALIZED;
+	if (mig_idx(d) < 0) return NVML_ERROR_INVALID_ARGUMENT;
+	*id = (unsigned)mig_idx(d) + 1;
+	return NVML_SUCCESS;
+}
+nvmlReturn_t nvmlDeviceGetComputeInstanceId(nvmlDevice_t d, unsigned int *id) {
+	if (!initialized) return NVML_ERROR_UNINITIALIZED;
+	if (mig_idx(d) < 0) return NVML_ERROR_INVALID_ARGUMENT;
+	*id = 0;
+	return NVML_SUCCESS;
+}
+
+/*
+ * GPM (GPUTOP_STANDIN_GPM=1). A sample remembers the GPU instance it was
+ * read for; the metrics of two samples of the same instance are fixed
+ * values, and the call counts live samples so a test can see leaks.
+ */
+typedef struct { unsigned int version, isSupportedDevice; } nvmlGpmSupport_t;
+typedef struct nvmlGpmSample_st { int gi; int read; } *nvmlGpmSample_t;
+typedef struct {
+	unsigned int metricId;
+	nvmlReturn_t nvmlReturn;
+	double value;
+	struct { char *shortName, *longName, *unit; } metricInfo;
+} nvmlGpmMetric_t;
+typedef struct {
+	unsigned int version, numMetrics;
+	nvmlGpmSample_t sample1, sample2;
+	nvmlGpmMetric_t metrics[];
+} nvmlGpmMetricsGet_t;
+
+static int gpm_on(void) {
+	const char *s = getenv("GPUTOP_STANDIN_GPM");
+	return s && strcmp(s, "1") == 0;
+}
+static int live_samples;
+
+/* At shutdown, GPUTOP_STANDIN_LOG (a file) gets the count of GPM samples
+ * allocated and never freed. */
+static void log_live_samples(void) {
+	const char *path = getenv("GPUTOP_STANDIN_LOG");
+	FILE *f = path ? fopen(path, "a") : NULL;
+	if (f) { fprintf(f, "gpm_samples_live %d\n", live_samples); fclose(f); }
+}
+
+nvmlReturn_t nvmlGpmQueryDeviceSupport(nvmlDevice_t d, nvmlGpmSupport_t *s) {
+	CHECK(d);
+	if (s->version != 1) return NVML_ERROR_ARGUMENT_VERSION_MISMATCH;
+	s->isSupportedDevice = gpm_on() && idx(d) == 0;
+	return NVML_SUCCESS;
+}
+nvmlReturn_t nvmlGpmSampleAlloc(nvmlGpmSample_t *s) {
+	if (!initialized) return NVML_ERROR_UNINITIALIZED;
+	*s = calloc(1, sizeof **s);
+	if (!*s) return NVML_ERROR_MEMORY;
+	live_samples++;
+	return NVML_SUCCESS;
+}
+nvmlReturn_t nvmlGpmSampleFree(nvmlGpmSample_t s) {
+	if (!s) return NVML_ERROR_INVALID_ARGUMENT;
+	free(s);
+	live_samples--;
+	return NVML_SUCCESS;
+}
+nvmlReturn_t nvmlGpmMigSampleGet(nvmlDevice_t d, unsigned int gi, nvmlGpmSample_t s) {
+	CHECK(d);
+	if (!gpm_on() || idx(d) != 0) return NVML_ERROR_NOT_SUPPORTED;
+	if (!mig_on(d) || gi < 1 || gi > MIG_DEVICES) return NVML_ERROR_NOT_FOUND;
+	s->gi = (int)gi;
+	s->read = 1;
+	return NVML_SUCCESS;
+}
+nvmlReturn_t nvmlGpmMetricsGet(nvmlGpmMetricsGet_t *m) {
+	if (!initialized) return NVML_ERROR_UNINITIALIZED;
+	if (m->version != 1) return NVML_ERROR_ARGUMENT_VERSION_MISMATCH;
+	if (!m->sample1 || !m->sample2 || !m->sample1->read || !m->sample2->read || m->sample1->gi != m->sample2->gi)
+		return NVML_ERROR_INVALID_ARGUMENT;
+	int busy = m->sample2->gi == 1;
+	for (unsigned int i = 0; i < m->numMetrics; i++) {
+		nvmlGpmMetric_t *x = &m->metrics[i];
+		x->nvmlReturn = NVML_SUCCESS;
+		switch (x->metricId) {
+		case 1: x->value = busy ? 75.0 : 0.0; break; /* NVML_GPM_METRIC_GRAPHICS_UTIL */
+		case 2: x->value = busy ? 50.0 : 0.0; break; /* NVML_GPM_METRIC_SM_UTIL */
+		default: x->nvmlReturn = NVML_ERROR_NOT_SUPPORTED;
+		}
+	}
+	return NVML_SUCCESS;
+}

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/gputop/gputop/model"
+	"github.com/gputop/gputop/sampler/nvmlbackend/standin"
+)
+
+// TestE2EStandinMIGSnapshot: the real binary over the stand-in NVML whose
+// GPU 0 is a MIG GPU without GPM records the instances in its snapshot,
+// with the note that says why they carry no utilisation (and none made
+// up).
+func TestE2EStandinMIGSnapshot(t *testing.T) {
+	bin := gputopBinary(t)
+	lib := t.TempDir()
+	if err := standin.Build(lib); err != nil {
+		t.Skip(err)
+	}
+	out := filepath.Join(t.TempDir(), "mig.json")
+	cmd := exec.Command(bin, "snapshot", "--duration", "2s", "-o", out)
+	cmd.Env = append(os.Environ(), "LD_LIBRARY_PATH="+lib, "GPUTOP_STANDIN_GPUS=2", "GPUTOP_STANDIN_MIG=1", "GPUTOP_STANDIN_GPM=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("snapshot: %v\n%s", err, b)
+	}
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var snap model.Snapshot
+	if err := json.Unmarshal(raw, &snap); err != nil {
+		t.Fatal(err)
+	}
+	if snap.Source != "nvml" || len(snap.GPUs) != 2 {
+		t.Fatalf("not the stand-in's live data: source %q, %d GPUs", snap.Source, len(snap.GPUs))
+	}
+	var sg *model.Signals
+	for _, s := range snap.GPUs[0].SlowSamples {
+		if s.Signals != nil && len(s.Signals.MIG) > 0 {
+			sg = s.Signals
+		}
+	}
+	if sg == nil {
+		t.Fatal("no MIG instances recorded for GPU 0")
+	}
+	if len(sg.MIG) != 2 || sg.MIG[0].GI != model.Some(1) || sg.MIG[1].GI != model.Some(2) || sg.MIGUtilNote != model.MIGUtilNoGPM {
+		t.Errorf("MIG %+v note %q", sg.MIG, sg.MIGUtilNote)
+	}
+	for _, m := range sg.MIG {
+		if m.UtilGPU.OK || m.SMUtil.OK {
+			t.Errorf("instance %d has utilisation without GPM: %+v", m.Index, m)
+		}
+	}
+	for _, s := range snap.GPUs[1].SlowSamples {
+		if s.Signals != nil && len(s.Signals.MIG) > 0 {
+			t.Errorf("GPU 1 (no MIG) has instances %+v", s.Signals.MIG)
+		}
+	}
+}
