@@ -142,6 +142,7 @@ type device struct {
 
 	// Fast goroutine only: the clocks' last reading (sample time) and values.
 	clockAt                   model.Timestamp
+	steadyAt                  model.Timestamp // utilisation and temperature's last read
 	lastClockSM, lastClockMem model.Opt[uint32]
 	lastPowerLimit            model.Opt[uint32]
 	fields                    [1]nvml.FieldValue

@@ -470,3 +470,42 @@ func TestCostGuard(t *testing.T) {
 		t.Errorf("a 1 s call is spaced to %v, want at most %v", c.next-2*ms, costlyMaxGap)
 	}
 }
+
+// Utilisation and temperature, which the driver refreshes every 1/6 s or
+// so, are asked at most every 100 ms at a 10 ms interval and carried in
+// between; memory and power are read every tick; at 100 ms (even a tick a
+// few ms early) everything is read every time.
+func TestSteadyValuesAtMostEvery100ms(t *testing.T) {
+	srv, devs := newFleet(t)
+	b := openServer(t, srv)
+	count := func() (util, temp, mem int) {
+		return len(devs[0].GetUtilizationRatesCalls()), len(devs[0].GetTemperatureCalls()) + len(devs[0].GetTemperatureVCalls()),
+			len(devs[0].GetMemoryInfo_v2Calls())
+	}
+	start := model.Timestamp(1_800_000_000_000_000_000)
+	var s model.Sample
+	ub, tb, mb := count() // Open's own reading
+	for i := range 100 { // one second at 10 ms
+		s.Time = start + model.Timestamp(i)*model.Timestamp(10*time.Millisecond)
+		if err := b.ReadFast(0, &s); err != nil {
+			t.Fatal(err)
+		}
+		if !s.UtilGPU.OK || !s.TempGPU.OK {
+			t.Fatalf("reading %d: utilisation or temperature not carried: %+v %+v", i, s.UtilGPU, s.TempGPU)
+		}
+	}
+	// Every 90 ms (a tick a little early still reads): 12 of 100.
+	if u, tp, m := count(); u-ub > 12 || u-ub < 10 || tp-tb != u-ub || m-mb != 100 {
+		t.Errorf("at 10 ms for 1 s: utilisation read %d times, temperature %d (want 10-12 each), memory %d (want 100)", u-ub, tp-tb, m-mb)
+	}
+	u0, t0, _ := count()
+	for i := range 10 { // then 100 ms ticks, each 5 ms early
+		s.Time += model.Timestamp(95 * time.Millisecond)
+		if err := b.ReadFast(0, &s); err != nil {
+			t.Fatalf("reading %d: %v", i, err)
+		}
+	}
+	if u, tp, _ := count(); u-u0 != 10 || tp-t0 != 10 {
+		t.Errorf("at 100 ms: utilisation read %d of 10 times, temperature %d", u-u0, tp-t0)
+	}
+}
