@@ -485,7 +485,7 @@ func TestSteadyValuesAtMostEvery100ms(t *testing.T) {
 	start := model.Timestamp(1_800_000_000_000_000_000)
 	var s model.Sample
 	ub, tb, mb := count() // Open's own reading
-	for i := range 100 { // one second at 10 ms
+	for i := range 100 {  // one second at 10 ms
 		s.Time = start + model.Timestamp(i)*model.Timestamp(10*time.Millisecond)
 		if err := b.ReadFast(0, &s); err != nil {
 			t.Fatal(err)
