@@ -28,6 +28,8 @@ func (b *Backend) ReadFast(gpu int, s *model.Sample) error {
 		return err
 	}
 	defer d.inFlight.Add(-1)
+	b.fastMu.Lock()
+	defer b.fastMu.Unlock()
 	h := d.handle
 	now := b.begin()
 	// Start from unavailable, so that a value that fails this time is not

@@ -31,6 +31,8 @@ func (b *Backend) ReadSlow(gpu int, s *model.SlowSample) error {
 		return err
 	}
 	defer d.inFlight.Add(-1)
+	b.slowAll.Lock() // see Backend.fastMu
+	defer b.slowAll.Unlock()
 	d.slowMu.Lock()
 	defer d.slowMu.Unlock()
 	*s = model.SlowSample{Time: s.Time}
