@@ -1,10 +1,7 @@
 package main
 
 import (
-	"encoding/json"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/gputop/gputop/model"
@@ -21,23 +18,7 @@ func TestE2EStandinMIGSnapshot(t *testing.T) {
 	if err := standin.Build(lib); err != nil {
 		t.Skip(err)
 	}
-	out := filepath.Join(t.TempDir(), "mig.json")
-	cmd := exec.Command(bin, "snapshot", "--duration", "2s", "-o", out)
-	cmd.Env = append(os.Environ(), "LD_LIBRARY_PATH="+lib, "GPUTOP_STANDIN_GPUS=2", "GPUTOP_STANDIN_MIG=1", "GPUTOP_STANDIN_GPM=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("snapshot: %v\n%s", err, b)
-	}
-	raw, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var snap model.Snapshot
-	if err := json.Unmarshal(raw, &snap); err != nil {
-		t.Fatal(err)
-	}
-	if snap.Source != "nvml" || len(snap.GPUs) != 2 {
-		t.Fatalf("not the stand-in's live data: source %q, %d GPUs", snap.Source, len(snap.GPUs))
-	}
+	snap, _ := standinSnapshot(t, bin, append(os.Environ(), "LD_LIBRARY_PATH="+lib, "GPUTOP_STANDIN_GPUS=2", "GPUTOP_STANDIN_MIG=1", "GPUTOP_STANDIN_GPM=0"))
 	var sg *model.Signals
 	for _, s := range snap.GPUs[0].SlowSamples {
 		if s.Signals != nil && len(s.Signals.MIG) > 0 {

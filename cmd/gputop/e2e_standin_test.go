@@ -72,23 +72,7 @@ func standinEnv(t *testing.T, gpuName string) ([]string, int) {
 func TestE2EStandinLiveSnapshot(t *testing.T) {
 	bin := gputopBinary(t)
 	env, pid := standinEnv(t, "H100\x1b]0;GPU-TITLE\x07")
-	out := filepath.Join(t.TempDir(), "live.json")
-	cmd := exec.Command(bin, "snapshot", "--duration", "2s", "-o", out)
-	cmd.Env = env
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("snapshot: %v\n%s", err, b)
-	}
-	raw, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var snap model.Snapshot
-	if err := json.Unmarshal(raw, &snap); err != nil {
-		t.Fatal(err)
-	}
-	if snap.Source != "nvml" || len(snap.GPUs) != 2 {
-		t.Fatalf("not the stand-in's live data: source %q, %d GPUs", snap.Source, len(snap.GPUs))
-	}
+	snap, raw := standinSnapshot(t, bin, env)
 	if !safe.IsClean(snap.GPUs[0].Name) || !strings.HasPrefix(snap.GPUs[0].Name, "H100") {
 		t.Errorf("GPU name from NVML: %q", snap.GPUs[0].Name)
 	}
@@ -177,4 +161,29 @@ func TestE2EStandinLiveDashboard(t *testing.T) {
 	s.waitForNo("PROCESSES", 5*time.Second) // Escape then q at once reads as alt+q
 	s.send("q")
 	s.waitFor("EXIT=0", 10*time.Second)
+}
+
+// standinSnapshot takes a 2 s live snapshot with the binary over the
+// stand-in NVML (env carries LD_LIBRARY_PATH and its settings) and checks
+// that it is the stand-in's two GPUs; it returns the snapshot and its JSON.
+func standinSnapshot(t *testing.T, bin string, env []string) (model.Snapshot, []byte) {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "live.json")
+	cmd := exec.Command(bin, "snapshot", "--duration", "2s", "-o", out)
+	cmd.Env = env
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("snapshot: %v\n%s", err, b)
+	}
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var snap model.Snapshot
+	if err := json.Unmarshal(raw, &snap); err != nil {
+		t.Fatal(err)
+	}
+	if snap.Source != "nvml" || len(snap.GPUs) != 2 {
+		t.Fatalf("not the stand-in's live data: source %q, %d GPUs", snap.Source, len(snap.GPUs))
+	}
+	return snap, raw
 }

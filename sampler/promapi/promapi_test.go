@@ -173,16 +173,7 @@ func withLabel(l map[string]string, k, v string) map[string]string {
 func TestFetchMixedFleet(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	fp := mixedFleet(now)
-	srv := httptest.NewServer(fp)
-	defer srv.Close()
-	c, err := NewClient(Config{URL: srv.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := Fetch(context.Background(), c, Options{Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := fetchAt(t, fp, now)
 	if len(f.Errors) != 0 {
 		t.Errorf("errors: %v", f.Errors)
 	}
@@ -478,16 +469,7 @@ func TestFetchMIGGPUWithoutUtilisation(t *testing.T) {
 	fp.byQuery["DCGM_FI_DEV_FB_USED"] = append(fp.byQuery["DCGM_FI_DEV_FB_USED"],
 		series{mig, 23552},
 		series{withLabel(withLabel(mig, "GPU_I_ID", "1"), "UUID", "GPU-mig-instance"), 23552})
-	srv := httptest.NewServer(fp)
-	defer srv.Close()
-	c, err := NewClient(Config{URL: srv.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := Fetch(context.Background(), c, Options{Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := fetchAt(t, fp, now)
 	var b *Node
 	for _, n := range f.Nodes {
 		if n.Name == "node-b" {
@@ -506,4 +488,20 @@ func TestFetchMIGGPUWithoutUtilisation(t *testing.T) {
 	if g == nil || !math.IsNaN(g.Util) || g.MemUsed != 23552 {
 		t.Errorf("MIG GPU %+v: want present, utilisation unknown, memory 23552 MiB", g)
 	}
+}
+
+// fetchAt serves fp and fetches the fleet from it as at now.
+func fetchAt(t *testing.T, fp http.Handler, now time.Time) *Fleet {
+	t.Helper()
+	srv := httptest.NewServer(fp)
+	t.Cleanup(srv.Close)
+	c, err := NewClient(Config{URL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := Fetch(context.Background(), c, Options{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
 }
