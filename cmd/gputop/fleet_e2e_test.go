@@ -269,7 +269,11 @@ func TestE2EFleetPrometheus(t *testing.T) {
 	base := startPrometheus(t, map[string][]string{"gputop": {a, b}, "dcgm": {dcgmA, dcgmB}})
 
 	checkExposition(t, a)
-	waitProm(t, base, `count(DCGM_FI_DEV_GPU_UTIL{job="gputop"})`, 16)
+	waitProm(t, base, `count(DCGM_FI_DEV_FB_USED{job="gputop"})`, 16)
+	// GPUs 3 and 7 of each demo node are in MIG mode: like dcgm-exporter,
+	// no whole-GPU utilisation for them; the cluster view still counts
+	// them (16 GPUs below).
+	waitProm(t, base, `count(DCGM_FI_DEV_GPU_UTIL{job="gputop"})`, 12)
 	waitProm(t, base, `count(DCGM_FI_DEV_GPU_UTIL{job="dcgm"})`, 12)
 	waitProm(t, base, `count(count by (Hostname) (gputop_check_status{status="fail"} == 1))`, 2)
 

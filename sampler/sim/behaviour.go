@@ -216,6 +216,11 @@ func (g *gpuSim) fillFast(t float64, s *model.Sample) {
 		memShare = 0.3 // a burn test is all arithmetic
 	}
 	s.UtilMem.Set(uint32(math.Round(clamp(utilPct*memShare+jitter(seed, chUtilMem, tick), 0, 100))))
+	if g.migOn() {
+		// NVML refuses whole-GPU utilisation in MIG mode (NOT_SUPPORTED):
+		// the demo shows what a real MIG GPU shows, the instances' own.
+		s.UtilGPU, s.UtilMem = model.Opt[uint32]{}, model.Opt[uint32]{}
+	}
 
 	limitW := float64(c.powerDefaultW)
 	var powerW float64

@@ -237,7 +237,9 @@ func (g *gpuSim) fillSlow(t float64, s *model.SlowSample) {
 		utilPeak = max(utilPeak, peak.UtilGPU.V)
 	}
 	s.PowerPeak.Set(powerPeak)
-	s.UtilPeak.Set(utilPeak)
+	if !g.migOn() {
+		s.UtilPeak.Set(utilPeak)
+	}
 
 	switch {
 	case c.datacenter:
