@@ -147,6 +147,13 @@ func TestEventLogFilters(t *testing.T) {
 	if n := len(m.events.rows); n != 1 || !strings.Contains(m.View(), "Xid 79") {
 		t.Errorf("error filter: %d rows\n%s", n, m.View())
 	}
+	// Two keys that arrive in one read come as one message with two runes
+	// (bubbletea does that): each is still the key it was.
+	drive(m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("ff")})
+	if m.events.sev != sevWarnUp {
+		t.Errorf("\"ff\" in one message did not step the filter twice (error -> all -> warn): %v", m.events.sev)
+	}
+	drive(m, press("f")) // back to errors only
 	drive(m, press("f"), press("g"), press("g"), press("g"), press("g"))
 	if m.events.gpu != 3 || len(m.events.rows) != 1 {
 		t.Errorf("GPU filter %d: %d rows", m.events.gpu, len(m.events.rows))

@@ -320,6 +320,18 @@ func (m *Model) refresh() {
 }
 
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	// Keys typed faster than the program reads them (a loaded machine, a
+	// script, tmux send-keys) arrive as one message with several runes:
+	// bubbletea reports "ff" as one key, which no binding matches. Each
+	// rune is handled as the key it was; a bracketed paste stays whole.
+	if k, ok := msg.(tea.KeyMsg); ok && k.Type == tea.KeyRunes && len(k.Runes) > 1 && !k.Paste {
+		cmds := make([]tea.Cmd, 0, len(k.Runes))
+		for _, r := range k.Runes {
+			_, c := m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: k.Alt})
+			cmds = append(cmds, c)
+		}
+		return m, tea.Batch(cmds...)
+	}
 	switch msg.(type) {
 	case updateMsg, frameMsg, hostTickMsg, hostDueMsg:
 		// These invalidate the view only when a frame is actually taken.
