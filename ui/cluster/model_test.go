@@ -299,3 +299,14 @@ func TestFetchErrors(t *testing.T) {
 		t.Errorf("after data:\n%s", v)
 	}
 }
+
+// Keys that arrive in one read ("/" and the filter's text in one message)
+// act as if typed one by one.
+func TestRunesInOneMessage(t *testing.T) {
+	m := sized(troubled(), 160, 60)
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("/node:node-002")})
+	m.Update(tea.KeyMsg{Type: tea.KeyEnter})
+	if v := m.View(); strings.Contains(v, "▾ node-000") || !strings.Contains(v, "filter: node:node-002") {
+		t.Errorf("\"/node:node-002\" in one message did not open and fill the filter:\n%s", v)
+	}
+}
