@@ -68,13 +68,11 @@ func (b *Backend) ReadFast(gpu int, s *model.Sample) error {
 	// its sample buffer holds one sample every 200 ms on an H200): below
 	// steadyEvery they are carried forward, not asked for the same answer
 	// again. At 10 ms they were 12.5 % of gputop's CPU on an H200.
-	steady := d.steadyAt != 0 && s.Time >= d.steadyAt && s.Time.Sub(d.steadyAt) < steadyEvery*9/10 // a late tick still reads
+	steady := readSince(d.steadyAt, s.Time, steadyEvery*9/10) // a tick a little early still reads
 	if !steady {
-		defer func() { d.steadyAt = s.Time }()
+		d.steadyAt = s.Time
 	}
-	if steady {
-		s.UtilGPU, s.UtilMem = d.prev.UtilGPU, d.prev.UtilMem
-	} else if d.spaced(callUtilization, now) {
+	if steady || d.spaced(callUtilization, now) {
 		s.UtilGPU, s.UtilMem = d.prev.UtilGPU, d.prev.UtilMem
 	} else if !d.skipped(callUtilization) {
 		t := b.begin()
@@ -132,8 +130,7 @@ func (b *Backend) ReadFast(gpu int, s *model.Sample) error {
 	// slowly; they are read at most every ClockEvery and carried forward.
 	// The enforced power limit changes only when an administrator sets it;
 	// it goes with the clocks (it was 11 % of the CPU of the 10 ms runaway).
-	if b.opts.ClockEvery > 0 && d.clockAt != 0 && s.Time >= d.clockAt &&
-		s.Time.Sub(d.clockAt) < b.opts.ClockEvery {
+	if readSince(d.clockAt, s.Time, b.opts.ClockEvery) {
 		s.ClockSM, s.ClockMem, s.PowerLimit = d.lastClockSM, d.lastClockMem, d.lastPowerLimit
 	} else if err := b.readClocks(d, s); err != nil {
 		return err
@@ -224,6 +221,13 @@ func (b *Backend) readFastRest(d *device, s *model.Sample, now time.Duration) er
 		}
 	}
 	return nil
+}
+
+// readSince reports whether a value last read at sample time at (0: never)
+// is less than every old at now, so that it is carried forward instead of
+// read again; every <= 0 reads every time.
+func readSince(at, now model.Timestamp, every time.Duration) bool {
+	return every > 0 && at != 0 && now >= at && now.Sub(at) < every
 }
 
 // steadyEvery: utilisation and GPU temperature are read at most this often
