@@ -41,6 +41,7 @@ func seqCalls(h nvml.Device) map[string]func() nvml.Return {
 	since := func() uint64 { return uint64(time.Now().Add(-time.Second).UnixMicro()) }
 	return map[string]func() nvml.Return{
 		"mem":      func() nvml.Return { _, ret := h.GetMemoryInfo_v2(); return ret },
+		"memv1":    func() nvml.Return { _, ret := h.GetMemoryInfo(); return ret },
 		"util":     func() nvml.Return { _, ret := h.GetUtilizationRates(); return ret },
 		"temp":     func() nvml.Return { _, ret := h.GetTemperature(nvml.TEMPERATURE_GPU); return ret },
 		"tempv":    func() nvml.Return { _, ret := h.GetTemperatureV().V1(); return ret },
