@@ -150,8 +150,11 @@ type device struct {
 	sig        sigState // hardware signals (signals.go)
 
 	// Fast goroutine only: the clocks' last reading (sample time) and values.
-	clockAt                   model.Timestamp
-	steadyAt                  model.Timestamp // utilisation and temperature's last read
+	clockAt  model.Timestamp
+	steadyAt model.Timestamp // the steady values' last read (see steadyEvery)
+	// powerAveraged: GetPowerUsage is a one-second average on this GPU's
+	// architecture (see powerAveraged), so it is one of the steady values.
+	powerAveraged             bool
 	lastClockSM, lastClockMem model.Opt[uint32]
 	lastPowerLimit            model.Opt[uint32]
 	fields                    [1]nvml.FieldValue

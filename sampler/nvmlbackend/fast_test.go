@@ -1,6 +1,7 @@
 package nvmlbackend
 
 import (
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -370,10 +371,12 @@ func TestReadFastClearsReusedSample(t *testing.T) {
 		t.Fatalf("first: %v %v", err, s.PowerDraw)
 	}
 	fail = true
+	next := model.Timestamp(42 + steadyEvery) // power is a steady value on this Hopper: read again only after steadyEvery
+	s.Time = next
 	if err := b.ReadFast(0, &s); err != nil {
 		t.Fatal(err)
 	}
-	if s.PowerDraw.OK || s.Time != 42 {
+	if s.PowerDraw.OK || s.Time != next {
 		t.Errorf("second reading: power %v time %v", s.PowerDraw, s.Time)
 	}
 }
@@ -471,41 +474,71 @@ func TestCostGuard(t *testing.T) {
 	}
 }
 
-// Utilisation and temperature, which the driver refreshes every 1/6 s or
-// so, are asked at most every 100 ms at a 10 ms interval and carried in
-// between; memory and power are read every tick; at 100 ms (even a tick a
+// The steady values (utilisation, temperature, P-state, clock-event
+// reasons, and power where NVML averages it over a second) are asked at
+// most every 100 ms at a 10 ms interval and carried in between; memory is
+// read every tick, and so is power where it is instantaneous (GA100 and
+// older, or an architecture nvml.h does not name); at 100 ms (even a tick a
 // few ms early) everything is read every time.
 func TestSteadyValuesAtMostEvery100ms(t *testing.T) {
-	srv, devs := newFleet(t)
-	b := openServer(t, srv)
-	count := func() (util, temp, mem int) {
-		return len(devs[0].GetUtilizationRatesCalls()), len(devs[0].GetTemperatureCalls()) + len(devs[0].GetTemperatureVCalls()),
-			len(devs[0].GetMemoryInfo_v2Calls())
-	}
-	start := model.Timestamp(1_800_000_000_000_000_000)
-	var s model.Sample
-	ub, tb, mb := count() // Open's own reading
-	for i := range 100 {  // one second at 10 ms
-		s.Time = start + model.Timestamp(i)*model.Timestamp(10*time.Millisecond)
-		if err := b.ReadFast(0, &s); err != nil {
-			t.Fatal(err)
-		}
-		if !s.UtilGPU.OK || !s.TempGPU.OK {
-			t.Fatalf("reading %d: utilisation or temperature not carried: %+v %+v", i, s.UtilGPU, s.TempGPU)
-		}
-	}
-	// Every 90 ms (a tick a little early still reads): 12 of 100.
-	if u, tp, m := count(); u-ub > 12 || u-ub < 10 || tp-tb != u-ub || m-mb != 100 {
-		t.Errorf("at 10 ms for 1 s: utilisation read %d times, temperature %d (want 10-12 each), memory %d (want 100)", u-ub, tp-tb, m-mb)
-	}
-	u0, t0, _ := count()
-	for i := range 10 { // then 100 ms ticks, each 5 ms early
-		s.Time += model.Timestamp(95 * time.Millisecond)
-		if err := b.ReadFast(0, &s); err != nil {
-			t.Fatalf("reading %d: %v", i, err)
-		}
-	}
-	if u, tp, _ := count(); u-u0 != 10 || tp-t0 != 10 {
-		t.Errorf("at 100 ms: utilisation read %d of 10 times, temperature %d", u-u0, tp-t0)
+	for _, tc := range []struct {
+		arch        nvml.DeviceArchitecture
+		powerSteady bool
+	}{
+		{nvml.DEVICE_ARCH_HOPPER, true},
+		{nvml.DEVICE_ARCH_ADA, true},
+		{nvml.DEVICE_ARCH_BLACKWELL, true},
+		{nvml.DEVICE_ARCH_RUBIN, true},
+		{nvml.DEVICE_ARCH_AMPERE, false}, // GA100 (A100, A30) is instantaneous; other Ampere chips are not told apart
+		{nvml.DEVICE_ARCH_TURING, false},
+		{11, false}, // unnamed in nvml.h
+		{nvml.DEVICE_ARCH_UNKNOWN, false},
+	} {
+		t.Run(archName(tc.arch)+fmt.Sprint(uint32(tc.arch)), func(t *testing.T) {
+			srv, devs := newFleet(t)
+			devs[0].GetArchitectureFunc = func() (nvml.DeviceArchitecture, nvml.Return) { return tc.arch, nvml.SUCCESS }
+			b := openServer(t, srv)
+			type counts struct{ util, temp, mem, power, pstate, reasons int }
+			count := func() counts {
+				d := devs[0]
+				return counts{len(d.GetUtilizationRatesCalls()), len(d.GetTemperatureCalls()) + len(d.GetTemperatureVCalls()),
+					len(d.GetMemoryInfo_v2Calls()), len(d.GetPowerUsageCalls()), len(d.GetPerformanceStateCalls()),
+					len(d.GetCurrentClocksEventReasonsCalls()) + len(d.GetCurrentClocksThrottleReasonsCalls())}
+			}
+			diff := func(a, b counts) counts {
+				return counts{a.util - b.util, a.temp - b.temp, a.mem - b.mem, a.power - b.power, a.pstate - b.pstate, a.reasons - b.reasons}
+			}
+			start := model.Timestamp(1_800_000_000_000_000_000)
+			var s model.Sample
+			before := count()    // Open's own reading
+			for i := range 100 { // one second at 10 ms
+				s.Time = start + model.Timestamp(i)*model.Timestamp(10*time.Millisecond)
+				if err := b.ReadFast(0, &s); err != nil {
+					t.Fatal(err)
+				}
+				if !s.UtilGPU.OK || !s.TempGPU.OK || !s.PowerDraw.OK || !s.PState.OK || !s.ThrottleReasons.OK {
+					t.Fatalf("reading %d: a steady value not carried: %+v", i, s)
+				}
+			}
+			// Every 90 ms (a tick a little early still reads): 12 of 100.
+			got := diff(count(), before)
+			steady := func(n int) bool { return n >= 10 && n <= 12 }
+			if !steady(got.util) || got.temp != got.util || got.pstate != got.util || got.reasons != got.util || got.mem != 100 {
+				t.Errorf("at 10 ms for 1 s: %+v, want memory 100 and the steady values 10-12 each", got)
+			}
+			if tc.powerSteady && got.power != got.util || !tc.powerSteady && got.power != 100 {
+				t.Errorf("at 10 ms for 1 s power was read %d times (steady %v)", got.power, tc.powerSteady)
+			}
+			before = count()
+			for i := range 10 { // then 100 ms ticks, each 5 ms early
+				s.Time += model.Timestamp(95 * time.Millisecond)
+				if err := b.ReadFast(0, &s); err != nil {
+					t.Fatalf("reading %d: %v", i, err)
+				}
+			}
+			if got := diff(count(), before); got != (counts{10, 10, 10, 10, 10, 10}) {
+				t.Errorf("at 100 ms: %+v, want every value read at each of 10 readings", got)
+			}
+		})
 	}
 }

@@ -39,6 +39,7 @@ func (b *Backend) readStatic(d *device, g *model.GPUInfo) {
 	if b.hasSymbol("nvmlDeviceGetArchitecture") {
 		if v, ret := h.GetArchitecture(); ret == nvml.SUCCESS {
 			g.Architecture = archName(v)
+			d.powerAveraged = powerAveraged(v)
 		}
 	}
 	if major, minor, ret := h.GetCudaComputeCapability(); ret == nvml.SUCCESS {
@@ -121,6 +122,21 @@ func busID(p nvml.PciInfo) string {
 		return ""
 	}
 	return fmt.Sprintf("%08X:%02X:%02X.0", p.Domain, p.Bus, p.Device)
+}
+
+// powerAveraged reports whether GetPowerUsage answers a one-second average
+// on architecture a. nvml.h (R580, nvmlDeviceGetPowerUsage): "On Ampere
+// (except GA100) or newer GPUs, the API returns power averaged over 1 sec
+// interval. On GA100 and older architectures, instantaneous power is
+// returned." Only the architectures nvml.h names after Ampere count: Ampere
+// itself (GA100 or not) and an unknown or unnamed one are taken as
+// instantaneous, and read every tick.
+func powerAveraged(a nvml.DeviceArchitecture) bool {
+	switch a {
+	case nvml.DEVICE_ARCH_ADA, nvml.DEVICE_ARCH_HOPPER, nvml.DEVICE_ARCH_BLACKWELL, nvml.DEVICE_ARCH_RUBIN:
+		return true
+	}
+	return false
 }
 
 func archName(a nvml.DeviceArchitecture) string {
