@@ -38,8 +38,9 @@ demo: build ## run on the simulated fleet of 8 GPUs
 # library and every module is needed; `go test -vet=off` because go vet with
 # every analyzer has just checked the same packages in the same build (the
 # default `go test` vet is a subset of it). Then three lanes run side by side:
-# cmd/gputop's tests (the tmux end-to-end tests and a real Prometheus, about
-# 90 s that mostly wait on tmux and timers), the other packages' tests, and
+# cmd/gputop's tests (the tmux end-to-end tests, two at a time, and a real
+# Prometheus: 55-80 s that mostly wait on tmux and timers), the other
+# packages' tests, and
 # the build of the staticcheck binary; staticcheck and the fuzzing follow
 # once both of the last two are done. Each line of output prints whole
 # (-Oline). The files only a -race build leaves out are the *race_off_test.go
