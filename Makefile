@@ -13,7 +13,7 @@ export CGO_ENABLED = 1
 # see them again.
 export CGO_CFLAGS ?= -O2 -g -Wno-deprecated-declarations
 
-.PHONY: all build run demo test unit e2e fuzz bench lint fmt measure nvtop-bundle clean
+.PHONY: all build run demo test test-cmd test-late test-rest staticcheck-bin unit e2e fuzz bench lint fmt-check vet staticcheck fmt measure nvtop-bundle clean
 
 all: build
 
@@ -32,10 +32,34 @@ run: build ## run on this machine's GPUs (explains what is missing when there ar
 demo: build ## run on the simulated fleet of 8 GPUs
 	./$(BIN) --demo
 
-test: lint unit fuzz ## everything CI runs: vet, gofmt, staticcheck, all tests with -race (incl. tmux end-to-end), brief fuzzing
+# `make test` builds everything once in -race mode and shares it: go vet and
+# staticcheck read the -race export data (GOFLAGS=-race for staticcheck's
+# `go list -export`), so no second, normal-mode compile of the standard
+# library and every module is needed; `go test -vet=off` because go vet with
+# every analyzer has just checked the same packages in the same build (the
+# default `go test` vet is a subset of it). Then three lanes run side by side:
+# cmd/gputop's tests (the tmux end-to-end tests, two at a time, and a real
+# Prometheus: 55-80 s that mostly wait on tmux and timers), the other
+# packages' tests, and
+# the build of the staticcheck binary; staticcheck and the fuzzing follow
+# once both of the last two are done. Each line of output prints whole
+# (-Oline). The files only a -race build leaves out are the *race_off_test.go
+# constants, which vet and staticcheck see as their race_on twins instead.
+test: fmt-check vet ## everything CI runs: gofmt, go vet, staticcheck, all tests with -race (incl. tmux end-to-end), brief fuzzing
+	@$(MAKE) --no-print-directory -j3 -Oline test-cmd test-late
 
-unit:
-	$(GO) test -race -count=1 ./...
+# The lanes of `make test` (they need vet's -race build first).
+test-cmd:
+	$(GO) test -race -vet=off -count=1 ./cmd/gputop/
+test-late: test-rest staticcheck-bin
+	@$(MAKE) --no-print-directory staticcheck fuzz
+test-rest:
+	$(GO) test -race -vet=off -count=1 $$($(GO) list ./... | grep -vx 'github.com/gputop/gputop/cmd/gputop')
+staticcheck-bin:
+	$(GO) tool -n staticcheck >/dev/null
+
+unit: vet
+	$(GO) test -race -vet=off -count=1 ./...
 
 e2e: ## only the end-to-end test that drives the real binary in tmux
 	$(GO) test -race -count=1 -run 'TestE2E' -v ./cmd/gputop/
@@ -46,12 +70,21 @@ fuzz: ## brief fuzzing of the snapshot loader
 bench: ## Go benchmarks: fast-tier sample, slow-tier pass, history append, frame render
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-lint: ## gofmt, go vet, staticcheck
+lint: fmt-check vet staticcheck ## gofmt, go vet, staticcheck
+
+fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
-	$(GO) vet ./...
-	$(GO) vet -tags nofleet ./cmd/gputop
-	$(GO) tool staticcheck ./...
-	$(GO) tool staticcheck -tags nofleet ./cmd/gputop
+
+# -race: the build the tests use, compiled once for both (see test).
+vet:
+	$(GO) vet -race ./...
+	$(GO) vet -race -tags nofleet ./cmd/gputop
+
+# GOFLAGS=-race reaches only the `go list -export` staticcheck runs (the
+# staticcheck binary itself is built normally): it reuses the -race build.
+staticcheck:
+	GOFLAGS="$$($(GO) env GOFLAGS) -race" $(GO) tool staticcheck ./...
+	GOFLAGS="$$($(GO) env GOFLAGS) -race" $(GO) tool staticcheck -tags nofleet ./cmd/gputop
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

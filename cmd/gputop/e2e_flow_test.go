@@ -14,6 +14,7 @@ import (
 // The dashboard a user launches: panes appear, values move, ? shows help,
 // q exits 0 and the shell is usable afterwards.
 func TestE2EDemoDashboard(t *testing.T) {
+	t.Parallel() // waits on tmux and timers, not the CPU (Makefile, test)
 	bin := gputopBinary(t)
 	for _, size := range []struct {
 		w, h int
@@ -71,6 +72,7 @@ func sizeName(w, h int) string { return fmt.Sprintf("%dx%d", w, h) }
 // On a machine without a driver (this one, and CI's), the dashboard opens
 // and says why there is no GPU, and suggests --demo.
 func TestE2ENoGPUExplains(t *testing.T) {
+	t.Parallel() // waits on tmux and timers, not the CPU (Makefile, test)
 	if _, err := os.Stat("/proc/driver/nvidia/version"); err == nil {
 		t.Skip("this machine has an NVIDIA driver")
 	}
@@ -101,6 +103,7 @@ func TestE2ENoGPUExplains(t *testing.T) {
 // Export from the running dashboard: s writes a snapshot the footer names,
 // and that snapshot replays and re-checks.
 func TestE2EExportThenReplay(t *testing.T) {
+	t.Parallel() // waits on tmux and timers, not the CPU (Makefile, test)
 	bin := gputopBinary(t)
 	dir := t.TempDir()
 	s := newTmux(t, 200, 50)

@@ -60,6 +60,7 @@ func writeHostileSnapshot(t *testing.T, path string) {
 // allowed: set-clipboard on), the pane title stays, and the dashboard stays
 // on the alternate screen until q.
 func TestE2EHostileReplay(t *testing.T) {
+	t.Parallel() // waits on tmux and timers, not the CPU (Makefile, test)
 	bin := gputopBinary(t)
 	dir := t.TempDir()
 	snapPath := filepath.Join(dir, "hostile.json")

@@ -13,6 +13,7 @@ import (
 // drops OSC 52 wrapped in DCS passthrough, so that path alone copied
 // nothing), and the footer says where it went.
 func TestE2ECopyReachesTheTmuxBuffer(t *testing.T) {
+	t.Parallel() // waits on tmux and timers, not the CPU (Makefile, test)
 	bin := gputopBinary(t)
 	s := newTmux(t, 120, 40)
 	// env -i cleared TMUX in the shell: hand the private server back.
@@ -35,6 +36,7 @@ func TestE2ECopyReachesTheTmuxBuffer(t *testing.T) {
 // `e` opens the event log full screen; f filters by severity; an error
 // stays findable whatever info lines came after it.
 func TestE2EEventLog(t *testing.T) {
+	t.Parallel() // waits on tmux and timers, not the CPU (Makefile, test)
 	bin := gputopBinary(t)
 	s := newTmux(t, 80, 24)
 	s.typeLine(bin + " --demo; echo EXIT=$?")
@@ -63,6 +65,7 @@ func TestE2EEventLog(t *testing.T) {
 // facts, the checks and the NVML error, and --replay and check --from open
 // that file elsewhere.
 func TestE2ENoGPUSnapshotReplays(t *testing.T) {
+	t.Parallel() // waits on tmux and timers, not the CPU (Makefile, test)
 	if _, err := os.Stat("/proc/driver/nvidia/version"); err == nil {
 		t.Skip("this machine has an NVIDIA driver")
 	}
@@ -100,6 +103,7 @@ func TestE2ENoGPUSnapshotReplays(t *testing.T) {
 // mouse reaches the UI through the tty renderer (SGR reports, which the
 // dashboard turns on).
 func TestE2EMouseSelectsAndScrolls(t *testing.T) {
+	t.Parallel() // waits on tmux and timers, not the CPU (Makefile, test)
 	bin := gputopBinary(t)
 	s := newTmux(t, 200, 50)
 	s.typeLine(bin + " --demo --gpus 4; echo EXIT=$?")

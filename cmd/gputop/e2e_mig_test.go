@@ -13,6 +13,7 @@ import (
 // with the note that says why they carry no utilisation (and none made
 // up).
 func TestE2EStandinMIGSnapshot(t *testing.T) {
+	t.Parallel() // waits on tmux and timers, not the CPU (Makefile, test)
 	bin := gputopBinary(t)
 	lib := t.TempDir()
 	if err := standin.Build(lib); err != nil {

@@ -70,6 +70,7 @@ func (s *tmuxSession) clearScreen() {
 // varying moments after the dashboard appears: every one exits 143 with the
 // alternate screen left, the cursor shown and the tty modes as before.
 func TestE2ESIGTERMThirtyTimes(t *testing.T) {
+	t.Parallel() // waits on tmux and timers, not the CPU (Makefile, test)
 	if testing.Short() {
 		t.Skip("thirty dashboard starts")
 	}
@@ -100,6 +101,7 @@ func TestE2ESIGTERMThirtyTimes(t *testing.T) {
 // TestE2ESignalsExitStatus: SIGINT, SIGHUP and SIGQUIT exited 0 (SIGQUIT
 // left the terminal raw). Each now exits 128+n with the terminal restored.
 func TestE2ESignalsExitStatus(t *testing.T) {
+	t.Parallel() // waits on tmux and timers, not the CPU (Makefile, test)
 	bin := gputopBinary(t)
 	s := newTmux(t, 100, 30)
 	pidFile := filepath.Join(t.TempDir(), "pid")
@@ -125,6 +127,7 @@ func TestE2ESignalsExitStatus(t *testing.T) {
 // terminal was left in cooked mode. Both now stop the dashboard with the
 // shell's terminal restored, and fg brings it back drawing and taking keys.
 func TestE2ESuspendResume(t *testing.T) {
+	t.Parallel() // waits on tmux and timers, not the CPU (Makefile, test)
 	bin := gputopBinary(t)
 	s := newTmux(t, 100, 30)
 	pidFile := filepath.Join(t.TempDir(), "pid")

@@ -70,6 +70,7 @@ func standinEnv(t *testing.T, gpuName string) ([]string, int) {
 // resolved, its name and command line without escapes, the secret
 // redacted; the Markdown report to stdout carries no control byte.
 func TestE2EStandinLiveSnapshot(t *testing.T) {
+	t.Parallel() // waits on tmux and timers, not the CPU (Makefile, test)
 	bin := gputopBinary(t)
 	env, pid := standinEnv(t, "H100\x1b]0;GPU-TITLE\x07")
 	snap, raw := standinSnapshot(t, bin, env)
@@ -116,6 +117,7 @@ func TestE2EStandinLiveSnapshot(t *testing.T) {
 // raw) without writing tmux's buffers, renaming the window or leaving the
 // alternate screen.
 func TestE2EStandinLiveDashboard(t *testing.T) {
+	t.Parallel() // waits on tmux and timers, not the CPU (Makefile, test)
 	bin := gputopBinary(t)
 	env, pid := standinEnv(t, "Stand-in GPU")
 	var prefix []string

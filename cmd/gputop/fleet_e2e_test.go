@@ -256,6 +256,7 @@ func serveFile(t testing.TB, path string) (addr string, drop func(gpu string)) {
 }
 
 func TestE2EFleetPrometheus(t *testing.T) {
+	t.Parallel() // waits on tmux and timers, not the CPU (Makefile, test)
 	requirePrometheus(t)
 	requireTmux(t)
 	if testing.Short() {
