@@ -119,13 +119,7 @@ func TestRealSequenceCPU(t *testing.T) {
 	b, _, _ := openReal(t)
 	h := b.devices[0].handle
 	calls := seqCalls(h)
-	n, spacing := 8, time.Second
-	if v, err := time.ParseDuration(os.Getenv("GPUTOP_SEQ_SPACING")); err == nil && v > 0 {
-		spacing = v
-	}
-	if v, err := strconv.Atoi(os.Getenv("GPUTOP_SEQ_N")); err == nil && v > 0 {
-		n = v
-	}
+	n, spacing := seqRuns(8)
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	for _, seq := range strings.Split(seqs, ";") {
@@ -160,6 +154,19 @@ func TestRealSequenceCPU(t *testing.T) {
 	}
 }
 
+// seqRuns is how many times and how far apart the device tests make their
+// calls: GPUTOP_SEQ_N (default n) and GPUTOP_SEQ_SPACING (default 1 s).
+func seqRuns(n int) (int, time.Duration) {
+	spacing := time.Second
+	if v, err := time.ParseDuration(os.Getenv("GPUTOP_SEQ_SPACING")); err == nil && v > 0 {
+		spacing = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("GPUTOP_SEQ_N")); err == nil && v > 0 {
+		n = v
+	}
+	return n, spacing
+}
+
 func median(v []time.Duration) time.Duration {
 	s := slices.Clone(v)
 	slices.Sort(s)
@@ -175,13 +182,7 @@ func TestRealReadingCPU(t *testing.T) {
 		t.Skip("GPUTOP_READING_CPU not set")
 	}
 	b, _, infos := openReal(t)
-	n, spacing := 12, time.Second
-	if v, err := time.ParseDuration(os.Getenv("GPUTOP_SEQ_SPACING")); err == nil && v > 0 {
-		spacing = v
-	}
-	if v, err := strconv.Atoi(os.Getenv("GPUTOP_SEQ_N")); err == nil && v > 0 {
-		n = v
-	}
+	n, spacing := seqRuns(12)
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	var fast, slow [][]time.Duration
