@@ -89,20 +89,37 @@ func TestHungSlowReadingDoesNotHoldTheDisplay(t *testing.T) {
 }
 
 // A hung fast reading (GPU 0) does not stop the other GPUs' readings from
-// being shown: every tick notifies while the round stays incomplete.
+// being shown once the watchdog has replaced the clock it holds: every
+// tick notifies, GPU 0 is skipped (one stuck reading, not one per tick),
+// and the stuck clock stops when its reading returns.
 func TestHungFastReadingStillNotifies(t *testing.T) {
 	b := newFake(2)
-	r := startSampler(t, b, sampler.Options{Interval: 10 * time.Millisecond, StaleAfter: time.Hour})
+	r := startSampler(t, b, sampler.Options{Interval: 10 * time.Millisecond, StaleAfter: 50 * time.Millisecond})
 	waitFor(t, "first reads", func() bool { return b.gpus[1].fastCalls.Load() >= 3 })
 	release := b.gpus[0].Hang()
 	defer release()
 	<-b.gpus[0].blocked
 	pokes, stop := drain(r)
+	defer stop()
+	hung := b.gpus[0].fastCalls.Load()
 	before := b.gpus[1].fastCalls.Load()
 	waitFor(t, "GPU 1 reads on", func() bool { return b.gpus[1].fastCalls.Load() >= before+10 })
-	stop()
 	if n := pokes.Load(); n < 5 {
 		t.Errorf("%d notifications while GPU 1 read 10 times beside a hung GPU 0", n)
+	}
+	if n := b.gpus[0].fastCalls.Load(); n != hung {
+		t.Errorf("GPU 0 was read %d more times while its reading hung", n-hung)
+	}
+	release()
+	after := b.gpus[0].fastCalls.Load()
+	waitFor(t, "GPU 0 reads again", func() bool { return b.gpus[0].fastCalls.Load() >= after+5 })
+	// One clock again: no more than one reading of a GPU per tick (the
+	// stuck clock, had it gone on, would read each GPU a second time).
+	f1, start := b.gpus[1].fastCalls.Load(), time.Now()
+	time.Sleep(300 * time.Millisecond)
+	if d1, limit := b.gpus[1].fastCalls.Load()-f1, int64(time.Since(start)/(10*time.Millisecond))+2; d1 > limit {
+		t.Errorf("GPU 1 read %d times in %d ticks after the hang: more than one clock", d1, limit-2)
+
 	}
 }
 

@@ -79,10 +79,11 @@ func (o Options) RingCapacity() int {
 	return min(max(n, 2), maxRingSamples)
 }
 
-// Sampler polls a Backend on a fast and a slow tier, one pair of goroutines
-// per GPU, so a hung or failing GPU never delays the others. One clock
-// (clockLoop) starts every GPU's readings of a tick together, and the
-// readings of one tick notify once, when the last of them is stored.
+// Sampler polls a Backend on a fast and a slow tier. One clock goroutine
+// (clockLoop) takes every GPU's fast readings of a tick and hands the slow
+// ones to a goroutine per GPU; a hung GPU is marked stale and a new clock
+// carries on with the others. The readings of one tick notify once, when
+// the last of them is stored.
 type Sampler struct {
 	backend Backend
 	opts    Options
@@ -96,8 +97,16 @@ type Sampler struct {
 	roundMu      sync.Mutex
 	roundGen     uint64
 	roundPending int
-	roundFast    int
 	roundLate    *time.Timer
+
+	// The clocks (see clockLoop): clockGen is the current one; stopping is
+	// set when Run's context ends, after which no clock starts. wg counts
+	// every goroutine Run started.
+	runCtx   context.Context
+	clockMu  sync.Mutex
+	clockGen uint64
+	stopping bool
+	wg       sync.WaitGroup
 
 	eventsMu sync.Mutex
 	events   *model.Ring[model.Event]
@@ -190,23 +199,20 @@ func (s *Sampler) Run(ctx context.Context) error {
 	if !s.running.CompareAndSwap(false, true) {
 		return errors.New("sampler: Run called twice")
 	}
-	var wg sync.WaitGroup
+	s.runCtx = ctx
 	s.roundLate = time.AfterFunc(time.Hour, s.poke)
 	s.roundLate.Stop()
 	defer s.roundLate.Stop()
 	for _, g := range s.gpus {
-		g.fastTick = make(chan tick, 1)
 		g.slowTick = make(chan tick, 1)
-		wg.Add(2)
-		go func() { defer wg.Done(); s.fastLoop(ctx, g) }()
-		go func() { defer wg.Done(); s.slowLoop(ctx, g) }()
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); s.slowLoop(ctx, g) }()
 	}
-	wg.Add(1)
-	go func() { defer wg.Done(); s.clockLoop(ctx) }()
+	s.startClock(true)
 	if es, ok := s.backend.(EventSource); ok {
-		wg.Add(1)
+		s.wg.Add(1)
 		go func() {
-			defer wg.Done()
+			defer s.wg.Done()
 			if err := es.Events(ctx, s.Emit); err != nil && ctx.Err() == nil {
 				s.opts.Logger.Warn("event source stopped", "err", err)
 				s.Emit(model.Event{Kind: model.EventInfo, Severity: model.SevWarn,
@@ -216,8 +222,11 @@ func (s *Sampler) Run(ctx context.Context) error {
 	}
 
 	<-ctx.Done()
+	s.clockMu.Lock()
+	s.stopping = true
+	s.clockMu.Unlock()
 	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
+	go func() { s.wg.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(shutdownGrace):
@@ -226,8 +235,8 @@ func (s *Sampler) Run(ctx context.Context) error {
 	return nil
 }
 
-// tick is one reading the clock asks a GPU's goroutine for: the tick's time
-// and the round it belongs to.
+// tick is one slow reading the clock asks a GPU's slow goroutine for: the
+// tick's time and the round it belongs to.
 type tick struct {
 	at  time.Time
 	gen uint64
@@ -239,50 +248,127 @@ type tick struct {
 // takes 70 ms).
 const roundLateAfter = 50 * time.Millisecond
 
-// clockLoop is the sampler's one clock: at every tick it starts the fast
-// reading of every GPU, and every slowEvery ticks the slow readings too,
-// all in one round. One ticker for every GPU and both tiers instead of a
-// ticker per GPU and tier: the process wakes once a tick, and the display
-// is notified once a round (see roundDone) instead of once per reading,
-// which at a 1 s interval made it draw twice a second.
-func (s *Sampler) clockLoop(ctx context.Context) {
+// startClock starts a clock goroutine and makes it the current one: a
+// clock that is no longer current stops after its reading in flight.
+// first: the clock's first round happens at once and includes the slow
+// readings (at Run); a clock that takes over from a stuck one waits for
+// its first tick.
+func (s *Sampler) startClock(first bool) {
+	s.clockMu.Lock()
+	defer s.clockMu.Unlock()
+	if s.stopping {
+		return
+	}
+	s.clockGen++
+	gen := s.clockGen
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); s.clockLoop(s.runCtx, gen, first) }()
+}
+
+func (s *Sampler) currentClock(gen uint64) bool {
+	s.clockMu.Lock()
+	defer s.clockMu.Unlock()
+	return s.clockGen == gen && !s.stopping
+}
+
+// clockLoop is the sampler's clock, and it takes the fast readings itself:
+// at every tick it reads every GPU's fast tier in turn, then hands the
+// slow readings, every slowEvery ticks, to each GPU's slow goroutine.
+//
+// One goroutine for every GPU's fast readings instead of one per GPU: a
+// tick at 10 ms is one wake-up instead of a wake-up of the clock and a
+// hand-off to each GPU's goroutine (on an H200 the Go scheduler's share of
+// a 10 ms tick was about half its CPU). The readings were serialised anyway
+// (NVML's backend takes them one at a time: GPUs entering the driver
+// together made its calls spin). A reading that hangs does not stop the
+// other GPUs: the watchdog (stalled) marks that GPU stale and starts a new
+// clock, which reads the others and skips the GPU until its call returns;
+// this clock then stores that reading and stops.
+func (s *Sampler) clockLoop(ctx context.Context, gen uint64, first bool) {
 	slowEvery := max(int((s.opts.SlowInterval+s.opts.Interval/2)/s.opts.Interval), 1)
-	t := time.NewTicker(s.opts.Interval)
-	defer t.Stop()
-	s.startRound(time.Now(), true)
+	p := newPacer(ctx, s.opts.Interval)
+	defer p.stop()
+	c := &clock{gen: gen}
+	// The watchdog: pushed StaleAfter ahead at every round, it fires only
+	// when a round has not ended for that long. It stays armed, and moving
+	// a pending timer later does not wake the runtime's poller, where
+	// arming a timer for every reading and stopping it after did: a
+	// wake-up of the poller thread per reading.
+	c.watch = time.AfterFunc(s.opts.StaleAfter, func() { s.clockStalled(c) })
+	defer c.watch.Stop()
+	var sample model.Sample
+	if first && !s.round(c, time.Now(), true, &sample) {
+		return
+	}
 	for n := 1; ; n++ {
-		select {
-		case <-ctx.Done():
+		at, ok := p.wait()
+		if !ok {
 			return
-		case at := <-t.C:
-			s.startRound(at, n%slowEvery == 0)
+		}
+		if !s.round(c, at, n%slowEvery == 0, &sample) {
+			return
 		}
 	}
 }
 
-// startRound hands the tick to every GPU's goroutines. A goroutine that has
-// not taken its previous tick (a reading still running) does not get this
-// one: the tick is dropped, as a ticker drops ticks its reader misses, and
-// the fast loop counts it as skipped. When the previous round is still
-// incomplete, what it has is shown now.
-func (s *Sampler) startRound(at time.Time, slow bool) {
+// clock is one clock goroutine's state the watchdog sees.
+type clock struct {
+	gen   uint64
+	watch *time.Timer
+	// reading: the GPU whose fast reading this clock is taking, nil
+	// between readings.
+	reading atomic.Pointer[GPU]
+}
+
+// clockStalled runs when a clock's round has not ended StaleAfter after it
+// began. A GPU reading for StaleAfter is stalled; a reading begun later in
+// the round gets the rest of its time. A clock between readings (a machine
+// that was suspended) is given another StaleAfter.
+func (s *Sampler) clockStalled(c *clock) {
+	if !s.currentClock(c.gen) {
+		return
+	}
+	g := c.reading.Load()
+	if g == nil {
+		c.watch.Reset(s.opts.StaleAfter)
+		return
+	}
+	started := g.fastStarted.Load()
+	if started == 0 {
+		c.watch.Reset(s.opts.StaleAfter)
+		return
+	}
+	if left := s.opts.StaleAfter - time.Since(time.Unix(0, started)); left > 0 {
+		c.watch.Reset(left)
+		return
+	}
+	s.stalled(g)
+}
+
+// round is one tick of the clock gen: the slow readings are handed out
+// first (they run on their own goroutines while the fast ones are taken
+// here), then every GPU's fast reading. It reports whether gen is still the
+// current clock. The display is notified once a round, when its last
+// reading is stored (see roundDone); when the fast readings are in and a
+// slow one still runs, after roundLateAfter at the latest.
+func (s *Sampler) round(c *clock, at time.Time, slow bool, sample *model.Sample) bool {
+	gen := c.gen
+	if !s.currentClock(gen) {
+		return false // the watchdog replaced it as its last reading finished
+	}
 	s.roundMu.Lock()
-	defer s.roundMu.Unlock()
 	if s.roundPending > 0 {
-		s.poke()
+		s.poke() // the previous round is incomplete: show what it has
 	}
 	s.roundLate.Stop()
 	s.roundGen++
-	s.roundPending, s.roundFast = 0, 0
-	tk := tick{at: at, gen: s.roundGen}
-	for _, g := range s.gpus {
-		select {
-		case g.fastTick <- tk:
-			s.roundPending++
-			s.roundFast++
-		default:
-		}
-		if slow {
+	rgen := s.roundGen
+	s.roundPending = 1 // this round's fast readings, all together
+	if slow {
+		tk := tick{at: at, gen: rgen}
+		for _, g := range s.gpus {
+			// A slow goroutine that has not taken its previous tick (a
+			// reading still running) does not get this one.
 			select {
 			case g.slowTick <- tk:
 				s.roundPending++
@@ -290,13 +376,45 @@ func (s *Sampler) startRound(at time.Time, slow bool) {
 			}
 		}
 	}
+	s.roundMu.Unlock()
+	c.watch.Reset(s.opts.StaleAfter)
+	for _, g := range s.gpus {
+		// A GPU whose reading is still in flight on a clock that was
+		// replaced is skipped; the gap counts the ticks it missed.
+		if !g.reading.CompareAndSwap(false, true) {
+			continue
+		}
+		now := time.Now()
+		// Ticks a slow read made the clock miss were dropped by the
+		// ticker; count them so the overhead view can show them.
+		if gap := at.Sub(g.lastTick); !g.lastTick.IsZero() && gap > s.opts.Interval*3/2 {
+			g.skipped.Add(uint64(gap/s.opts.Interval) - 1)
+		}
+		if !g.lastTick.IsZero() {
+			g.recordLateness(now.Sub(at))
+		}
+		g.lastTick = at
+		c.reading.Store(g)
+		s.readFast(g, sample, now)
+		c.reading.Store(nil)
+		g.reading.Store(false)
+		if !s.currentClock(gen) {
+			// Replaced while this reading hung; the new clock has the
+			// other GPUs. What this reading got is stored: the display
+			// learns it with the new clock's next round.
+			s.poke()
+			return false
+		}
+	}
+	s.roundDone(rgen, true)
+	return true
 }
 
-// roundDone records a finished reading of round gen and notifies the
-// display when it was the round's last one; a reading of an older round (a
-// GPU that was late) notifies at once. When the fast readings are in and
-// only slow ones run, the display is notified after roundLateAfter unless
-// they finish first.
+// roundDone records a finished reading of round gen (fast: all the round's
+// fast readings) and notifies the display when it was the round's last one;
+// a reading of an older round (a GPU that was late) notifies at once. When
+// the fast readings are in and only slow ones run, the display is notified
+// after roundLateAfter unless they finish first.
 func (s *Sampler) roundDone(gen uint64, fast bool) {
 	s.roundMu.Lock()
 	defer s.roundMu.Unlock()
@@ -305,56 +423,21 @@ func (s *Sampler) roundDone(gen uint64, fast bool) {
 		return
 	}
 	s.roundPending--
-	if fast {
-		s.roundFast--
-	}
 	switch {
 	case s.roundPending == 0:
 		s.roundLate.Stop()
 		s.poke()
-	case fast && s.roundFast == 0:
+	case fast:
 		s.roundLate.Reset(roundLateAfter)
-	}
-}
-
-func (s *Sampler) fastLoop(ctx context.Context, g *GPU) {
-	// The watchdog is a timer armed only while a reading is in flight: a
-	// healthy GPU stops it before it fires, so it never wakes the process
-	// (a periodic watchdog woke it 4 times a second even at a 1 s interval).
-	g.watch = time.AfterFunc(time.Hour, func() { s.stalled(g) })
-	g.watch.Stop()
-	defer g.watch.Stop()
-	var sample model.Sample
-	var last time.Time
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case tk := <-g.fastTick:
-			now := time.Now()
-			// Ticks a slow read made us miss were dropped by the clock;
-			// count them so the overhead view can show them.
-			if gap := tk.at.Sub(last); !last.IsZero() && gap > s.opts.Interval*3/2 {
-				g.skipped.Add(uint64(gap/s.opts.Interval) - 1)
-			}
-			if !last.IsZero() {
-				g.recordLateness(now.Sub(tk.at))
-			}
-			last = tk.at
-			s.readFast(g, &sample, now)
-			s.roundDone(tk.gen, true)
-		}
 	}
 }
 
 func (s *Sampler) readFast(g *GPU, sample *model.Sample, start time.Time) {
 	g.fastStarted.Store(start.UnixNano())
-	g.watch.Reset(s.opts.StaleAfter)
 	*sample = model.Sample{Time: model.TimestampOf(start)}
 	err := s.backend.ReadFast(g.idx, sample)
 	took := time.Since(start)
 	g.fastStarted.Store(0)
-	g.watch.Stop()
 	g.fastNanos.Add(uint64(took))
 	g.fastCount.Add(1)
 	if err != nil {
@@ -491,6 +574,10 @@ func (s *Sampler) stalled(g *GPU) {
 		s.Emit(model.Event{GPU: model.Some(g.idx), Kind: model.EventHealth, Severity: model.SevWarn,
 			Message: "GPU " + strconv.Itoa(g.idx) + " readings stalled (a driver call is hanging)"})
 	}
+	// The clock is stuck in this reading: a new one reads the other GPUs.
+	// The watchdog fires once per stuck reading, and a GPU whose reading is
+	// in flight is not read again, so at most one stuck clock per GPU.
+	s.startClock(false)
 }
 
 // GPU is one polled device: immutable identity plus guarded live state.
@@ -511,10 +598,14 @@ type GPU struct {
 	lastFastAt   model.Timestamp
 	late         *model.Ring[int32] // fast-tick lateness in microseconds
 
-	fastTick, slowTick chan tick // from the clock (Run)
+	slowTick chan tick // from the clock (Run)
+
+	// reading: a clock is taking this GPU's fast reading; lastTick: the
+	// tick of its latest one (only touched by the clock that set reading).
+	reading  atomic.Bool
+	lastTick time.Time
 
 	fastStarted atomic.Int64 // unix nanos of the fast read in flight, 0 if none
-	watch       *time.Timer  // fires StaleAfter into a fast read (fast goroutine only)
 	fastNanos   atomic.Uint64
 	fastCount   atomic.Uint64
 	slowNanos   atomic.Uint64

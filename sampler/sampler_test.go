@@ -380,15 +380,14 @@ func TestStatsAfterAStall(t *testing.T) {
 	elapsed := time.Since(began)
 
 	st := g.Stats()
-	if st.SkippedTicks < 1 {
-		t.Errorf("no skipped ticks after a stall of 6 intervals: %+v", st)
+	// The stalled reading's clock was replaced; the new clock skipped the
+	// GPU while its reading hung: at least StaleAfter/interval - 1 ticks
+	// (less one for a tick the machine was late for).
+	if st.SkippedTicks < 4 {
+		t.Errorf("%d skipped ticks after a stall of 6 intervals: %+v", st.SkippedTicks, st)
 	}
 	if bound := uint64(elapsed/interval) + 2; st.SkippedTicks+st.FastReads > bound {
 		t.Errorf("%d reads + %d skipped ticks in %v: more ticks than time allows", st.FastReads, st.SkippedTicks, elapsed)
-	}
-	// The tick after the stalled read waited for it: at least StaleAfter - interval late.
-	if st.LateMax < 50*time.Millisecond {
-		t.Errorf("max lateness %v after a stall of at least 60 ms", st.LateMax)
 	}
 	if st.LateP50 < 0 || st.LateP50 > st.LateP99 || st.LateP99 > st.LateMax {
 		t.Errorf("lateness percentiles out of order: %+v", st)

@@ -167,3 +167,38 @@ func TestIdleSamplerWakesOnlyForTicks(t *testing.T) {
 	}
 	t.Logf("3 s at 1 s on 2 GPUs: %d fast reads, %d voluntary context switches", f1-f0, csw)
 }
+
+// At the shortest interval with readings that cost nothing, a tick is
+// about one wake-up of the process: the clock's. Counted as voluntary
+// context switches of the test process over 2 s on 2 GPUs. A Ticker clock
+// with a per-GPU goroutine and a watchdog timer armed for every reading
+// made 4.3 a tick here (the poller woke at the whole millisecond and again
+// for the rest, a thread was woken to hand a reading to, and arming the
+// watchdog woke the poller); the timerfd clock with one watchdog pushed
+// ahead makes 2.6, the drain's wake-up included.
+func TestTickWakeUps(t *testing.T) {
+	if testing.Short() {
+		t.Skip("soak")
+	}
+	b := newFake(2)
+	r := startSampler(t, b, sampler.Options{Interval: sampler.MinInterval})
+	_, stop := drain(r)
+	defer stop()
+	time.Sleep(300 * time.Millisecond)
+	ru0, f0 := rusage(t), b.gpus[1].fastCalls.Load()
+	start := time.Now()
+	time.Sleep(2 * time.Second)
+	ru1, f1 := rusage(t), b.gpus[1].fastCalls.Load()
+	wall := time.Since(start)
+	ticks := f1 - f0
+	csw := ru1.Nvcsw - ru0.Nvcsw
+	t.Logf("%v at %v on 2 GPUs: %d ticks, %d voluntary context switches (%.1f a tick)",
+		wall.Round(time.Millisecond), sampler.MinInterval, ticks, csw, float64(csw)/float64(max(ticks, 1)))
+	if ticks < int64(wall/sampler.MinInterval)/2 {
+		t.Fatalf("only %d ticks in %v", ticks, wall)
+	}
+	// The drain goroutine (the UI's stand-in) takes a notification a tick.
+	if limit := 3*ticks + 60; csw > limit {
+		t.Errorf("%d voluntary context switches for %d ticks (limit %d)", csw, ticks, limit)
+	}
+}
