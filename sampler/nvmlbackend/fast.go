@@ -127,7 +127,11 @@ func (b *Backend) ReadFast(gpu int, s *model.Sample) error {
 	// slowly; they are read at most every ClockEvery and carried forward.
 	// The enforced power limit changes only when an administrator sets it;
 	// it goes with the clocks (it was 11 % of the CPU of the 10 ms runaway).
-	if readSince(d.clockAt, s.Time, b.opts.ClockEvery) {
+	clockEvery := b.opts.ClockEvery
+	if d.cost[callClockSM].costly() || d.cost[callClockMem].costly() {
+		clockEvery = max(clockEvery, slowClockEvery)
+	}
+	if readSince(d.clockAt, s.Time, clockEvery) {
 		s.ClockSM, s.ClockMem, s.PowerLimit = d.lastClockSM, d.lastClockMem, d.lastPowerLimit
 	} else if err := b.readClocks(d, s); err != nil {
 		return err
@@ -258,6 +262,14 @@ const steadyEvery = 100 * time.Millisecond
 // forward in between. One slow answer (a call queued behind another GPU's
 // 20 ms PCIe throughput call) changes nothing; the first cheap answer after
 // a gap ends the spacing.
+// slowClockEvery: the clocks' spacing while the driver answers them on its
+// slow path. On an H200 at a 10 ms interval, one start in three got
+// GetClockInfo at 1.2-1.9 ms a call for its whole life (17 µs normally):
+// 0.2-0.3 % of a core at 1 s, as much as the rest of the 1 s tier. Clocks
+// are shown, not judged (throttling is judged from the event reasons and
+// violation counters), so a clock up to 5 s old costs nothing in truth.
+const slowClockEvery = 5 * time.Second
+
 const (
 	costlyCall   = 500 * time.Microsecond
 	costlyDuty   = 100
@@ -271,6 +283,9 @@ type costGuard struct {
 	n      uint32
 	next   time.Duration // not called again before this; 0: every reading
 }
+
+// costly: the call's last three answers each took longer than costlyCall.
+func (c *costGuard) costly() bool { return c.next != 0 }
 
 func (c *costGuard) record(at, took time.Duration) {
 	c.recent[c.n%3] = took

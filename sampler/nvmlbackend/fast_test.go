@@ -401,6 +401,55 @@ func TestClocksAtMostEveryClockEvery(t *testing.T) {
 	}
 }
 
+// Clocks the driver answers on its slow path (1.2-1.9 ms a call on one H200
+// start in three) are read every slowClockEvery instead of every ClockEvery
+// once three answers in a row were costly, and every ClockEvery again after
+// a cheap one. Sample time runs 100 ms a reading.
+func TestSlowClocksAreSpaced(t *testing.T) {
+	srv, devs := newFleet(t)
+	var slow atomic.Bool
+	slow.Store(true)
+	inner := devs[0].GetClockInfoFunc
+	devs[0].GetClockInfoFunc = func(c nvml.ClockType) (uint32, nvml.Return) {
+		if slow.Load() && c == nvml.CLOCK_SM {
+			time.Sleep(2 * costlyCall)
+		}
+		return inner(c)
+	}
+	b := openServerWith(t, srv, Options{RareEvery: 1, MediumEvery: 1, ClockEvery: time.Second})
+	at := model.TimestampOf(time.Unix(1000, 0))
+	smCalls := func() (n int) {
+		for _, c := range devs[0].GetClockInfoCalls() {
+			if c.ClockType == nvml.CLOCK_SM {
+				n++
+			}
+		}
+		return n
+	}
+	read := func(d time.Duration) int {
+		before := smCalls()
+		for end := at + model.Timestamp(d); at < end; at += model.Timestamp(100 * time.Millisecond) {
+			s := model.Sample{Time: at}
+			if err := b.ReadFast(0, &s); err != nil {
+				t.Fatal(err)
+			}
+			if !s.ClockSM.OK || !s.ClockMem.OK {
+				t.Fatalf("a reading without clocks: %+v", s)
+			}
+		}
+		return smCalls() - before
+	}
+	// 0, 1, 2 s: three costly answers; then 7 and 12 s.
+	if n := read(12*time.Second + 50*time.Millisecond); n != 5 {
+		t.Errorf("slow GetClockInfo(SM) made %d times in 12 s, want 5 (every 1 s three times, then every 5 s)", n)
+	}
+	// Cheap again: asked at the next 5 s mark, found cheap, then every 1 s.
+	slow.Store(false)
+	if n := read(10*time.Second + 50*time.Millisecond); n != 6 {
+		t.Errorf("cheap GetClockInfo(SM) made %d times in the next 10 s, want 6 (17 s, then 18-22 s)", n)
+	}
+}
+
 // A getter that turns costly (the driver's slow path that made GetPowerUsage
 // cost ~4 ms a call on one H200 at 10 ms) is spaced to about 1 % of a core
 // and its value carried forward; once it answers cheaply again it is made
