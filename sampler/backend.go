@@ -14,11 +14,13 @@ import (
 
 // Backend is the narrow interface every source of GPU data implements.
 //
-// Open is called once. ReadFast and ReadSlow are each called from their own
-// goroutine per GPU: the slow tier (20 ms PCIe throughput) must never delay
-// the fast tier, so ReadFast and ReadSlow of the same GPU may run at the same
-// time, and different GPUs are read concurrently; a method is never
-// concurrent with itself for one GPU. They fill the sample in place, leaving
+// Open is called once. ReadFast is called from the sampler's clock, one GPU
+// after another; ReadSlow from a goroutine per GPU: the slow tier (20 ms
+// PCIe throughput) must never delay the fast tier, so ReadFast and ReadSlow
+// of the same GPU may run at the same time, slow readings of different GPUs
+// run concurrently, and so may fast readings of different GPUs once the
+// watchdog has replaced a clock stuck in one; a method is never concurrent
+// with itself for one GPU. They fill the sample in place, leaving
 // fields the device does not support unavailable; a backend remembers
 // NOT_SUPPORTED answers and does not ask again. They return an error only
 // when the whole reading of that GPU failed; a *DeviceError says how.

@@ -149,7 +149,8 @@ type device struct {
 	lastWidth  model.Opt[int]
 	sig        sigState // hardware signals (signals.go)
 
-	// Fast goroutine only: the clocks' last reading (sample time) and values.
+	// Fast readings only (one at a time per GPU): the clocks' last reading
+	// (sample time) and values.
 	clockAt  model.Timestamp
 	steadyAt model.Timestamp // the steady values' last read (see steadyEvery)
 	// powerAveraged: GetPowerUsage is a one-second average on this GPU's
