@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/gputop/gputop/model"
-	"github.com/gputop/gputop/sampler/nvmlbackend/standin"
 )
 
 // TestE2EStandinMIGSnapshot: the real binary over the stand-in NVML whose
@@ -14,11 +13,8 @@ import (
 // up).
 func TestE2EStandinMIGSnapshot(t *testing.T) {
 	t.Parallel() // waits on tmux and timers, not the CPU (Makefile, test)
+	lib := buildStandin(t)
 	bin := gputopBinary(t)
-	lib := t.TempDir()
-	if err := standin.Build(lib); err != nil {
-		t.Skip(err)
-	}
 	snap, _ := standinSnapshot(t, bin, append(os.Environ(), "LD_LIBRARY_PATH="+lib, "GPUTOP_STANDIN_GPUS=2", "GPUTOP_STANDIN_MIG=1", "GPUTOP_STANDIN_GPM=0"))
 	var sg *model.Signals
 	for _, s := range snap.GPUs[0].SlowSamples {

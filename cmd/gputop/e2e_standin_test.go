@@ -13,7 +13,6 @@ import (
 
 	"github.com/gputop/gputop/model"
 	"github.com/gputop/gputop/model/safe"
-	"github.com/gputop/gputop/sampler/nvmlbackend/standin"
 )
 
 // The live path without a GPU (issue 11): the real binary opens a stand-in
@@ -28,13 +27,11 @@ const (
 )
 
 // standinEnv builds the stand-in library and starts the hostile process; it
-// returns the environment for gputop and the process's PID.
+// returns the environment for gputop and the process's PID. What it cannot
+// set up skips the test with the reason, or fails it under CI (skipUnlessCI).
 func standinEnv(t *testing.T, gpuName string) ([]string, int) {
 	t.Helper()
-	lib := t.TempDir()
-	if err := standin.Build(lib); err != nil {
-		t.Skip(err)
-	}
+	lib := buildStandin(t)
 	// The process must hold a /dev/nvidia* node open (gputop checks, so a
 	// recycled PID is not shown as the GPU's process): a private mount
 	// namespace gives it one without touching the machine's /dev.
@@ -45,21 +42,44 @@ func standinEnv(t *testing.T, gpuName string) ([]string, int) {
 	}
 	script := `mount -t tmpfs none /dev && touch /dev/nvidia0 && exec 3</dev/nvidia0 && exec "$0" -c "sleep 120; exit 0" "$1" --api-key ` + secret
 	cmd := exec.Command("unshare", "-m", "--propagation", "private", "sh", "-c", script, exe, evilArg)
-	if err := cmd.Start(); err != nil {
-		t.Skipf("unshare: %v", err)
+	// Its errors go to a file, not a pipe: the shell's child, sleep, would
+	// hold a pipe open past the kill below and keep Wait waiting.
+	errFile, err := os.Create(filepath.Join(dir, "stderr"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	defer errFile.Close()
+	cmd.Stderr = errFile
+	if err := cmd.Start(); err != nil {
+		skipUnlessCI(t, fmt.Sprintf("unshare: %v", err))
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-exited
+	})
 	pid := cmd.Process.Pid
-	deadline := time.Now().Add(5 * time.Second)
+	bound := readyBound()
+	deadline := time.NewTimer(bound)
+	defer deadline.Stop()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
 	for {
 		link, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/3", pid))
 		if link == "/dev/nvidia0" {
 			break
 		}
-		if cmd.ProcessState != nil || time.Now().After(deadline) {
-			t.Skip("cannot make a process with a private /dev/nvidia0 (needs CAP_SYS_ADMIN for unshare -m)")
+		select {
+		case err := <-exited:
+			exited <- err // for the cleanup
+			msg, _ := os.ReadFile(errFile.Name())
+			skipUnlessCI(t, fmt.Sprintf("cannot make a process with a private /dev/nvidia0 (unshare -m needs CAP_SYS_ADMIN): %v: %s",
+				err, bytes.TrimSpace(msg)))
+		case <-deadline.C:
+			skipUnlessCI(t, fmt.Sprintf("the hostile process (pid %d) did not hold /dev/nvidia0 open within %v (a loaded machine?)", pid, bound))
+		case <-tick.C:
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 	env := append(os.Environ(), "LD_LIBRARY_PATH="+lib, "GPUTOP_STANDIN_GPUS=2",
 		"GPUTOP_STANDIN_PIDS="+fmt.Sprint(pid), "GPUTOP_STANDIN_NAME="+gpuName)
@@ -71,8 +91,8 @@ func standinEnv(t *testing.T, gpuName string) ([]string, int) {
 // redacted; the Markdown report to stdout carries no control byte.
 func TestE2EStandinLiveSnapshot(t *testing.T) {
 	t.Parallel() // waits on tmux and timers, not the CPU (Makefile, test)
-	bin := gputopBinary(t)
 	env, pid := standinEnv(t, "H100\x1b]0;GPU-TITLE\x07")
+	bin := gputopBinary(t)
 	snap, raw := standinSnapshot(t, bin, env)
 	if !safe.IsClean(snap.GPUs[0].Name) || !strings.HasPrefix(snap.GPUs[0].Name, "H100") {
 		t.Errorf("GPU name from NVML: %q", snap.GPUs[0].Name)
@@ -118,8 +138,8 @@ func TestE2EStandinLiveSnapshot(t *testing.T) {
 // alternate screen.
 func TestE2EStandinLiveDashboard(t *testing.T) {
 	t.Parallel() // waits on tmux and timers, not the CPU (Makefile, test)
-	bin := gputopBinary(t)
 	env, pid := standinEnv(t, "Stand-in GPU")
+	bin := gputopBinary(t)
 	var prefix []string
 	for _, kv := range env {
 		if k, _, _ := strings.Cut(kv, "="); k == "LD_LIBRARY_PATH" || strings.HasPrefix(k, "GPUTOP_STANDIN_") {

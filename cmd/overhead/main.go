@@ -18,7 +18,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -30,6 +29,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gputop/gputop/sampler/procmem"
 )
 
 type tool struct {
@@ -275,7 +276,7 @@ func threads(pid int) map[string]thread {
 			continue
 		}
 		comm, _ := os.ReadFile(filepath.Join(base, "comm"))
-		out[e.Name()] = thread{comm: strings.TrimSpace(string(comm)), cpu: cpu, voluntary: statusField(filepath.Join(base, "status"), "voluntary_ctxt_switches:")}
+		out[e.Name()] = thread{comm: strings.TrimSpace(string(comm)), cpu: cpu, voluntary: statusField(filepath.Join(base, "status"), "voluntary_ctxt_switches")}
 	}
 	return out
 }
@@ -336,41 +337,14 @@ func writeThreadReport(path string, pid int, rows []threadRow) {
 
 // topMappings lists the n mappings of pid with the most resident memory.
 func topMappings(pid, n int) string {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/smaps", pid))
+	maps, err := procmem.ReadSmaps(fmt.Sprintf("/proc/%d/smaps", pid))
 	if err != nil {
 		return err.Error() + "\n"
 	}
-	defer f.Close()
-	type mapping struct {
-		name string
-		rss  int64
-	}
-	var maps []mapping
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		fields := strings.Fields(line)
-		if len(fields) >= 5 && strings.Contains(fields[0], "-") && !strings.HasSuffix(fields[0], ":") {
-			name := "[anon]"
-			if len(fields) >= 6 {
-				name = fields[5]
-			}
-			maps = append(maps, mapping{name: fields[0] + " " + fields[1] + " " + name})
-			continue
-		}
-		if v, ok := strings.CutPrefix(line, "Rss:"); ok && len(maps) > 0 {
-			if f := strings.Fields(v); len(f) > 0 {
-				maps[len(maps)-1].rss, _ = strconv.ParseInt(f[0], 10, 64)
-			}
-		}
-	}
-	sort.Slice(maps, func(i, j int) bool { return maps[i].rss > maps[j].rss })
+	sort.SliceStable(maps, func(i, j int) bool { return maps[i].RssKB > maps[j].RssKB })
 	var sb strings.Builder
-	for i, m := range maps {
-		if i == n {
-			break
-		}
-		fmt.Fprintf(&sb, "%8d kB  %s\n", m.rss, m.name)
+	for _, m := range maps[:min(n, len(maps))] {
+		fmt.Fprintf(&sb, "%8d kB  %s %s %s\n", m.RssKB, m.Range, m.Perms, m.Name)
 	}
 	return sb.String()
 }
@@ -403,29 +377,18 @@ func cpuTime(path string) (time.Duration, error) {
 	return time.Duration(ut+st) * time.Second / clockTick, nil
 }
 
-// statusField is an integer field of a /proc status file, or 0.
+// statusField is an integer field of a /proc status file ("VmHWM",
+// "voluntary_ctxt_switches"), or 0 where the file or the field is missing.
 func statusField(path, key string) int64 {
-	f, err := os.Open(path)
+	st, err := procmem.ReadStatus(path)
 	if err != nil {
 		return 0
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), key); ok {
-			f := strings.Fields(v) // "123" or "123 kB"
-			if len(f) == 0 {
-				return 0
-			}
-			n, _ := strconv.ParseInt(f[0], 10, 64)
-			return n
-		}
-	}
-	return 0
+	return st[key]
 }
 
 func peakRSS(pid int) (float64, error) {
-	kb := statusField(fmt.Sprintf("/proc/%d/status", pid), "VmHWM:")
+	kb := statusField(fmt.Sprintf("/proc/%d/status", pid), "VmHWM")
 	if kb == 0 {
 		return 0, errors.New("no VmHWM")
 	}

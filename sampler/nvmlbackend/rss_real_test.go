@@ -1,19 +1,18 @@
 package nvmlbackend
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"os"
 	"runtime"
 	"runtime/debug"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
+
+	"github.com/gputop/gputop/sampler/procmem"
 )
 
 // memStatus is this process's resident memory by kind, in kB, and the
@@ -25,46 +24,17 @@ type memStatus struct {
 
 func readMemStatus(t testing.TB) memStatus {
 	t.Helper()
-	m := memStatus{byFile: map[string]int{}}
-	st, err := os.ReadFile("/proc/self/status")
+	st, err := procmem.ReadStatus("/proc/self/status")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for line := range strings.Lines(string(st)) {
-		f := strings.Fields(line)
-		if len(f) < 2 {
-			continue
-		}
-		v, _ := strconv.Atoi(f[1])
-		switch f[0] {
-		case "RssAnon:":
-			m.anon = v
-		case "RssFile:":
-			m.file = v
-		}
-	}
-	smaps, err := os.ReadFile("/proc/self/smaps")
+	maps, err := procmem.ReadSmaps("/proc/self/smaps")
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc := bufio.NewScanner(bytes.NewReader(smaps))
-	name := ""
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) == 0 {
-			continue
-		}
-		if strings.Contains(f[0], "-") && len(f) >= 5 { // a mapping's header line
-			name = "[anon]"
-			if len(f) >= 6 {
-				name = f[5]
-			}
-			continue
-		}
-		if f[0] == "Rss:" && len(f) >= 2 {
-			v, _ := strconv.Atoi(f[1])
-			m.byFile[name] += v
-		}
+	m := memStatus{anon: int(st["RssAnon"]), file: int(st["RssFile"]), byFile: map[string]int{}}
+	for _, mp := range maps {
+		m.byFile[mp.Name] += int(mp.RssKB)
 	}
 	return m
 }
