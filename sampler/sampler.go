@@ -329,11 +329,10 @@ func (s *Sampler) clockStalled(c *clock) {
 		return
 	}
 	g := c.reading.Load()
-	if g == nil {
-		c.watch.Reset(s.opts.StaleAfter)
-		return
+	var started int64
+	if g != nil {
+		started = g.fastStarted.Load()
 	}
-	started := g.fastStarted.Load()
 	if started == 0 {
 		c.watch.Reset(s.opts.StaleAfter)
 		return

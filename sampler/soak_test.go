@@ -148,24 +148,32 @@ func TestIdleSamplerWakesOnlyForTicks(t *testing.T) {
 	if testing.Short() {
 		t.Skip("soak")
 	}
-	b := newFake(2)
-	r := startSampler(t, b, sampler.Options{Interval: time.Second})
-	_, stop := drain(r)
-	defer stop()
-	time.Sleep(300 * time.Millisecond)
-	ru0 := rusage(t)
-	f0 := b.gpus[0].fastCalls.Load() + b.gpus[1].fastCalls.Load()
-	time.Sleep(3 * time.Second)
-	ru1 := rusage(t)
-	f1 := b.gpus[0].fastCalls.Load() + b.gpus[1].fastCalls.Load()
-	csw := ru1.Nvcsw - ru0.Nvcsw
+	f, csw, _ := quietWakeUps(t, time.Second, 3*time.Second)
 	// 12 readings in 3 s; each wakes a goroutine (and maybe sysmon and
 	// the UI stand-in). The periodic watchdog alone made 12 more wake-ups
 	// a second.
-	if f1-f0 > 8 || csw > 45 {
-		t.Errorf("3 s at 1 s on 2 GPUs: %d fast reads, %d voluntary context switches (want <= 45)", f1-f0, csw)
+	if f > 8 || csw > 45 {
+		t.Errorf("3 s at 1 s on 2 GPUs: %d fast reads, %d voluntary context switches (want <= 45)", f, csw)
 	}
-	t.Logf("3 s at 1 s on 2 GPUs: %d fast reads, %d voluntary context switches", f1-f0, csw)
+	t.Logf("3 s at 1 s on 2 GPUs: %d fast reads, %d voluntary context switches", f, csw)
+}
+
+// quietWakeUps runs a sampler at interval on 2 GPUs of the free fake, with
+// a drain as the UI's stand-in, and after 300 ms counts over span the fast
+// readings of both GPUs and the test process's voluntary context switches.
+func quietWakeUps(t *testing.T, interval, span time.Duration) (fast, csw int64, wall time.Duration) {
+	t.Helper()
+	b := newFake(2)
+	r := startSampler(t, b, sampler.Options{Interval: interval})
+	_, stop := drain(r)
+	defer stop()
+	reads := func() int64 { return b.gpus[0].fastCalls.Load() + b.gpus[1].fastCalls.Load() }
+	time.Sleep(300 * time.Millisecond)
+	ru0, f0 := rusage(t), reads()
+	start := time.Now()
+	time.Sleep(span)
+	ru1, f1 := rusage(t), reads()
+	return f1 - f0, ru1.Nvcsw - ru0.Nvcsw, time.Since(start)
 }
 
 // At the shortest interval with readings that cost nothing, a tick is
@@ -180,18 +188,8 @@ func TestTickWakeUps(t *testing.T) {
 	if testing.Short() {
 		t.Skip("soak")
 	}
-	b := newFake(2)
-	r := startSampler(t, b, sampler.Options{Interval: sampler.MinInterval})
-	_, stop := drain(r)
-	defer stop()
-	time.Sleep(300 * time.Millisecond)
-	ru0, f0 := rusage(t), b.gpus[1].fastCalls.Load()
-	start := time.Now()
-	time.Sleep(2 * time.Second)
-	ru1, f1 := rusage(t), b.gpus[1].fastCalls.Load()
-	wall := time.Since(start)
-	ticks := f1 - f0
-	csw := ru1.Nvcsw - ru0.Nvcsw
+	fast, csw, wall := quietWakeUps(t, sampler.MinInterval, 2*time.Second)
+	ticks := fast / 2 // a tick reads both GPUs
 	t.Logf("%v at %v on 2 GPUs: %d ticks, %d voluntary context switches (%.1f a tick)",
 		wall.Round(time.Millisecond), sampler.MinInterval, ticks, csw, float64(csw)/float64(max(ticks, 1)))
 	if ticks < int64(wall/sampler.MinInterval)/2 {
