@@ -1,9 +1,7 @@
 package main
 
 import (
-	"errors"
 	"os"
-	"os/exec"
 	"strconv"
 	"testing"
 	"time"
@@ -43,18 +41,11 @@ func readyBound() time.Duration {
 }
 
 // buildStandin compiles the stand-in libnvidia-ml.so.1 into a temporary
-// directory and returns it. Without a C compiler the test skips (fails
-// under CI); a compile error is a failure everywhere, since it is the
-// stand-in that is broken. The tests call it (or standinEnv) before
-// gputopBinary, whose cgo build would fail first without a compiler.
+// directory and returns it (standin.BuildForTest: skips without a C
+// compiler, fails under CI or on a compile error). The tests call it (or
+// standinEnv) before gputopBinary, whose cgo build would fail first without
+// a compiler.
 func buildStandin(t *testing.T) string {
 	t.Helper()
-	lib := t.TempDir()
-	if err := standin.Build(lib); err != nil {
-		if errors.Is(err, exec.ErrNotFound) {
-			skipUnlessCI(t, err.Error())
-		}
-		t.Fatal(err)
-	}
-	return lib
+	return standin.BuildForTest(t)
 }

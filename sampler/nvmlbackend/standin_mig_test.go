@@ -23,10 +23,7 @@ func TestStandinMIG(t *testing.T) {
 	if ok, _ := libraryLoadable(); ok {
 		t.Skip("a real libnvidia-ml.so.1 is loadable: the stand-in would share its symbols")
 	}
-	dir := t.TempDir()
-	if err := standin.Build(dir); err != nil {
-		t.Skip(err)
-	}
+	dir := standin.BuildForTest(t)
 	for _, gpm := range []bool{true, false} {
 		name := "GPM"
 		if !gpm {

@@ -5,8 +5,7 @@
 // GPUTOP_STANDIN_LOG; see testdata/nvml.c). With it the real binary's live path runs
 // end to end without a GPU:
 //
-//	dir := t.TempDir()
-//	if err := standin.Build(dir); err != nil { t.Skip(err) } // no gcc
+//	dir := standin.BuildForTest(t) // skips without gcc, fails in CI
 //	cmd := exec.Command(gputop, "snapshot", "-o", out)
 //	cmd.Env = append(os.Environ(), "LD_LIBRARY_PATH="+dir, "GPUTOP_STANDIN_PIDS=1234")
 //
@@ -16,10 +15,13 @@ package standin
 
 import (
 	_ "embed"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"testing"
 )
 
 //go:embed testdata/nvml.c
@@ -47,4 +49,24 @@ func Build(dir string) error {
 		return fmt.Errorf("stand-in NVML: %s: %v\n%s", cc, err, out)
 	}
 	return nil
+}
+
+// BuildForTest compiles the stand-in into a temporary directory of t and
+// returns that directory. Without a C compiler the test skips, and fails
+// under CI (CI=true, as .ci/run sets): CI has gcc, so there a skip would
+// only hide that the live path went untested. A compile error fails the
+// test everywhere: then the stand-in itself is broken.
+func BuildForTest(t testing.TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := Build(dir); err != nil {
+		if !errors.Is(err, exec.ErrNotFound) {
+			t.Fatal(err)
+		}
+		if ci, _ := strconv.ParseBool(os.Getenv("CI")); ci {
+			t.Fatalf("%v\n(CI=true: the stand-in's tests must run in CI, so this fails instead of skipping)", err)
+		}
+		t.Skip(err)
+	}
+	return dir
 }
