@@ -129,7 +129,7 @@ func (b *Backend) ReadFast(gpu int, s *model.Sample) error {
 	// it goes with the clocks (it was 11 % of the CPU of the 10 ms runaway).
 	clockEvery := b.opts.ClockEvery
 	if d.cost[callClockSM].costly() || d.cost[callClockMem].costly() {
-		clockEvery = max(clockEvery, slowClockEvery)
+		clockEvery = max(clockEvery, slowClockSpacing(d.cost[callClockSM].cost()+d.cost[callClockMem].cost()))
 	}
 	if readSince(d.clockAt, s.Time, clockEvery) {
 		s.ClockSM, s.ClockMem, s.PowerLimit = d.lastClockSM, d.lastClockMem, d.lastPowerLimit
@@ -267,8 +267,22 @@ const steadyEvery = 100 * time.Millisecond
 // GetClockInfo at 1.2-1.9 ms a call for its whole life (17 µs normally):
 // 0.2-0.3 % of a core at 1 s, as much as the rest of the 1 s tier. Clocks
 // are shown, not judged (throttling is judged from the event reasons and
-// violation counters), so a clock up to 5 s old costs nothing in truth.
-const slowClockEvery = 5 * time.Second
+// violation counters), so a clock a few seconds old costs nothing in truth.
+// The spacing grows with the cost, to keep the clocks at about
+// 1/clockDuty of a core: another start got 6.3 ms (SM) and 1.6 ms (memory)
+// a call, 0.16 % of a core at 5 s apart, which took gputop at 1 s from
+// 0.33 % to 0.58 %, past nvtop's 0.6x; 8 ms now reads them every 16 s.
+const (
+	slowClockEvery    = 5 * time.Second
+	slowClockMaxEvery = 30 * time.Second
+	clockDuty         = 2000 // 0.05 % of a core
+)
+
+// slowClockSpacing is how far apart the clocks are read while one read of
+// both costs cost.
+func slowClockSpacing(cost time.Duration) time.Duration {
+	return min(max(clockDuty*cost, slowClockEvery), slowClockMaxEvery)
+}
 
 const (
 	costlyCall   = 500 * time.Microsecond
@@ -286,6 +300,15 @@ type costGuard struct {
 
 // costly: the call's last three answers each took longer than costlyCall.
 func (c *costGuard) costly() bool { return c.next != 0 }
+
+// cost is the cheapest of the last three answers while the call is costly,
+// else 0.
+func (c *costGuard) cost() time.Duration {
+	if !c.costly() {
+		return 0
+	}
+	return min(c.recent[0], c.recent[1], c.recent[2])
+}
 
 func (c *costGuard) record(at, took time.Duration) {
 	c.recent[c.n%3] = took

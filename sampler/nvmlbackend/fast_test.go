@@ -450,6 +450,57 @@ func TestSlowClocksAreSpaced(t *testing.T) {
 	}
 }
 
+// The clocks' spacing on the slow path grows with their cost: 0.05 % of a
+// core (clockDuty), from 5 s up to 30 s apart.
+func TestSlowClockSpacing(t *testing.T) {
+	for _, c := range []struct{ cost, want time.Duration }{
+		{500 * time.Microsecond, 5 * time.Second}, // the floor
+		{2500 * time.Microsecond, 5 * time.Second},
+		{4 * time.Millisecond, 8 * time.Second},
+		{8 * time.Millisecond, 16 * time.Second},  // 6.3 + 1.6 ms, measured on an H200
+		{20 * time.Millisecond, 30 * time.Second}, // the ceiling
+	} {
+		if got := slowClockSpacing(c.cost); got != c.want {
+			t.Errorf("clocks costing %v: read every %v, want %v", c.cost, got, c.want)
+		}
+	}
+}
+
+// End to end through ReadFast: GetClockInfo(SM) at 6 ms a call is read at
+// 0, 1 and 2 s (three costly answers), then every 12 s.
+func TestVerySlowClocksAreSpacedFurther(t *testing.T) {
+	srv, devs := newFleet(t)
+	inner := devs[0].GetClockInfoFunc
+	devs[0].GetClockInfoFunc = func(c nvml.ClockType) (uint32, nvml.Return) {
+		if c == nvml.CLOCK_SM {
+			time.Sleep(6 * time.Millisecond)
+		}
+		return inner(c)
+	}
+	b := openServerWith(t, srv, Options{RareEvery: 1, MediumEvery: 1, ClockEvery: time.Second})
+	at := model.TimestampOf(time.Unix(1000, 0))
+	n := 0
+	for end := at + model.Timestamp(30*time.Second+50*time.Millisecond); at < end; at += model.Timestamp(100 * time.Millisecond) {
+		s := model.Sample{Time: at}
+		if err := b.ReadFast(0, &s); err != nil {
+			t.Fatal(err)
+		}
+		if !s.ClockSM.OK {
+			t.Fatalf("a reading without the SM clock: %+v", s)
+		}
+	}
+	for _, c := range devs[0].GetClockInfoCalls() {
+		if c.ClockType == nvml.CLOCK_SM {
+			n++
+		}
+	}
+	// 0, 1, 2 s, then 2+12 = 14 and 26 s; a slower machine's sleep only
+	// spaces them further (at most 30 s: still 4).
+	if n < 4 || n > 5 {
+		t.Errorf("GetClockInfo(SM) at 6 ms made %d times in 30 s, want 5 (0, 1, 2, 14, 26 s)", n)
+	}
+}
+
 // A getter that turns costly (the driver's slow path that made GetPowerUsage
 // cost ~4 ms a call on one H200 at 10 ms) is spaced to about 1 % of a core
 // and its value carried forward; once it answers cheaply again it is made
