@@ -181,9 +181,16 @@ func isDir(p string) bool {
 	return err == nil && st.IsDir()
 }
 
+// measurements counts measure's calls (main goroutine only).
+var measurements int
+
 func measure(t tool, w, h string, warmup, span time.Duration) result {
 	r := result{tool: t}
-	socket := fmt.Sprintf("overhead-%d", os.Getpid())
+	// A server of its own per measurement: kill-server returns before the
+	// previous server has gone, and a new session on the same socket could
+	// reach the dying one ("server exited unexpectedly", seen on an H200).
+	measurements++
+	socket := fmt.Sprintf("overhead-%d-%d", os.Getpid(), measurements)
 	tm := func(args ...string) (string, error) {
 		out, err := exec.Command("tmux", append([]string{"-L", socket}, args...)...).CombinedOutput()
 		return strings.TrimSpace(string(out)), err
