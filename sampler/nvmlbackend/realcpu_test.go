@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
-	"golang.org/x/sys/unix"
 )
 
 // threadCPU is this OS thread's user+system time; the driver's work inside
@@ -116,10 +115,10 @@ func TestRealClockSources(t *testing.T) {
 	for range n {
 		time.Sleep(time.Second)
 		for i, c := range calls {
-			c0, w0 := threadCPU(t), time.Now()
+			c0, w0 := threadCPUNs(t), time.Now()
 			rets[i] = c.call()
 			wall[i] += time.Since(w0)
-			cpu[i] += threadCPU(t) - c0
+			cpu[i] += threadCPUNs(t) - c0
 		}
 	}
 	for i, c := range calls {
@@ -142,13 +141,6 @@ func TestRealMemoryCallCost(t *testing.T) {
 	h := b.devices[0].handle
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	threadNs := func() time.Duration {
-		var ts unix.Timespec
-		if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
-			t.Fatal(err)
-		}
-		return time.Duration(ts.Nano())
-	}
 	calls := []struct {
 		name string
 		call func() nvml.Return
@@ -163,10 +155,10 @@ func TestRealMemoryCallCost(t *testing.T) {
 			var ret nvml.Return
 			for range n {
 				time.Sleep(10 * time.Millisecond)
-				c0, w0 := threadNs(), time.Now()
+				c0, w0 := threadCPUNs(t), time.Now()
 				ret = c.call()
 				wall += time.Since(w0)
-				cpu += threadNs() - c0
+				cpu += threadCPUNs(t) - c0
 			}
 			t.Logf("block %d %-20s %v wall %9v cpu %9v per call, %d calls 10 ms apart", blk, c.name, ret, wall/n, cpu/n, n)
 		}
