@@ -314,10 +314,10 @@ type threadRow struct {
 func threadRows(before, after map[string]thread, wall time.Duration) []threadRow {
 	var rows []threadRow
 	for tid, a := range after {
-		b := before[tid]
+		b, had := before[tid] // a thread born in between counts from zero
 		cpu := a.cpu - b.cpu
-		if a.run >= 0 && (b.run >= 0 || b == (thread{})) {
-			cpu = a.run - max(b.run, 0)
+		if a.run >= 0 && (!had || b.run >= 0) {
+			cpu = a.run - b.run
 		}
 		rows = append(rows, threadRow{tid: tid, comm: a.comm,
 			pct:     100 * cpu.Seconds() / wall.Seconds(),
